@@ -1,0 +1,38 @@
+# The two commands a newcomer needs: `make run` and `make test`. Both set up
+# the virtual environment with pinned dependencies first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup generate check run test lint typecheck bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[codegen,dev]'
+	@touch $(STAMP)
+
+generate: setup
+	$(BIN)/macp-codegen generate
+
+check: setup
+	$(BIN)/macp-codegen check
+
+run: generate
+	$(BIN)/python examples/run_demo.py
+
+lint: setup
+	$(BIN)/ruff check generator tests examples templates/static generated/macp_sdk
+	$(BIN)/ruff format --check generator
+
+typecheck: setup
+	$(BIN)/mypy generator/macp_codegen generated
+
+test: setup lint
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) build *.egg-info
