@@ -1,0 +1,176 @@
+"""Step 1: .proto sources -> FileDescriptorSet (with source info) and protobuf Python modules.
+
+protoc runs in-process (grpcio-tools' bundled compiler). Each file is first parsed with
+`get_protos`, which reports errors as data, so bad input becomes a located CodegenError instead
+of text on stderr. mypy-protobuf then renders the typed stubs in-process from the same request.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc_tools
+from google.protobuf import descriptor_pb2
+from google.protobuf.compiler import plugin_pb2
+from grpc_tools import _protoc_compiler as protoc
+from mypy_protobuf import main as mypy_protobuf
+
+from .errors import CodegenError, ProtoSyntaxError, SourceLocation, UnresolvedImportError
+
+WELL_KNOWN_INCLUDE = Path(os.path.dirname(grpc_tools.__file__)) / "_proto"
+
+
+@dataclass(frozen=True)
+class CompiledProtos:
+    """What the compile step hands to the model builder and to the writer."""
+
+    descriptor_set: descriptor_pb2.FileDescriptorSet
+    # Proto files to generate, relative to their include root, sorted.
+    targets: tuple[str, ...]
+    # Where each target lives on disk, for error messages.
+    source_paths: dict[str, Path]
+    # Generated protobuf modules and stubs: relative output path -> text.
+    modules: dict[str, str]
+
+
+def discover_protos(proto_root: Path) -> tuple[str, ...]:
+    if not proto_root.is_dir():
+        raise CodegenError(
+            SourceLocation(str(proto_root)),
+            "the proto root does not exist",
+            "set proto_root in [tool.macp-codegen] or pass --proto-root",
+        )
+    found = sorted(p.relative_to(proto_root).as_posix() for p in proto_root.rglob("*.proto"))
+    if not found:
+        raise CodegenError(
+            SourceLocation(str(proto_root)), "no .proto files found", "add mode .proto files"
+        )
+    return tuple(found)
+
+
+def compile_protos(proto_root: Path, include: tuple[Path, ...] = ()) -> CompiledProtos:
+    targets = discover_protos(proto_root)
+    include_paths = [proto_root, *include, WELL_KNOWN_INCLUDE]
+    for target in targets:
+        _check_parses(target, proto_root, include_paths)
+    descriptor_set, python_modules = _run_protoc(targets, include_paths)
+    modules = dict(python_modules)
+    modules.update(_typed_stubs(descriptor_set, targets))
+    return CompiledProtos(
+        descriptor_set=descriptor_set,
+        targets=targets,
+        source_paths={t: proto_root / t for t in targets},
+        modules=dict(sorted(modules.items())),
+    )
+
+
+def compile_descriptor_set(
+    descriptor_set: descriptor_pb2.FileDescriptorSet, targets: tuple[str, ...]
+) -> CompiledProtos:
+    """Same outputs from descriptors compiled elsewhere (a .pb file, installed bindings)."""
+    with tempfile.TemporaryDirectory(prefix="macp-codegen-") as tmp:
+        fds_in = Path(tmp) / "in.pb"
+        fds_in.write_bytes(descriptor_set.SerializeToString(deterministic=True))
+        modules = _protoc_python(targets, [f"--descriptor_set_in={fds_in}"], Path(tmp))
+    modules.update(_typed_stubs(descriptor_set, targets))
+    return CompiledProtos(
+        descriptor_set=descriptor_set,
+        targets=targets,
+        source_paths={t: Path(t) for t in targets},
+        modules=dict(sorted(modules.items())),
+    )
+
+
+def _check_parses(target: str, proto_root: Path, include_paths: list[Path]) -> None:
+    try:
+        protoc.get_protos(target.encode(), [str(p).encode() for p in include_paths])
+    except protoc.ProtocErrors as exc:
+        raise _located_error(exc.errors(), proto_root) from None
+
+
+def _located_error(errors: list[object], proto_root: Path) -> CodegenError:
+    # protoc reports "File not found" (no line) for the missing import and then a located
+    # error at the import statement; the located one is the useful one.
+    located = [e for e in errors if getattr(e, "line", -1) >= 0] or errors
+    first = located[0]
+    filename = getattr(first, "filename", b"").decode()
+    message = getattr(first, "message", b"").decode()
+    line = getattr(first, "line", -1) + 1
+    column = getattr(first, "column", -1) + 1
+    where = SourceLocation(
+        str(proto_root / filename) if filename else str(proto_root), line, column
+    )
+    if message.startswith("Import ") and "was not found" in message:
+        return UnresolvedImportError(
+            where,
+            message,
+            "fix the import path, or add the folder that holds it to "
+            "[tool.macp-codegen] include / --include",
+        )
+    if "option" in message.lower():
+        return ProtoSyntaxError(
+            where, message, "use a value defined in proto/macp/sdk/v1/options.proto"
+        )
+    return ProtoSyntaxError(where, message, "fix the .proto syntax at this position")
+
+
+def _run_protoc(
+    targets: tuple[str, ...], include_paths: list[Path]
+) -> tuple[descriptor_pb2.FileDescriptorSet, dict[str, str]]:
+    with tempfile.TemporaryDirectory(prefix="macp-codegen-") as tmp:
+        fds_path = Path(tmp) / "descriptors.pb"
+        args = [f"-I{p}" for p in include_paths] + [
+            f"--descriptor_set_out={fds_path}",
+            "--include_source_info",
+            "--include_imports",
+        ]
+        modules = _protoc_python(targets, args, Path(tmp))
+        descriptor_set = descriptor_pb2.FileDescriptorSet.FromString(fds_path.read_bytes())
+    return descriptor_set, modules
+
+
+def _protoc_python(targets: tuple[str, ...], args: list[str], tmp: Path) -> dict[str, str]:
+    out = tmp / "py"
+    out.mkdir()
+    argv = ["grpc_tools.protoc", *args, f"--python_out={out}", f"--grpc_python_out={out}"]
+    status = protoc.run_main([a.encode() for a in [*argv, *targets]])
+    if status != 0:
+        raise CodegenError(
+            SourceLocation(targets[0]), f"protoc failed with status {status}", "see protoc output"
+        )
+    return {
+        p.relative_to(out).as_posix(): p.read_text(encoding="utf-8")
+        for p in sorted(out.rglob("*.py"))
+    }
+
+
+def _typed_stubs(
+    descriptor_set: descriptor_pb2.FileDescriptorSet, targets: tuple[str, ...]
+) -> dict[str, str]:
+    request = plugin_pb2.CodeGeneratorRequest(
+        file_to_generate=list(targets), proto_file=list(descriptor_set.file), parameter="quiet"
+    )
+    stubs: dict[str, str] = {}
+    for grpc_stubs in (False, True):
+        response = plugin_pb2.CodeGeneratorResponse()
+        descriptors = mypy_protobuf.Descriptors(request)
+        if grpc_stubs:
+            mypy_protobuf.generate_mypy_grpc_stubs(
+                descriptors,
+                response,
+                True,
+                False,
+                False,
+                False,
+                False,
+                mypy_protobuf.GRPCType.from_parameter(""),
+            )
+        else:
+            mypy_protobuf.generate_mypy_stubs(
+                descriptors, response, True, False, False, False, False
+            )
+        stubs.update({f.name: f.content for f in response.file})
+    return stubs

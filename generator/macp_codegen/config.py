@@ -1,0 +1,79 @@
+"""Settings: `[tool.macp-codegen]` in pyproject.toml, overridable from the command line."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from .errors import ConfigError, SourceLocation
+
+_KNOWN_KEYS = {"proto_root", "templates", "output", "include", "descriptor_set", "bindings"}
+
+
+@dataclass(frozen=True)
+class Config:
+    project_root: Path
+    proto_root: Path
+    output: Path
+    # User template folder overlaid on the built-in templates (same relative names win).
+    templates: Path | None = None
+    # Extra include paths searched for imports (never generated themselves).
+    include: tuple[Path, ...] = ()
+    # Alternative inputs: a serialized FileDescriptorSet, or an installed bindings package.
+    descriptor_set: Path | None = None
+    bindings: str | None = None
+
+    def with_overrides(self, **changes: object) -> Config:
+        present = {key: value for key, value in changes.items() if value is not None}
+        return replace(self, **present)  # type: ignore[arg-type]
+
+
+def load_config(project_root: Path) -> Config:
+    """Reads pyproject.toml in `project_root`; missing keys fall back to the conventional layout."""
+    pyproject = project_root / "pyproject.toml"
+    table: dict[str, object] = {}
+    if pyproject.is_file():
+        try:
+            data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(
+                SourceLocation(str(pyproject), getattr(exc, "lineno", 0), getattr(exc, "colno", 0)),
+                f"pyproject.toml is not valid TOML: {exc}",
+                "fix the TOML syntax",
+            ) from exc
+        tool = data.get("tool", {})
+        table = tool.get("macp-codegen", {}) if isinstance(tool, dict) else {}
+    unknown = sorted(set(table) - _KNOWN_KEYS)
+    if unknown:
+        raise ConfigError(
+            SourceLocation(str(pyproject)),
+            f"unknown key(s) in [tool.macp-codegen]: {', '.join(unknown)}",
+            f"known keys are {', '.join(sorted(_KNOWN_KEYS))}",
+        )
+
+    def path_of(key: str, default: str | None) -> Path | None:
+        value = table.get(key, default)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise ConfigError(
+                SourceLocation(str(pyproject)), f"[tool.macp-codegen] {key} must be a string path"
+            )
+        return (project_root / value).resolve()
+
+    include_raw = table.get("include", [])
+    if not isinstance(include_raw, list) or not all(isinstance(p, str) for p in include_raw):
+        raise ConfigError(
+            SourceLocation(str(pyproject)), "[tool.macp-codegen] include must be a list of paths"
+        )
+    bindings = table.get("bindings")
+    return Config(
+        project_root=project_root.resolve(),
+        proto_root=path_of("proto_root", "proto") or project_root / "proto",
+        output=path_of("output", "generated") or project_root / "generated",
+        templates=path_of("templates", None),
+        include=tuple((project_root / p).resolve() for p in include_raw),
+        descriptor_set=path_of("descriptor_set", None),
+        bindings=bindings if isinstance(bindings, str) else None,
+    )

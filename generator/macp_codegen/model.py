@@ -1,0 +1,111 @@
+"""The frozen intermediate model. Templates read it and nothing else.
+
+Every decision (names, parameter order, defaults, type annotations, checks) is made while
+building this model (see `modeling.py`); templates only print what is here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .errors import SourceLocation
+
+
+@dataclass(frozen=True)
+class FieldModel:
+    name: str  # proto field name
+    param: str  # Python parameter name
+    number: int
+    proto_type: str  # "string", "bytes", "double", "message", ...
+    annotation: str  # parameter annotation, e.g. "str", "VoteValue", "Sequence[str]"
+    record_annotation: str  # attribute annotation on the decoded record
+    repeated: bool
+    required: bool  # must be non-empty / non-zero before sending
+    no_default: bool  # callers must pass it
+    default: str  # Python literal of the parameter default
+    allowed: tuple[str, ...]
+    normalize: str  # "", "upper" or "lower"
+    minimum: float | None
+    maximum: float | None
+    from_sender: bool
+    hidden: bool
+    references: str  # message_type of the entity this field points at, or ""
+    literal_alias: str  # name of the Literal alias for allowed values, or ""
+    literal_values: tuple[str, ...]  # what the Literal admits (canonical and un-normalised)
+    doc: str
+    location: SourceLocation
+
+    @property
+    def has_checks(self) -> bool:
+        return bool(
+            self.required or self.allowed or self.minimum is not None or self.maximum is not None
+        )
+
+
+@dataclass(frozen=True)
+class ActionModel:
+    message_type: str  # Envelope.message_type
+    message_name: str  # protobuf message name, e.g. VotePayload
+    full_name: str  # e.g. macp.modes.decision.v1.VotePayload
+    method: str  # session method
+    aliases: tuple[str, ...]
+    builder: str  # envelope builder function, e.g. build_vote
+    payload_builder: str  # payload builder function, e.g. build_vote_payload
+    record_class: str  # decoded record dataclass
+    hook: str  # projection hook, e.g. on_vote
+    records_attr: str  # projection attribute holding records of this action
+    senders: tuple[str, ...]  # who may send (documentation / hint)
+    subject_field: str  # "" when the action has none
+    fields: tuple[FieldModel, ...]  # every proto field, in proto order
+    positional: tuple[FieldModel, ...]  # parameters before `*`
+    keyword: tuple[FieldModel, ...]  # keyword-only parameters (no hidden ones)
+    doc: str
+    location: SourceLocation
+
+    @property
+    def parameters(self) -> tuple[FieldModel, ...]:
+        return self.positional + self.keyword
+
+
+@dataclass(frozen=True)
+class ModeModel:
+    id: str
+    short_name: str
+    version: str
+    title: str
+    description: str
+    determinism_class: str
+    participant_model: str
+    terminal_message_types: tuple[str, ...]
+    message_types: tuple[str, ...]  # flow order for the ModeDescriptor
+    standard: bool
+    package: str
+    proto_file: str
+    pb2_module: str  # e.g. macp.modes.decision.v1.decision_pb2
+    pb2_alias: str  # e.g. decision_pb2
+    module: str  # macp_sdk.modes.<module>
+    session_class: str
+    async_session_class: str
+    projection_class: str  # scaffolded, user-owned subclass
+    projection_base_class: str  # generated, always rewritten
+    projection_accessor: str  # e.g. decision_projection
+    actions: tuple[ActionModel, ...]
+    literal_aliases: tuple[tuple[str, tuple[str, ...]], ...]
+    doc: str
+    location: SourceLocation
+
+
+@dataclass(frozen=True)
+class CorePayload:
+    message_type: str
+    message_name: str
+    pb2_module: str
+
+
+@dataclass(frozen=True)
+class SdkModel:
+    generator_version: str
+    sources: tuple[str, ...]  # every input proto, sorted
+    core_payloads: tuple[CorePayload, ...]
+    core_pb2_module: str
+    modes: tuple[ModeModel, ...]

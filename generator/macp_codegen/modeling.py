@@ -1,0 +1,495 @@
+"""Step 2: descriptors + options -> the frozen SdkModel. All naming decisions happen here."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+from google.protobuf import descriptor_pb2
+
+from . import __version__, naming
+from .errors import NameCollisionError, OptionError, ReservedNameError, SourceLocation
+from .locations import (
+    FIELD_OPTIONS,
+    FILE_MESSAGE,
+    FILE_OPTIONS,
+    FILE_SYNTAX,
+    MESSAGE_FIELD,
+    MESSAGE_OPTIONS,
+    SourceIndex,
+)
+from .model import ActionModel, CorePayload, FieldModel, ModeModel, SdkModel
+from .options import ActionOptions, FieldOptions, OptionReader
+
+FDP = descriptor_pb2.FieldDescriptorProto
+CORE_PACKAGE = "macp.v1"
+TOOLING_PACKAGES = ("macp.sdk.", "google.")
+COMMITMENT = "Commitment"
+DETERMINISM_CLASSES = frozenset(
+    {"structural-only", "semantic-deterministic", "context-frozen", "non-deterministic"}
+)
+PARTICIPANT_MODELS = frozenset({"declared", "quorum", "orchestrated", "peer", "delegated"})
+MODE_ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*\.v\d+$")
+# Parameters every builder and session method takes besides the payload fields.
+BUILDER_PARAMS = frozenset({"session_id", "sender", "auth", "message_id", "timestamp_unix_ms"})
+
+_SCALARS: dict[int, tuple[str, str, str]] = {
+    # proto type -> (name, annotation, default literal)
+    FDP.TYPE_STRING: ("string", "str", '""'),
+    FDP.TYPE_BYTES: ("bytes", "bytes", 'b""'),
+    FDP.TYPE_BOOL: ("bool", "bool", "False"),
+    FDP.TYPE_DOUBLE: ("double", "float", "0.0"),
+    FDP.TYPE_FLOAT: ("float", "float", "0.0"),
+    FDP.TYPE_INT32: ("int32", "int", "0"),
+    FDP.TYPE_INT64: ("int64", "int", "0"),
+    FDP.TYPE_UINT32: ("uint32", "int", "0"),
+    FDP.TYPE_UINT64: ("uint64", "int", "0"),
+    FDP.TYPE_SINT32: ("sint32", "int", "0"),
+    FDP.TYPE_SINT64: ("sint64", "int", "0"),
+    FDP.TYPE_FIXED32: ("fixed32", "int", "0"),
+    FDP.TYPE_FIXED64: ("fixed64", "int", "0"),
+    FDP.TYPE_SFIXED32: ("sfixed32", "int", "0"),
+    FDP.TYPE_SFIXED64: ("sfixed64", "int", "0"),
+    FDP.TYPE_ENUM: ("enum", "int", "0"),
+}
+_NUMERIC = frozenset(
+    {
+        "double",
+        "float",
+        "int32",
+        "int64",
+        "uint32",
+        "uint64",
+        "sint32",
+        "sint64",
+        "fixed32",
+        "fixed64",
+        "sfixed32",
+        "sfixed64",
+    }
+)
+
+
+def build_model(
+    descriptor_set: descriptor_pb2.FileDescriptorSet,
+    targets: tuple[str, ...],
+    source_paths: dict[str, Path],
+    reserved_session_names: frozenset[str] = frozenset(),
+) -> SdkModel:
+    reader = OptionReader(descriptor_set)
+    files = {f.name: f for f in descriptor_set.file}
+    core_payloads: list[CorePayload] = []
+    core_module = ""
+    modes: list[ModeModel] = []
+    for name in sorted(targets):
+        file = files[name]
+        index = SourceIndex(file, source_paths.get(name, Path(name)))
+        if file.package == CORE_PACKAGE:
+            payloads = _core_payloads(file)
+            core_payloads.extend(payloads)
+            if payloads:
+                core_module = naming.pb2_module(file.name)
+        elif not file.package.startswith(TOOLING_PACKAGES) and _is_mode_file(file, reader):
+            modes.append(_build_mode(file, index, reader, reserved_session_names))
+    _check_mode_collisions(modes)
+    return SdkModel(
+        generator_version=__version__,
+        sources=tuple(sorted(targets)),
+        core_payloads=tuple(sorted(core_payloads, key=lambda p: p.message_type)),
+        core_pb2_module=core_module,
+        modes=tuple(sorted(modes, key=lambda m: m.id)),
+    )
+
+
+def _is_mode_file(file: descriptor_pb2.FileDescriptorProto, reader: OptionReader) -> bool:
+    if reader.mode(file).present:
+        return True
+    return any(m.name.endswith("Payload") for m in file.message_type)
+
+
+def _core_payloads(file: descriptor_pb2.FileDescriptorProto) -> list[CorePayload]:
+    module = naming.pb2_module(file.name)
+    return [
+        CorePayload(naming.message_type_of(m.name), m.name, module)
+        for m in file.message_type
+        if m.name.endswith("Payload")
+    ]
+
+
+def _build_mode(
+    file: descriptor_pb2.FileDescriptorProto,
+    index: SourceIndex,
+    reader: OptionReader,
+    reserved_session_names: frozenset[str],
+) -> ModeModel:
+    options = reader.mode(file)
+    where = index.location(FILE_OPTIONS)
+    mode_id = options.id or naming.default_mode_id(file.package)
+    if not MODE_ID.match(mode_id):
+        raise OptionError(
+            where,
+            f"mode id {mode_id!r} is not of the form <name>.v<major>",
+            'use e.g. "macp.mode.auction.v1" or "ext.auction.v1"',
+        )
+    short_name = options.short_name or naming.default_short_name(file.package)
+    _check_identifier(short_name, where, "mode short_name", "set (macp.sdk.v1.mode).short_name")
+    _check_choice(options.determinism_class, DETERMINISM_CLASSES, "determinism_class", where)
+    _check_choice(options.participant_model, PARTICIPANT_MODELS, "participant_model", where)
+    session_class = options.session_class or naming.session_class(short_name)
+    _check_identifier(session_class, where, "session_class", "set (macp.sdk.v1.mode).session_class")
+
+    aliases = _literal_aliases(file, reader)
+    actions = _build_actions(file, index, reader, reserved_session_names, aliases)
+    message_types = [a.message_type for a in actions]
+    terminal = options.terminal_message_types or (COMMITMENT,)
+    for terminal_type in terminal:
+        if terminal_type != COMMITMENT and terminal_type not in message_types:
+            raise OptionError(
+                where,
+                f"terminal message type {terminal_type!r} is not a message type of this mode",
+                f"use one of {', '.join([COMMITMENT, *message_types])}",
+            )
+    pascal = naming.pascal_case(short_name)
+    pb2 = naming.pb2_module(file.name)
+    return ModeModel(
+        id=mode_id,
+        short_name=short_name,
+        version=options.version or "1.0.0",
+        title=options.title or pascal,
+        description=options.description or index.comment(FILE_SYNTAX),
+        determinism_class=options.determinism_class,
+        participant_model=options.participant_model,
+        terminal_message_types=tuple(terminal),
+        message_types=_flow(message_types, terminal),
+        standard=options.standard
+        if options.standard is not None
+        else mode_id.startswith("macp.mode."),
+        package=file.package,
+        proto_file=file.name,
+        pb2_module=pb2,
+        pb2_alias=pb2.rsplit(".", 1)[-1],
+        module=naming.mode_module(short_name),
+        session_class=session_class,
+        async_session_class=f"Async{session_class}",
+        projection_class=naming.projection_class(short_name),
+        projection_base_class=f"{naming.projection_class(short_name)}Base",
+        projection_accessor=f"{short_name}_projection",
+        actions=actions,
+        literal_aliases=tuple(sorted(set(aliases.values()))),
+        doc=index.comment(FILE_SYNTAX),
+        location=index.location(FILE_SYNTAX),
+    )
+
+
+def _flow(message_types: list[str], terminal: Iterable[str]) -> tuple[str, ...]:
+    flow = ["SessionStart", *message_types]
+    flow.extend(t for t in terminal if t not in flow)
+    return tuple(flow)
+
+
+def _build_actions(
+    file: descriptor_pb2.FileDescriptorProto,
+    index: SourceIndex,
+    reader: OptionReader,
+    reserved_session_names: frozenset[str],
+    aliases: dict[tuple[str, str], tuple[str, tuple[str, ...]]],
+) -> tuple[ActionModel, ...]:
+    actions: list[ActionModel] = []
+    seen_types: dict[str, ActionModel] = {}
+    seen_methods: dict[str, ActionModel] = {}
+    for message_index, message in enumerate(file.message_type):
+        options = reader.action(message)
+        if options.skip or (not options.present and not message.name.endswith("Payload")):
+            continue
+        action = _build_action(file, message, message_index, index, reader, options, aliases)
+        where = action.location
+        if action.message_type in seen_types:
+            other = seen_types[action.message_type]
+            raise NameCollisionError(
+                where,
+                f"message_type {action.message_type!r} is produced by both "
+                f"{other.message_name} ({other.location}) and {action.message_name}",
+                "set a distinct (macp.sdk.v1.action).message_type",
+            )
+        seen_types[action.message_type] = action
+        for name in (action.method, *action.aliases):
+            if name in reserved_session_names:
+                raise ReservedNameError(
+                    where,
+                    f"session method {name!r} for {action.message_name} would shadow the base "
+                    "session's own member of that name",
+                    "set (macp.sdk.v1.action).method to another name",
+                )
+            if name in seen_methods:
+                other = seen_methods[name]
+                raise NameCollisionError(
+                    where,
+                    f"session method {name!r} is produced by both {other.message_name} "
+                    f"({other.location}) and {action.message_name}",
+                    "set a distinct (macp.sdk.v1.action).method or alias",
+                )
+            seen_methods[name] = action
+        actions.append(action)
+    return tuple(actions)
+
+
+def _build_action(
+    file: descriptor_pb2.FileDescriptorProto,
+    message: descriptor_pb2.DescriptorProto,
+    message_index: int,
+    index: SourceIndex,
+    reader: OptionReader,
+    options: ActionOptions,
+    aliases: dict[tuple[str, str], tuple[str, tuple[str, ...]]],
+) -> ActionModel:
+    path = (FILE_MESSAGE, message_index)
+    where = index.location(*path)
+    option_where = index.location(*path, MESSAGE_OPTIONS)
+    message_type = options.message_type or naming.message_type_of(message.name)
+    method = options.method or naming.snake_case(message_type)
+    for name in (method, *options.aliases):
+        _check_identifier(name, option_where, "session method", "set (macp.sdk.v1.action).method")
+    fields = tuple(
+        _build_field(
+            message,
+            i,
+            proto_field,
+            index,
+            path,
+            reader.field(proto_field),
+            aliases.get((message.name, proto_field.name), ("", ())),
+        )
+        for i, proto_field in enumerate(message.field)
+    )
+    by_name = {f.name: f for f in fields}
+    _check_params_unique(fields, where, message.name)
+    subject = options.subject_field or (
+        fields[0].name if fields and fields[0].name.endswith("_id") else ""
+    )
+    if subject and subject not in by_name:
+        raise OptionError(
+            option_where,
+            f"subject_field {subject!r} is not a field of {message.name}",
+            f"use one of {', '.join(by_name) or '(no fields)'}",
+        )
+    positional_names = options.positional or ((subject,) if subject else ())
+    for name in positional_names:
+        if name not in by_name or by_name[name].hidden:
+            raise OptionError(
+                option_where,
+                f"positional field {name!r} is not a settable field of {message.name}",
+                f"use one of {', '.join(f.name for f in fields if not f.hidden)}",
+            )
+    positional = tuple(by_name[n] for n in positional_names)
+    keyword = tuple(f for f in fields if f.name not in positional_names and not f.hidden)
+    return ActionModel(
+        message_type=message_type,
+        message_name=message.name,
+        full_name=f"{file.package}.{message.name}",
+        method=method,
+        aliases=options.aliases,
+        builder=naming.builder_function(method),
+        payload_builder=naming.payload_builder_function(method),
+        record_class=naming.record_class(message_type),
+        hook=naming.hook_method(method),
+        records_attr=f"{naming.snake_case(message_type)}_records",
+        senders=options.senders,
+        subject_field=subject,
+        fields=fields,
+        positional=positional,
+        keyword=keyword,
+        doc=index.comment(*path),
+        location=where,
+    )
+
+
+def _build_field(
+    message: descriptor_pb2.DescriptorProto,
+    field_index: int,
+    proto_field: descriptor_pb2.FieldDescriptorProto,
+    index: SourceIndex,
+    message_path: tuple[int, ...],
+    options: FieldOptions,
+    literal: tuple[str, tuple[str, ...]],
+) -> FieldModel:
+    path = (*message_path, MESSAGE_FIELD, field_index)
+    where = index.location(*path)
+    option_where = index.location(*path, FIELD_OPTIONS)
+    if proto_field.type not in _SCALARS:
+        raise OptionError(
+            where,
+            f"field {message.name}.{proto_field.name} has a message type; mode payload fields "
+            "must be scalars, enums or repeated scalars",
+            "flatten the field or encode it as bytes",
+        )
+    proto_type, annotation, default = _SCALARS[proto_field.type]
+    repeated = proto_field.label == FDP.LABEL_REPEATED
+    param = options.param_name or proto_field.name
+    if naming.is_reserved(param) or not param.isidentifier():
+        raise ReservedNameError(
+            where,
+            f"field {message.name}.{proto_field.name} would become the parameter {param!r}, "
+            "which is a Python keyword or not an identifier",
+            f'set [(macp.sdk.v1.field) = {{param_name: "{param}_value"}}] or rename the field',
+        )
+    if param in BUILDER_PARAMS:
+        raise ReservedNameError(
+            where,
+            f"field {message.name}.{proto_field.name} would become the parameter {param!r}, "
+            "which every builder already takes",
+            f'set [(macp.sdk.v1.field) = {{param_name: "{param}_field"}}]',
+        )
+    _check_field_options(options, proto_type, repeated, option_where, proto_field.name)
+    if options.default_string:
+        default = repr(options.default_string).replace("'", '"')
+    record_annotation = f"tuple[{annotation}, ...]" if repeated else annotation
+    if repeated:
+        annotation, default = f"Sequence[{annotation}]", "()"
+    literal_alias, literal_values = literal
+    if literal_alias:
+        annotation = literal_alias
+    return FieldModel(
+        name=proto_field.name,
+        param=param,
+        number=proto_field.number,
+        proto_type=proto_type,
+        annotation=annotation,
+        record_annotation=record_annotation,
+        repeated=repeated,
+        required=options.required,
+        no_default=options.no_default,
+        default=default,
+        allowed=options.allowed,
+        normalize=options.normalize,
+        minimum=options.minimum,
+        maximum=options.maximum,
+        from_sender=options.from_sender,
+        hidden=options.hidden,
+        references=options.references,
+        literal_alias=literal_alias,
+        literal_values=literal_values,
+        doc=index.comment(*path),
+        location=where,
+    )
+
+
+def _check_field_options(
+    options: FieldOptions, proto_type: str, repeated: bool, where: SourceLocation, name: str
+) -> None:
+    string_only = [
+        key
+        for key in ("allowed", "normalize", "default_string", "from_sender")
+        if key in options.present
+    ]
+    if string_only and (proto_type != "string" or repeated):
+        raise OptionError(
+            where,
+            f"option(s) {', '.join(string_only)} on field {name!r} need a singular string field",
+            "remove them or change the field type",
+        )
+    ranged = [key for key in ("min", "max") if key in options.present]
+    if ranged and (proto_type not in _NUMERIC or repeated):
+        raise OptionError(
+            where,
+            f"option(s) {', '.join(ranged)} on field {name!r} need a singular numeric field",
+            "remove them or change the field type",
+        )
+    if options.hidden and (options.required or options.no_default):
+        raise OptionError(
+            where, f"field {name!r} is hidden, so it cannot be required", "drop one of the two"
+        )
+    if (
+        options.minimum is not None
+        and options.maximum is not None
+        and options.minimum > options.maximum
+    ):
+        raise OptionError(where, f"field {name!r} has min > max", "swap or fix the bounds")
+
+
+def _literal_values(options: FieldOptions) -> tuple[str, ...]:
+    if not options.allowed:
+        return ()
+    values = list(options.allowed)
+    variants = {
+        "upper": [v.lower() for v in options.allowed],
+        "lower": [v.upper() for v in options.allowed],
+    }.get(options.normalize, [])
+    values.extend(v for v in variants if v not in values)
+    return tuple(values)
+
+
+def _literal_aliases(
+    file: descriptor_pb2.FileDescriptorProto, reader: OptionReader
+) -> dict[tuple[str, str], tuple[str, tuple[str, ...]]]:
+    """Names each allowed-value set `<Field>Value`, qualified by message type on a conflict.
+
+    Keyed by (message name, field name); computed before any model object exists so the
+    model can stay frozen.
+    """
+    found: list[tuple[str, str, tuple[str, ...]]] = []
+    for message in file.message_type:
+        for proto_field in message.field:
+            values = _literal_values(reader.field(proto_field))
+            if values:
+                found.append((message.name, proto_field.name, values))
+    value_sets: dict[str, set[tuple[str, ...]]] = {}
+    for _, field_name, values in found:
+        value_sets.setdefault(naming.pascal_case(field_name) + "Value", set()).add(values)
+    result: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}
+    for message_name, field_name, values in found:
+        short = naming.pascal_case(field_name) + "Value"
+        unique = len(value_sets[short]) == 1
+        name = short if unique else naming.message_type_of(message_name) + short
+        result[(message_name, field_name)] = (name, values)
+    return result
+
+
+def _check_params_unique(fields: tuple[FieldModel, ...], where: SourceLocation, msg: str) -> None:
+    seen: dict[str, FieldModel] = {}
+    for f in fields:
+        if f.param in seen:
+            raise NameCollisionError(
+                f.location,
+                f"parameter {f.param!r} of {msg} comes from both field {seen[f.param].name!r} "
+                f"({seen[f.param].location}) and field {f.name!r}",
+                "set a distinct (macp.sdk.v1.field).param_name",
+            )
+        seen[f.param] = f
+
+
+def _check_identifier(name: str, where: SourceLocation, what: str, hint: str) -> None:
+    if not naming.is_identifier(name):
+        raise ReservedNameError(
+            where, f"{what} {name!r} is a Python keyword or not a valid identifier", hint
+        )
+
+
+def _check_choice(value: str, allowed: frozenset[str], what: str, where: SourceLocation) -> None:
+    if value and value not in allowed:
+        raise OptionError(
+            where,
+            f"unknown {what} {value!r}",
+            f"use one of {', '.join(sorted(allowed))}",
+        )
+
+
+def _check_mode_collisions(modes: list[ModeModel]) -> None:
+    claimed: dict[tuple[str, str], ModeModel] = {}
+    for mode in modes:
+        names = {
+            ("mode id", mode.id),
+            ("module", mode.module),
+            ("class", mode.session_class),
+            ("class", mode.projection_class),
+        }
+        for key in sorted(names):
+            if key in claimed:
+                other = claimed[key]
+                raise NameCollisionError(
+                    mode.location,
+                    f"{key[0]} {key[1]!r} is produced by both {other.proto_file} "
+                    f"({other.location}) and {mode.proto_file}",
+                    "set a distinct (macp.sdk.v1.mode).short_name, session_class or id",
+                )
+            claimed[key] = mode

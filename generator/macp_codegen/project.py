@@ -1,0 +1,201 @@
+"""The one orchestrator: config -> descriptors -> model -> rendered files -> writer."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from importlib import metadata
+
+import jinja2
+
+from . import __version__
+from .compile import CompiledProtos, compile_protos
+from .config import Config
+from .core_surface import module_exports, reserved_session_names
+from .errors import NameCollisionError, SourceLocation
+from .model import SdkModel
+from .modeling import build_model
+from .render import BUILTIN_TEMPLATES, make_environment, render
+from .sources import load_descriptor_input
+from .writer import Manifest, OutputFile, Plan, Writer, WriteReport
+
+SDK_PACKAGE = "macp_sdk"
+PROTO_PACKAGE = "macp"
+STATIC_DIR = BUILTIN_TEMPLATES / "static"
+PINNED_TOOLS = ("protobuf", "grpcio-tools", "mypy-protobuf", "jinja2")
+
+
+@dataclass(frozen=True)
+class Build:
+    model: SdkModel
+    files: tuple[OutputFile, ...]
+    manifest: Manifest
+
+
+class Project:
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.writer = Writer(config.output)
+
+    def compile(self) -> CompiledProtos:
+        loaded = load_descriptor_input(self.config)
+        if loaded is not None:
+            return loaded
+        return compile_protos(self.config.proto_root, self.config.include)
+
+    def build(self) -> Build:
+        compiled = self.compile()
+        model = build_model(
+            compiled.descriptor_set,
+            compiled.targets,
+            compiled.source_paths,
+            reserved_session_names(STATIC_DIR),
+        )
+        files = self._render(model, compiled)
+        manifest = Manifest(
+            generator=__version__,
+            inputs=self.inputs_digest(),
+            files={f.path: f.kind for f in files},
+        )
+        return Build(model, files, manifest)
+
+    def generate(self) -> WriteReport:
+        build = self.build()
+        return self.writer.write(build.files, build.manifest)
+
+    def plan(self) -> tuple[Build, Plan]:
+        build = self.build()
+        return build, self.writer.plan(build.files)
+
+    def inputs_digest(self) -> str:
+        """Hash of everything that determines the output: protos, templates, tools."""
+        h = hashlib.sha256()
+        roots = [self.config.proto_root, BUILTIN_TEMPLATES]
+        if self.config.templates is not None:
+            roots.append(self.config.templates)
+        for root in roots:
+            for path in sorted(p for p in root.rglob("*") if p.is_file()):
+                if any(p.startswith(".") or p == "__pycache__" for p in path.parts[-4:]):
+                    continue
+                h.update(path.relative_to(root).as_posix().encode() + b"\0")
+                h.update(path.read_bytes() + b"\0")
+        h.update(__version__.encode())
+        for tool in PINNED_TOOLS:
+            h.update(f"{tool}={_version_of(tool)}".encode())
+        return h.hexdigest()
+
+    def _render(self, model: SdkModel, compiled: CompiledProtos) -> tuple[OutputFile, ...]:
+        env = make_environment(self.config.templates)
+        files: list[OutputFile] = []
+        for path, text in compiled.modules.items():
+            source = _proto_source_of(path)
+            files.append(OutputFile(path, _with_header(text, _header([source]), path)))
+        for package_dir in _package_dirs(compiled.modules):
+            init = render(env, "package_init.py.jinja", {"header": _header(model.sources)})
+            files.append(OutputFile(f"{package_dir}/__init__.py", init.encode()))
+        files.append(OutputFile(f"{PROTO_PACKAGE}/py.typed", b""))
+        files.extend(self._render_sdk(env, model))
+        files.extend(_static_files())
+        _check_unique_paths(files)
+        return tuple(sorted(files, key=lambda f: f.path))
+
+    def _render_sdk(self, env: jinja2.Environment, model: SdkModel) -> list[OutputFile]:
+        header = _header(model.sources)
+        exports = _exports(model)
+        context = {"model": model, "header": header, "exports": exports}
+        rendered = {
+            f"{SDK_PACKAGE}/__init__.py": "sdk/__init__.py.jinja",
+            f"{SDK_PACKAGE}/_registry.py": "sdk/_registry.py.jinja",
+        }
+        files = [
+            OutputFile(path, render(env, template, context).encode())
+            for path, template in rendered.items()
+        ]
+        files.append(OutputFile(f"{SDK_PACKAGE}/py.typed", b""))
+        return files
+
+
+def _exports(model: SdkModel) -> tuple[tuple[str, str], ...]:
+    """(module relative to macp_sdk, name) for the public API; a name exported twice is an error."""
+    exports = list(module_exports(STATIC_DIR, SDK_PACKAGE))
+    exports.append(("_registry", "MODE_REGISTRY"))
+    exports.append(("_registry", "ModeInfo"))
+    seen: dict[str, str] = {}
+    for module, name in exports:
+        if name in seen and seen[name] != module:
+            raise NameCollisionError(
+                SourceLocation(str(STATIC_DIR / SDK_PACKAGE / f"{module}.py")),
+                f"public name {name!r} is exported by both macp_sdk.{seen[name]} and "
+                f"macp_sdk.{module}",
+                "remove it from one module's __all__",
+            )
+        seen[name] = module
+    return tuple(sorted(set(exports), key=lambda e: (e[1], e[0])))
+
+
+def _static_files() -> list[OutputFile]:
+    files: list[OutputFile] = []
+    if not STATIC_DIR.is_dir():
+        return files
+    for path in sorted(p for p in STATIC_DIR.rglob("*") if p.is_file()):
+        relative_parts = path.relative_to(STATIC_DIR).parts
+        if any(part.startswith(".") or part == "__pycache__" for part in relative_parts):
+            continue  # tool caches and editor files are never part of the SDK
+        if path.suffix == ".pyc":
+            continue
+        relative = path.relative_to(STATIC_DIR).as_posix()
+        content = path.read_bytes()
+        if path.suffix == ".py":
+            note = (
+                f"# Copied by macp-codegen from templates/static/{relative}; "
+                "edit it there, not here.\n"
+            )
+            content = note.encode() + content
+        files.append(OutputFile(relative, content, "static"))
+    return files
+
+
+def _header(sources: list[str] | tuple[str, ...]) -> str:
+    listed = ", ".join(sources)
+    return (
+        f"# Generated by macp-codegen {__version__} from {listed}.\n"
+        "# Do not edit: regenerate with `macp-codegen generate`."
+    )
+
+
+def _with_header(text: str, header: str, path: str) -> bytes:
+    return (header + "\n" + text).encode()
+
+
+def _proto_source_of(module_path: str) -> str:
+    stem = module_path.removesuffix(".pyi").removesuffix(".py")
+    stem = stem.removesuffix("_grpc").removesuffix("_pb2")
+    return stem + ".proto"
+
+
+def _package_dirs(modules: dict[str, str]) -> list[str]:
+    dirs: set[str] = set()
+    for path in modules:
+        parts = path.split("/")[:-1]
+        for i in range(1, len(parts) + 1):
+            dirs.add("/".join(parts[:i]))
+    return sorted(dirs)
+
+
+def _check_unique_paths(files: list[OutputFile]) -> None:
+    seen: set[str] = set()
+    for f in files:
+        if f.path in seen:
+            raise NameCollisionError(
+                SourceLocation(f.path),
+                f"two outputs would be written to {f.path}",
+                "rename the static file or the proto that produces it",
+            )
+        seen.add(f.path)
+
+
+def _version_of(distribution: str) -> str:
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return "absent"

@@ -1,0 +1,163 @@
+"""Step 4: the one writer. It owns a manifest of what it generated and swaps trees atomically.
+
+The new tree is assembled in a staging copy of the output folder and swapped in with two
+renames; an interrupted swap is repaired on the next run. Files the manifest does not list are
+never touched; files it lists that are no longer produced are removed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+MANIFEST_NAME = ".macp-codegen-manifest.json"
+FileKind = Literal["generated", "static", "scaffold"]
+
+
+@dataclass(frozen=True)
+class OutputFile:
+    path: str  # posix path relative to the output folder
+    content: bytes
+    kind: FileKind = "generated"
+
+
+@dataclass(frozen=True)
+class Manifest:
+    generator: str
+    inputs: str
+    files: dict[str, FileKind] = field(default_factory=dict)
+
+    def render(self) -> bytes:
+        data = {"generator": self.generator, "inputs": self.inputs, "files": self.files}
+        return (json.dumps(data, indent=2, sort_keys=True) + "\n").encode()
+
+    @staticmethod
+    def load(output: Path) -> Manifest | None:
+        path = output / MANIFEST_NAME
+        if not path.is_file():
+            return None
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return Manifest(data["generator"], data["inputs"], dict(data["files"]))
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What writing would change, computed without touching the disk."""
+
+    new: tuple[str, ...]
+    changed: tuple[str, ...]
+    unchanged: tuple[str, ...]
+    stale: tuple[str, ...]  # owned by the old manifest, no longer produced
+
+    @property
+    def in_sync(self) -> bool:
+        return not (self.new or self.changed or self.stale)
+
+
+@dataclass(frozen=True)
+class WriteReport:
+    written: tuple[str, ...]
+    unchanged: tuple[str, ...]
+    removed: tuple[str, ...]
+
+    def summary(self) -> str:
+        return (
+            f"{len(self.written)} written, {len(self.unchanged)} unchanged, "
+            f"{len(self.removed)} removed"
+        )
+
+
+def digest(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+class Writer:
+    def __init__(self, output: Path) -> None:
+        self.output = output.resolve()
+        self._staging = self.output.with_name(f".{self.output.name}.staging")
+        self._backup = self.output.with_name(f".{self.output.name}.backup")
+
+    def recover(self) -> None:
+        """Repairs what an interrupted run left behind."""
+        if self._backup.exists() and not self.output.exists():
+            os.rename(self._backup, self.output)
+        for leftover in (self._staging, self._backup):
+            if leftover.exists():
+                shutil.rmtree(leftover)
+
+    def plan(self, files: Iterable[OutputFile]) -> Plan:
+        produced = {f.path: f for f in files}
+        old = Manifest.load(self.output)
+        new, changed, unchanged = [], [], []
+        for path, out in sorted(produced.items()):
+            target = self.output / path
+            if not target.is_file():
+                new.append(path)
+            elif out.kind == "scaffold" or target.read_bytes() == out.content:
+                unchanged.append(path)
+            else:
+                changed.append(path)
+        owned = set(old.files) if old else set()
+        stale = sorted(owned - set(produced))
+        return Plan(tuple(new), tuple(changed), tuple(unchanged), tuple(stale))
+
+    def write(self, files: Iterable[OutputFile], manifest: Manifest) -> WriteReport:
+        self.recover()
+        outputs = sorted(files, key=lambda f: f.path)
+        plan = self.plan(outputs)
+        manifest_bytes = manifest.render()
+        manifest_current = (self.output / MANIFEST_NAME).is_file() and (
+            (self.output / MANIFEST_NAME).read_bytes() == manifest_bytes
+        )
+        if plan.in_sync and manifest_current:
+            return WriteReport((), plan.unchanged, ())
+        try:
+            self._stage(outputs, plan, manifest_bytes)
+            self._swap()
+        finally:
+            if self._staging.exists():
+                shutil.rmtree(self._staging)
+        return WriteReport(plan.new + plan.changed, plan.unchanged, plan.stale)
+
+    def _stage(self, outputs: list[OutputFile], plan: Plan, manifest_bytes: bytes) -> None:
+        if self._staging.exists():
+            shutil.rmtree(self._staging)
+        if self.output.exists():
+            shutil.copytree(self.output, self._staging, symlinks=True)
+        else:
+            self._staging.mkdir(parents=True)
+        to_write = set(plan.new) | set(plan.changed)
+        for out in outputs:
+            if out.path in to_write:
+                self._write_file(self._staging / out.path, out.content)
+        for path in plan.stale:
+            self._remove_file(self._staging, path)
+        self._write_file(self._staging / MANIFEST_NAME, manifest_bytes)
+
+    def _write_file(self, target: Path, content: bytes) -> None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content)
+
+    @staticmethod
+    def _remove_file(root: Path, path: str) -> None:
+        target = root / path
+        if target.is_file():
+            target.unlink()
+        # Drop folders the removal emptied, but never the root itself.
+        parent = target.parent
+        while parent != root and parent.is_dir() and not any(parent.iterdir()):
+            parent.rmdir()
+            parent = parent.parent
+
+    def _swap(self) -> None:
+        if self.output.exists():
+            os.rename(self.output, self._backup)
+        os.rename(self._staging, self.output)
+        if self._backup.exists():
+            shutil.rmtree(self._backup)
