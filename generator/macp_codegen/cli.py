@@ -59,7 +59,9 @@ def _config(args: argparse.Namespace) -> Config:
 
 
 def _generate(project: Project, args: argparse.Namespace) -> int:
-    report = project.generate()
+    build, report = project.generate()
+    for note in build.notes:
+        print(f"note     {note}")
     for path in report.written:
         print(f"wrote    {path}")
     for path in report.removed:

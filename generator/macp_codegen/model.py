@@ -32,14 +32,9 @@ class FieldModel:
     references: str  # message_type of the entity this field points at, or ""
     literal_alias: str  # name of the Literal alias for allowed values, or ""
     literal_values: tuple[str, ...]  # what the Literal admits (canonical and un-normalised)
+    checks: str  # keyword arguments for the core's `checked()`, "" when nothing is checked
     doc: str
     location: SourceLocation
-
-    @property
-    def has_checks(self) -> bool:
-        return bool(
-            self.required or self.allowed or self.minimum is not None or self.maximum is not None
-        )
 
 
 @dataclass(frozen=True)
@@ -66,6 +61,15 @@ class ActionModel:
     def parameters(self) -> tuple[FieldModel, ...]:
         return self.positional + self.keyword
 
+    @property
+    def settable(self) -> tuple[FieldModel, ...]:
+        """Fields a builder sets, in proto order (hidden ones are left to the runtime)."""
+        return tuple(f for f in self.fields if not f.hidden)
+
+    @property
+    def fills_from_sender(self) -> bool:
+        return any(f.from_sender for f in self.fields)
+
 
 @dataclass(frozen=True)
 class ModeModel:
@@ -91,8 +95,28 @@ class ModeModel:
     projection_accessor: str  # e.g. decision_projection
     actions: tuple[ActionModel, ...]
     literal_aliases: tuple[tuple[str, tuple[str, ...]], ...]
+    records_union: str  # alias naming any record of this mode, e.g. DecisionRecord
+    base_module: str  # macp_sdk.projections.<base_module>, the always-rewritten base
     doc: str
     location: SourceLocation
+
+    # Import bookkeeping: derived from the actions, so a module imports exactly what it uses.
+    @property
+    def uses_sequence(self) -> bool:
+        return any(f.repeated for a in self.actions for f in a.settable)
+
+    @property
+    def uses_literals(self) -> bool:
+        return bool(self.literal_aliases)
+
+    @property
+    def uses_checks(self) -> bool:
+        return any(f.checks for a in self.actions for f in a.settable)
+
+    @property
+    def record_classes(self) -> tuple[str, ...]:
+        """Record class names sorted as an import list wants them."""
+        return tuple(sorted(a.record_class for a in self.actions))
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -33,6 +34,8 @@ PARTICIPANT_MODELS = frozenset({"declared", "quorum", "orchestrated", "peer", "d
 MODE_ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*\.v\d+$")
 # Parameters every builder and session method takes besides the payload fields.
 BUILDER_PARAMS = frozenset({"session_id", "sender", "auth", "message_id", "timestamp_unix_ms"})
+# Attributes every decoded record carries besides the payload fields.
+RECORD_ATTRS = frozenset({"sender", "message_id", "timestamp_unix_ms", "session_id"})
 
 _SCALARS: dict[int, tuple[str, str, str]] = {
     # proto type -> (name, annotation, default literal)
@@ -152,7 +155,7 @@ def _build_mode(
             )
     pascal = naming.pascal_case(short_name)
     pb2 = naming.pb2_module(file.name)
-    return ModeModel(
+    mode = ModeModel(
         id=mode_id,
         short_name=short_name,
         version=options.version or "1.0.0",
@@ -177,9 +180,44 @@ def _build_mode(
         projection_accessor=f"{short_name}_projection",
         actions=actions,
         literal_aliases=tuple(sorted(set(aliases.values()))),
+        records_union=f"{pascal}ModeRecord",
+        base_module=f"_{naming.mode_module(short_name)}_base",
         doc=index.comment(FILE_SYNTAX),
         location=index.location(FILE_SYNTAX),
     )
+    _check_module_names(mode)
+    return mode
+
+
+def _check_module_names(mode: ModeModel) -> None:
+    """Every top-level name the mode's generated modules define must be distinct."""
+    claimed: dict[str, str] = {}
+
+    def claim(name: str, source: str) -> None:
+        if name in claimed and claimed[name] != source:
+            raise NameCollisionError(
+                mode.location,
+                f"generated name {name!r} would come from both {claimed[name]} and {source}",
+                "rename one with (macp.sdk.v1.mode).session_class or (macp.sdk.v1.action).method",
+            )
+        claimed[name] = source
+
+    for name, source in (
+        (mode.session_class, "the session class"),
+        (mode.async_session_class, "the async session class"),
+        (mode.projection_class, "the projection class"),
+        (mode.projection_base_class, "the projection base class"),
+        (mode.records_union, "the record union alias"),
+        ("MODE", "the mode id constant"),
+        ("MODE_VERSION", "the mode version constant"),
+    ):
+        claim(name, source)
+    for alias, _ in mode.literal_aliases:
+        claim(alias, f"allowed values {alias}")
+    for action in mode.actions:
+        origin = f"{action.message_name} ({action.location})"
+        for name in (action.record_class, action.builder, action.payload_builder):
+            claim(name, origin)
 
 
 def _flow(message_types: list[str], terminal: Iterable[str]) -> tuple[str, ...]:
@@ -333,7 +371,7 @@ def _build_field(
             "which is a Python keyword or not an identifier",
             f'set [(macp.sdk.v1.field) = {{param_name: "{param}_value"}}] or rename the field',
         )
-    if param in BUILDER_PARAMS:
+    if param in BUILDER_PARAMS or proto_field.name in RECORD_ATTRS:
         raise ReservedNameError(
             where,
             f"field {message.name}.{proto_field.name} would become the parameter {param!r}, "
@@ -358,7 +396,10 @@ def _build_field(
         record_annotation=record_annotation,
         repeated=repeated,
         required=options.required,
-        no_default=options.no_default,
+        # A required value or one from a closed set has no sensible default: callers pass it.
+        no_default=options.no_default
+        or options.required
+        or bool(literal_alias and not options.default_string),
         default=default,
         allowed=options.allowed,
         normalize=options.normalize,
@@ -369,6 +410,7 @@ def _build_field(
         references=options.references,
         literal_alias=literal_alias,
         literal_values=literal_values,
+        checks=_check_arguments(options),
         doc=index.comment(*path),
         location=where,
     )
@@ -405,6 +447,23 @@ def _check_field_options(
         and options.minimum > options.maximum
     ):
         raise OptionError(where, f"field {name!r} has min > max", "swap or fix the bounds")
+
+
+def _check_arguments(options: FieldOptions) -> str:
+    """Keyword arguments for the core's `checked(name, value, ...)`; "" means no check."""
+    parts = []
+    if options.required:
+        parts.append("required=True")
+    if options.allowed:
+        canonical = ", ".join(json.dumps(v, ensure_ascii=False) for v in options.allowed)
+        parts.append(f"allowed=({canonical},)")
+    if options.normalize:
+        parts.append(f'normalize="{options.normalize}"')
+    if options.minimum is not None:
+        parts.append(f"minimum={options.minimum!r}")
+    if options.maximum is not None:
+        parts.append(f"maximum={options.maximum!r}")
+    return ", ".join(parts)
 
 
 def _literal_values(options: FieldOptions) -> tuple[str, ...]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from importlib import metadata
+from pathlib import Path
 
 import jinja2
 
@@ -13,16 +14,18 @@ from .compile import CompiledProtos, compile_protos
 from .config import Config
 from .core_surface import module_exports, reserved_session_names
 from .errors import NameCollisionError, SourceLocation
-from .model import SdkModel
+from .formatting import format_python
+from .model import ModeModel, SdkModel
 from .modeling import build_model
 from .render import BUILTIN_TEMPLATES, make_environment, render
+from .scaffold import merge_scaffold
 from .sources import load_descriptor_input
 from .writer import Manifest, OutputFile, Plan, Writer, WriteReport
 
 SDK_PACKAGE = "macp_sdk"
 PROTO_PACKAGE = "macp"
 STATIC_DIR = BUILTIN_TEMPLATES / "static"
-PINNED_TOOLS = ("protobuf", "grpcio-tools", "mypy-protobuf", "jinja2")
+PINNED_TOOLS = ("protobuf", "grpcio-tools", "mypy-protobuf", "jinja2", "libcst", "ruff")
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,7 @@ class Build:
     model: SdkModel
     files: tuple[OutputFile, ...]
     manifest: Manifest
+    notes: tuple[str, ...] = ()  # things the user should know, e.g. orphaned hooks
 
 
 class Project:
@@ -51,17 +55,18 @@ class Project:
             compiled.source_paths,
             reserved_session_names(STATIC_DIR),
         )
-        files = self._render(model, compiled)
+        notes: list[str] = []
+        files = self._render(model, compiled, notes)
         manifest = Manifest(
             generator=__version__,
             inputs=self.inputs_digest(),
             files={f.path: f.kind for f in files},
         )
-        return Build(model, files, manifest)
+        return Build(model, files, manifest, tuple(notes))
 
-    def generate(self) -> WriteReport:
+    def generate(self) -> tuple[Build, WriteReport]:
         build = self.build()
-        return self.writer.write(build.files, build.manifest)
+        return build, self.writer.write(build.files, build.manifest)
 
     def plan(self) -> tuple[Build, Plan]:
         build = self.build()
@@ -84,17 +89,23 @@ class Project:
             h.update(f"{tool}={_version_of(tool)}".encode())
         return h.hexdigest()
 
-    def _render(self, model: SdkModel, compiled: CompiledProtos) -> tuple[OutputFile, ...]:
+    def _render(
+        self, model: SdkModel, compiled: CompiledProtos, notes: list[str]
+    ) -> tuple[OutputFile, ...]:
         env = make_environment(self.config.templates)
         files: list[OutputFile] = []
         for path, text in compiled.modules.items():
             source = _proto_source_of(path)
             files.append(OutputFile(path, _with_header(text, _header([source]), path)))
-        for package_dir in _package_dirs(compiled.modules):
+        sdk_packages = [f"{SDK_PACKAGE}/modes", f"{SDK_PACKAGE}/projections"] if model.modes else []
+        for package_dir in _package_dirs(compiled.modules) + sdk_packages:
             init = render(env, "package_init.py.jinja", {"header": _header(model.sources)})
             files.append(OutputFile(f"{package_dir}/__init__.py", init.encode()))
         files.append(OutputFile(f"{PROTO_PACKAGE}/py.typed", b""))
-        files.extend(self._render_sdk(env, model))
+        rendered = self._render_sdk(env, model)
+        for mode in model.modes:
+            rendered.extend(self._render_mode(env, model, mode, notes))
+        files.extend(_formatted(rendered, self.config.output))
         files.extend(_static_files())
         _check_unique_paths(files)
         return tuple(sorted(files, key=lambda f: f.path))
@@ -114,12 +125,44 @@ class Project:
         files.append(OutputFile(f"{SDK_PACKAGE}/py.typed", b""))
         return files
 
+    def _render_mode(
+        self, env: jinja2.Environment, model: SdkModel, mode: ModeModel, notes: list[str]
+    ) -> list[OutputFile]:
+        context = {"model": model, "mode": mode, "header": _header([mode.proto_file])}
+        files = [
+            OutputFile(
+                f"{SDK_PACKAGE}/modes/{mode.module}.py",
+                render(env, "sdk/modes/mode.py.jinja", context).encode(),
+            ),
+            OutputFile(
+                f"{SDK_PACKAGE}/projections/{mode.base_module}.py",
+                render(env, "sdk/projections/base.py.jinja", context).encode(),
+            ),
+        ]
+        scaffold_path = f"{SDK_PACKAGE}/projections/{mode.module}.py"
+        fresh = render(env, "sdk/projections/scaffold.py.jinja", context)
+        on_disk = self.config.output / scaffold_path
+        if on_disk.is_file():
+            merged = merge_scaffold(on_disk.read_text(encoding="utf-8"), fresh, mode, str(on_disk))
+            fresh = merged.text
+            notes.extend(
+                f"{scaffold_path}: hook {hook} has no action any more (kept, not deleted)"
+                for hook in merged.orphaned_hooks
+            )
+            notes.extend(f"{scaffold_path}: added hook {hook}" for hook in merged.added_hooks)
+        files.append(OutputFile(scaffold_path, fresh.encode(), "scaffold"))
+        return files
+
 
 def _exports(model: SdkModel) -> tuple[tuple[str, str], ...]:
     """(module relative to macp_sdk, name) for the public API; a name exported twice is an error."""
     exports = list(module_exports(STATIC_DIR, SDK_PACKAGE))
     exports.append(("_registry", "MODE_REGISTRY"))
     exports.append(("_registry", "ModeInfo"))
+    for mode in model.modes:
+        exports.append((f"modes.{mode.module}", mode.session_class))
+        exports.append((f"modes.{mode.module}", mode.async_session_class))
+        exports.append((f"projections.{mode.module}", mode.projection_class))
     seen: dict[str, str] = {}
     for module, name in exports:
         if name in seen and seen[name] != module:
@@ -131,6 +174,20 @@ def _exports(model: SdkModel) -> tuple[tuple[str, str], ...]:
             )
         seen[name] = module
     return tuple(sorted(set(exports), key=lambda e: (e[1], e[0])))
+
+
+def _formatted(files: list[OutputFile], output: Path) -> list[OutputFile]:
+    """Formats rendered Python; a scaffold that already exists on disk is the user's, untouched."""
+    to_format = {
+        f.path: f.content.decode()
+        for f in files
+        if f.path.endswith(".py") and not (f.kind == "scaffold" and (output / f.path).is_file())
+    }
+    formatted = format_python(to_format)
+    return [
+        OutputFile(f.path, formatted[f.path].encode(), f.kind) if f.path in formatted else f
+        for f in files
+    ]
 
 
 def _static_files() -> list[OutputFile]:
@@ -146,21 +203,19 @@ def _static_files() -> list[OutputFile]:
         relative = path.relative_to(STATIC_DIR).as_posix()
         content = path.read_bytes()
         if path.suffix == ".py":
-            note = (
-                f"# Copied by macp-codegen from templates/static/{relative}; "
-                "edit it there, not here.\n"
-            )
+            note = f"# Copied by macp-codegen; edit templates/static/{relative} instead.\n"
             content = note.encode() + content
         files.append(OutputFile(relative, content, "static"))
     return files
 
 
 def _header(sources: list[str] | tuple[str, ...]) -> str:
-    listed = ", ".join(sources)
-    return (
-        f"# Generated by macp-codegen {__version__} from {listed}.\n"
-        "# Do not edit: regenerate with `macp-codegen generate`."
-    )
+    lines = [
+        f"# Generated by macp-codegen {__version__}. Do not edit: run `macp-codegen generate`.",
+        "# Sources:",
+        *(f"#   {source}" for source in sources),
+    ]
+    return "\n".join(lines)
 
 
 def _with_header(text: str, header: str, path: str) -> bytes:

@@ -99,11 +99,12 @@ class Writer:
             target = self.output / path
             if not target.is_file():
                 new.append(path)
-            elif out.kind == "scaffold" or target.read_bytes() == out.content:
+            elif target.read_bytes() == out.content:
                 unchanged.append(path)
             else:
                 changed.append(path)
-        owned = set(old.files) if old else set()
+        # A scaffold the user has edited is theirs: it is never removed, even when orphaned.
+        owned = {p for p, kind in old.files.items() if kind != "scaffold"} if old else set()
         stale = sorted(owned - set(produced))
         return Plan(tuple(new), tuple(changed), tuple(unchanged), tuple(stale))
 

@@ -1,0 +1,44 @@
+"""Formats rendered Python with the pinned ruff, so templates need not manage line length.
+
+Runs once per generation over all template-rendered files (two subprocess calls in all), with
+an isolated configuration so the result never depends on the user's own ruff settings.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import tempfile
+from pathlib import Path
+
+from ruff.__main__ import find_ruff_bin
+
+from .errors import CodegenError, SourceLocation
+
+RUFF_SETTINGS = ["--isolated", "--line-length", "100", "--target-version", "py311", "--quiet"]
+
+
+def format_python(sources: dict[str, str]) -> dict[str, str]:
+    """Relative path -> source, formatted; import blocks sorted and unused imports dropped."""
+    if not sources:
+        return {}
+    ruff = find_ruff_bin()
+    with tempfile.TemporaryDirectory(prefix="macp-codegen-format-") as tmp:
+        root = Path(tmp)
+        for path, text in sources.items():
+            target = root / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+        _run([ruff, "check", "--fix", "--select", "I,F401", "--exit-zero", *RUFF_SETTINGS, tmp])
+        _run([ruff, "format", *RUFF_SETTINGS, tmp])
+        return {path: (root / path).read_text(encoding="utf-8") for path in sources}
+
+
+def _run(command: list[str]) -> None:
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        # A template produced Python that does not parse: that is a generator bug, say where.
+        raise CodegenError(
+            SourceLocation("templates"),
+            f"rendered Python did not format: {result.stderr.strip() or result.stdout.strip()}",
+            "fix the template that produced this file",
+        )

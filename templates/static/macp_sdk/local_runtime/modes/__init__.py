@@ -1,0 +1,1 @@
+"""Hand-written rule sets of the modes the local runtime serves."""
