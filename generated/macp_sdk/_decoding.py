@@ -18,7 +18,7 @@ __all__: list[str] = []
 _M = TypeVar("_M", bound=Message)
 
 
-class PayloadDecodeError(ValueError):
+class PayloadDecodeError(DecodeError):
     """The payload is neither valid protobuf nor a JSON object of the expected message."""
 
 

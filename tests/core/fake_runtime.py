@@ -350,6 +350,8 @@ class FakeRuntime(core_pb2_grpc.MACPRuntimeServiceServicer):
         self._record("WatchRoots", context)
         with self.lock:
             scripted = self.roots_script.pop(0) if self.roots_script else None
+        if scripted == "DOWN":  # fail before any item
+            context.abort(grpc.StatusCode.UNAVAILABLE, "runtime down")
         yield core_pb2.WatchRootsResponse(change=core_pb2.RootsChanged(observed_at_unix_ms=1))
         if scripted == "UNAVAILABLE":
             context.abort(grpc.StatusCode.UNAVAILABLE, "runtime restarting")

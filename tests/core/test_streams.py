@@ -160,7 +160,7 @@ def test_watch_without_reconnect_raises_and_reconnect_gives_up(runtime: RunningR
         with pytest.raises(Exception) as info:
             list(c.watch_roots(timeout=2.0))
         assert getattr(info.value, "code", "") == "UNAVAILABLE"
-        runtime.runtime.roots_script = ["UNAVAILABLE"] * 5
+        runtime.runtime.roots_script = ["DOWN"] * 5
         with pytest.raises(MacpRetryError):
             list(c.watch_roots(timeout=5.0, reconnect=True))
 

@@ -15,7 +15,7 @@ from macp.modes.decision.v1 import decision_pb2
 from macp.v1 import envelope_pb2
 
 from .._decoding import decode_payload
-from ..base_projection import BaseProjection
+from ..base_projection import BaseProjection, ProjectionAnomaly
 
 __all__ = [
     "DecisionProjectionBase",
@@ -30,6 +30,8 @@ __all__ = [
 @dataclass(frozen=True)
 class ProposalRecord:
     """An accepted Proposal, with who sent it and when."""
+
+    MESSAGE_TYPE: ClassVar[str] = "Proposal"
 
     proposal_id: str
     option: str
@@ -57,6 +59,8 @@ class ProposalRecord:
 class EvaluationRecord:
     """An accepted Evaluation, with who sent it and when."""
 
+    MESSAGE_TYPE: ClassVar[str] = "Evaluation"
+
     proposal_id: str
     recommendation: str
     confidence: float
@@ -83,6 +87,8 @@ class EvaluationRecord:
 class ObjectionRecord:
     """An accepted Objection, with who sent it and when."""
 
+    MESSAGE_TYPE: ClassVar[str] = "Objection"
+
     proposal_id: str
     reason: str
     severity: str
@@ -106,6 +112,8 @@ class ObjectionRecord:
 @dataclass(frozen=True)
 class VoteRecord:
     """An accepted Vote, with who sent it and when."""
+
+    MESSAGE_TYPE: ClassVar[str] = "Vote"
 
     proposal_id: str
     vote: str
@@ -159,6 +167,22 @@ class DecisionProjectionBase(BaseProjection):
             self._apply_vote(envelope)
         else:
             raise ValueError(f"{message_type!r} is not a message type of {self.MODE}")
+
+    def _anomaly(
+        self, kind: str, record: DecisionModeRecord, detail: str, subject_id: str = ""
+    ) -> None:
+        """Notes something odd about an accepted record (for hooks; the record still applies)."""
+        self.anomalies.append(
+            ProjectionAnomaly(
+                kind=kind,
+                mode=self.MODE,
+                message_type=record.MESSAGE_TYPE,
+                message_id=record.message_id,
+                sender=record.sender,
+                subject_id=subject_id,
+                detail=detail,
+            )
+        )
 
     def _apply_propose(self, envelope: envelope_pb2.Envelope) -> None:
         record = ProposalRecord.decode(envelope)

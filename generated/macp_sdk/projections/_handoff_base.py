@@ -15,7 +15,7 @@ from macp.modes.handoff.v1 import handoff_pb2
 from macp.v1 import envelope_pb2
 
 from .._decoding import decode_payload
-from ..base_projection import BaseProjection
+from ..base_projection import BaseProjection, ProjectionAnomaly
 
 __all__ = [
     "HandoffProjectionBase",
@@ -30,6 +30,8 @@ __all__ = [
 @dataclass(frozen=True)
 class HandoffOfferRecord:
     """An accepted HandoffOffer, with who sent it and when."""
+
+    MESSAGE_TYPE: ClassVar[str] = "HandoffOffer"
 
     handoff_id: str
     target_participant: str
@@ -57,6 +59,8 @@ class HandoffOfferRecord:
 class HandoffContextRecord:
     """An accepted HandoffContext, with who sent it and when."""
 
+    MESSAGE_TYPE: ClassVar[str] = "HandoffContext"
+
     handoff_id: str
     content_type: str
     context: bytes
@@ -80,6 +84,8 @@ class HandoffContextRecord:
 @dataclass(frozen=True)
 class HandoffAcceptRecord:
     """An accepted HandoffAccept, with who sent it and when."""
+
+    MESSAGE_TYPE: ClassVar[str] = "HandoffAccept"
 
     handoff_id: str
     accepted_by: str
@@ -106,6 +112,8 @@ class HandoffAcceptRecord:
 @dataclass(frozen=True)
 class HandoffDeclineRecord:
     """An accepted HandoffDecline, with who sent it and when."""
+
+    MESSAGE_TYPE: ClassVar[str] = "HandoffDecline"
 
     handoff_id: str
     declined_by: str
@@ -161,6 +169,22 @@ class HandoffProjectionBase(BaseProjection):
             self._apply_decline(envelope)
         else:
             raise ValueError(f"{message_type!r} is not a message type of {self.MODE}")
+
+    def _anomaly(
+        self, kind: str, record: HandoffModeRecord, detail: str, subject_id: str = ""
+    ) -> None:
+        """Notes something odd about an accepted record (for hooks; the record still applies)."""
+        self.anomalies.append(
+            ProjectionAnomaly(
+                kind=kind,
+                mode=self.MODE,
+                message_type=record.MESSAGE_TYPE,
+                message_id=record.message_id,
+                sender=record.sender,
+                subject_id=subject_id,
+                detail=detail,
+            )
+        )
 
     def _apply_offer(self, envelope: envelope_pb2.Envelope) -> None:
         record = HandoffOfferRecord.decode(envelope)

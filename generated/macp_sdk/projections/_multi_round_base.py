@@ -15,7 +15,7 @@ from macp.modes.multi_round.v1 import multi_round_pb2
 from macp.v1 import envelope_pb2
 
 from .._decoding import decode_payload
-from ..base_projection import BaseProjection
+from ..base_projection import BaseProjection, ProjectionAnomaly
 
 __all__ = [
     "MultiRoundProjectionBase",
@@ -27,6 +27,8 @@ __all__ = [
 @dataclass(frozen=True)
 class ContributeRecord:
     """An accepted Contribute, with who sent it and when."""
+
+    MESSAGE_TYPE: ClassVar[str] = "Contribute"
 
     value: str
     sender: str
@@ -64,6 +66,22 @@ class MultiRoundProjectionBase(BaseProjection):
             self._apply_contribute(envelope)
         else:
             raise ValueError(f"{message_type!r} is not a message type of {self.MODE}")
+
+    def _anomaly(
+        self, kind: str, record: MultiRoundModeRecord, detail: str, subject_id: str = ""
+    ) -> None:
+        """Notes something odd about an accepted record (for hooks; the record still applies)."""
+        self.anomalies.append(
+            ProjectionAnomaly(
+                kind=kind,
+                mode=self.MODE,
+                message_type=record.MESSAGE_TYPE,
+                message_id=record.message_id,
+                sender=record.sender,
+                subject_id=subject_id,
+                detail=detail,
+            )
+        )
 
     def _apply_contribute(self, envelope: envelope_pb2.Envelope) -> None:
         record = ContributeRecord.decode(envelope)

@@ -15,7 +15,7 @@ from macp.modes.proposal.v1 import proposal_pb2
 from macp.v1 import envelope_pb2
 
 from .._decoding import decode_payload
-from ..base_projection import BaseProjection
+from ..base_projection import BaseProjection, ProjectionAnomaly
 
 __all__ = [
     "ProposalProjectionBase",
@@ -31,6 +31,8 @@ __all__ = [
 @dataclass(frozen=True)
 class ProposalRecord:
     """An accepted Proposal, with who sent it and when."""
+
+    MESSAGE_TYPE: ClassVar[str] = "Proposal"
 
     proposal_id: str
     title: str
@@ -60,6 +62,8 @@ class ProposalRecord:
 class CounterProposalRecord:
     """An accepted CounterProposal, with who sent it and when."""
 
+    MESSAGE_TYPE: ClassVar[str] = "CounterProposal"
+
     proposal_id: str
     supersedes_proposal_id: str
     title: str
@@ -88,6 +92,8 @@ class CounterProposalRecord:
 class AcceptRecord:
     """An accepted Accept, with who sent it and when."""
 
+    MESSAGE_TYPE: ClassVar[str] = "Accept"
+
     proposal_id: str
     reason: str
     sender: str
@@ -109,6 +115,8 @@ class AcceptRecord:
 @dataclass(frozen=True)
 class RejectRecord:
     """An accepted Reject, with who sent it and when."""
+
+    MESSAGE_TYPE: ClassVar[str] = "Reject"
 
     proposal_id: str
     terminal: bool
@@ -133,6 +141,8 @@ class RejectRecord:
 @dataclass(frozen=True)
 class WithdrawRecord:
     """An accepted Withdraw, with who sent it and when."""
+
+    MESSAGE_TYPE: ClassVar[str] = "Withdraw"
 
     proposal_id: str
     reason: str
@@ -190,6 +200,22 @@ class ProposalProjectionBase(BaseProjection):
             self._apply_withdraw(envelope)
         else:
             raise ValueError(f"{message_type!r} is not a message type of {self.MODE}")
+
+    def _anomaly(
+        self, kind: str, record: ProposalModeRecord, detail: str, subject_id: str = ""
+    ) -> None:
+        """Notes something odd about an accepted record (for hooks; the record still applies)."""
+        self.anomalies.append(
+            ProjectionAnomaly(
+                kind=kind,
+                mode=self.MODE,
+                message_type=record.MESSAGE_TYPE,
+                message_id=record.message_id,
+                sender=record.sender,
+                subject_id=subject_id,
+                detail=detail,
+            )
+        )
 
     def _apply_propose(self, envelope: envelope_pb2.Envelope) -> None:
         record = ProposalRecord.decode(envelope)

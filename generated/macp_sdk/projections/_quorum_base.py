@@ -15,7 +15,7 @@ from macp.modes.quorum.v1 import quorum_pb2
 from macp.v1 import envelope_pb2
 
 from .._decoding import decode_payload
-from ..base_projection import BaseProjection
+from ..base_projection import BaseProjection, ProjectionAnomaly
 
 __all__ = [
     "QuorumProjectionBase",
@@ -30,6 +30,8 @@ __all__ = [
 @dataclass(frozen=True)
 class ApprovalRequestRecord:
     """An accepted ApprovalRequest, with who sent it and when."""
+
+    MESSAGE_TYPE: ClassVar[str] = "ApprovalRequest"
 
     request_id: str
     action: str
@@ -59,6 +61,8 @@ class ApprovalRequestRecord:
 class ApproveRecord:
     """An accepted Approve, with who sent it and when."""
 
+    MESSAGE_TYPE: ClassVar[str] = "Approve"
+
     request_id: str
     reason: str
     sender: str
@@ -81,6 +85,8 @@ class ApproveRecord:
 class RejectRecord:
     """An accepted Reject, with who sent it and when."""
 
+    MESSAGE_TYPE: ClassVar[str] = "Reject"
+
     request_id: str
     reason: str
     sender: str
@@ -102,6 +108,8 @@ class RejectRecord:
 @dataclass(frozen=True)
 class AbstainRecord:
     """An accepted Abstain, with who sent it and when."""
+
+    MESSAGE_TYPE: ClassVar[str] = "Abstain"
 
     request_id: str
     reason: str
@@ -153,6 +161,22 @@ class QuorumProjectionBase(BaseProjection):
             self._apply_abstain(envelope)
         else:
             raise ValueError(f"{message_type!r} is not a message type of {self.MODE}")
+
+    def _anomaly(
+        self, kind: str, record: QuorumModeRecord, detail: str, subject_id: str = ""
+    ) -> None:
+        """Notes something odd about an accepted record (for hooks; the record still applies)."""
+        self.anomalies.append(
+            ProjectionAnomaly(
+                kind=kind,
+                mode=self.MODE,
+                message_type=record.MESSAGE_TYPE,
+                message_id=record.message_id,
+                sender=record.sender,
+                subject_id=subject_id,
+                detail=detail,
+            )
+        )
 
     def _apply_request_approval(self, envelope: envelope_pb2.Envelope) -> None:
         record = ApprovalRequestRecord.decode(envelope)

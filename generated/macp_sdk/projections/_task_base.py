@@ -15,7 +15,7 @@ from macp.modes.task.v1 import task_pb2
 from macp.v1 import envelope_pb2
 
 from .._decoding import decode_payload
-from ..base_projection import BaseProjection
+from ..base_projection import BaseProjection, ProjectionAnomaly
 
 __all__ = [
     "TaskProjectionBase",
@@ -32,6 +32,8 @@ __all__ = [
 @dataclass(frozen=True)
 class TaskRequestRecord:
     """An accepted TaskRequest, with who sent it and when."""
+
+    MESSAGE_TYPE: ClassVar[str] = "TaskRequest"
 
     task_id: str
     title: str
@@ -63,6 +65,8 @@ class TaskRequestRecord:
 class TaskAcceptRecord:
     """An accepted TaskAccept, with who sent it and when."""
 
+    MESSAGE_TYPE: ClassVar[str] = "TaskAccept"
+
     task_id: str
     assignee: str
     reason: str
@@ -87,6 +91,8 @@ class TaskAcceptRecord:
 class TaskRejectRecord:
     """An accepted TaskReject, with who sent it and when."""
 
+    MESSAGE_TYPE: ClassVar[str] = "TaskReject"
+
     task_id: str
     assignee: str
     reason: str
@@ -110,6 +116,8 @@ class TaskRejectRecord:
 @dataclass(frozen=True)
 class TaskUpdateRecord:
     """An accepted TaskUpdate, with who sent it and when."""
+
+    MESSAGE_TYPE: ClassVar[str] = "TaskUpdate"
 
     task_id: str
     status: str
@@ -139,6 +147,8 @@ class TaskUpdateRecord:
 class TaskCompleteRecord:
     """An accepted TaskComplete, with who sent it and when."""
 
+    MESSAGE_TYPE: ClassVar[str] = "TaskComplete"
+
     task_id: str
     assignee: str
     output: bytes
@@ -164,6 +174,8 @@ class TaskCompleteRecord:
 @dataclass(frozen=True)
 class TaskFailRecord:
     """An accepted TaskFail, with who sent it and when."""
+
+    MESSAGE_TYPE: ClassVar[str] = "TaskFail"
 
     task_id: str
     assignee: str
@@ -236,6 +248,22 @@ class TaskProjectionBase(BaseProjection):
             self._apply_fail_task(envelope)
         else:
             raise ValueError(f"{message_type!r} is not a message type of {self.MODE}")
+
+    def _anomaly(
+        self, kind: str, record: TaskModeRecord, detail: str, subject_id: str = ""
+    ) -> None:
+        """Notes something odd about an accepted record (for hooks; the record still applies)."""
+        self.anomalies.append(
+            ProjectionAnomaly(
+                kind=kind,
+                mode=self.MODE,
+                message_type=record.MESSAGE_TYPE,
+                message_id=record.message_id,
+                sender=record.sender,
+                subject_id=subject_id,
+                detail=detail,
+            )
+        )
 
     def _apply_request_task(self, envelope: envelope_pb2.Envelope) -> None:
         record = TaskRequestRecord.decode(envelope)
