@@ -456,7 +456,8 @@ def _check_arguments(options: FieldOptions) -> str:
         parts.append("required=True")
     if options.allowed:
         canonical = ", ".join(json.dumps(v, ensure_ascii=False) for v in options.allowed)
-        parts.append(f"allowed=({canonical},)")
+        # No trailing comma unless it is needed: the formatter would explode the tuple.
+        parts.append(f"allowed=({canonical}{',' if len(options.allowed) == 1 else ''})")
     if options.normalize:
         parts.append(f'normalize="{options.normalize}"')
     if options.minimum is not None:

@@ -10,7 +10,7 @@ from macp_codegen.config import load_config
 from macp_codegen.project import Project
 from macp_codegen.writer import MANIFEST_NAME, Manifest, OutputFile, Writer
 
-from .helpers import tree_fingerprint
+from codegen_helpers import tree_fingerprint
 
 
 def _project(scratch_project: Path) -> Project:
@@ -85,8 +85,8 @@ def test_files_it_does_not_own_are_never_touched_and_stale_ones_are_removed(tmp_
 
 def test_a_second_run_reports_everything_unchanged(scratch_project: Path) -> None:
     project = _project(scratch_project)
-    first = project.generate()
-    second = project.generate()
+    _, first = project.generate()
+    _, second = project.generate()
     assert first.written and not first.removed
     assert second.written == () and second.removed == ()
     assert len(second.unchanged) == len(first.written)

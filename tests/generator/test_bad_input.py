@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import run_cli, tree_fingerprint
+from codegen_helpers import run_cli, tree_fingerprint
 
 DECISION = "proto/macp/modes/decision/v1/decision.proto"
 

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .helpers import tree_fingerprint
+from codegen_helpers import tree_fingerprint
 
 
 def _generate_subprocess(project: Path, output: Path, seed: str) -> None:

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
 
 import pytest
 from google.protobuf import descriptor_pb2
+from codegen_helpers import oracle_site
+
 from macp_codegen.compile import compile_protos
 
-ORACLE = "macp-proto==0.1.13"
 FDP = descriptor_pb2.FieldDescriptorProto
 
 DUMP = r"""
@@ -32,31 +32,8 @@ sys.stdout.buffer.write(out.SerializeToString())
 
 
 @pytest.fixture(scope="module")
-def oracle_files(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> dict[str, descriptor_pb2.FileDescriptorProto]:
-    cache = Path(__file__).resolve().parents[2] / ".cache" / "oracle"
-    unpacked = cache / "site"
-    if not (unpacked / "macp").is_dir():
-        wheels = cache / "wheels"
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "download",
-                "--quiet",
-                "--no-deps",
-                "--only-binary=:all:",
-                "--dest",
-                str(wheels),
-                ORACLE,
-            ],
-            check=True,
-        )
-        wheel = next(wheels.glob("macp_proto-0.1.13-*.whl"))
-        with zipfile.ZipFile(wheel) as archive:
-            archive.extractall(unpacked)
+def oracle_files() -> dict[str, descriptor_pb2.FileDescriptorProto]:
+    unpacked = oracle_site()
     dumped = subprocess.run(
         [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(unpacked)!r})\n" + DUMP],
         check=True,

@@ -4,7 +4,6 @@ from collections.abc import Iterator
 
 import grpc
 import pytest
-
 from macp.v1 import core_pb2_grpc
 from macp_sdk.local_runtime import LocalRuntime, ManualClock, RuntimeConfig
 

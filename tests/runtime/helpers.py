@@ -10,7 +10,6 @@ from typing import Any
 
 import grpc
 from google.protobuf.message import Message
-
 from macp.v1 import core_pb2, core_pb2_grpc, envelope_pb2
 
 Metadata = tuple[tuple[str, str], ...]

@@ -17,7 +17,6 @@ import grpc
 import pytest
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
-
 from macp.v1 import core_pb2, core_pb2_grpc, envelope_pb2, policy_pb2
 
 from .helpers import creds, envelope, new_session_id, send
@@ -62,7 +61,9 @@ def fill(message: Message, values: dict[str, Any]) -> Message:
     return message
 
 
-def register_policy(stub: core_pb2_grpc.MACPRuntimeServiceStub, spec: dict[str, Any], who: str) -> None:
+def register_policy(
+    stub: core_pb2_grpc.MACPRuntimeServiceStub, spec: dict[str, Any], who: str
+) -> None:
     descriptor = policy_pb2.PolicyDescriptor(
         policy_id=spec["policy_id"],
         mode=spec["mode"],

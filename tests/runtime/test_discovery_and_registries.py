@@ -6,7 +6,6 @@ import json
 
 import grpc
 import pytest
-
 from macp.modes.multi_round.v1 import multi_round_pb2
 from macp.modes.quorum.v1 import quorum_pb2
 from macp.v1 import core_pb2, core_pb2_grpc, envelope_pb2, policy_pb2

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import grpc
 import pytest
-
 from macp.modes.decision.v1 import decision_pb2
 from macp.v1 import core_pb2, core_pb2_grpc, envelope_pb2
 from macp_sdk.local_runtime import LocalRuntime, ManualClock, RuntimeConfig, StaticToken

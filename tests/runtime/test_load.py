@@ -12,7 +12,6 @@ import threading
 from collections.abc import Iterator
 
 import grpc
-
 from macp.modes.decision.v1 import decision_pb2
 from macp.v1 import core_pb2, core_pb2_grpc, envelope_pb2
 from macp_sdk.local_runtime import LocalRuntime, ManualClock
@@ -133,7 +132,8 @@ def test_fifty_concurrent_sessions(runtime: LocalRuntime, clock: ManualClock) ->
         assert len(listed.sessions) == SESSIONS
         assert {s.state for s in listed.sessions} == {envelope_pb2.SESSION_STATE_RESOLVED}
         # Accepted non-start messages are counted per participant.
-        activity = {a.participant_id: a.message_count for a in listed.sessions[0].participant_activity}
+        first = listed.sessions[0]
+        activity = {a.participant_id: a.message_count for a in first.participant_activity}
         assert activity == {"alice": 2, "bob": 2, "lead": 1}
 
     # Nothing leaks: streams unbound, and ended sessions go once retention has passed.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import grpc
-
 from macp.modes.decision.v1 import decision_pb2
 from macp.v1 import core_pb2_grpc
 
@@ -12,17 +11,13 @@ from .helpers import DECISION, StreamClient, envelope, new_session_id, send, ses
 Stub = core_pb2_grpc.MACPRuntimeServiceStub
 
 
-def proposal(session_id: str, proposal_id: str, sender: str = "alice") -> object:
-    payload = decision_pb2.ProposalPayload(proposal_id=proposal_id, option="x")
-    return envelope(DECISION, "Proposal", session_id, sender, payload)
-
-
 def test_session_start_on_a_stream_echoes_and_duplicates_are_silent(stub: Stub) -> None:
     session_id = new_session_id()
     lead = StreamClient(stub, "lead")
     start = session_start(DECISION, session_id, "", ["alice"])
     lead.send(start)
     lead.send(start)  # duplicate: produces nothing
+    lead.wait_for(1)  # the echo is the stream's only sign of acceptance
     first = envelope(DECISION, "Proposal", session_id, "alice",
                      decision_pb2.ProposalPayload(proposal_id="p1", option="x"))
     assert send(stub, first, "alice").ok

@@ -104,7 +104,7 @@ def build_propose(
     message_id: str | None = None,
     timestamp_unix_ms: int | None = None,
 ) -> envelope_pb2.Envelope:
-    """An Envelope carrying a Proposal payload.
+    """Builds the Envelope of one Proposal message.
 
     A candidate option. Its proposal_id must be new in the session.
     """
@@ -139,12 +139,7 @@ def build_evaluate_payload(
             "recommendation",
             recommendation,
             required=True,
-            allowed=(
-                "APPROVE",
-                "REVIEW",
-                "BLOCK",
-                "REJECT",
-            ),
+            allowed=("APPROVE", "REVIEW", "BLOCK", "REJECT"),
             normalize="upper",
         ),
         confidence=checked("confidence", confidence, minimum=0.0, maximum=1.0),
@@ -163,7 +158,7 @@ def build_evaluate(
     message_id: str | None = None,
     timestamp_unix_ms: int | None = None,
 ) -> envelope_pb2.Envelope:
-    """An Envelope carrying a Evaluation payload.
+    """Builds the Envelope of one Evaluation message.
 
     An assessment of an existing proposal.
     """
@@ -195,15 +190,7 @@ def build_raise_objection_payload(
         proposal_id=checked("proposal_id", proposal_id, required=True),
         reason=reason,
         severity=checked(
-            "severity",
-            severity,
-            allowed=(
-                "low",
-                "medium",
-                "high",
-                "critical",
-            ),
-            normalize="lower",
+            "severity", severity, allowed=("low", "medium", "high", "critical"), normalize="lower"
         ),
     )
 
@@ -218,7 +205,7 @@ def build_raise_objection(
     message_id: str | None = None,
     timestamp_unix_ms: int | None = None,
 ) -> envelope_pb2.Envelope:
-    """An Envelope carrying a Objection payload.
+    """Builds the Envelope of one Objection message.
 
     An objection to an existing proposal; only "critical" ones can block.
     """
@@ -248,15 +235,7 @@ def build_vote_payload(
     return decision_pb2.VotePayload(
         proposal_id=checked("proposal_id", proposal_id, required=True),
         vote=checked(
-            "vote",
-            vote,
-            required=True,
-            allowed=(
-                "APPROVE",
-                "REJECT",
-                "ABSTAIN",
-            ),
-            normalize="upper",
+            "vote", vote, required=True, allowed=("APPROVE", "REJECT", "ABSTAIN"), normalize="upper"
         ),
         reason=reason,
     )
@@ -272,7 +251,7 @@ def build_vote(
     message_id: str | None = None,
     timestamp_unix_ms: int | None = None,
 ) -> envelope_pb2.Envelope:
-    """An Envelope carrying a Vote payload.
+    """Builds the Envelope of one Vote message.
 
     One participant's vote on an existing proposal.
     """

@@ -70,7 +70,7 @@ def build_offer(
     message_id: str | None = None,
     timestamp_unix_ms: int | None = None,
 ) -> envelope_pb2.Envelope:
-    """An Envelope carrying a HandoffOffer payload.
+    """Builds the Envelope of one HandoffOffer message.
 
     An offer to one target; each handoff_id names exactly one offer.
     """
@@ -115,7 +115,7 @@ def build_add_context(
     message_id: str | None = None,
     timestamp_unix_ms: int | None = None,
 ) -> envelope_pb2.Envelope:
-    """An Envelope carrying a HandoffContext payload.
+    """Builds the Envelope of one HandoffContext message.
 
     Context that travels with an offer.
     """
@@ -159,7 +159,7 @@ def build_accept_handoff(
     message_id: str | None = None,
     timestamp_unix_ms: int | None = None,
 ) -> envelope_pb2.Envelope:
-    """An Envelope carrying a HandoffAccept payload.
+    """Builds the Envelope of one HandoffAccept message.
 
     The target takes the work over.
     """
@@ -203,7 +203,7 @@ def build_decline(
     message_id: str | None = None,
     timestamp_unix_ms: int | None = None,
 ) -> envelope_pb2.Envelope:
-    """An Envelope carrying a HandoffDecline payload.
+    """Builds the Envelope of one HandoffDecline message.
 
     The target refuses the offer.
     """

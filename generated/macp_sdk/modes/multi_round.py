@@ -55,7 +55,7 @@ def build_contribute(
     message_id: str | None = None,
     timestamp_unix_ms: int | None = None,
 ) -> envelope_pb2.Envelope:
-    """An Envelope carrying a Contribute payload.
+    """Builds the Envelope of one Contribute message.
 
     A participant's current value; it replaces their previous one.
     """

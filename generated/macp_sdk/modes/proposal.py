@@ -76,7 +76,7 @@ def build_propose(
     message_id: str | None = None,
     timestamp_unix_ms: int | None = None,
 ) -> envelope_pb2.Envelope:
-    """An Envelope carrying a Proposal payload.
+    """Builds the Envelope of one Proposal message.
 
     A new proposal.
     """
@@ -130,7 +130,7 @@ def build_counter_propose(
     message_id: str | None = None,
     timestamp_unix_ms: int | None = None,
 ) -> envelope_pb2.Envelope:
-    """An Envelope carrying a CounterProposal payload.
+    """Builds the Envelope of one CounterProposal message.
 
     A proposal that answers an earlier one; it gets a new id and the earlier one stays live.
     """
@@ -173,7 +173,7 @@ def build_accept(
     message_id: str | None = None,
     timestamp_unix_ms: int | None = None,
 ) -> envelope_pb2.Envelope:
-    """An Envelope carrying a Accept payload.
+    """Builds the Envelope of one Accept message.
 
     Acceptance of a live proposal; a sender's latest Accept replaces earlier ones.
     """
@@ -216,7 +216,7 @@ def build_reject(
     message_id: str | None = None,
     timestamp_unix_ms: int | None = None,
 ) -> envelope_pb2.Envelope:
-    """An Envelope carrying a Reject payload.
+    """Builds the Envelope of one Reject message.
 
     Rejection of a proposal; a terminal one ends the negotiation.
     """
@@ -257,7 +257,7 @@ def build_withdraw(
     message_id: str | None = None,
     timestamp_unix_ms: int | None = None,
 ) -> envelope_pb2.Envelope:
-    """An Envelope carrying a Withdraw payload.
+    """Builds the Envelope of one Withdraw message.
 
     The author takes a proposal back; it can no longer be accepted.
     """

@@ -73,7 +73,7 @@ def build_request_approval(
     message_id: str | None = None,
     timestamp_unix_ms: int | None = None,
 ) -> envelope_pb2.Envelope:
-    """An Envelope carrying a ApprovalRequest payload.
+    """Builds the Envelope of one ApprovalRequest message.
 
     The one approval request of the session.
     """
@@ -116,7 +116,7 @@ def build_approve(
     message_id: str | None = None,
     timestamp_unix_ms: int | None = None,
 ) -> envelope_pb2.Envelope:
-    """An Envelope carrying a Approve payload.
+    """Builds the Envelope of one Approve message.
 
     A ballot in favour.
     """
@@ -156,7 +156,7 @@ def build_reject(
     message_id: str | None = None,
     timestamp_unix_ms: int | None = None,
 ) -> envelope_pb2.Envelope:
-    """An Envelope carrying a Reject payload.
+    """Builds the Envelope of one Reject message.
 
     A ballot against.
     """
@@ -196,7 +196,7 @@ def build_abstain(
     message_id: str | None = None,
     timestamp_unix_ms: int | None = None,
 ) -> envelope_pb2.Envelope:
-    """An Envelope carrying a Abstain payload.
+    """Builds the Envelope of one Abstain message.
 
     A ballot that counts neither way.
     """

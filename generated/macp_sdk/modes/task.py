@@ -80,7 +80,7 @@ def build_request_task(
     message_id: str | None = None,
     timestamp_unix_ms: int | None = None,
 ) -> envelope_pb2.Envelope:
-    """An Envelope carrying a TaskRequest payload.
+    """Builds the Envelope of one TaskRequest message.
 
     The one task of the session.
     """
@@ -127,7 +127,7 @@ def build_accept_task(
     message_id: str | None = None,
     timestamp_unix_ms: int | None = None,
 ) -> envelope_pb2.Envelope:
-    """An Envelope carrying a TaskAccept payload.
+    """Builds the Envelope of one TaskAccept message.
 
     The first accepted TaskAccept makes its sender the active assignee.
     """
@@ -171,7 +171,7 @@ def build_reject_task(
     message_id: str | None = None,
     timestamp_unix_ms: int | None = None,
 ) -> envelope_pb2.Envelope:
-    """An Envelope carrying a TaskReject payload.
+    """Builds the Envelope of one TaskReject message.
 
     A candidate declines the task.
     """
@@ -221,7 +221,7 @@ def build_update_task(
     message_id: str | None = None,
     timestamp_unix_ms: int | None = None,
 ) -> envelope_pb2.Envelope:
-    """An Envelope carrying a TaskUpdate payload.
+    """Builds the Envelope of one TaskUpdate message.
 
     Progress from the active assignee. Authorship comes from the envelope sender.
     """
@@ -270,7 +270,7 @@ def build_complete_task(
     message_id: str | None = None,
     timestamp_unix_ms: int | None = None,
 ) -> envelope_pb2.Envelope:
-    """An Envelope carrying a TaskComplete payload.
+    """Builds the Envelope of one TaskComplete message.
 
     The active assignee reports success.
     """
@@ -321,7 +321,7 @@ def build_fail_task(
     message_id: str | None = None,
     timestamp_unix_ms: int | None = None,
 ) -> envelope_pb2.Envelope:
-    """An Envelope carrying a TaskFail payload.
+    """Builds the Envelope of one TaskFail message.
 
     The active assignee reports failure.
     """

@@ -34,7 +34,7 @@ def checked(
             raise MacpValidationError(name, value, "a non-empty string")
         if allowed and text not in allowed:
             raise MacpValidationError(name, value, "one of " + ", ".join(allowed))
-        return text  # type: ignore[return-value]  # str in, str out
+        return text
     if isinstance(value, bytes):
         if required and not value:
             raise MacpValidationError(name, value, "non-empty bytes")
