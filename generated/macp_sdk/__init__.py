@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ._registry import MODE_REGISTRY as MODE_REGISTRY
     from ._registry import ModeInfo as ModeInfo
+    from ._registry import decode_envelope as decode_envelope
+    from ._registry import describe_envelope as describe_envelope
     from .async_client import AsyncMacpClient as AsyncMacpClient
     from .auth import AUTHORIZATION_HEADER as AUTHORIZATION_HEADER
     from .auth import AuthConfig as AuthConfig
@@ -342,6 +344,8 @@ _EXPORTS: dict[str, str] = {
     "build_signal_payload": "envelope",
     "call_with_retry": "retry",
     "configure_logging": "client",
+    "decode_envelope": "_registry",
+    "describe_envelope": "_registry",
     "error_from_rpc": "errors",
     "infer_outcome_positive": "envelope",
     "is_valid_session_id": "envelope",
@@ -515,6 +519,8 @@ __all__ = [
     "build_signal_payload",
     "call_with_retry",
     "configure_logging",
+    "decode_envelope",
+    "describe_envelope",
     "error_from_rpc",
     "infer_outcome_positive",
     "is_valid_session_id",

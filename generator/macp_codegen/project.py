@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import metadata
 from pathlib import Path
 
@@ -150,15 +150,16 @@ class Project:
                 for hook in merged.orphaned_hooks
             )
             notes.extend(f"{scaffold_path}: added hook {hook}" for hook in merged.added_hooks)
-        files.append(OutputFile(scaffold_path, fresh.encode(), "scaffold"))
+        hooks = tuple(f"{mode.projection_class}.{action.hook}" for action in mode.actions)
+        files.append(OutputFile(scaffold_path, fresh.encode(), "scaffold", requires=hooks))
         return files
 
 
 def _exports(model: SdkModel) -> tuple[tuple[str, str], ...]:
     """(module relative to macp_sdk, name) for the public API; a name exported twice is an error."""
     exports = list(module_exports(STATIC_DIR, SDK_PACKAGE))
-    exports.append(("_registry", "MODE_REGISTRY"))
-    exports.append(("_registry", "ModeInfo"))
+    for name in ("MODE_REGISTRY", "ModeInfo", "decode_envelope", "describe_envelope"):
+        exports.append(("_registry", name))
     for mode in model.modes:
         exports.append((f"modes.{mode.module}", mode.session_class))
         exports.append((f"modes.{mode.module}", mode.async_session_class))
@@ -185,7 +186,7 @@ def _formatted(files: list[OutputFile], output: Path) -> list[OutputFile]:
     }
     formatted = format_python(to_format)
     return [
-        OutputFile(f.path, formatted[f.path].encode(), f.kind) if f.path in formatted else f
+        replace(f, content=formatted[f.path].encode()) if f.path in formatted else f
         for f in files
     ]
 

@@ -6,11 +6,10 @@ import os
 from pathlib import Path
 
 import pytest
+from codegen_helpers import tree_fingerprint
 from macp_codegen.config import load_config
 from macp_codegen.project import Project
 from macp_codegen.writer import MANIFEST_NAME, Manifest, OutputFile, Writer
-
-from codegen_helpers import tree_fingerprint
 
 
 def _project(scratch_project: Path) -> Project:

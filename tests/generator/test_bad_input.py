@@ -7,7 +7,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
 from codegen_helpers import run_cli, tree_fingerprint
 
 DECISION = "proto/macp/modes/decision/v1/decision.proto"

@@ -11,9 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from google.protobuf import descriptor_pb2
 from codegen_helpers import oracle_site
-
+from google.protobuf import descriptor_pb2
 from macp_codegen.compile import compile_protos
 
 FDP = descriptor_pb2.FieldDescriptorProto

@@ -14,7 +14,6 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from macp_codegen.compile import compile_protos
 from macp_codegen.model import ModeModel
 from macp_codegen.modeling import build_model

@@ -51,10 +51,12 @@ with LocalRuntime() as runtime:
     with MacpClient(target=runtime.target, secure=False, auth=auth) as client:
         registered = AuctionSession.register_mode(client)
         session = AuctionSession(client, auth=auth)
-        session.start(intent="sell the lot", participants=["auctioneer", "ann", "bob"], ttl_ms=60_000)
-        session.bid("b1", amount=100, sender="ann", auth=AuthConfig.for_dev_agent("ann"))
-        session.bid("b2", amount=120, note="final", sender="bob", auth=AuthConfig.for_dev_agent("bob"))
-        session.retract("b1", reason="too low", sender="ann", auth=AuthConfig.for_dev_agent("ann"))
+        ann, bob = AuthConfig.for_dev_agent("ann"), AuthConfig.for_dev_agent("bob")
+        bidders = ["auctioneer", "ann", "bob"]
+        session.start(intent="sell the lot", participants=bidders, ttl_ms=60_000)
+        session.bid("b1", amount=100, sender="ann", auth=ann)
+        session.bid("b2", amount=120, note="final", sender="bob", auth=bob)
+        session.retract("b1", reason="too low", sender="ann", auth=ann)
         ack = session.commit(action="auction.sold", authority_scope="lot-7", reason="b2 wins")
         projection = session.auction_projection
         print(json.dumps({

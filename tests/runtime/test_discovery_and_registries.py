@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import queue
+import threading
+import time
 
 import grpc
 import pytest
@@ -169,11 +172,27 @@ def test_watch_sessions_and_signals(stub: Stub) -> None:
     )
     stub.CancelSession(core_pb2.CancelSessionRequest(session_id=first), metadata=creds("lead"))
     assert next(sessions).event.event_type == core_pb2.SessionLifecycleEvent.EVENT_TYPE_CANCELLED
+    # WatchSignals has no initial message and no replay: wait until it is surely subscribed.
+    received: queue.Queue[core_pb2.WatchSignalsResponse] = queue.Queue()
+
+    def collect() -> None:
+        try:
+            for response in signals:
+                received.put(response)
+        except grpc.RpcError:
+            pass  # cancelled at the end of the test
+
+    threading.Thread(target=collect, daemon=True).start()
+    while received.empty():
+        warmup = envelope("", "Signal", "", "a", core_pb2.SignalPayload(signal_type="warmup"))
+        ack = send(stub, warmup, "a")
+        assert ack.ok and ack.session_state == envelope_pb2.SESSION_STATE_OPEN
+        time.sleep(0.02)
     signal = envelope("", "Signal", "", "a", core_pb2.SignalPayload(signal_type="heartbeat"))
-    ack = send(stub, signal, "a")
-    assert ack.ok and ack.session_state == envelope_pb2.SESSION_STATE_OPEN
-    received = next(signals)
-    assert received.envelope.message_id == signal.message_id and received.sender_authenticated
+    assert send(stub, signal, "a").ok
+    while (got := received.get(timeout=10)).envelope.message_id != signal.message_id:
+        assert got.envelope.message_type == "Signal"
+    assert got.sender_authenticated
     scoped = envelope("", "Signal", first, "a", core_pb2.SignalPayload(signal_type="x"))
     assert send(stub, scoped, "a").error.code == "INVALID_ENVELOPE"
     sessions.cancel()

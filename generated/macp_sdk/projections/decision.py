@@ -41,7 +41,7 @@ ANOMALY_UNKNOWN_PROPOSAL = "unknown_proposal"
 VOTE_APPROVE = "APPROVE"
 VOTE_REJECT = "REJECT"
 VOTE_ABSTAIN = "ABSTAIN"
-RECOMMENDATION_REVIEW = "REVIEW"
+REVIEW = "REVIEW"
 SEVERITY_CRITICAL = "critical"
 
 
@@ -148,6 +148,15 @@ class DecisionProjection(DecisionProjectionBase):
         """The commitment's ``action`` (e.g. ``decision.selected``), or ``None``."""
         return None if self.commitment is None else self.commitment.action
 
+    @property
+    def is_commit_eligible(self) -> bool:
+        """The runtime's mode check before a Commitment: at least one proposal exists.
+
+        A bound policy (voting rules, objection handling) may still refuse; that is not
+        visible here.
+        """
+        return bool(self.proposals)
+
     def latest_proposal(self) -> ProposalRecord | None:
         """The most recently proposed option, or ``None``."""
         return next(reversed(self.proposals.values()), None)
@@ -211,8 +220,8 @@ class DecisionProjection(DecisionProjectionBase):
 
     def review_evaluations(self) -> list[EvaluationRecord]:
         """Evaluations recommending REVIEW (informational only)."""
-        return [e for e in self.evaluations if normalized_recommendation(e) == RECOMMENDATION_REVIEW]
+        return [e for e in self.evaluations if normalized_recommendation(e) == REVIEW]
 
     def qualifying_evaluations(self) -> list[EvaluationRecord]:
         """Evaluations that are not REVIEW (APPROVE, BLOCK, REJECT)."""
-        return [e for e in self.evaluations if normalized_recommendation(e) != RECOMMENDATION_REVIEW]
+        return [e for e in self.evaluations if normalized_recommendation(e) != REVIEW]

@@ -6,6 +6,10 @@ This file is yours. macp-codegen created it once; on later runs it only adds wha
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass
+
+from ..base_projection import ANOMALY_SETTLED_HANDOFF
 from ._handoff_base import (
     HandoffAcceptRecord,
     HandoffContextRecord,
@@ -14,24 +18,239 @@ from ._handoff_base import (
     HandoffProjectionBase,
 )
 
-__all__ = ["HandoffProjection"]
+__all__ = [
+    "ANOMALY_DUPLICATE_HANDOFF",
+    "ANOMALY_UNKNOWN_HANDOFF",
+    "DISPOSITION_ACCEPTED",
+    "DISPOSITION_DECLINED",
+    "DISPOSITION_OFFERED",
+    "PHASE_ACCEPTED",
+    "PHASE_CONTEXT_SHARING",
+    "PHASE_DECLINED",
+    "PHASE_OFFER_PENDING",
+    "HandoffOfferState",
+    "HandoffProjection",
+]
+
+# The runtime's offer dispositions.
+DISPOSITION_OFFERED = "Offered"
+DISPOSITION_ACCEPTED = "Accepted"
+DISPOSITION_DECLINED = "Declined"
+
+# Phases (the runtime keeps none for handoff; these follow macp-sdk-python 0.22.0).
+PHASE_OFFER_PENDING = "OfferPending"
+PHASE_CONTEXT_SHARING = "ContextSharing"
+PHASE_ACCEPTED = "Accepted"
+PHASE_DECLINED = "Declined"
+
+ANOMALY_DUPLICATE_HANDOFF = "duplicate_handoff"
+ANOMALY_UNKNOWN_HANDOFF = "unknown_handoff"
+
+
+@dataclass(frozen=True)
+class HandoffOfferState:
+    """One offer as it stands now."""
+
+    handoff_id: str
+    offerer: str
+    target_participant: str
+    scope: str
+    reason: str
+    disposition: str
+    # Who settled it ("" while Offered): the sender of the accept or decline.
+    accepted_by: str = ""
+    declined_by: str = ""
+    settle_reason: str = ""
+    # True when the runtime accepted it on the offerer's behalf (implicit-accept timeout).
+    implicit: bool = False
+
+    @property
+    def is_pending(self) -> bool:
+        return self.disposition == DISPOSITION_OFFERED
 
 
 class HandoffProjection(HandoffProjectionBase):
-    """State of one macp.mode.handoff.v1 session, derived from accepted envelopes."""
+    """State of one macp.mode.handoff.v1 session, derived from accepted envelopes.
 
+    Each offer is ``Offered`` until its target accepts or declines it, and settles only once:
+    a later accept or decline is a ``settled_handoff`` anomaly and changes nothing. Phases:
+    ``Pending`` → ``OfferPending`` (an offer) → ``ContextSharing`` (context for the pending
+    offer) → ``Accepted`` / ``Declined`` (the last settlement; a new offer after a decline
+    goes back to ``OfferPending``) → ``Committed``.
+    """
+
+    def __init__(self, session_id: str | None = None, *, mode: str | None = None) -> None:
+        super().__init__(session_id, mode=mode)
+        # Offers in arrival order.
+        self.offers: dict[str, HandoffOfferState] = {}
+        # Context shared for known offers, in arrival order (late context included).
+        self.contexts: list[HandoffContextRecord] = []
+
+    # -- hooks ---------------------------------------------------------------------------
     def on_offer(self, record: HandoffOfferRecord) -> None:
         """Called once for each accepted HandoffOffer."""
         super().on_offer(record)
+        if record.handoff_id in self.offers:
+            self._anomaly(
+                ANOMALY_DUPLICATE_HANDOFF,
+                record,
+                "handoff_id already offered; the first offer is kept",
+                record.handoff_id,
+            )
+            return
+        self.offers[record.handoff_id] = HandoffOfferState(
+            handoff_id=record.handoff_id,
+            offerer=record.sender,
+            target_participant=record.target_participant,
+            scope=record.scope,
+            reason=record.reason,
+            disposition=DISPOSITION_OFFERED,
+        )
+        self._set_phase(PHASE_OFFER_PENDING)
 
     def on_add_context(self, record: HandoffContextRecord) -> None:
         """Called once for each accepted HandoffContext."""
         super().on_add_context(record)
+        offer = self.offers.get(record.handoff_id)
+        if offer is None:
+            self._anomaly(
+                ANOMALY_UNKNOWN_HANDOFF, record, "context for an offer not seen", record.handoff_id
+            )
+            return
+        self.contexts.append(record)
+        # Late context (after settlement) is supplementary: it does not move the phase.
+        if offer.is_pending and self.phase == PHASE_OFFER_PENDING:
+            self._set_phase(PHASE_CONTEXT_SHARING)
 
     def on_accept_handoff(self, record: HandoffAcceptRecord) -> None:
         """Called once for each accepted HandoffAccept."""
         super().on_accept_handoff(record)
+        offer = self._pending_offer(record)
+        if offer is None:
+            return
+        self.offers[record.handoff_id] = dataclasses.replace(
+            offer,
+            disposition=DISPOSITION_ACCEPTED,
+            accepted_by=record.accepted_by or record.sender,
+            settle_reason=record.reason,
+            implicit=record.implicit,
+        )
+        self._set_phase(PHASE_ACCEPTED)
 
     def on_decline(self, record: HandoffDeclineRecord) -> None:
         """Called once for each accepted HandoffDecline."""
         super().on_decline(record)
+        offer = self._pending_offer(record)
+        if offer is None:
+            return
+        self.offers[record.handoff_id] = dataclasses.replace(
+            offer,
+            disposition=DISPOSITION_DECLINED,
+            declined_by=record.declined_by or record.sender,
+            settle_reason=record.reason,
+        )
+        self._set_phase(PHASE_DECLINED)
+
+    def _pending_offer(
+        self, record: HandoffAcceptRecord | HandoffDeclineRecord
+    ) -> HandoffOfferState | None:
+        offer = self.offers.get(record.handoff_id)
+        if offer is None:
+            self._anomaly(
+                ANOMALY_UNKNOWN_HANDOFF, record, "settles an offer not seen", record.handoff_id
+            )
+            return None
+        if not offer.is_pending:
+            self._anomaly(
+                ANOMALY_SETTLED_HANDOFF,
+                record,
+                f"handoff already {offer.disposition}; ignored",
+                record.handoff_id,
+            )
+            return None
+        return offer
+
+    # -- queries -------------------------------------------------------------------------
+    def get_handoff(self, handoff_id: str) -> HandoffOfferState | None:
+        return self.offers.get(handoff_id)
+
+    def disposition(self, handoff_id: str) -> str | None:
+        """``Offered``, ``Accepted`` or ``Declined``, or ``None`` for an unknown id."""
+        offer = self.offers.get(handoff_id)
+        return None if offer is None else offer.disposition
+
+    def pending_handoffs(self) -> list[HandoffOfferState]:
+        """Offers still awaiting their target's answer."""
+        return [o for o in self.offers.values() if o.is_pending]
+
+    def active_offer(self) -> HandoffOfferState | None:
+        """The most recent offer still pending, or ``None``."""
+        pending = self.pending_handoffs()
+        return pending[-1] if pending else None
+
+    def accepted_offer(self) -> HandoffOfferState | None:
+        """The accepted offer (at most one: no offers follow an accept), or ``None``."""
+        return next(
+            (o for o in self.offers.values() if o.disposition == DISPOSITION_ACCEPTED), None
+        )
+
+    def has_accepted_offer(self, handoff_id: str | None = None) -> bool:
+        if handoff_id is not None:
+            return self.is_accepted(handoff_id)
+        return self.accepted_offer() is not None
+
+    def is_accepted(self, handoff_id: str) -> bool:
+        return self.disposition(handoff_id) == DISPOSITION_ACCEPTED
+
+    def is_declined(self, handoff_id: str) -> bool:
+        return self.disposition(handoff_id) == DISPOSITION_DECLINED
+
+    def is_implicitly_accepted(self, handoff_id: str) -> bool:
+        offer = self.offers.get(handoff_id)
+        return offer is not None and offer.disposition == DISPOSITION_ACCEPTED and offer.implicit
+
+    def is_settled(self, handoff_id: str) -> bool:
+        """Whether the offer was accepted or declined (what the runtime needs to commit)."""
+        offer = self.offers.get(handoff_id)
+        return offer is not None and not offer.is_pending
+
+    def has_settled_offer(self) -> bool:
+        return any(not o.is_pending for o in self.offers.values())
+
+    @property
+    def is_commit_eligible(self) -> bool:
+        """The runtime's readiness to commit: some offer was accepted or declined.
+
+        (A policy's implicit-accept timeout can settle an offer inside the runtime; that
+        shows up here only once its synthetic HandoffAccept is applied.)
+        """
+        return self.has_settled_offer()
+
+    def contexts_for(self, handoff_id: str) -> list[HandoffContextRecord]:
+        return [c for c in self.contexts if c.handoff_id == handoff_id]
+
+    def declined_targets(self) -> list[str]:
+        """Targets of declined offers, in offer order, without repeats (keyed on the target)."""
+        return list(
+            dict.fromkeys(
+                o.target_participant
+                for o in self.offers.values()
+                if o.disposition == DISPOSITION_DECLINED
+            )
+        )
+
+    def can_offer_to(self, target: str) -> bool:
+        """Whether the runtime would take a new HandoffOffer to ``target`` now.
+
+        ``target`` must be a declared participant other than the initiator (the owner who
+        offers), must not have declined an earlier offer, no offer may be pending, and none
+        may have been accepted. The offerer itself is not checked.
+        """
+        if not target or target == self.initiator or target not in self.participants:
+            return False
+        if target in self.declined_targets():
+            return False
+        return not any(
+            o.disposition in (DISPOSITION_OFFERED, DISPOSITION_ACCEPTED)
+            for o in self.offers.values()
+        )
