@@ -5,20 +5,31 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from acme.widget.v1 import widget_pb2
-from google.protobuf.message import Message
-from macp.v1 import core_pb2
+from google.protobuf import text_format
+from google.protobuf.message import DecodeError, Message
+from macp.v1 import core_pb2, envelope_pb2
+
+from ._decoding import decode_payload
+
+if TYPE_CHECKING:
+    from .base_session import BaseSession
 
 __all__ = [
     "CORE_PAYLOADS",
     "MODE_REGISTRY",
     "ModeInfo",
+    "decode_envelope",
+    "describe_envelope",
     "mode_descriptor",
     "payload_class",
+    "session_class",
 ]
 
 
@@ -96,3 +107,39 @@ def mode_descriptor(mode: str) -> core_pb2.ModeDescriptor:
         terminal_message_types=list(info.terminal_message_types),
         schema_uris={"proto": info.proto_file},
     )
+
+
+def session_class(mode: str) -> type[BaseSession]:
+    """The generated session class of a known mode (imported on first use)."""
+    module, _, name = MODE_REGISTRY[mode].session_class.partition(":")
+    found: type[BaseSession] = getattr(
+        importlib.import_module(f"{__package__}.modes.{module}"), name
+    )
+    return found
+
+
+def decode_envelope(envelope: envelope_pb2.Envelope) -> Message | None:
+    """The envelope's payload as its typed message; None when the type is not known here.
+
+    Raises google.protobuf.message.DecodeError when the bytes do not decode as that type.
+    """
+    message_class = payload_class(envelope.mode, envelope.message_type)
+    if message_class is None:
+        return None
+    return decode_payload(message_class, envelope.payload)
+
+
+def describe_envelope(envelope: envelope_pb2.Envelope) -> str:
+    """One readable line: type, sender, mode and the decoded payload fields."""
+    where = envelope.mode or "ambient"
+    try:
+        payload = decode_envelope(envelope)
+    except DecodeError as exc:
+        body = f"<undecodable payload: {exc}>"
+    else:
+        body = (
+            "<unknown type>"
+            if payload is None
+            else text_format.MessageToString(payload, as_one_line=True)
+        )
+    return f"{envelope.message_type} from {envelope.sender or '-'} [{where}] {body}".rstrip()
