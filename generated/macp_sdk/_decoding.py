@@ -1,4 +1,4 @@
-# Copied by macp-codegen; edit templates/static/macp_sdk/_decoding.py instead.
+# Copied by macp-codegen from templates/static/ (same path); edit it there.
 """Decoding payload bytes into typed messages, for projections and streams.
 
 Payloads are protobuf binary. A few deployments still send legacy JSON objects (the runtime's

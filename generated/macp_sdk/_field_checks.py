@@ -1,4 +1,4 @@
-# Copied by macp-codegen; edit templates/static/macp_sdk/_field_checks.py instead.
+# Copied by macp-codegen from templates/static/ (same path); edit it there.
 """Client-side checks that generated builders apply before anything is sent.
 
 Which checks a field gets comes from the mode proto's options; this module only knows how to

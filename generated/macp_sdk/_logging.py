@@ -1,4 +1,4 @@
-# Copied by macp-codegen; edit templates/static/macp_sdk/_logging.py instead.
+# Copied by macp-codegen from templates/static/ (same path); edit it there.
 """The SDK's stdlib logger. No handler is installed unless the application asks for one."""
 
 from __future__ import annotations

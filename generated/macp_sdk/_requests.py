@@ -1,4 +1,4 @@
-# Copied by macp-codegen; edit templates/static/macp_sdk/_requests.py instead.
+# Copied by macp-codegen from templates/static/ (same path); edit it there.
 """Request building and response handling shared by the sync and async clients.
 
 Everything that decides *what* goes on the wire or *what* a response means lives here, so

@@ -1,4 +1,4 @@
-# Copied by macp-codegen; edit templates/static/macp_sdk/async_client.py instead.
+# Copied by macp-codegen from templates/static/ (same path); edit it there.
 """``AsyncMacpClient``: the asyncio twin of ``MacpClient`` on ``grpc.aio``.
 
 Same constructor, method names and arguments: unary methods are coroutines, ``watch_*``

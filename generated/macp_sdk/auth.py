@@ -1,4 +1,4 @@
-# Copied by macp-codegen; edit templates/static/macp_sdk/auth.py instead.
+# Copied by macp-codegen from templates/static/ (same path); edit it there.
 """Credentials sent on every RPC, and the client-side identity guard.
 
 The runtime binds the envelope ``sender`` to the authenticated identity and refuses a

@@ -1,4 +1,4 @@
-# Copied by macp-codegen; edit templates/static/macp_sdk/base_projection.py instead.
+# Copied by macp-codegen from templates/static/ (same path); edit it there.
 """``BaseProjection``: a local, replayable view of one session built from accepted envelopes.
 
 Generated mode projections extend it through ``_apply_mode_envelope``. ``apply_envelope``

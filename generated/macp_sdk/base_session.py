@@ -1,4 +1,4 @@
-# Copied by macp-codegen; edit templates/static/macp_sdk/base_session.py instead.
+# Copied by macp-codegen from templates/static/ (same path); edit it there.
 """Base classes the generated mode sessions extend: :class:`BaseSession` (blocking) and
 :class:`AsyncBaseSession` (asyncio).
 

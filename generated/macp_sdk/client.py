@@ -1,4 +1,4 @@
-# Copied by macp-codegen; edit templates/static/macp_sdk/client.py instead.
+# Copied by macp-codegen from templates/static/ (same path); edit it there.
 """``MacpClient``: one typed, blocking method per RPC of ``macp.v1.MACPRuntimeService``."""
 
 from __future__ import annotations

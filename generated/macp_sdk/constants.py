@@ -1,4 +1,4 @@
-# Copied by macp-codegen; edit templates/static/macp_sdk/constants.py instead.
+# Copied by macp-codegen from templates/static/ (same path); edit it there.
 """Protocol constants and SDK defaults shared by every module."""
 
 from __future__ import annotations

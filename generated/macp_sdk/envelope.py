@@ -1,4 +1,4 @@
-# Copied by macp-codegen; edit templates/static/macp_sdk/envelope.py instead.
+# Copied by macp-codegen from templates/static/ (same path); edit it there.
 """Envelopes, ids, timestamps, core payload builders and the client-side checks they run.
 
 Everything here is pure (no I/O) so the sync and async clients, the sessions and the

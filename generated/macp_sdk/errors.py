@@ -1,4 +1,4 @@
-# Copied by macp-codegen; edit templates/static/macp_sdk/errors.py instead.
+# Copied by macp-codegen from templates/static/ (same path); edit it there.
 """Typed SDK errors: MACP registry codes, NACKs, gRPC statuses, client-side checks.
 
 Two families sit under :class:`MacpSdkError`:

@@ -1,4 +1,4 @@
-# Copied by macp-codegen; edit templates/static/macp_sdk/retry.py instead.
+# Copied by macp-codegen from templates/static/ (same path); edit it there.
 """Opt-in retry for ``Send``: exponential backoff with jitter.
 
 Resending is safe because a retry reuses the envelope (same ``message_id``): the runtime

@@ -1,4 +1,4 @@
-# Copied by macp-codegen; edit templates/static/macp_sdk/streams.py instead.
+# Copied by macp-codegen from templates/static/ (same path); edit it there.
 """Bidirectional ``StreamSession`` wrappers: :class:`MacpStream` and :class:`AsyncMacpStream`.
 
 A stream carries envelopes to the runtime and brings back every envelope the runtime accepts

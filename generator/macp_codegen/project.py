@@ -204,7 +204,7 @@ def _static_files() -> list[OutputFile]:
         relative = path.relative_to(STATIC_DIR).as_posix()
         content = path.read_bytes()
         if path.suffix == ".py":
-            note = f"# Copied by macp-codegen; edit templates/static/{relative} instead.\n"
+            note = "# Copied by macp-codegen from templates/static/ (same path); edit it there.\n"
             content = note.encode() + content
         files.append(OutputFile(relative, content, "static"))
     return files

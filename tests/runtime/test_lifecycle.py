@@ -6,7 +6,13 @@ import grpc
 import pytest
 from macp.modes.decision.v1 import decision_pb2
 from macp.v1 import core_pb2, core_pb2_grpc, envelope_pb2
-from macp_sdk.local_runtime import LocalRuntime, ManualClock, RuntimeConfig, StaticToken
+from macp_sdk.local_runtime import (
+    LocalRuntime,
+    ManualClock,
+    RateLimits,
+    RuntimeConfig,
+    StaticToken,
+)
 
 from .helpers import DECISION, commitment, creds, envelope, new_session_id, send, session_start
 
@@ -213,3 +219,27 @@ def test_static_tokens_bind_senders_and_rights(clock: ManualClock) -> None:
                                   decision_pb2.ProposalPayload(proposal_id="p1", option="x")),
                    "t-alice")
         assert ack.ok
+
+
+def test_rate_limits_are_off_by_default_and_configurable(stub: Stub, clock: ManualClock) -> None:
+    for _ in range(70):  # more than the reference's 60 starts a minute
+        start(stub)
+    config = RuntimeConfig(clock=clock, rate_limits=RateLimits(2, 600), sweep_interval_s=None)
+    with LocalRuntime(config) as runtime, grpc.insecure_channel(runtime.target) as channel:
+        limited = core_pb2_grpc.MACPRuntimeServiceStub(channel)
+        start(limited)
+        start(limited)
+        third = send(limited, session_start(DECISION, new_session_id(), "lead", PEOPLE), "lead")
+        assert third.error.code == "RATE_LIMITED"
+        clock.advance(60_000)  # the window slides
+        start(limited)
+
+
+def test_max_open_sessions_caps_a_static_identity(clock: ManualClock) -> None:
+    tokens = [StaticToken(token="t", sender="lead", max_open_sessions=1)]
+    config = RuntimeConfig(clock=clock, auth_tokens=tokens, sweep_interval_s=None)
+    with LocalRuntime(config) as runtime, grpc.insecure_channel(runtime.target) as channel:
+        capped = core_pb2_grpc.MACPRuntimeServiceStub(channel)
+        assert send(capped, session_start(DECISION, new_session_id(), "", PEOPLE), "t").ok
+        second = send(capped, session_start(DECISION, new_session_id(), "", PEOPLE), "t")
+        assert second.error.code == "RATE_LIMITED"

@@ -1,4 +1,4 @@
-# Copied by macp-codegen; edit templates/static/macp_sdk/local_runtime/__init__.py instead.
+# Copied by macp-codegen from templates/static/ (same path); edit it there.
 """An embedded MACP runtime: run and test MACP sessions with nothing else installed.
 
     from macp_sdk.local_runtime import LocalRuntime

@@ -1,4 +1,4 @@
-# Copied by macp-codegen; edit templates/static/macp_sdk/local_runtime/__main__.py instead.
+# Copied by macp-codegen from templates/static/ (same path); edit it there.
 """`macp-local-runtime --listen 127.0.0.1:50051`: serve until SIGINT or SIGTERM."""
 
 from __future__ import annotations

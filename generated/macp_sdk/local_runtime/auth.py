@@ -1,4 +1,4 @@
-# Copied by macp-codegen; edit templates/static/macp_sdk/local_runtime/auth.py instead.
+# Copied by macp-codegen from templates/static/ (same path); edit it there.
 """Caller identity from gRPC metadata (runtime-behavior.md §1.3).
 
 Dev mode (no tokens configured): any bearer value authenticates and *is* the sender, which

@@ -1,4 +1,4 @@
-# Copied by macp-codegen; edit templates/static/macp_sdk/local_runtime/clock.py instead.
+# Copied by macp-codegen from templates/static/ (same path); edit it there.
 """Clocks for the local runtime: the system clock, and a manual one for tests.
 
 TTL deadlines, suspend banking, rate-limit windows and eviction all read the clock through

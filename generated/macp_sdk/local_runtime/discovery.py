@@ -1,4 +1,4 @@
-# Copied by macp-codegen; edit templates/static/macp_sdk/local_runtime/discovery.py instead.
+# Copied by macp-codegen from templates/static/ (same path); edit it there.
 """Initialize and GetManifest answers (runtime-behavior.md §2.3)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-# Copied by macp-codegen; edit templates/static/macp_sdk/local_runtime/errors.py instead.
+# Copied by macp-codegen from templates/static/ (same path); edit it there.
 """The runtime's error vocabulary (runtime-behavior.md §2.2).
 
 Each error is identified by the reference runtime's variant name, which is what goes into

@@ -1,4 +1,4 @@
-# Copied by macp-codegen; edit templates/static/macp_sdk/local_runtime/fanout.py instead.
+# Copied by macp-codegen from templates/static/ (same path); edit it there.
 """Bounded publish/subscribe used by every server stream of the runtime.
 
 A subscriber that falls behind its buffer is marked as lagging rather than blocking the

@@ -1,4 +1,4 @@
-# Copied by macp-codegen; edit templates/static/macp_sdk/local_runtime/ingress.py instead.
+# Copied by macp-codegen from templates/static/ (same path); edit it there.
 """Checks every envelope passes before the kernel sees it (§1.3, §3.1 "server gates")."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-# Copied by macp-codegen; edit templates/static/macp_sdk/local_runtime/kernel.py instead.
+# Copied by macp-codegen from templates/static/ (same path); edit it there.
 """The session kernel: SessionStart binding, the per-message pipeline, lifecycle and TTL.
 
 Orders follow runtime-behavior.md §3.1 (SessionStart) and §3.2 (every other session message).

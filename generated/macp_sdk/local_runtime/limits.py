@@ -1,4 +1,4 @@
-# Copied by macp-codegen; edit templates/static/macp_sdk/local_runtime/limits.py instead.
+# Copied by macp-codegen from templates/static/ (same path); edit it there.
 """Per-sender sliding-window rate limits and the payload size limit (§1.1, §1.3)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-# Copied by macp-codegen; edit templates/static/macp_sdk/local_runtime/policy.py instead.
+# Copied by macp-codegen from templates/static/ (same path); edit it there.
 """The policy registry (RFC-MACP-0012, runtime-behavior.md §6.3).
 
 Policies are registered with JSON rules, resolved at SessionStart and frozen onto the session.

@@ -1,4 +1,4 @@
-# Copied by macp-codegen; edit templates/static/macp_sdk/local_runtime/policy_schema.py instead.
+# Copied by macp-codegen from templates/static/ (same path); edit it there.
 """Shape checks for policy rules, per mode (the schemas in protocol.md §8 "Policy rule schemas").
 
 Only the known fields are checked (type, range, allowed values); unknown keys such as an

@@ -1,4 +1,4 @@
-# Copied by macp-codegen; edit templates/static/macp_sdk/local_runtime/pytest_plugin.py instead.
+# Copied by macp-codegen from templates/static/ (same path); edit it there.
 """A pytest fixture serving a fresh LocalRuntime for each test.
 
 Enable it with `pytest_plugins = ["macp_sdk.local_runtime.pytest_plugin"]` in a conftest.py,

@@ -1,4 +1,4 @@
-# Copied by macp-codegen; edit templates/static/macp_sdk/local_runtime/registry.py instead.
+# Copied by macp-codegen from templates/static/ (same path); edit it there.
 """The mode registry: built-in modes, extension modes and their descriptors (§6.1, §6.2)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-# Copied by macp-codegen; edit templates/static/macp_sdk/local_runtime/server.py instead.
+# Copied by macp-codegen from templates/static/ (same path); edit it there.
 """LocalRuntime: the embedded MACP runtime's configuration and lifecycle."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-# Copied by macp-codegen; edit templates/static/macp_sdk/local_runtime/servicer.py instead.
+# Copied by macp-codegen from templates/static/ (same path); edit it there.
 """`macp.v1.MACPRuntimeService` over the kernel and registries (runtime-behavior.md §2.3)."""
 
 from __future__ import annotations

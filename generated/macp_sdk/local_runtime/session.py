@@ -1,4 +1,4 @@
-# Copied by macp-codegen; edit templates/static/macp_sdk/local_runtime/session.py instead.
+# Copied by macp-codegen from templates/static/ (same path); edit it there.
 """One session's record: bindings, lifecycle state, TTL, dedup set and accepted history."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-# Copied by macp-codegen; edit templates/static/macp_sdk/local_runtime/session_id.py instead.
+# Copied by macp-codegen from templates/static/ (same path); edit it there.
 """Session id format (runtime-behavior.md §3.1 step 2)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-# Copied by macp-codegen; edit templates/static/macp_sdk/local_runtime/stream_session.py instead.
+# Copied by macp-codegen from templates/static/ (same path); edit it there.
 """The StreamSession RPC (runtime-behavior.md §5).
 
 A reader thread consumes request frames and runs them through the kernel; the RPC's own thread

@@ -1,4 +1,4 @@
-# Copied by macp-codegen; edit templates/static/macp_sdk/local_runtime/streams.py instead.
+# Copied by macp-codegen from templates/static/ (same path); edit it there.
 """Session broadcast: which StreamSession outputs are bound to which session.
 
 Bindings are keyed by session id, not by session object, because a stream binds before its

@@ -1,2 +1,2 @@
-# Copied by macp-codegen; edit templates/static/macp_sdk/local_runtime/modes/__init__.py instead.
+# Copied by macp-codegen from templates/static/ (same path); edit it there.
 """Hand-written rule sets of the modes the local runtime serves."""

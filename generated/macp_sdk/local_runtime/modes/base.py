@@ -1,4 +1,4 @@
-# Copied by macp-codegen; edit templates/static/macp_sdk/local_runtime/modes/base.py instead.
+# Copied by macp-codegen from templates/static/ (same path); edit it there.
 """What every mode's rule set implements, and the facts about a session it may read."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-# Copied by macp-codegen; edit templates/static/macp_sdk/local_runtime/modes/commitment.py instead.
+# Copied by macp-codegen from templates/static/ (same path); edit it there.
 """Commitment rules shared by every mode (runtime-behavior.md §3.5)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-# Copied by macp-codegen; edit templates/static/macp_sdk/local_runtime/modes/decision.py instead.
+# Copied by macp-codegen from templates/static/ (same path); edit it there.
 """Decision mode rules, `macp.mode.decision.v1` (runtime-behavior.md §4.1).
 
 Phases: Proposal -> Evaluation (first proposal) -> Voting (first vote) -> Committed.
@@ -14,7 +14,7 @@ from ..errors import forbidden, policy_denied
 from .base import ACCEPTED, ModeContext, ModeOutcome, ModeRules, decode, require
 from .base import require_participant as _require_participant
 from .commitment import authorize_commitment, check_policy_schema_version, validate_commitment
-from .decision_policy import Ballots, evaluate_decision
+from .voting import Ballots, evaluate_decision
 
 MODE = "macp.mode.decision.v1"
 _BALLOT_TYPES = ("Proposal", "Evaluation", "Objection", "Vote")

@@ -1,4 +1,4 @@
-# Copied by macp-codegen; edit templates/static/macp_sdk/local_runtime/modes/handoff.py instead.
+# Copied by macp-codegen from templates/static/ (same path); edit it there.
 """Handoff mode rules, `macp.mode.handoff.v1` (runtime-behavior.md §4.4)."""
 
 from __future__ import annotations

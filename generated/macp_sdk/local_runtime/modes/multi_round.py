@@ -1,4 +1,4 @@
-# Copied by macp-codegen; edit templates/static/macp_sdk/local_runtime/modes/multi_round.py instead.
+# Copied by macp-codegen from templates/static/ (same path); edit it there.
 """Multi-round convergence rules, `ext.multi_round.v1` (runtime-behavior.md §4.6)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-# Copied by macp-codegen; edit templates/static/macp_sdk/local_runtime/modes/passthrough.py instead.
+# Copied by macp-codegen from templates/static/ (same path); edit it there.
 """Rules for dynamically registered extension modes (runtime-behavior.md §4.7).
 
 Any message type the descriptor lists is accepted and its payload kept as the mode state;

@@ -1,4 +1,4 @@
-# Copied by macp-codegen; edit templates/static/macp_sdk/local_runtime/modes/proposal.py instead.
+# Copied by macp-codegen from templates/static/ (same path); edit it there.
 """Proposal mode rules, `macp.mode.proposal.v1` (runtime-behavior.md §4.2).
 
 The phase is recomputed after every message: any terminal rejection -> TerminalRejected; else a

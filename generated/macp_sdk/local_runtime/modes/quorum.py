@@ -1,4 +1,4 @@
-# Copied by macp-codegen; edit templates/static/macp_sdk/local_runtime/modes/quorum.py instead.
+# Copied by macp-codegen from templates/static/ (same path); edit it there.
 """Quorum mode rules, `macp.mode.quorum.v1` (runtime-behavior.md §4.5)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-# Copied by macp-codegen; edit templates/static/macp_sdk/local_runtime/modes/task.py instead.
+# Copied by macp-codegen from templates/static/ (same path); edit it there.
 """Task mode rules, `macp.mode.task.v1` (runtime-behavior.md §4.3)."""
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from ..errors import forbidden, policy_denied
 from .base import ACCEPTED, ModeContext, ModeOutcome, ModeRules, decode, require
 from .base import require_participant as _require_participant
 from .commitment import authorize_commitment, check_policy_schema_version, validate_commitment
-from .decision_policy import Ballots, evaluate_decision
+from .voting import Ballots, evaluate_decision
 
 MODE = "macp.mode.decision.v1"
 _BALLOT_TYPES = ("Proposal", "Evaluation", "Objection", "Vote")

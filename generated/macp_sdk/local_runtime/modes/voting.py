@@ -1,4 +1,4 @@
-# Copied by macp-codegen; edit templates/static/macp_sdk/local_runtime/modes/decision_policy.py instead.
+# Copied by macp-codegen from templates/static/ (same path); edit it there.
 """Commitment-time evaluation of a decision policy's voting and objection rules.
 
 With `voting.algorithm` "none" (the default policy) only the objection veto can deny. Otherwise
