@@ -25,7 +25,7 @@ run: generate
 	$(BIN)/python examples/run_demo.py
 
 lint: setup
-	$(BIN)/ruff check generator tests examples templates/static generated/macp_sdk
+	$(BIN)/ruff check generator tests examples templates/static generated
 	$(BIN)/ruff format --check generator
 
 typecheck: setup
@@ -36,3 +36,9 @@ test: setup lint
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+# Breaking changes in proto/ against a git ref (default: the main branch).
+AGAINST ?= main
+.PHONY: breaking
+breaking: setup
+	$(BIN)/macp-codegen breaking --against $(AGAINST)
