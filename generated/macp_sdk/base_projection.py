@@ -174,8 +174,10 @@ class BaseProjection:
         elif kind == "SessionResume":
             core_pb2.SessionResumePayload.FromString(envelope.payload)
             self.suspended = False
-        elif kind in ("Signal", "Progress"):
-            pass  # informational: kept in the transcript only
+        elif kind == "Signal":
+            core_pb2.SignalPayload.FromString(envelope.payload)  # informational; must decode
+        elif kind == "Progress":
+            core_pb2.ProgressPayload.FromString(envelope.payload)
         else:
             self._apply_mode_envelope(envelope)
 
@@ -193,23 +195,28 @@ class BaseProjection:
     def _record_anomaly(
         self, kind: str, envelope: envelope_pb2.Envelope, detail: str, subject_id: str = ""
     ) -> None:
-        anomaly = ProjectionAnomaly(
-            kind=kind,
-            mode=envelope.mode or self.mode,
-            message_type=envelope.message_type,
-            message_id=envelope.message_id,
-            sender=envelope.sender,
-            subject_id=subject_id,
-            detail=detail,
+        self._note_anomaly(
+            ProjectionAnomaly(
+                kind=kind,
+                mode=envelope.mode or self.mode,
+                message_type=envelope.message_type,
+                message_id=envelope.message_id,
+                sender=envelope.sender,
+                subject_id=subject_id,
+                detail=detail,
+            )
         )
+
+    def _note_anomaly(self, anomaly: ProjectionAnomaly) -> None:
+        """The one place anomalies are kept and logged (mode hooks come here too)."""
         self.anomalies.append(anomaly)
         logger.warning(
             "projection anomaly %s: %s %s from %s (%s)",
-            kind,
-            envelope.message_type,
-            envelope.message_id or "-",
-            envelope.sender or "-",
-            detail,
+            anomaly.kind,
+            anomaly.message_type,
+            anomaly.message_id or "-",
+            anomaly.sender or "-",
+            anomaly.detail,
         )
 
     def _snapshot(self) -> dict[str, Any]:

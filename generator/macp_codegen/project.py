@@ -18,7 +18,6 @@ from .formatting import format_python
 from .model import ModeModel, SdkModel
 from .modeling import build_model
 from .render import BUILTIN_TEMPLATES, make_environment, render
-from .scaffold import merge_scaffold
 from .sources import load_descriptor_input
 from .writer import Manifest, OutputFile, Plan, Writer, WriteReport
 
@@ -145,6 +144,9 @@ class Project:
         fresh = render(env, "sdk/projections/scaffold.py.jinja", context)
         on_disk = self.config.output / scaffold_path
         if on_disk.is_file():
+            # libcst takes ~0.1 s to import; only a regeneration that merges pays for it.
+            from .scaffold import merge_scaffold
+
             merged = merge_scaffold(on_disk.read_text(encoding="utf-8"), fresh, mode, str(on_disk))
             fresh = merged.text
             notes.extend(
@@ -188,8 +190,7 @@ def _formatted(files: list[OutputFile], output: Path) -> list[OutputFile]:
     }
     formatted = format_python(to_format)
     return [
-        replace(f, content=formatted[f.path].encode()) if f.path in formatted else f
-        for f in files
+        replace(f, content=formatted[f.path].encode()) if f.path in formatted else f for f in files
     ]
 
 

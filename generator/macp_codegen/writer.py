@@ -12,11 +12,14 @@ import json
 import os
 import shutil
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
+from .errors import CodegenError, SourceLocation
+
 MANIFEST_NAME = ".macp-codegen-manifest.json"
+_RESET = "delete it and run `macp-codegen generate`; files it listed are then left alone"
 FileKind = Literal["generated", "static", "scaffold"]
 
 
@@ -25,6 +28,9 @@ class OutputFile:
     path: str  # posix path relative to the output folder
     content: bytes
     kind: FileKind = "generated"
+    # For a scaffold: the methods the merge guarantees, as "Class.method". Recorded in the
+    # manifest so that a no-op check can vouch for a hand-edited scaffold without the model.
+    requires: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -32,18 +38,54 @@ class Manifest:
     generator: str
     inputs: str
     files: dict[str, FileKind] = field(default_factory=dict)
+    # Filled in by the writer from what it writes; derived data, so not part of equality.
+    # sha256 of each generated and static file (a scaffold's content is the user's).
+    digests: dict[str, str] = field(default_factory=dict, compare=False)
+    # Hooks each scaffold must define (see OutputFile.requires).
+    requires: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
 
     def render(self) -> bytes:
-        data = {"generator": self.generator, "inputs": self.inputs, "files": self.files}
+        data = {
+            "generator": self.generator,
+            "inputs": self.inputs,
+            "files": self.files,
+            "digests": self.digests,
+            "requires": {path: list(names) for path, names in self.requires.items()},
+        }
         return (json.dumps(data, indent=2, sort_keys=True) + "\n").encode()
+
+    def with_contents(self, outputs: Iterable[OutputFile]) -> Manifest:
+        """This manifest plus the digests and requirements of the files it describes."""
+        outputs = list(outputs)
+        return replace(
+            self,
+            digests={f.path: digest(f.content) for f in outputs if f.kind != "scaffold"},
+            requires={f.path: f.requires for f in outputs if f.kind == "scaffold"},
+        )
 
     @staticmethod
     def load(output: Path) -> Manifest | None:
         path = output / MANIFEST_NAME
         if not path.is_file():
             return None
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return Manifest(data["generator"], data["inputs"], dict(data["files"]))
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return Manifest(
+                str(data["generator"]),
+                str(data["inputs"]),
+                dict(data["files"]),
+                dict(data.get("digests", {})),  # absent from older manifests
+                {p: tuple(names) for p, names in data.get("requires", {}).items()},
+            )
+        except json.JSONDecodeError as exc:
+            where = SourceLocation(str(path), exc.lineno, exc.colno)
+            raise CodegenError(
+                where, f"the manifest is not valid JSON: {exc.msg}", _RESET
+            ) from None
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise CodegenError(
+                SourceLocation(str(path)), f"the manifest is malformed ({exc!r})", _RESET
+            ) from None
 
 
 @dataclass(frozen=True)
@@ -112,11 +154,8 @@ class Writer:
         self.recover()
         outputs = sorted(files, key=lambda f: f.path)
         plan = self.plan(outputs)
-        manifest_bytes = manifest.render()
-        manifest_current = (self.output / MANIFEST_NAME).is_file() and (
-            (self.output / MANIFEST_NAME).read_bytes() == manifest_bytes
-        )
-        if plan.in_sync and manifest_current:
+        manifest_bytes = manifest.with_contents(outputs).render()
+        if plan.in_sync and self.manifest_current(manifest_bytes):
             return WriteReport((), plan.unchanged, ())
         try:
             self._stage(outputs, plan, manifest_bytes)
@@ -125,6 +164,10 @@ class Writer:
             if self._staging.exists():
                 shutil.rmtree(self._staging)
         return WriteReport(plan.new + plan.changed, plan.unchanged, plan.stale)
+
+    def manifest_current(self, manifest_bytes: bytes) -> bool:
+        path = self.output / MANIFEST_NAME
+        return path.is_file() and path.read_bytes() == manifest_bytes
 
     def _stage(self, outputs: list[OutputFile], plan: Plan, manifest_bytes: bytes) -> None:
         if self._staging.exists():

@@ -172,7 +172,7 @@ class DecisionProjectionBase(BaseProjection):
         self, kind: str, record: DecisionModeRecord, detail: str, subject_id: str = ""
     ) -> None:
         """Notes something odd about an accepted record (for hooks; the record still applies)."""
-        self.anomalies.append(
+        self._note_anomaly(
             ProjectionAnomaly(
                 kind=kind,
                 mode=self.MODE,

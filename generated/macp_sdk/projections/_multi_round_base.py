@@ -56,7 +56,7 @@ class MultiRoundProjectionBase(BaseProjection):
 
     def __init__(self, session_id: str | None = None, *, mode: str | None = None) -> None:
         super().__init__(session_id, mode=mode)
-        # Contribute records, keyed by value.
+        # Contribute records.
         self.contribute_records: dict[str, list[ContributeRecord]] = {}
         self.latest_by_sender: dict[str, MultiRoundModeRecord] = {}
 
@@ -71,7 +71,7 @@ class MultiRoundProjectionBase(BaseProjection):
         self, kind: str, record: MultiRoundModeRecord, detail: str, subject_id: str = ""
     ) -> None:
         """Notes something odd about an accepted record (for hooks; the record still applies)."""
-        self.anomalies.append(
+        self._note_anomaly(
             ProjectionAnomaly(
                 kind=kind,
                 mode=self.MODE,
@@ -85,7 +85,7 @@ class MultiRoundProjectionBase(BaseProjection):
 
     def _apply_contribute(self, envelope: envelope_pb2.Envelope) -> None:
         record = ContributeRecord.decode(envelope)
-        self.contribute_records.setdefault(record.value, []).append(record)
+        self.contribute_records.setdefault("", []).append(record)
         self.latest_by_sender[record.sender] = record
         self.on_contribute(record)
 

@@ -205,7 +205,7 @@ class ProposalProjectionBase(BaseProjection):
         self, kind: str, record: ProposalModeRecord, detail: str, subject_id: str = ""
     ) -> None:
         """Notes something odd about an accepted record (for hooks; the record still applies)."""
-        self.anomalies.append(
+        self._note_anomaly(
             ProjectionAnomaly(
                 kind=kind,
                 mode=self.MODE,

@@ -253,7 +253,7 @@ class TaskProjectionBase(BaseProjection):
         self, kind: str, record: TaskModeRecord, detail: str, subject_id: str = ""
     ) -> None:
         """Notes something odd about an accepted record (for hooks; the record still applies)."""
-        self.anomalies.append(
+        self._note_anomaly(
             ProjectionAnomaly(
                 kind=kind,
                 mode=self.MODE,

@@ -105,7 +105,8 @@ class TaskProjection(TaskProjectionBase):
         if not self._is_our_task(record, record.task_id):
             return
         self.rejections.append(record)
-        if self.assignment is not None and self.assignment.sender == record.sender:
+        held_by_sender = self.assignment is not None and self.assignment.sender == record.sender
+        if held_by_sender and not self.has_terminal_report:
             # A hand-back: the runtime returns the session to pre-assignment.
             self.handbacks.append(record)
             self.assignment = None

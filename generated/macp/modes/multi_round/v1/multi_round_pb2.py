@@ -29,7 +29,7 @@ _sym_db = _symbol_database.Default()
 from macp.sdk.v1 import options_pb2 as macp_dot_sdk_dot_v1_dot_options__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n+macp/modes/multi_round/v1/multi_round.proto\x12\x19macp.modes.multi_round.v1\x1a\x19macp/sdk/v1/options.proto\":\n\x11\x43ontributePayload\x12\x15\n\x05value\x18\x01 \x01(\tB\x06\xda\xe2\x18\x02\x08\x01:\x0e\xda\xe2\x18\n\"\x01\x02*\x05valueB\x99\x01\xda\xe2\x18\x94\x01\n\x12\x65xt.multi_round.v1\"\x17Multi-round convergence*9Participants revise contributions until all values agree.2\x16semantic-deterministic:\x04peerB\nCommitmentP\x00\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n+macp/modes/multi_round/v1/multi_round.proto\x12\x19macp.modes.multi_round.v1\x1a\x19macp/sdk/v1/options.proto\":\n\x11\x43ontributePayload\x12\x15\n\x05value\x18\x01 \x01(\tB\x06\xda\xe2\x18\x02\x08\x01:\x0e\xda\xe2\x18\n\"\x01\x02\x32\x05valueB\x99\x01\xda\xe2\x18\x94\x01\n\x12\x65xt.multi_round.v1\"\x17Multi-round convergence*9Participants revise contributions until all values agree.2\x16semantic-deterministic:\x04peerB\nCommitmentP\x00\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -40,7 +40,7 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CONTRIBUTEPAYLOAD'].fields_by_name['value']._loaded_options = None
   _globals['_CONTRIBUTEPAYLOAD'].fields_by_name['value']._serialized_options = b'\332\342\030\002\010\001'
   _globals['_CONTRIBUTEPAYLOAD']._loaded_options = None
-  _globals['_CONTRIBUTEPAYLOAD']._serialized_options = b'\332\342\030\n\"\001\002*\005value'
+  _globals['_CONTRIBUTEPAYLOAD']._serialized_options = b'\332\342\030\n\"\001\0022\005value'
   _globals['_CONTRIBUTEPAYLOAD']._serialized_start=101
   _globals['_CONTRIBUTEPAYLOAD']._serialized_end=159
 # @@protoc_insertion_point(module_scope)

@@ -1,0 +1,74 @@
+"""Handoff projection: offer dispositions, settle-once, contexts, who can be offered next."""
+
+from __future__ import annotations
+
+from macp_sdk.projections.handoff import HandoffProjection
+
+from .envelopes import HANDOFF, Feed, anomaly_kinds, apply_ok
+
+OWNER, T1, T2, OUT = "agent://owner", "agent://t1", "agent://t2", "agent://out"
+
+
+def started() -> tuple[HandoffProjection, Feed]:
+    proj, feed = HandoffProjection(), Feed(HANDOFF)
+    apply_ok(proj, feed.start(OWNER, [OWNER, T1, T2]))
+    return proj, feed
+
+
+def test_offer_context_accept() -> None:
+    proj, feed = started()
+    assert proj.can_offer_to(T1) and not proj.can_offer_to(OWNER) and not proj.can_offer_to(OUT)
+    apply_ok(proj, feed.send(OWNER, "HandoffOffer", handoff_id="h1", target_participant=T1))
+    assert proj.phase == "OfferPending" and proj.disposition("h1") == "Offered"
+    assert proj.active_offer() is proj.offers["h1"] and not proj.can_offer_to(T2)
+    apply_ok(proj, feed.send(OWNER, "HandoffContext", handoff_id="h1", context=b"notes"))
+    assert proj.phase == "ContextSharing"
+    assert not proj.is_commit_eligible
+    apply_ok(proj, feed.send(T1, "HandoffAccept", handoff_id="h1", reason="ok"))
+    h1 = proj.offers["h1"]
+    assert (h1.disposition, h1.accepted_by, h1.settle_reason) == ("Accepted", T1, "ok")
+    assert proj.phase == "Accepted" and proj.is_accepted("h1") and proj.has_accepted_offer()
+    assert proj.accepted_offer() is h1 and proj.active_offer() is None
+    assert not proj.can_offer_to(T2)  # no offers once one is accepted
+    assert proj.is_commit_eligible and not proj.is_implicitly_accepted("h1")
+    # Late context is supplementary: recorded, phase untouched.
+    apply_ok(proj, feed.send(OWNER, "HandoffContext", handoff_id="h1", context=b"late"))
+    assert [c.context for c in proj.contexts_for("h1")] == [b"notes", b"late"]
+    assert proj.phase == "Accepted"
+
+
+def test_settles_only_once() -> None:
+    proj, feed = started()
+    apply_ok(proj, feed.send(OWNER, "HandoffOffer", handoff_id="h1", target_participant=T1))
+    apply_ok(proj, feed.send(T1, "HandoffDecline", handoff_id="h1", reason="no"))
+    before = proj.offers["h1"]
+    apply_ok(proj, feed.send(T1, "HandoffAccept", handoff_id="h1"))
+    assert proj.offers["h1"] is before and proj.is_declined("h1")
+    assert anomaly_kinds(proj) == ["settled_handoff"]
+    assert proj.anomalies[0].subject_id == "h1"
+
+
+def test_decline_then_new_offer_to_someone_else() -> None:
+    proj, feed = started()
+    apply_ok(proj, feed.send(OWNER, "HandoffOffer", handoff_id="h1", target_participant=T1))
+    apply_ok(proj, feed.send(T1, "HandoffDecline", handoff_id="h1", declined_by=T1))
+    assert proj.phase == "Declined" and proj.declined_targets() == [T1]
+    assert proj.is_commit_eligible  # a decline settles an offer too
+    assert not proj.can_offer_to(T1) and proj.can_offer_to(T2)
+    apply_ok(proj, feed.send(OWNER, "HandoffOffer", handoff_id="h2", target_participant=T2))
+    assert proj.phase == "OfferPending"
+    assert [o.handoff_id for o in proj.pending_handoffs()] == ["h2"]
+
+
+def test_implicit_accept_and_unknown_ids() -> None:
+    proj, feed = started()
+    apply_ok(proj, feed.send(T1, "HandoffAccept", handoff_id="h0"))
+    apply_ok(proj, feed.send(OWNER, "HandoffContext", handoff_id="h0"))
+    assert anomaly_kinds(proj) == ["unknown_handoff", "unknown_handoff"]
+    assert proj.offers == {} and proj.contexts == [] and proj.phase == "Pending"
+    apply_ok(proj, feed.send(OWNER, "HandoffOffer", handoff_id="h1", target_participant=T1))
+    apply_ok(proj, feed.send(OWNER, "HandoffOffer", handoff_id="h1", target_participant=T2))
+    assert proj.offers["h1"].target_participant == T1
+    apply_ok(proj, feed.send(T1, "HandoffAccept", handoff_id="h1", implicit=True))
+    assert proj.is_implicitly_accepted("h1")
+    assert anomaly_kinds(proj)[-1] == "duplicate_handoff"

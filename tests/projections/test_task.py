@@ -1,0 +1,114 @@
+"""Task projection: the request, the assignee slot, declines, progress, the terminal report."""
+
+from __future__ import annotations
+
+from macp_sdk.projections.task import TaskProjection
+
+from .envelopes import TASK, Feed, anomaly_kinds, apply_ok
+
+PLANNER, WORKER, OTHER, OUTSIDER = "agent://planner", "agent://w", "agent://o", "agent://x"
+
+
+def started(requested_assignee: str = WORKER) -> tuple[TaskProjection, Feed]:
+    proj, feed = TaskProjection(), Feed(TASK)
+    apply_ok(proj, feed.start(PLANNER, [PLANNER, WORKER, OTHER]))
+    assert proj.phase == "Pending" and proj.status is None
+    apply_ok(
+        proj,
+        feed.send(
+            PLANNER,
+            "TaskRequest",
+            task_id="t1",
+            title="Build",
+            requested_assignee=requested_assignee,
+        ),
+    )
+    return proj, feed
+
+
+def test_happy_path() -> None:
+    proj, feed = started()
+    assert proj.phase == "Requested" and proj.status == "requested"
+    assert proj.task_id == "t1" and proj.requested_assignee == WORKER
+    assert proj.can_accept(WORKER) and not proj.can_accept(OTHER)
+    apply_ok(proj, feed.send(WORKER, "TaskAccept", task_id="t1", assignee=WORKER))
+    assert proj.phase == "InProgress" and proj.status == "accepted"
+    assert proj.active_assignee == WORKER == proj.current_assignee("t1")
+    assert proj.is_accepted() and not proj.can_accept(WORKER)
+    assert proj.latest_progress() is None and proj.progress_of() == 0.0
+    apply_ok(proj, feed.send(WORKER, "TaskUpdate", task_id="t1", status="busy", progress=0.4))
+    assert proj.status == "in_progress" and proj.latest_progress() == 0.4
+    assert proj.latest_update() is not None and proj.latest_update() is proj.updates[-1]
+    assert not proj.is_commit_eligible
+    apply_ok(proj, feed.send(WORKER, "TaskComplete", task_id="t1", output=b"artifact"))
+    assert proj.phase == "Completed" and proj.is_completed("t1") and not proj.is_failed()
+    assert proj.output == b"artifact" and proj.progress_of() == 1.0
+    assert proj.is_commit_eligible
+    apply_ok(proj, feed.commit(PLANNER, "task.completed", True))
+    assert proj.phase == "Committed"
+    # Queries about another task id say nothing.
+    assert proj.get_task("t2") is None and proj.current_status("t2") is None
+
+
+def test_competing_accept_is_an_anomaly() -> None:
+    proj, feed = started(requested_assignee="")
+    apply_ok(proj, feed.send(WORKER, "TaskAccept", task_id="t1"))
+    apply_ok(proj, feed.send(OTHER, "TaskAccept", task_id="t1"))
+    assert proj.active_assignee == WORKER
+    assert anomaly_kinds(proj) == ["duplicate_task_accept"]
+    assert len(proj.task_accept_records["t1"]) == 2
+
+
+def test_open_request_eligibility() -> None:
+    proj, _ = started(requested_assignee="")
+    assert proj.can_accept(WORKER) and proj.can_accept(OTHER)
+    assert not proj.can_accept(PLANNER)  # the initiator asks; it does not respond
+    assert not proj.can_accept(OUTSIDER)
+
+
+def test_declines_and_reassignment_policy() -> None:
+    proj, feed = started(requested_assignee="")
+    apply_ok(proj, feed.send(WORKER, "TaskReject", task_id="t1", reason="busy"))
+    assert proj.has_declined(WORKER) and proj.declined_participants() == [WORKER]
+    assert proj.phase == "Requested" and proj.active_assignee is None
+    # The runtime's default policy bars every accept after a reject.
+    assert not proj.can_accept(OTHER)
+    assert proj.can_accept(OTHER, allow_reassignment_on_reject=True)
+    assert not proj.can_accept(WORKER, allow_reassignment_on_reject=True)
+
+
+def test_hand_back_frees_the_slot() -> None:
+    proj, feed = started()
+    apply_ok(proj, feed.send(WORKER, "TaskAccept", task_id="t1"))
+    apply_ok(proj, feed.send(WORKER, "TaskReject", task_id="t1", reason="stuck"))
+    assert proj.active_assignee is None and proj.phase == "Requested"
+    assert [r.sender for r in proj.handbacks] == [WORKER]
+
+
+def test_failure_and_late_reports() -> None:
+    proj, feed = started()
+    apply_ok(proj, feed.send(WORKER, "TaskAccept", task_id="t1"))
+    apply_ok(
+        proj,
+        feed.send(WORKER, "TaskFail", task_id="t1", error_code="E", reason="boom", retryable=True),
+    )
+    assert proj.phase == "Failed" and proj.is_failed() and proj.is_retryable()
+    assert proj.status == "failed" and proj.output is None
+    apply_ok(proj, feed.send(WORKER, "TaskComplete", task_id="t1"))
+    assert proj.completion is None and proj.phase == "Failed"
+    assert anomaly_kinds(proj) == ["task_already_reported"]
+
+
+def test_foreign_task_ids_and_second_request() -> None:
+    proj, feed = started()
+    apply_ok(proj, feed.send(WORKER, "TaskAccept", task_id="t9"))
+    apply_ok(proj, feed.send(PLANNER, "TaskRequest", task_id="t2", title="More"))
+    apply_ok(proj, feed.send(OTHER, "TaskUpdate", task_id="t1", progress=0.1))
+    assert proj.task_id == "t1" and proj.active_assignee is None
+    assert anomaly_kinds(proj) == ["unknown_task", "duplicate_task_request", "not_assignee"]
+    assert proj.latest_progress() == 0.1  # accepted by the runtime, so still recorded
+
+
+def test_no_request_yet() -> None:
+    proj = TaskProjection()
+    assert not proj.can_accept(WORKER) and proj.status is None and not proj.is_accepted()
