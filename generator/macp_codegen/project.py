@@ -97,7 +97,7 @@ class Project:
             # protoc's and mypy-protobuf's own output: typed (mypy reads the stubs) but not
             # written to this project's lint rules, so say so instead of excluding folders.
             header = _header([_proto_source_of(path)]) + "\n# ruff: noqa"
-            files.append(OutputFile(path, _with_header(text, header, path)))
+            files.append(OutputFile(path, _with_header(text, header)))
         sdk_packages = [f"{SDK_PACKAGE}/modes", f"{SDK_PACKAGE}/projections"] if model.modes else []
         for package_dir in _package_dirs(compiled.modules) + sdk_packages:
             init = render(env, "package_init.py.jinja", {"header": _header(model.sources)})
@@ -222,7 +222,7 @@ def _header(sources: list[str] | tuple[str, ...]) -> str:
     return "\n".join(lines)
 
 
-def _with_header(text: str, header: str, path: str) -> bytes:
+def _with_header(text: str, header: str) -> bytes:
     return (header + "\n" + text).encode()
 
 

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import jinja2
 
+from .errors import CodegenError, SourceLocation
+
 BUILTIN_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
 
@@ -35,6 +37,36 @@ def make_environment(overlay: Path | None = None) -> jinja2.Environment:
 
 
 def render(env: jinja2.Environment, template: str, context: Mapping[str, object]) -> str:
-    text = env.get_template(template).render(**context)
+    try:
+        text = env.get_template(template).render(**context)
+    except jinja2.TemplateSyntaxError as exc:
+        raise CodegenError(
+            SourceLocation(exc.filename or template, exc.lineno),
+            exc.message or str(exc),
+            "fix the template syntax",
+        ) from None
+    except jinja2.UndefinedError as exc:
+        # StrictUndefined: a template read something the model does not have.
+        raise CodegenError(
+            SourceLocation(_template_file(env, template), _failing_line(exc, template)),
+            f"template {template} reads an undefined name: {exc.message}",
+            "templates may only read the model's fields (see generator/macp_codegen/model.py)",
+        ) from None
     # One trailing newline, whatever the template's last line did.
     return text.rstrip("\n") + "\n"
+
+
+def _template_file(env: jinja2.Environment, template: str) -> str:
+    source = env.get_template(template).filename
+    return source or template
+
+
+def _failing_line(exc: BaseException, template: str) -> int:
+    """The template line being rendered when the error was raised (0 when unknown)."""
+    tb = exc.__traceback__
+    line = 0
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.endswith(template.rsplit("/", 1)[-1]):
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line

@@ -1,0 +1,38 @@
+"""User templates overlay the built-in ones; template mistakes are located errors."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from codegen_helpers import run_cli, tree_fingerprint
+
+
+def test_an_overlay_template_replaces_the_builtin_one_by_name(scratch_project: Path) -> None:
+    overlay = scratch_project / "my_templates"
+    overlay.mkdir()
+    (overlay / "package_init.py.jinja").write_text('{{ header }}\n"""Our own package note."""\n')
+    result = run_cli(
+        "generate", "--project-root", str(scratch_project), "--templates", str(overlay)
+    )
+    assert result.status == 0, result.err
+    init = (scratch_project / "generated" / "macp" / "v1" / "__init__.py").read_text()
+    assert '"""Our own package note."""' in init
+    # Templates it does not override still come from the built-in folder.
+    assert (scratch_project / "generated" / "macp_sdk" / "modes" / "decision.py").is_file()
+
+
+def test_a_template_reading_an_unknown_name_is_a_located_error(scratch_project: Path) -> None:
+    assert run_cli("generate", "--project-root", str(scratch_project)).status == 0
+    before = tree_fingerprint(scratch_project / "generated")
+    overlay = scratch_project / "my_templates"
+    overlay.mkdir()
+    (overlay / "package_init.py.jinja").write_text("{{ header }}\n# {{ header.no_such_field }}\n")
+    result = run_cli(
+        "generate", "--project-root", str(scratch_project), "--templates", str(overlay)
+    )
+    assert result.status == 2
+    line = result.err.strip()
+    assert re.match(r"^.*package_init\.py\.jinja:2: error: template .* undefined", line), line
+    assert "no_such_field" in line
+    assert tree_fingerprint(scratch_project / "generated") == before
