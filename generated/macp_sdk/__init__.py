@@ -126,6 +126,7 @@ if TYPE_CHECKING:
     from .errors import MacpAckError as MacpAckError
     from .errors import MacpAlreadyExistsError as MacpAlreadyExistsError
     from .errors import MacpCancelledError as MacpCancelledError
+    from .errors import MacpCapabilityError as MacpCapabilityError
     from .errors import MacpDuplicateMessageError as MacpDuplicateMessageError
     from .errors import MacpFailedPreconditionError as MacpFailedPreconditionError
     from .errors import MacpForbiddenError as MacpForbiddenError
@@ -193,6 +194,25 @@ if TYPE_CHECKING:
     from .streams import AsyncMacpStream as AsyncMacpStream
     from .streams import InlineErrorCallback as InlineErrorCallback
     from .streams import MacpStream as MacpStream
+    from .watchers import SESSION_EVENT_TYPES as SESSION_EVENT_TYPES
+    from .watchers import SESSION_STATES as SESSION_STATES
+    from .watchers import TERMINAL_SESSION_EVENT_TYPES as TERMINAL_SESSION_EVENT_TYPES
+    from .watchers import AsyncModeRegistryWatcher as AsyncModeRegistryWatcher
+    from .watchers import AsyncPolicyWatcher as AsyncPolicyWatcher
+    from .watchers import AsyncRootsWatcher as AsyncRootsWatcher
+    from .watchers import AsyncSessionLifecycleWatcher as AsyncSessionLifecycleWatcher
+    from .watchers import AsyncSignalWatcher as AsyncSignalWatcher
+    from .watchers import ModeRegistryWatcher as ModeRegistryWatcher
+    from .watchers import PolicyChange as PolicyChange
+    from .watchers import PolicyWatcher as PolicyWatcher
+    from .watchers import RegistryChange as RegistryChange
+    from .watchers import RootsChange as RootsChange
+    from .watchers import RootsWatcher as RootsWatcher
+    from .watchers import SessionLifecycleEvent as SessionLifecycleEvent
+    from .watchers import SessionLifecycleWatcher as SessionLifecycleWatcher
+    from .watchers import SignalEvent as SignalEvent
+    from .watchers import SignalFilter as SignalFilter
+    from .watchers import SignalWatcher as SignalWatcher
 
 _EXPORTS: dict[str, str] = {
     "ACK_ERROR_TYPES": "errors",
@@ -212,9 +232,14 @@ _EXPORTS: dict[str, str] = {
     "AsyncHandoffSession": "modes.handoff",
     "AsyncMacpClient": "async_client",
     "AsyncMacpStream": "streams",
+    "AsyncModeRegistryWatcher": "watchers",
     "AsyncMultiRoundSession": "modes.multi_round",
+    "AsyncPolicyWatcher": "watchers",
     "AsyncProposalSession": "modes.proposal",
     "AsyncQuorumSession": "modes.quorum",
+    "AsyncRootsWatcher": "watchers",
+    "AsyncSessionLifecycleWatcher": "watchers",
+    "AsyncSignalWatcher": "watchers",
     "AsyncTaskSession": "modes.task",
     "AuthConfig": "auth",
     "BaseProjection": "base_projection",
@@ -257,6 +282,7 @@ _EXPORTS: dict[str, str] = {
     "MacpAckError": "errors",
     "MacpAlreadyExistsError": "errors",
     "MacpCancelledError": "errors",
+    "MacpCapabilityError": "errors",
     "MacpClient": "client",
     "MacpDuplicateMessageError": "errors",
     "MacpFailedPreconditionError": "errors",
@@ -293,6 +319,7 @@ _EXPORTS: dict[str, str] = {
     "MacpUnsupportedProtocolVersionError": "errors",
     "MacpValidationError": "errors",
     "ModeInfo": "_registry",
+    "ModeRegistryWatcher": "watchers",
     "MultiRoundProjection": "projections.multi_round",
     "MultiRoundSession": "modes.multi_round",
     "NEGATIVE_ACTION_SUFFIXES": "envelope",
@@ -303,7 +330,9 @@ _EXPORTS: dict[str, str] = {
     "PHASE_COMMITTED": "base_projection",
     "PHASE_PENDING": "base_projection",
     "POLICY_DENIED": "errors",
+    "PolicyChange": "watchers",
     "PolicyDenial": "errors",
+    "PolicyWatcher": "watchers",
     "ProjectionAnomaly": "base_projection",
     "ProposalProjection": "projections.proposal",
     "ProposalSession": "modes.proposal",
@@ -312,15 +341,26 @@ _EXPORTS: dict[str, str] = {
     "RATE_LIMITED": "errors",
     "RECEIPT_UNAVAILABLE": "errors",
     "REGISTRY_READ_ONLY": "errors",
+    "RegistryChange": "watchers",
     "RetryPolicy": "retry",
     "RetryState": "retry",
     "RootLike": "envelope",
+    "RootsChange": "watchers",
+    "RootsWatcher": "watchers",
     "SESSION_ALREADY_EXISTS": "errors",
+    "SESSION_EVENT_TYPES": "watchers",
     "SESSION_NOT_FOUND": "errors",
     "SESSION_NOT_OPEN": "errors",
+    "SESSION_STATES": "watchers",
     "STANDARD_MODES": "constants",
     "STREAM_LAGGED": "errors",
     "SUPPORTED_PROTOCOL_VERSIONS": "constants",
+    "SessionLifecycleEvent": "watchers",
+    "SessionLifecycleWatcher": "watchers",
+    "SignalEvent": "watchers",
+    "SignalFilter": "watchers",
+    "SignalWatcher": "watchers",
+    "TERMINAL_SESSION_EVENT_TYPES": "watchers",
     "TRANSPORT_ERROR_TYPES": "errors",
     "TaskProjection": "projections.task",
     "TaskSession": "modes.task",
@@ -387,9 +427,14 @@ __all__ = [
     "AsyncHandoffSession",
     "AsyncMacpClient",
     "AsyncMacpStream",
+    "AsyncModeRegistryWatcher",
     "AsyncMultiRoundSession",
+    "AsyncPolicyWatcher",
     "AsyncProposalSession",
     "AsyncQuorumSession",
+    "AsyncRootsWatcher",
+    "AsyncSessionLifecycleWatcher",
+    "AsyncSignalWatcher",
     "AsyncTaskSession",
     "AuthConfig",
     "BaseProjection",
@@ -432,6 +477,7 @@ __all__ = [
     "MacpAckError",
     "MacpAlreadyExistsError",
     "MacpCancelledError",
+    "MacpCapabilityError",
     "MacpClient",
     "MacpDuplicateMessageError",
     "MacpFailedPreconditionError",
@@ -468,6 +514,7 @@ __all__ = [
     "MacpUnsupportedProtocolVersionError",
     "MacpValidationError",
     "ModeInfo",
+    "ModeRegistryWatcher",
     "MultiRoundProjection",
     "MultiRoundSession",
     "NEGATIVE_ACTION_SUFFIXES",
@@ -478,7 +525,9 @@ __all__ = [
     "PHASE_COMMITTED",
     "PHASE_PENDING",
     "POLICY_DENIED",
+    "PolicyChange",
     "PolicyDenial",
+    "PolicyWatcher",
     "ProjectionAnomaly",
     "ProposalProjection",
     "ProposalSession",
@@ -487,15 +536,26 @@ __all__ = [
     "RATE_LIMITED",
     "RECEIPT_UNAVAILABLE",
     "REGISTRY_READ_ONLY",
+    "RegistryChange",
     "RetryPolicy",
     "RetryState",
     "RootLike",
+    "RootsChange",
+    "RootsWatcher",
     "SESSION_ALREADY_EXISTS",
+    "SESSION_EVENT_TYPES",
     "SESSION_NOT_FOUND",
     "SESSION_NOT_OPEN",
+    "SESSION_STATES",
     "STANDARD_MODES",
     "STREAM_LAGGED",
     "SUPPORTED_PROTOCOL_VERSIONS",
+    "SessionLifecycleEvent",
+    "SessionLifecycleWatcher",
+    "SignalEvent",
+    "SignalFilter",
+    "SignalWatcher",
+    "TERMINAL_SESSION_EVENT_TYPES",
     "TRANSPORT_ERROR_TYPES",
     "TaskProjection",
     "TaskSession",

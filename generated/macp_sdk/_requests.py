@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import enum
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import grpc
 from macp.v1 import core_pb2, envelope_pb2, policy_pb2
 
+from . import _otel
 from ._logging import get_logger
 from .auth import AuthConfig, resolve_sender
 from .constants import CLIENT_NAME, CLIENT_VERSION, SUPPORTED_PROTOCOL_VERSIONS
@@ -24,6 +25,7 @@ from .errors import (
     DUPLICATE_MESSAGE,
     AckFailure,
     MacpAckError,
+    MacpCapabilityError,
     MacpRetryError,
     MacpSdkError,
     MacpSessionError,
@@ -122,7 +124,53 @@ def require_auth(
 
 
 def metadata_for(auth: AuthConfig | None) -> Metadata:
-    return auth.metadata() if auth is not None else ()
+    """The call's metadata: the credential (if any) plus W3C trace context when OpenTelemetry
+    is installed and a span is active (nothing extra otherwise)."""
+    return _otel.inject_trace_context(auth.metadata() if auth is not None else ())
+
+
+# --- capabilities ------------------------------------------------------------------------
+CAPABILITY_GATES: Mapping[str, str] = {
+    "what_if_replay": "policy_registry.what_if_replay",
+    "get_decision_receipt": "decision_receipt.get_decision_receipt",
+    "get_receipt_keys": "decision_receipt.get_decision_receipt",
+}
+"""Client method -> the ``Capabilities`` flag the runtime must advertise for it to be sent."""
+
+
+def capability_path(path: str) -> tuple[str, ...]:
+    """Split and check a dotted path to a boolean of ``macp.v1.Capabilities``."""
+    parts = tuple(path.split(".")) if isinstance(path, str) and path else ()
+    descriptor = core_pb2.Capabilities.DESCRIPTOR
+    for index, part in enumerate(parts):
+        field = descriptor.fields_by_name.get(part)
+        if field is None:
+            break
+        if index == len(parts) - 1:
+            if field.type == field.TYPE_BOOL:
+                return parts
+            break
+        if field.message_type is None:
+            break
+        descriptor = field.message_type
+    raise MacpValidationError(
+        "capability", path, "a dotted path to a boolean of macp.v1.Capabilities"
+    )
+
+
+def capability_advertised(capabilities: core_pb2.Capabilities | None, path: str) -> bool | None:
+    """Whether ``capabilities`` sets the flag at dotted ``path`` (``"roots.list_changed"``).
+
+    ``None`` when capabilities are unknown (no ``initialize()`` yet). A path that does not name
+    a boolean field of ``macp.v1.Capabilities`` raises :class:`MacpValidationError`.
+    """
+    parts = capability_path(path)
+    if capabilities is None:
+        return None
+    node: object = capabilities
+    for part in parts:
+        node = getattr(node, part)
+    return node is True
 
 
 # --- channel -----------------------------------------------------------------------------
@@ -220,6 +268,19 @@ class ClientCore:
 
     def _md_required(self, auth: AuthConfig | None, operation: str) -> Metadata:
         return metadata_for(require_auth(auth, self.auth, operation))
+
+    def supports(self, capability: str) -> bool | None:
+        """Whether the runtime advertised ``capability`` (a dotted path in
+        ``macp.v1.Capabilities``, e.g. ``"policy_registry.what_if_replay"``); ``None`` before
+        ``initialize()``."""
+        return capability_advertised(self.server_capabilities, capability)
+
+    def _require_capability(self, operation: str) -> None:
+        """Refuse a gated call the runtime said it cannot serve (only once capabilities are
+        known: before ``initialize()`` the call is attempted)."""
+        capability = CAPABILITY_GATES.get(operation)
+        if capability is not None and self.supports(capability) is False:
+            raise MacpCapabilityError(capability, operation)
 
     def _retry_for(self, retry: RetryPolicy | None) -> RetryPolicy | None:
         return retry if retry is not None else self.retry

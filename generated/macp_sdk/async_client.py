@@ -17,6 +17,7 @@ import grpc
 import grpc.aio
 from macp.v1 import core_pb2, core_pb2_grpc, envelope_pb2, policy_pb2
 
+from . import _otel
 from ._logging import get_logger
 from ._requests import (
     ChannelOptions,
@@ -206,30 +207,37 @@ class AsyncMacpClient(ClientCore):
         active = require_auth(auth, self.auth, "send")
         check_sender_matches(envelope, active)
         request = send_request(envelope)
-        metadata = metadata_for(active)
         last_nack: list[envelope_pb2.Ack] = []
 
-        async def attempt() -> envelope_pb2.Ack:
-            last_nack.clear()
-            try:
-                response = await self._stub.Send(
-                    request, metadata=metadata, timeout=self._timeout(timeout)
-                )
-            except grpc.RpcError as err:
-                raise error_from_rpc(
-                    err, operation="Send", mode=envelope.mode, message_type=envelope.message_type
-                ) from err
-            if not is_accepted(response.ack):
-                last_nack.append(response.ack)
-            return checked_ack(response.ack, envelope, raise_on_nack=True)
+        with _otel.send_span(envelope) as span:
+            metadata = metadata_for(active)  # inside the span: carries its traceparent
 
-        try:
-            return await async_call_with_retry(attempt, self._retry_for(retry))
-        except (MacpAckError, MacpRetryError) as exc:
-            if raise_on_nack or not last_nack:
-                raise
-            logger.warning("%s", exc)
-            return last_nack[-1]
+            async def attempt() -> envelope_pb2.Ack:
+                last_nack.clear()
+                span.attempt()
+                try:
+                    response = await self._stub.Send(
+                        request, metadata=metadata, timeout=self._timeout(timeout)
+                    )
+                except grpc.RpcError as err:
+                    raise error_from_rpc(
+                        err,
+                        operation="Send",
+                        mode=envelope.mode,
+                        message_type=envelope.message_type,
+                    ) from err
+                span.record_ack(response.ack)
+                if not is_accepted(response.ack):
+                    last_nack.append(response.ack)
+                return checked_ack(response.ack, envelope, raise_on_nack=True)
+
+            try:
+                return await async_call_with_retry(attempt, self._retry_for(retry))
+            except (MacpAckError, MacpRetryError) as exc:
+                if raise_on_nack or not last_nack:
+                    raise
+                logger.warning("%s", exc)
+                return last_nack[-1]
 
     async def send_signal(
         self,
@@ -626,6 +634,7 @@ class AsyncMacpClient(ClientCore):
         auth: AuthConfig | None = None,
         timeout: TimeoutValue = None,
     ) -> policy_pb2.WhatIfReplayResponse:
+        self._require_capability("what_if_replay")
         return await self._unary(
             self._stub.WhatIfReplay,
             policy_pb2.WhatIfReplayRequest(
@@ -640,6 +649,7 @@ class AsyncMacpClient(ClientCore):
     async def get_decision_receipt(
         self, session_id: str, *, auth: AuthConfig | None = None, timeout: TimeoutValue = None
     ) -> core_pb2.GetDecisionReceiptResponse:
+        self._require_capability("get_decision_receipt")
         return await self._unary(
             self._stub.GetDecisionReceipt,
             core_pb2.GetDecisionReceiptRequest(session_id=session_id_arg(session_id)),
@@ -651,6 +661,7 @@ class AsyncMacpClient(ClientCore):
     async def get_receipt_keys(
         self, *, auth: AuthConfig | None = None, timeout: TimeoutValue = None
     ) -> core_pb2.GetReceiptKeysResponse:
+        self._require_capability("get_receipt_keys")
         return await self._unary(
             self._stub.GetReceiptKeys,
             core_pb2.GetReceiptKeysRequest(),

@@ -10,6 +10,7 @@ from typing import TypeVar
 import grpc
 from macp.v1 import core_pb2, core_pb2_grpc, envelope_pb2, policy_pb2
 
+from . import _otel
 from ._logging import configure_logging, get_logger
 from ._requests import (
     UNBOUNDED,
@@ -220,7 +221,6 @@ class MacpClient(ClientCore):
         active = require_auth(auth, self.auth, "send")
         check_sender_matches(envelope, active)
         request = send_request(envelope)
-        metadata = metadata_for(active)
         last_nack: list[envelope_pb2.Ack] = []
         logger.debug(
             "send %s %s message_id=%s session=%s",
@@ -230,27 +230,35 @@ class MacpClient(ClientCore):
             envelope.session_id or "-",
         )
 
-        def attempt() -> envelope_pb2.Ack:
-            last_nack.clear()
-            try:
-                response = self._stub.Send(
-                    request, metadata=metadata, timeout=self._timeout(timeout)
-                )
-            except grpc.RpcError as err:
-                raise error_from_rpc(
-                    err, operation="Send", mode=envelope.mode, message_type=envelope.message_type
-                ) from err
-            if not is_accepted(response.ack):
-                last_nack.append(response.ack)
-            return checked_ack(response.ack, envelope, raise_on_nack=True)
+        with _otel.send_span(envelope) as span:
+            metadata = metadata_for(active)  # inside the span: carries its traceparent
 
-        try:
-            return call_with_retry(attempt, self._retry_for(retry))
-        except (MacpAckError, MacpRetryError) as exc:
-            if raise_on_nack or not last_nack:
-                raise
-            logger.warning("%s", exc)
-            return last_nack[-1]
+            def attempt() -> envelope_pb2.Ack:
+                last_nack.clear()
+                span.attempt()
+                try:
+                    response = self._stub.Send(
+                        request, metadata=metadata, timeout=self._timeout(timeout)
+                    )
+                except grpc.RpcError as err:
+                    raise error_from_rpc(
+                        err,
+                        operation="Send",
+                        mode=envelope.mode,
+                        message_type=envelope.message_type,
+                    ) from err
+                span.record_ack(response.ack)
+                if not is_accepted(response.ack):
+                    last_nack.append(response.ack)
+                return checked_ack(response.ack, envelope, raise_on_nack=True)
+
+            try:
+                return call_with_retry(attempt, self._retry_for(retry))
+            except (MacpAckError, MacpRetryError) as exc:
+                if raise_on_nack or not last_nack:
+                    raise
+                logger.warning("%s", exc)
+                return last_nack[-1]
 
     def send_signal(
         self,
@@ -659,7 +667,12 @@ class MacpClient(ClientCore):
         auth: AuthConfig | None = None,
         timeout: TimeoutValue = None,
     ) -> policy_pb2.WhatIfReplayResponse:
-        """Re-evaluate a session's history under ``candidate`` without changing anything."""
+        """Re-evaluate a session's history under ``candidate`` without changing anything.
+
+        Once ``initialize()`` has run, raises :class:`MacpCapabilityError` without calling the
+        runtime unless it advertised ``policy_registry.what_if_replay``.
+        """
+        self._require_capability("what_if_replay")
         return self._unary(
             self._stub.WhatIfReplay,
             policy_pb2.WhatIfReplayRequest(
@@ -674,6 +687,9 @@ class MacpClient(ClientCore):
     def get_decision_receipt(
         self, session_id: str, *, auth: AuthConfig | None = None, timeout: TimeoutValue = None
     ) -> core_pb2.GetDecisionReceiptResponse:
+        """The runtime's decision receipt (JSON) for a resolved session. Gated like
+        :meth:`what_if_replay`, on ``decision_receipt.get_decision_receipt``."""
+        self._require_capability("get_decision_receipt")
         return self._unary(
             self._stub.GetDecisionReceipt,
             core_pb2.GetDecisionReceiptRequest(session_id=session_id_arg(session_id)),
@@ -685,6 +701,8 @@ class MacpClient(ClientCore):
     def get_receipt_keys(
         self, *, auth: AuthConfig | None = None, timeout: TimeoutValue = None
     ) -> core_pb2.GetReceiptKeysResponse:
+        """The keys that verify receipts; gated on ``decision_receipt.get_decision_receipt``."""
+        self._require_capability("get_receipt_keys")
         return self._unary(
             self._stub.GetReceiptKeys,
             core_pb2.GetReceiptKeysRequest(),

@@ -10,7 +10,8 @@ Two families sit under :class:`MacpSdkError`:
 
 Client-side problems raise :class:`MacpValidationError` (bad argument, before anything is
 sent), :class:`MacpIdentityMismatchError` (``sender=`` cannot match the auth identity) or
-:class:`MacpSessionError` (wrong use of a session or stream).
+:class:`MacpSessionError` (wrong use of a session or stream). :class:`MacpCapabilityError`
+means the runtime did not advertise what a call needs, so it was not attempted.
 """
 
 from __future__ import annotations
@@ -160,6 +161,24 @@ class MacpIdentityMismatchError(MacpSdkError):
         self.actual = actual
         super().__init__(
             message or f"sender {actual!r} does not match the authenticated identity {expected!r}"
+        )
+
+
+class MacpCapabilityError(MacpSdkError):
+    """The runtime did not advertise the capability a call needs, so nothing was sent.
+
+    Raised only once capabilities are known (after ``initialize()``). ``capability`` is the
+    dotted path in ``macp.v1.Capabilities`` (``"policy_registry.what_if_replay"``) and
+    ``operation`` the client method that needs it.
+    """
+
+    def __init__(self, capability: str, operation: str = "") -> None:
+        self.capability = capability
+        self.operation = operation
+        what = f"{operation} needs" if operation else "this call needs"
+        super().__init__(
+            f"{what} the runtime capability {capability!r}, which it did not advertise in "
+            "Initialize; nothing was sent"
         )
 
 
@@ -527,6 +546,7 @@ __all__ = [
     "MacpAckError",
     "MacpAlreadyExistsError",
     "MacpCancelledError",
+    "MacpCapabilityError",
     "MacpDuplicateMessageError",
     "MacpFailedPreconditionError",
     "MacpForbiddenError",
