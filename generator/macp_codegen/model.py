@@ -10,6 +10,16 @@ from dataclasses import dataclass
 
 from .errors import SourceLocation
 
+SENDER_PHRASES = {
+    "initiator": "the session initiator",
+    "participant": "any declared participant",
+    "requested_assignee": "the requested assignee (anyone when unset)",
+    "active_assignee": "the active assignee",
+    "offer_target": "the target of the offer",
+    "proposal_author": "the author of the proposal",
+    "owner": "the current owner",
+}
+
 
 @dataclass(frozen=True)
 class FieldModel:
@@ -31,7 +41,6 @@ class FieldModel:
     hidden: bool
     references: str  # message_type of the entity this field points at, or ""
     literal_alias: str  # name of the Literal alias for allowed values, or ""
-    literal_values: tuple[str, ...]  # what the Literal admits (canonical and un-normalised)
     checks: str  # keyword arguments for the core's `checked()`, "" when nothing is checked
     doc: str
     location: SourceLocation
@@ -69,6 +78,11 @@ class ActionModel:
     @property
     def fills_from_sender(self) -> bool:
         return any(f.from_sender for f in self.fields)
+
+    @property
+    def senders_text(self) -> str:
+        """Who may send this action, for docstrings ("" when the proto does not say)."""
+        return ", ".join(SENDER_PHRASES.get(role, role) for role in self.senders)
 
 
 @dataclass(frozen=True)
@@ -131,5 +145,4 @@ class SdkModel:
     generator_version: str
     sources: tuple[str, ...]  # every input proto, sorted
     core_payloads: tuple[CorePayload, ...]
-    core_pb2_module: str
     modes: tuple[ModeModel, ...]

@@ -83,16 +83,12 @@ def build_model(
     reader = OptionReader(descriptor_set)
     files = {f.name: f for f in descriptor_set.file}
     core_payloads: list[CorePayload] = []
-    core_module = ""
     modes: list[ModeModel] = []
     for name in sorted(targets):
         file = files[name]
         index = SourceIndex(file, source_paths.get(name, Path(name)))
         if file.package == CORE_PACKAGE:
-            payloads = _core_payloads(file)
-            core_payloads.extend(payloads)
-            if payloads:
-                core_module = naming.pb2_module(file.name)
+            core_payloads.extend(_core_payloads(file))
         elif not file.package.startswith(TOOLING_PACKAGES) and _is_mode_file(file, reader):
             modes.append(_build_mode(file, index, reader, reserved_session_names))
     _check_mode_collisions(modes)
@@ -100,7 +96,6 @@ def build_model(
         generator_version=__version__,
         sources=tuple(sorted(targets)),
         core_payloads=tuple(sorted(core_payloads, key=lambda p: p.message_type)),
-        core_pb2_module=core_module,
         modes=tuple(sorted(modes, key=lambda m: m.id)),
     )
 
@@ -269,7 +264,22 @@ def _build_actions(
                 )
             seen_methods[name] = action
         actions.append(action)
+    _check_references(actions)
     return tuple(actions)
+
+
+def _check_references(actions: list[ActionModel]) -> None:
+    """A `references` option must name a message type of the same mode (or Commitment)."""
+    known = {a.message_type for a in actions}
+    for action in actions:
+        for f in action.fields:
+            if f.references and f.references not in known:
+                raise OptionError(
+                    f.location,
+                    f"field {action.message_name}.{f.name} references {f.references!r}, "
+                    "which is not a message type of this mode",
+                    f"use one of {', '.join(sorted(known))}",
+                )
 
 
 def _build_action(
@@ -384,7 +394,7 @@ def _build_field(
     record_annotation = f"tuple[{annotation}, ...]" if repeated else annotation
     if repeated:
         annotation, default = f"Sequence[{annotation}]", "()"
-    literal_alias, literal_values = literal
+    literal_alias, _ = literal
     if literal_alias:
         annotation = literal_alias
     return FieldModel(
@@ -409,7 +419,6 @@ def _build_field(
         hidden=options.hidden,
         references=options.references,
         literal_alias=literal_alias,
-        literal_values=literal_values,
         checks=_check_arguments(options),
         doc=index.comment(*path),
         location=where,

@@ -74,6 +74,17 @@ def shadowed_base_method(project: Path) -> tuple[Path, int]:
     )
 
 
+def unknown_reference(project: Path) -> tuple[Path, int]:
+    path, _ = _edit(
+        project,
+        DECISION,
+        'references: "Proposal"}];\n  string vote',
+        'references: "Ballot"}];\n  string vote',
+    )
+    text = path.read_text()
+    return path, text[: text.index('references: "Ballot"')].count("\n") + 1
+
+
 CASES: dict[str, tuple[Callable[[Path], tuple[Path, int]], str]] = {
     "syntax": (syntax_error, r"Expected \";\""),
     "unknown enum option value": (unknown_enum_option_value, "CASE_SIDEWAYS"),
@@ -82,6 +93,7 @@ CASES: dict[str, tuple[Callable[[Path], tuple[Path, int]], str]] = {
     "unresolved import": (unresolved_import, "nowhere.proto"),
     "two modes, same names": (duplicate_mode_names, "produced by both"),
     "method shadows the base session": (shadowed_base_method, "'commit'"),
+    "unknown reference": (unknown_reference, "references 'Ballot'"),
 }
 
 

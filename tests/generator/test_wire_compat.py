@@ -80,25 +80,39 @@ def test_every_oracle_file_exists_with_the_same_package(oracle_files, our_files)
         assert our_files[name].package == theirs.package
 
 
-def test_every_message_and_field_matches(oracle_files, our_files) -> None:
+def _field_differences(
+    theirs: dict[str, descriptor_pb2.FileDescriptorProto],
+    ours: dict[str, descriptor_pb2.FileDescriptorProto],
+) -> tuple[list[str], int]:
+    """Every way our messages and fields differ from the oracle's, and how many fields matched."""
+    problems: list[str] = []
     checked = 0
-    for name, theirs in oracle_files.items():
-        ours = _messages(our_files[name])
-        for full_name, message in _messages(theirs).items():
-            assert full_name in ours, f"message {full_name} missing"
-            our_fields = {f.name: f for f in ours[full_name].field}
+    for name, their_file in theirs.items():
+        our_messages = _messages(ours[name])
+        for full_name, message in _messages(their_file).items():
+            if full_name not in our_messages:
+                problems.append(f"message {full_name} missing")
+                continue
+            mine = {f.name: f for f in our_messages[full_name].field}
+            if our_messages[full_name].options.map_entry != message.options.map_entry:
+                problems.append(f"{full_name}: map_entry differs")
             for field in message.field:
-                assert field.name in our_fields, f"field {full_name}.{field.name} missing"
-                mine = our_fields[field.name]
                 where = f"{full_name}.{field.name}"
-                assert mine.number == field.number, where
-                assert mine.type == field.type, where
-                assert mine.label == field.label, where
-                assert mine.type_name == field.type_name, where
-                assert mine.proto3_optional == field.proto3_optional, where
-                assert mine.HasField("oneof_index") == field.HasField("oneof_index"), where
+                if field.name not in mine:
+                    problems.append(f"field {where} missing")
+                    continue
+                for attribute in ("number", "type", "label", "type_name", "proto3_optional"):
+                    if getattr(mine[field.name], attribute) != getattr(field, attribute):
+                        problems.append(f"{where}: {attribute} differs")
+                if mine[field.name].HasField("oneof_index") != field.HasField("oneof_index"):
+                    problems.append(f"{where}: oneof membership differs")
                 checked += 1
-            assert ours[full_name].options.map_entry == message.options.map_entry
+    return problems, checked
+
+
+def test_every_message_and_field_matches(oracle_files, our_files) -> None:
+    problems, checked = _field_differences(oracle_files, our_files)
+    assert problems == []
     assert checked > 200
 
 
@@ -123,15 +137,12 @@ def test_every_rpc_matches(oracle_files, our_files) -> None:
 
 
 def test_a_changed_field_number_would_be_caught(oracle_files, our_files) -> None:
-    """The comparison above is not vacuous: a renumbered field is a visible difference."""
-    vote = _messages(our_files["macp/modes/decision/v1/decision.proto"])[
-        "macp.modes.decision.v1.VotePayload"
-    ]
-    theirs = _messages(oracle_files["macp/modes/decision/v1/decision.proto"])[
-        "macp.modes.decision.v1.VotePayload"
-    ]
-    tampered = descriptor_pb2.DescriptorProto()
-    tampered.CopyFrom(vote)
-    tampered.field[1].number = 9
-    assert [f.number for f in tampered.field] != [f.number for f in theirs.field]
-    assert [f.number for f in vote.field] == [f.number for f in theirs.field]
+    """The comparison is not vacuous: renumbering one field of ours is reported."""
+    decision = "macp/modes/decision/v1/decision.proto"
+    tampered = dict(our_files)
+    tampered[decision] = descriptor_pb2.FileDescriptorProto()
+    tampered[decision].CopyFrom(our_files[decision])
+    vote = next(m for m in tampered[decision].message_type if m.name == "VotePayload")
+    vote.field[1].number = 9
+    problems, _ = _field_differences(oracle_files, tampered)
+    assert problems == ["macp.modes.decision.v1.VotePayload.vote: number differs"]

@@ -308,6 +308,8 @@ class DecisionSession(BaseSession):
         """Sends Proposal and returns the runtime's Ack.
 
         A candidate option. Its proposal_id must be new in the session.
+
+        Sent by: any declared participant.
         """
         payload = build_propose_payload(
             proposal_id=proposal_id,
@@ -330,6 +332,8 @@ class DecisionSession(BaseSession):
         """Sends Evaluation and returns the runtime's Ack.
 
         An assessment of an existing proposal.
+
+        Sent by: any declared participant.
         """
         payload = build_evaluate_payload(
             proposal_id=proposal_id,
@@ -351,6 +355,8 @@ class DecisionSession(BaseSession):
         """Sends Objection and returns the runtime's Ack.
 
         An objection to an existing proposal; only "critical" ones can block.
+
+        Sent by: any declared participant.
         """
         payload = build_raise_objection_payload(
             proposal_id=proposal_id,
@@ -371,6 +377,8 @@ class DecisionSession(BaseSession):
         """Sends Vote and returns the runtime's Ack.
 
         One participant's vote on an existing proposal.
+
+        Sent by: any declared participant.
         """
         payload = build_vote_payload(
             proposal_id=proposal_id,
@@ -417,6 +425,8 @@ class AsyncDecisionSession(AsyncBaseSession):
         """Sends Proposal and returns the runtime's Ack.
 
         A candidate option. Its proposal_id must be new in the session.
+
+        Sent by: any declared participant.
         """
         payload = build_propose_payload(
             proposal_id=proposal_id,
@@ -439,6 +449,8 @@ class AsyncDecisionSession(AsyncBaseSession):
         """Sends Evaluation and returns the runtime's Ack.
 
         An assessment of an existing proposal.
+
+        Sent by: any declared participant.
         """
         payload = build_evaluate_payload(
             proposal_id=proposal_id,
@@ -460,6 +472,8 @@ class AsyncDecisionSession(AsyncBaseSession):
         """Sends Objection and returns the runtime's Ack.
 
         An objection to an existing proposal; only "critical" ones can block.
+
+        Sent by: any declared participant.
         """
         payload = build_raise_objection_payload(
             proposal_id=proposal_id,
@@ -480,6 +494,8 @@ class AsyncDecisionSession(AsyncBaseSession):
         """Sends Vote and returns the runtime's Ack.
 
         One participant's vote on an existing proposal.
+
+        Sent by: any declared participant.
         """
         payload = build_vote_payload(
             proposal_id=proposal_id,

@@ -260,6 +260,8 @@ class HandoffSession(BaseSession):
         """Sends HandoffOffer and returns the runtime's Ack.
 
         An offer to one target; each handoff_id names exactly one offer.
+
+        Sent by: the current owner.
         """
         payload = build_offer_payload(
             handoff_id=handoff_id,
@@ -281,6 +283,8 @@ class HandoffSession(BaseSession):
         """Sends HandoffContext and returns the runtime's Ack.
 
         Context that travels with an offer.
+
+        Sent by: the current owner.
         """
         payload = build_add_context_payload(
             handoff_id=handoff_id,
@@ -301,6 +305,8 @@ class HandoffSession(BaseSession):
         """Sends HandoffAccept and returns the runtime's Ack.
 
         The target takes the work over.
+
+        Sent by: the target of the offer.
         """
         sender = self._resolve_sender(sender, auth)
         payload = build_accept_handoff_payload(
@@ -322,6 +328,8 @@ class HandoffSession(BaseSession):
         """Sends HandoffDecline and returns the runtime's Ack.
 
         The target refuses the offer.
+
+        Sent by: the target of the offer.
         """
         sender = self._resolve_sender(sender, auth)
         payload = build_decline_payload(
@@ -369,6 +377,8 @@ class AsyncHandoffSession(AsyncBaseSession):
         """Sends HandoffOffer and returns the runtime's Ack.
 
         An offer to one target; each handoff_id names exactly one offer.
+
+        Sent by: the current owner.
         """
         payload = build_offer_payload(
             handoff_id=handoff_id,
@@ -390,6 +400,8 @@ class AsyncHandoffSession(AsyncBaseSession):
         """Sends HandoffContext and returns the runtime's Ack.
 
         Context that travels with an offer.
+
+        Sent by: the current owner.
         """
         payload = build_add_context_payload(
             handoff_id=handoff_id,
@@ -410,6 +422,8 @@ class AsyncHandoffSession(AsyncBaseSession):
         """Sends HandoffAccept and returns the runtime's Ack.
 
         The target takes the work over.
+
+        Sent by: the target of the offer.
         """
         sender = self._resolve_sender(sender, auth)
         payload = build_accept_handoff_payload(
@@ -431,6 +445,8 @@ class AsyncHandoffSession(AsyncBaseSession):
         """Sends HandoffDecline and returns the runtime's Ack.
 
         The target refuses the offer.
+
+        Sent by: the target of the offer.
         """
         sender = self._resolve_sender(sender, auth)
         payload = build_decline_payload(

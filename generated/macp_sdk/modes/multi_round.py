@@ -107,6 +107,8 @@ class MultiRoundSession(BaseSession):
         """Sends Contribute and returns the runtime's Ack.
 
         A participant's current value; it replaces their previous one.
+
+        Sent by: any declared participant.
         """
         payload = build_contribute_payload(
             value=value,
@@ -148,6 +150,8 @@ class AsyncMultiRoundSession(AsyncBaseSession):
         """Sends Contribute and returns the runtime's Ack.
 
         A participant's current value; it replaces their previous one.
+
+        Sent by: any declared participant.
         """
         payload = build_contribute_payload(
             value=value,

@@ -314,6 +314,8 @@ class ProposalSession(BaseSession):
         """Sends Proposal and returns the runtime's Ack.
 
         A new proposal.
+
+        Sent by: any declared participant.
         """
         payload = build_propose_payload(
             proposal_id=proposal_id,
@@ -339,6 +341,8 @@ class ProposalSession(BaseSession):
 
         A proposal that answers an earlier one; it gets a new id and the earlier one stays
         live.
+
+        Sent by: any declared participant.
         """
         payload = build_counter_propose_payload(
             proposal_id=proposal_id,
@@ -360,6 +364,8 @@ class ProposalSession(BaseSession):
         """Sends Accept and returns the runtime's Ack.
 
         Acceptance of a live proposal; a sender's latest Accept replaces earlier ones.
+
+        Sent by: any declared participant.
         """
         payload = build_accept_payload(
             proposal_id=proposal_id,
@@ -379,6 +385,8 @@ class ProposalSession(BaseSession):
         """Sends Reject and returns the runtime's Ack.
 
         Rejection of a proposal; a terminal one ends the negotiation.
+
+        Sent by: any declared participant.
         """
         payload = build_reject_payload(
             proposal_id=proposal_id,
@@ -398,6 +406,8 @@ class ProposalSession(BaseSession):
         """Sends Withdraw and returns the runtime's Ack.
 
         The author takes a proposal back; it can no longer be accepted.
+
+        Sent by: the author of the proposal.
         """
         payload = build_withdraw_payload(
             proposal_id=proposal_id,
@@ -444,6 +454,8 @@ class AsyncProposalSession(AsyncBaseSession):
         """Sends Proposal and returns the runtime's Ack.
 
         A new proposal.
+
+        Sent by: any declared participant.
         """
         payload = build_propose_payload(
             proposal_id=proposal_id,
@@ -469,6 +481,8 @@ class AsyncProposalSession(AsyncBaseSession):
 
         A proposal that answers an earlier one; it gets a new id and the earlier one stays
         live.
+
+        Sent by: any declared participant.
         """
         payload = build_counter_propose_payload(
             proposal_id=proposal_id,
@@ -490,6 +504,8 @@ class AsyncProposalSession(AsyncBaseSession):
         """Sends Accept and returns the runtime's Ack.
 
         Acceptance of a live proposal; a sender's latest Accept replaces earlier ones.
+
+        Sent by: any declared participant.
         """
         payload = build_accept_payload(
             proposal_id=proposal_id,
@@ -509,6 +525,8 @@ class AsyncProposalSession(AsyncBaseSession):
         """Sends Reject and returns the runtime's Ack.
 
         Rejection of a proposal; a terminal one ends the negotiation.
+
+        Sent by: any declared participant.
         """
         payload = build_reject_payload(
             proposal_id=proposal_id,
@@ -528,6 +546,8 @@ class AsyncProposalSession(AsyncBaseSession):
         """Sends Withdraw and returns the runtime's Ack.
 
         The author takes a proposal back; it can no longer be accepted.
+
+        Sent by: the author of the proposal.
         """
         payload = build_withdraw_payload(
             proposal_id=proposal_id,

@@ -253,6 +253,8 @@ class QuorumSession(BaseSession):
         """Sends ApprovalRequest and returns the runtime's Ack.
 
         The one approval request of the session.
+
+        Sent by: the session initiator.
         """
         payload = build_request_approval_payload(
             request_id=request_id,
@@ -274,6 +276,8 @@ class QuorumSession(BaseSession):
         """Sends Approve and returns the runtime's Ack.
 
         A ballot in favour.
+
+        Sent by: any declared participant.
         """
         payload = build_approve_payload(
             request_id=request_id,
@@ -292,6 +296,8 @@ class QuorumSession(BaseSession):
         """Sends Reject and returns the runtime's Ack.
 
         A ballot against.
+
+        Sent by: any declared participant.
         """
         payload = build_reject_payload(
             request_id=request_id,
@@ -310,6 +316,8 @@ class QuorumSession(BaseSession):
         """Sends Abstain and returns the runtime's Ack.
 
         A ballot that counts neither way.
+
+        Sent by: any declared participant.
         """
         payload = build_abstain_payload(
             request_id=request_id,
@@ -356,6 +364,8 @@ class AsyncQuorumSession(AsyncBaseSession):
         """Sends ApprovalRequest and returns the runtime's Ack.
 
         The one approval request of the session.
+
+        Sent by: the session initiator.
         """
         payload = build_request_approval_payload(
             request_id=request_id,
@@ -377,6 +387,8 @@ class AsyncQuorumSession(AsyncBaseSession):
         """Sends Approve and returns the runtime's Ack.
 
         A ballot in favour.
+
+        Sent by: any declared participant.
         """
         payload = build_approve_payload(
             request_id=request_id,
@@ -395,6 +407,8 @@ class AsyncQuorumSession(AsyncBaseSession):
         """Sends Reject and returns the runtime's Ack.
 
         A ballot against.
+
+        Sent by: any declared participant.
         """
         payload = build_reject_payload(
             request_id=request_id,
@@ -413,6 +427,8 @@ class AsyncQuorumSession(AsyncBaseSession):
         """Sends Abstain and returns the runtime's Ack.
 
         A ballot that counts neither way.
+
+        Sent by: any declared participant.
         """
         payload = build_abstain_payload(
             request_id=request_id,

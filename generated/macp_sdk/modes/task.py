@@ -382,6 +382,8 @@ class TaskSession(BaseSession):
         """Sends TaskRequest and returns the runtime's Ack.
 
         The one task of the session.
+
+        Sent by: the session initiator.
         """
         payload = build_request_task_payload(
             task_id=task_id,
@@ -407,6 +409,8 @@ class TaskSession(BaseSession):
         """Sends TaskAccept and returns the runtime's Ack.
 
         The first accepted TaskAccept makes its sender the active assignee.
+
+        Sent by: the requested assignee (anyone when unset).
         """
         sender = self._resolve_sender(sender, auth)
         payload = build_accept_task_payload(
@@ -428,6 +432,8 @@ class TaskSession(BaseSession):
         """Sends TaskReject and returns the runtime's Ack.
 
         A candidate declines the task.
+
+        Sent by: the requested assignee (anyone when unset).
         """
         sender = self._resolve_sender(sender, auth)
         payload = build_reject_task_payload(
@@ -451,6 +457,8 @@ class TaskSession(BaseSession):
         """Sends TaskUpdate and returns the runtime's Ack.
 
         Progress from the active assignee. Authorship comes from the envelope sender.
+
+        Sent by: the active assignee.
         """
         payload = build_update_task_payload(
             task_id=task_id,
@@ -476,6 +484,8 @@ class TaskSession(BaseSession):
         """Sends TaskComplete and returns the runtime's Ack.
 
         The active assignee reports success.
+
+        Sent by: the active assignee.
         """
         sender = self._resolve_sender(sender, auth)
         payload = build_complete_task_payload(
@@ -502,6 +512,8 @@ class TaskSession(BaseSession):
         """Sends TaskFail and returns the runtime's Ack.
 
         The active assignee reports failure.
+
+        Sent by: the active assignee.
         """
         sender = self._resolve_sender(sender, auth)
         payload = build_fail_task_payload(
@@ -555,6 +567,8 @@ class AsyncTaskSession(AsyncBaseSession):
         """Sends TaskRequest and returns the runtime's Ack.
 
         The one task of the session.
+
+        Sent by: the session initiator.
         """
         payload = build_request_task_payload(
             task_id=task_id,
@@ -580,6 +594,8 @@ class AsyncTaskSession(AsyncBaseSession):
         """Sends TaskAccept and returns the runtime's Ack.
 
         The first accepted TaskAccept makes its sender the active assignee.
+
+        Sent by: the requested assignee (anyone when unset).
         """
         sender = self._resolve_sender(sender, auth)
         payload = build_accept_task_payload(
@@ -601,6 +617,8 @@ class AsyncTaskSession(AsyncBaseSession):
         """Sends TaskReject and returns the runtime's Ack.
 
         A candidate declines the task.
+
+        Sent by: the requested assignee (anyone when unset).
         """
         sender = self._resolve_sender(sender, auth)
         payload = build_reject_task_payload(
@@ -624,6 +642,8 @@ class AsyncTaskSession(AsyncBaseSession):
         """Sends TaskUpdate and returns the runtime's Ack.
 
         Progress from the active assignee. Authorship comes from the envelope sender.
+
+        Sent by: the active assignee.
         """
         payload = build_update_task_payload(
             task_id=task_id,
@@ -649,6 +669,8 @@ class AsyncTaskSession(AsyncBaseSession):
         """Sends TaskComplete and returns the runtime's Ack.
 
         The active assignee reports success.
+
+        Sent by: the active assignee.
         """
         sender = self._resolve_sender(sender, auth)
         payload = build_complete_task_payload(
@@ -675,6 +697,8 @@ class AsyncTaskSession(AsyncBaseSession):
         """Sends TaskFail and returns the runtime's Ack.
 
         The active assignee reports failure.
+
+        Sent by: the active assignee.
         """
         sender = self._resolve_sender(sender, auth)
         payload = build_fail_task_payload(

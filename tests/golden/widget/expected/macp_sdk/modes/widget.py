@@ -191,6 +191,8 @@ class GadgetSession(BaseSession):
         """Sends Order and returns the runtime's Ack.
 
         Order a widget.
+
+        Sent by: the session initiator.
         """
         payload = build_place_order_payload(
             order_id=order_id,
@@ -215,6 +217,8 @@ class GadgetSession(BaseSession):
         """Sends Confirm and returns the runtime's Ack.
 
         Confirm an order; the confirmer defaults to the sender.
+
+        Sent by: any declared participant.
         """
         sender = self._resolve_sender(sender, auth)
         payload = build_confirm_payload(
@@ -263,6 +267,8 @@ class AsyncGadgetSession(AsyncBaseSession):
         """Sends Order and returns the runtime's Ack.
 
         Order a widget.
+
+        Sent by: the session initiator.
         """
         payload = build_place_order_payload(
             order_id=order_id,
@@ -287,6 +293,8 @@ class AsyncGadgetSession(AsyncBaseSession):
         """Sends Confirm and returns the runtime's Ack.
 
         Confirm an order; the confirmer defaults to the sender.
+
+        Sent by: any declared participant.
         """
         sender = self._resolve_sender(sender, auth)
         payload = build_confirm_payload(
