@@ -25,11 +25,11 @@ run: generate
 	$(BIN)/python examples/run_demo.py
 
 lint: setup
-	$(BIN)/ruff check generator tests examples templates/static generated
-	$(BIN)/ruff format --check generator
+	$(BIN)/ruff check generator core local_runtime tests examples generated
+	$(BIN)/ruff format --check generator core local_runtime
 
 typecheck: setup
-	$(BIN)/mypy generator/macp_codegen generated
+	$(BIN)/mypy generator/macp_codegen core/macp_core local_runtime/macp_local_runtime generated
 
 test: setup lint
 	$(BIN)/python -m pytest

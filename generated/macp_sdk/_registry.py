@@ -29,11 +29,10 @@ from macp.modes.proposal.v1 import proposal_pb2
 from macp.modes.quorum.v1 import quorum_pb2
 from macp.modes.task.v1 import task_pb2
 from macp.v1 import core_pb2, envelope_pb2
-
-from ._decoding import decode_payload
+from macp_core._decoding import decode_payload
 
 if TYPE_CHECKING:
-    from .base_session import BaseSession
+    from macp_core.base_session import BaseSession
 
 __all__ = [
     "CORE_PAYLOADS",

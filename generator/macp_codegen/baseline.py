@@ -18,11 +18,11 @@ from google.protobuf import descriptor_pb2
 
 from .compile import CompiledProtos, compile_protos
 from .config import Config
-from .core_surface import reserved_session_names
+from .core_contract import reserved_session_names
 from .errors import CodegenError, SourceLocation
 from .model import SdkModel
 from .modeling import build_model
-from .project import STATIC_DIR, Project
+from .project import Project
 from .sources import from_descriptor_set_file
 
 
@@ -101,7 +101,7 @@ def _version(compiled: CompiledProtos, display: dict[str, str]) -> Version:
         compiled.descriptor_set,
         compiled.targets,
         {name: Path(shown) for name, shown in display.items()},
-        reserved_session_names(STATIC_DIR),
+        reserved_session_names(),
     )
     return Version(compiled.descriptor_set, compiled.targets, display, model)
 

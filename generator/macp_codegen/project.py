@@ -3,27 +3,36 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 from dataclasses import dataclass, replace
 from importlib import metadata
 from pathlib import Path
 
 import jinja2
+from macp_core import contract
 
 from . import __version__
 from .compile import CompiledProtos, compile_protos
 from .config import Config
-from .core_surface import module_exports, reserved_session_names
+from .core_contract import (
+    CONTRACT_FILE,
+    SDK_PACKAGE,
+    check_unique_exports,
+    core_exports,
+    reexports,
+    reserved_session_names,
+)
 from .errors import NameCollisionError, SourceLocation
 from .formatting import format_python
 from .model import ModeModel, SdkModel
 from .modeling import build_model
-from .render import BUILTIN_TEMPLATES, make_environment, render
+from .render import make_environment, render
 from .sources import load_descriptor_input
 from .writer import Manifest, OutputFile, Plan, Writer, WriteReport
 
-SDK_PACKAGE = "macp_sdk"
 PROTO_PACKAGE = "macp"
-STATIC_DIR = BUILTIN_TEMPLATES / "static"
+TOOLKIT_DIR = Path(__file__).resolve().parent  # generator source, templates, shipped protos
+CONTRACT_PATH = Path(contract.__file__).resolve()
 PINNED_TOOLS = ("protobuf", "grpcio-tools", "mypy-protobuf", "jinja2", "libcst", "ruff")
 
 
@@ -52,7 +61,7 @@ class Project:
             compiled.descriptor_set,
             compiled.targets,
             compiled.source_paths,
-            reserved_session_names(STATIC_DIR),
+            reserved_session_names(),
         )
         notes: list[str] = []
         files = self._render(model, compiled, notes)
@@ -72,21 +81,39 @@ class Project:
         return build, self.writer.plan(build.files)
 
     def inputs_digest(self) -> str:
-        """Hash of everything that determines the output: protos, templates, tools."""
+        """Hash of everything that shapes the output: the protos (and include paths), the
+        toolkit's own source and templates, the core contract, user templates, the
+        configuration and the pinned tools' versions."""
         h = hashlib.sha256()
-        roots = [self.config.proto_root, BUILTIN_TEMPLATES]
-        if self.config.templates is not None:
-            roots.append(self.config.templates)
-        for root in roots:
-            for path in sorted(p for p in root.rglob("*") if p.is_file()):
-                if any(p.startswith(".") or p == "__pycache__" for p in path.parts[-4:]):
-                    continue
+        config = self.config
+        roots = {"proto": config.proto_root, "toolkit": TOOLKIT_DIR, "contract": CONTRACT_PATH}
+        roots.update({f"include {self._label(p)}": p for p in config.include})
+        if config.templates is not None:
+            roots["templates"] = config.templates
+        if config.descriptor_set is not None:
+            roots["descriptor set"] = config.descriptor_set
+        if config.bindings is not None:
+            roots.update(_bindings_roots(config.bindings))
+        for label, root in roots.items():
+            h.update(f"{label}\0".encode())
+            for path in _digest_files(root):
                 h.update(path.relative_to(root).as_posix().encode() + b"\0")
                 h.update(path.read_bytes() + b"\0")
+        # Where the inputs come from and where the output goes, machine-independently.
+        for key in ("descriptor_set", "bindings", "output"):
+            value = getattr(config, key)
+            shown = self._label(value) if isinstance(value, Path) else str(value)
+            h.update(f"{key}={shown}\0".encode())
         h.update(__version__.encode())
         for tool in PINNED_TOOLS:
             h.update(f"{tool}={_version_of(tool)}".encode())
         return h.hexdigest()
+
+    def _label(self, path: Path) -> str:
+        try:
+            return path.relative_to(self.config.project_root).as_posix()
+        except ValueError:
+            return path.as_posix()
 
     def _render(
         self, model: SdkModel, compiled: CompiledProtos, notes: list[str]
@@ -107,7 +134,6 @@ class Project:
         for mode in model.modes:
             rendered.extend(self._render_mode(env, model, mode, notes))
         files.extend(_formatted(rendered, self.config.output))
-        files.extend(_static_files())
         _check_unique_paths(files)
         return tuple(sorted(files, key=lambda f: f.path))
 
@@ -124,6 +150,14 @@ class Project:
             for path, template in rendered.items()
         ]
         files.append(OutputFile(f"{SDK_PACKAGE}/py.typed", b""))
+        for reexport in reexports():
+            shim: dict[str, object] = {
+                "header": _header([CONTRACT_FILE]),
+                "reexport": reexport,
+                "sdk_package": SDK_PACKAGE,
+            }
+            text = render(env, "sdk/reexport.py.jinja", shim)
+            files.append(OutputFile(reexport.path, text.encode()))
         return files
 
     def _render_mode(
@@ -161,23 +195,14 @@ class Project:
 
 def _exports(model: SdkModel) -> tuple[tuple[str, str], ...]:
     """(module relative to macp_sdk, name) for the public API; a name exported twice is an error."""
-    exports = list(module_exports(STATIC_DIR, SDK_PACKAGE))
+    exports = core_exports()
     for name in ("MODE_REGISTRY", "ModeInfo", "decode_envelope", "describe_envelope"):
         exports.append(("_registry", name))
     for mode in model.modes:
         exports.append((f"modes.{mode.module}", mode.session_class))
         exports.append((f"modes.{mode.module}", mode.async_session_class))
         exports.append((f"projections.{mode.module}", mode.projection_class))
-    seen: dict[str, str] = {}
-    for module, name in exports:
-        if name in seen and seen[name] != module:
-            raise NameCollisionError(
-                SourceLocation(str(STATIC_DIR / SDK_PACKAGE / f"{module}.py")),
-                f"public name {name!r} is exported by both macp_sdk.{seen[name]} and "
-                f"macp_sdk.{module}",
-                "remove it from one module's __all__",
-            )
-        seen[name] = module
+    check_unique_exports(exports)
     return tuple(sorted(set(exports), key=lambda e: (e[1], e[0])))
 
 
@@ -192,25 +217,6 @@ def _formatted(files: list[OutputFile], output: Path) -> list[OutputFile]:
     return [
         replace(f, content=formatted[f.path].encode()) if f.path in formatted else f for f in files
     ]
-
-
-def _static_files() -> list[OutputFile]:
-    files: list[OutputFile] = []
-    if not STATIC_DIR.is_dir():
-        return files
-    for path in sorted(p for p in STATIC_DIR.rglob("*") if p.is_file()):
-        relative_parts = path.relative_to(STATIC_DIR).parts
-        if any(part.startswith(".") or part == "__pycache__" for part in relative_parts):
-            continue  # tool caches and editor files are never part of the SDK
-        if path.suffix == ".pyc":
-            continue
-        relative = path.relative_to(STATIC_DIR).as_posix()
-        content = path.read_bytes()
-        if path.suffix == ".py":
-            note = "# Copied by macp-codegen from templates/static/ (same path); edit it there.\n"
-            content = note.encode() + content
-        files.append(OutputFile(relative, content, "static"))
-    return files
 
 
 def _header(sources: list[str] | tuple[str, ...]) -> str:
@@ -248,9 +254,30 @@ def _check_unique_paths(files: list[OutputFile]) -> None:
             raise NameCollisionError(
                 SourceLocation(f.path),
                 f"two outputs would be written to {f.path}",
-                "rename the static file or the proto that produces it",
+                "rename the proto (or the contract module) that produces it",
             )
         seen.add(f.path)
+
+
+def _bindings_roots(package: str) -> dict[str, Path]:
+    """The folders of an installed bindings package, found without importing it."""
+    spec = importlib.util.find_spec(package.split(".", 1)[0])
+    locations = list(spec.submodule_search_locations or []) if spec is not None else []
+    return {f"bindings {i}": Path(location) for i, location in enumerate(sorted(locations))}
+
+
+def _digest_files(root: Path) -> list[Path]:
+    if root.is_file():
+        return [root]
+    if not root.is_dir():
+        return []
+    return sorted(
+        path
+        for path in root.rglob("*")
+        if path.is_file()
+        and path.suffix != ".pyc"
+        and not any(p.startswith(".") or p == "__pycache__" for p in path.relative_to(root).parts)
+    )
 
 
 def _version_of(distribution: str) -> str:

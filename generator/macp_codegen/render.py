@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from importlib import resources
 from pathlib import Path
 
 import jinja2
 
 from .errors import CodegenError, SourceLocation
 
-BUILTIN_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+# Package data: the templates ship inside the wheel.
+BUILTIN_TEMPLATES = Path(str(resources.files("macp_codegen").joinpath("templates")))
 
 
 def python_string(value: str) -> str:

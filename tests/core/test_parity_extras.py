@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from macp.modes.decision.v1 import decision_pb2
 from macp.v1 import core_pb2, envelope_pb2, policy_pb2
+from macp_core import _otel
 from macp_sdk import (
     AsyncMacpClient,
     AuthConfig,
@@ -30,7 +31,6 @@ from macp_sdk import (
     MacpUnimplementedError,
     MacpValidationError,
     RetryPolicy,
-    _otel,
 )
 from macp_sdk.envelope import (
     build_commitment_payload,

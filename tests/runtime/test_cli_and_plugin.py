@@ -15,7 +15,7 @@ pytest_plugins = ["macp_sdk.local_runtime.pytest_plugin"]
 
 
 def test_command_prints_its_address_and_stops_on_sigterm() -> None:
-    command = [sys.executable, "-m", "macp_sdk.local_runtime", "--listen", "127.0.0.1:0"]
+    command = [sys.executable, "-m", "macp_local_runtime", "--listen", "127.0.0.1:0"]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     with subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env) as process:
         try:

@@ -16,7 +16,9 @@ def test_the_pre_commit_hook_runs_check_with_the_pinned_codegen_tools() -> None:
     assert hook["entry"] == "macp-codegen check" and hook["pass_filenames"] is False
     for path in (
         "proto/macp/v1/core.proto",
-        "templates/x.jinja",
+        "generator/macp_codegen/templates/sdk/x.jinja",
+        "generator/macp_codegen/modeling.py",
+        "core/macp_core/contract.py",
         "generated/a.py",
         "pyproject.toml",
     ):

@@ -14,7 +14,6 @@ TASK = "proto/macp/modes/task/v1/task.proto"
 
 def copy_inputs(target: Path) -> Path:
     shutil.copytree(REPO / "proto", target / "proto")
-    shutil.copytree(REPO / "templates", target / "templates", ignore=_caches)
     shutil.copy(REPO / "pyproject.toml", target / "pyproject.toml")
     return target
 

@@ -13,9 +13,8 @@ from typing import ClassVar, TypeAlias
 
 from macp.modes.proposal.v1 import proposal_pb2
 from macp.v1 import envelope_pb2
-
-from .._decoding import decode_payload
-from ..base_projection import BaseProjection, ProjectionAnomaly
+from macp_core._decoding import decode_payload
+from macp_core.base_projection import BaseProjection, ProjectionAnomaly
 
 __all__ = [
     "ProposalProjectionBase",

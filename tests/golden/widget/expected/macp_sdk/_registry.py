@@ -15,11 +15,10 @@ from acme.widget.v1 import widget_pb2
 from google.protobuf import text_format
 from google.protobuf.message import DecodeError, Message
 from macp.v1 import core_pb2, envelope_pb2
-
-from ._decoding import decode_payload
+from macp_core._decoding import decode_payload
 
 if TYPE_CHECKING:
-    from .base_session import BaseSession
+    from macp_core.base_session import BaseSession
 
 __all__ = [
     "CORE_PAYLOADS",

@@ -13,18 +13,18 @@ from typing import TYPE_CHECKING, ClassVar, Literal, cast
 
 from acme.widget.v1 import widget_pb2
 from macp.v1 import core_pb2, envelope_pb2
+from macp_core._field_checks import checked
+from macp_core.auth import AuthConfig
+from macp_core.base_projection import BaseProjection
+from macp_core.base_session import AsyncBaseSession, BaseSession
+from macp_core.envelope import build_envelope
 
-from .._field_checks import checked
 from .._registry import mode_descriptor
-from ..auth import AuthConfig
-from ..base_projection import BaseProjection
-from ..base_session import AsyncBaseSession, BaseSession
-from ..envelope import build_envelope
 from ..projections.widget import WidgetProjection
 
 if TYPE_CHECKING:
-    from ..async_client import AsyncMacpClient
-    from ..client import MacpClient
+    from macp_core.async_client import AsyncMacpClient
+    from macp_core.client import MacpClient
 
 __all__ = [
     "ColourValue",

@@ -1,0 +1,228 @@
+"""``BaseProjection``: a local, replayable view of one session built from accepted envelopes.
+
+Generated mode projections extend it through ``_apply_mode_envelope``. ``apply_envelope``
+never raises: an envelope that does not fit is recorded as a :class:`ProjectionAnomaly` and
+the projection is left exactly as it was before that envelope.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from google.protobuf.message import DecodeError
+from macp.v1 import core_pb2, envelope_pb2
+
+from ._logging import get_logger
+
+logger = get_logger("projection")
+
+# Anomaly kinds. The first four are pinned by the cross-SDK parity contract and are recorded
+# by mode projections; the rest are recorded here.
+ANOMALY_DUPLICATE_VOTE = "duplicate_vote"
+ANOMALY_DUPLICATE_BALLOT = "duplicate_ballot"
+ANOMALY_DUPLICATE_TASK_ACCEPT = "duplicate_task_accept"
+ANOMALY_SETTLED_HANDOFF = "settled_handoff"
+ANOMALY_FOREIGN_SESSION = "foreign_session"
+ANOMALY_DUPLICATE_MESSAGE = "duplicate_message"
+ANOMALY_UNDECODABLE_PAYLOAD = "undecodable_payload"
+ANOMALY_REJECTED_ENVELOPE = "rejected_envelope"
+
+PHASE_PENDING = "Pending"
+PHASE_COMMITTED = "Committed"
+PHASE_CANCELLED = "Cancelled"
+
+# Core message types every mode shares; everything else goes to the mode hook.
+CORE_MESSAGE_TYPES: frozenset[str] = frozenset(
+    {
+        "SessionStart",
+        "Commitment",
+        "SessionCancel",
+        "SessionSuspend",
+        "SessionResume",
+        "Signal",
+        "Progress",
+    }
+)
+
+
+@dataclass(frozen=True)
+class ProjectionAnomaly:
+    """An accepted-looking envelope the projection could not (or would not) apply."""
+
+    kind: str
+    mode: str
+    message_type: str
+    message_id: str
+    sender: str
+    subject_id: str
+    detail: str
+
+
+# Attributes that are bookkeeping rather than state: never snapshotted or restored.
+_UNTRACKED = frozenset({"transcript", "anomalies", "_seen_message_ids"})
+
+
+class BaseProjection:
+    """Transcript, phase, commitment and anomalies for one session of one mode."""
+
+    MODE: ClassVar[str] = ""
+    INITIAL_PHASE: ClassVar[str] = PHASE_PENDING
+    TERMINAL_PHASES: ClassVar[frozenset[str]] = frozenset({PHASE_COMMITTED, PHASE_CANCELLED})
+
+    def __init__(self, session_id: str | None = None, *, mode: str | None = None) -> None:
+        self.session_id = session_id
+        self.mode: str = mode if mode is not None else self.MODE
+        self.transcript: list[envelope_pb2.Envelope] = []
+        self.anomalies: list[ProjectionAnomaly] = []
+        self.phase: str = self.INITIAL_PHASE
+        self.commitment: core_pb2.CommitmentPayload | None = None
+        self.session_start: core_pb2.SessionStartPayload | None = None
+        self.participants: list[str] = []
+        self.initiator: str = ""
+        self.suspended: bool = False
+        self.cancel_reason: str | None = None
+        self._seen_message_ids: set[str] = set()
+
+    # -- queries -------------------------------------------------------------------------
+    @property
+    def is_committed(self) -> bool:
+        return self.commitment is not None
+
+    @property
+    def is_positive_outcome(self) -> bool | None:
+        """The commitment's outcome, or ``None`` while uncommitted."""
+        return None if self.commitment is None else self.commitment.outcome_positive
+
+    @property
+    def has_anomalies(self) -> bool:
+        return bool(self.anomalies)
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.phase in self.TERMINAL_PHASES
+
+    def has_message(self, message_id: str) -> bool:
+        return message_id in self._seen_message_ids
+
+    # -- applying ------------------------------------------------------------------------
+    def apply_envelope(self, envelope: envelope_pb2.Envelope) -> bool:
+        """Apply one accepted envelope. Returns True if it changed the projection.
+
+        Envelopes of another mode are ignored (False). Another session's envelope, a repeated
+        ``message_id``, an undecodable payload, or anything the mode hook raises is recorded
+        as an anomaly (False) and leaves the state untouched.
+        """
+        if self.mode and envelope.mode and envelope.mode != self.mode:
+            return False
+        if not envelope.session_id:
+            return False  # ambient Signal/Progress: not part of any session
+        if self.session_id is None and envelope.session_id:
+            self.session_id = envelope.session_id
+        elif envelope.session_id != self.session_id:
+            self._record_anomaly(
+                ANOMALY_FOREIGN_SESSION,
+                envelope,
+                f"envelope for session {envelope.session_id!r}, projection is {self.session_id!r}",
+            )
+            return False
+        if envelope.message_id and envelope.message_id in self._seen_message_ids:
+            self._record_anomaly(ANOMALY_DUPLICATE_MESSAGE, envelope, "message_id already applied")
+            return False
+        snapshot = self._snapshot()
+        try:
+            self._apply(envelope)
+        except DecodeError as exc:
+            self._restore(snapshot)
+            self._record_anomaly(ANOMALY_UNDECODABLE_PAYLOAD, envelope, str(exc) or "bad payload")
+            return False
+        except Exception as exc:  # the contract: never raise, record instead
+            self._restore(snapshot)
+            self._record_anomaly(
+                ANOMALY_REJECTED_ENVELOPE, envelope, f"{type(exc).__name__}: {exc}"
+            )
+            return False
+        self.transcript.append(envelope)
+        if envelope.message_id:
+            self._seen_message_ids.add(envelope.message_id)
+        return True
+
+    def apply_all(self, envelopes: list[envelope_pb2.Envelope]) -> int:
+        """Apply several envelopes in order; returns how many changed the projection."""
+        return sum(1 for envelope in envelopes if self.apply_envelope(envelope))
+
+    def _apply(self, envelope: envelope_pb2.Envelope) -> None:
+        kind = envelope.message_type
+        if kind == "SessionStart":
+            start = core_pb2.SessionStartPayload.FromString(envelope.payload)
+            self.session_start = start
+            self.participants = list(start.participants)
+            self.initiator = envelope.sender
+        elif kind == "Commitment":
+            commitment = core_pb2.CommitmentPayload.FromString(envelope.payload)
+            self.commitment = commitment
+            self._set_phase(PHASE_COMMITTED)
+        elif kind == "SessionCancel":
+            cancel = core_pb2.SessionCancelPayload.FromString(envelope.payload)
+            self.cancel_reason = cancel.reason
+            self._set_phase(PHASE_CANCELLED)
+        elif kind == "SessionSuspend":
+            core_pb2.SessionSuspendPayload.FromString(envelope.payload)
+            self.suspended = True
+        elif kind == "SessionResume":
+            core_pb2.SessionResumePayload.FromString(envelope.payload)
+            self.suspended = False
+        elif kind == "Signal":
+            core_pb2.SignalPayload.FromString(envelope.payload)  # informational; must decode
+        elif kind == "Progress":
+            core_pb2.ProgressPayload.FromString(envelope.payload)
+        else:
+            self._apply_mode_envelope(envelope)
+
+    def _apply_mode_envelope(self, envelope: envelope_pb2.Envelope) -> None:
+        """Hook for generated mode projections. Parse before mutating; raising rolls back."""
+
+    # -- state helpers -------------------------------------------------------------------
+    def _set_phase(self, phase: str) -> None:
+        """Move to ``phase`` unless already terminal (a terminal phase is final)."""
+        if self.phase in self.TERMINAL_PHASES and phase != self.phase:
+            logger.debug("phase stays %s (ignored move to %s)", self.phase, phase)
+            return
+        self.phase = phase
+
+    def _record_anomaly(
+        self, kind: str, envelope: envelope_pb2.Envelope, detail: str, subject_id: str = ""
+    ) -> None:
+        self._note_anomaly(
+            ProjectionAnomaly(
+                kind=kind,
+                mode=envelope.mode or self.mode,
+                message_type=envelope.message_type,
+                message_id=envelope.message_id,
+                sender=envelope.sender,
+                subject_id=subject_id,
+                detail=detail,
+            )
+        )
+
+    def _note_anomaly(self, anomaly: ProjectionAnomaly) -> None:
+        """The one place anomalies are kept and logged (mode hooks come here too)."""
+        self.anomalies.append(anomaly)
+        logger.warning(
+            "projection anomaly %s: %s %s from %s (%s)",
+            anomaly.kind,
+            anomaly.message_type,
+            anomaly.message_id or "-",
+            anomaly.sender or "-",
+            anomaly.detail,
+        )
+
+    def _snapshot(self) -> dict[str, Any]:
+        return {k: copy.deepcopy(v) for k, v in vars(self).items() if k not in _UNTRACKED}
+
+    def _restore(self, snapshot: dict[str, Any]) -> None:
+        for key in [k for k in vars(self) if k not in _UNTRACKED and k not in snapshot]:
+            delattr(self, key)
+        for key, value in snapshot.items():
+            setattr(self, key, value)

@@ -1,0 +1,466 @@
+"""Base classes the generated mode sessions extend: :class:`BaseSession` (blocking) and
+:class:`AsyncBaseSession` (asyncio).
+
+A session owns a session id, a version triple and a projection. Every send goes through
+``_send_payload``: resolve and check the sender, build the envelope, send it (with the
+session's retry policy), and apply it to the projection once the runtime accepted it.
+Envelope building lives in :class:`_SessionCore`, so both flavours send identical bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import ClassVar
+
+from google.protobuf.message import Message
+from macp.v1 import core_pb2, envelope_pb2
+
+from ._logging import get_logger
+from .async_client import AsyncMacpClient
+from .auth import AuthConfig, resolve_sender
+from .base_projection import BaseProjection
+from .client import MacpClient
+from .constants import (
+    DEFAULT_CONFIGURATION_VERSION,
+    DEFAULT_MODE_VERSION,
+    DEFAULT_POLICY_VERSION,
+)
+from .envelope import (
+    CommitmentRefLike,
+    RootLike,
+    build_commitment_payload,
+    build_envelope,
+    build_session_start_payload,
+    new_session_id,
+    validate_required,
+    validate_session_id,
+)
+from .errors import MacpAckError, MacpSessionError
+from .retry import RetryPolicy
+from .streams import AsyncMacpStream, InlineErrorCallback, MacpStream
+
+logger = get_logger("session")
+
+
+class _SessionCore:
+    """Identity, versions, sender resolution and envelope building (no I/O)."""
+
+    MODE: ClassVar[str]
+    MODE_VERSION: ClassVar[str] = DEFAULT_MODE_VERSION
+    PROJECTION_CLASS: ClassVar[type[BaseProjection]] = BaseProjection
+    ALLOW_EMPTY_PARTICIPANTS: ClassVar[bool] = False
+
+    def _init_core(
+        self,
+        *,
+        client_auth: AuthConfig | None,
+        session_id: str | None,
+        auth: AuthConfig | None,
+        mode: str | None,
+        mode_version: str | None,
+        configuration_version: str,
+        policy_version: str,
+        retry: RetryPolicy | None,
+    ) -> None:
+        resolved_mode = mode if mode is not None else getattr(type(self), "MODE", "")
+        if not resolved_mode:
+            raise MacpSessionError(
+                f"{type(self).__name__} has no MODE: use a generated mode session or pass mode="
+            )
+        self.mode: str = resolved_mode
+        self.session_id: str = (
+            new_session_id() if session_id is None else validate_session_id(session_id)
+        )
+        self.auth = auth
+        self._client_auth = client_auth
+        self.mode_version: str = validate_required(
+            "mode_version", mode_version if mode_version is not None else self.MODE_VERSION
+        )
+        self.configuration_version = validate_required(
+            "configuration_version", configuration_version
+        )
+        self.policy_version = policy_version
+        self.retry = retry
+        self.projection: BaseProjection = self.PROJECTION_CLASS(
+            session_id=self.session_id, mode=self.mode
+        )
+
+    def _auth_for(self, auth: AuthConfig | None) -> AuthConfig | None:
+        """Per-call auth, else the session's, else the client's."""
+        if auth is not None:
+            return auth
+        return self.auth if self.auth is not None else self._client_auth
+
+    def _resolve_sender(self, sender: str | None, auth: AuthConfig | None) -> str:
+        """The sender for this call; raises MacpIdentityMismatchError when it cannot match."""
+        return resolve_sender(sender, self._auth_for(auth))
+
+    def _build(
+        self, message_type: str, payload: Message, *, sender: str | None, auth: AuthConfig | None
+    ) -> envelope_pb2.Envelope:
+        return build_envelope(
+            mode=self.mode,
+            message_type=message_type,
+            session_id=self.session_id,
+            payload=payload,
+            sender=self._resolve_sender(sender, auth),
+        )
+
+    def _start_payload(
+        self,
+        *,
+        intent: str,
+        participants: Sequence[str],
+        ttl_ms: int,
+        context_id: str,
+        extensions: Mapping[str, bytes] | None,
+        roots: Iterable[RootLike] | None,
+        max_suspend_ms: int,
+    ) -> core_pb2.SessionStartPayload:
+        return build_session_start_payload(
+            intent=intent,
+            participants=participants,
+            ttl_ms=ttl_ms,
+            mode_version=self.mode_version,
+            configuration_version=self.configuration_version,
+            policy_version=self.policy_version,
+            context_id=context_id,
+            extensions=extensions,
+            roots=roots,
+            max_suspend_ms=max_suspend_ms,
+            allow_empty_participants=self.ALLOW_EMPTY_PARTICIPANTS,
+        )
+
+    def _commit_payload(
+        self,
+        *,
+        action: str,
+        authority_scope: str,
+        reason: str,
+        commitment_id: str | None,
+        outcome_positive: bool | None,
+        supersedes: CommitmentRefLike | None,
+    ) -> core_pb2.CommitmentPayload:
+        return build_commitment_payload(
+            action=action,
+            authority_scope=authority_scope,
+            reason=reason,
+            commitment_id=commitment_id,
+            mode_version=self.mode_version,
+            configuration_version=self.configuration_version,
+            policy_version=self.policy_version,
+            outcome_positive=outcome_positive,
+            supersedes=supersedes,
+        )
+
+    def _accepted(self, envelope: envelope_pb2.Envelope) -> None:
+        self.projection.apply_envelope(envelope)
+
+    def _rejected(self, envelope: envelope_pb2.Envelope, error: MacpAckError) -> None:
+        logger.warning(
+            "%s %s in session %s rejected: %s",
+            self.mode,
+            envelope.message_type,
+            self.session_id,
+            error.code,
+        )
+
+    def _subscribe_position(self, subscribe: bool | None, after_sequence: int | None) -> int | None:
+        """Where a session stream should subscribe from, or None to not subscribe.
+
+        By default a stream subscribes once this object has seen its session start, from the
+        number of envelopes the projection holds: nothing this session may have missed is
+        skipped (at worst a few already-seen envelopes are replayed; projections dedupe).
+        """
+        known = self.projection.session_start is not None
+        if subscribe is False or (subscribe is None and not known and after_sequence is None):
+            return None
+        return len(self.projection.transcript) if after_sequence is None else after_sequence
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(session_id={self.session_id!r}, mode={self.mode!r}, "
+            f"phase={self.projection.phase!r})"
+        )
+
+
+class BaseSession(_SessionCore):
+    """A blocking session of one mode. Generated subclasses add one method per action."""
+
+    # Declared here so tools that read this class (the generator's name-clash check) see them.
+    client: MacpClient
+    session_id: str
+    mode: str
+    mode_version: str
+    configuration_version: str
+    policy_version: str
+    auth: AuthConfig | None
+    retry: RetryPolicy | None
+    projection: BaseProjection
+
+    def __init__(
+        self,
+        client: MacpClient,
+        *,
+        session_id: str | None = None,
+        auth: AuthConfig | None = None,
+        mode_version: str | None = None,
+        configuration_version: str = DEFAULT_CONFIGURATION_VERSION,
+        policy_version: str = DEFAULT_POLICY_VERSION,
+        retry: RetryPolicy | None = None,
+        mode: str | None = None,
+    ) -> None:
+        self.client = client
+        self._init_core(
+            client_auth=client.auth,
+            session_id=session_id,
+            auth=auth,
+            mode=mode,
+            mode_version=mode_version,
+            configuration_version=configuration_version,
+            policy_version=policy_version,
+            retry=retry,
+        )
+
+    def _send_payload(
+        self,
+        message_type: str,
+        payload: Message,
+        *,
+        sender: str | None,
+        auth: AuthConfig | None,
+    ) -> envelope_pb2.Ack:
+        """Build, send (retrying per policy), and on acceptance apply to the projection."""
+        envelope = self._build(message_type, payload, sender=sender, auth=auth)
+        return self._send_envelope(envelope, auth=auth)
+
+    def _send_envelope(
+        self, envelope: envelope_pb2.Envelope, *, auth: AuthConfig | None
+    ) -> envelope_pb2.Ack:
+        try:
+            ack = self.client.send(envelope, auth=self._auth_for(auth), retry=self.retry)
+        except MacpAckError as exc:
+            self._rejected(envelope, exc)
+            raise
+        self._accepted(envelope)
+        return ack
+
+    def start(
+        self,
+        *,
+        intent: str,
+        participants: Sequence[str],
+        ttl_ms: int,
+        context_id: str = "",
+        extensions: Mapping[str, bytes] | None = None,
+        roots: Iterable[RootLike] | None = None,
+        max_suspend_ms: int = 0,
+        sender: str | None = None,
+        auth: AuthConfig | None = None,
+    ) -> envelope_pb2.Ack:
+        """Send SessionStart, binding this session's mode and version triple."""
+        payload = self._start_payload(
+            intent=intent,
+            participants=participants,
+            ttl_ms=ttl_ms,
+            context_id=context_id,
+            extensions=extensions,
+            roots=roots,
+            max_suspend_ms=max_suspend_ms,
+        )
+        return self._send_payload("SessionStart", payload, sender=sender, auth=auth)
+
+    def commit(
+        self,
+        *,
+        action: str,
+        authority_scope: str,
+        reason: str,
+        commitment_id: str | None = None,
+        outcome_positive: bool | None = None,
+        supersedes: CommitmentRefLike | None = None,
+        sender: str | None = None,
+        auth: AuthConfig | None = None,
+    ) -> envelope_pb2.Ack:
+        """Send the terminal Commitment. ``outcome_positive=None`` is inferred from the
+        action's suffix; ``supersedes`` references a commitment of another session."""
+        payload = self._commit_payload(
+            action=action,
+            authority_scope=authority_scope,
+            reason=reason,
+            commitment_id=commitment_id,
+            outcome_positive=outcome_positive,
+            supersedes=supersedes,
+        )
+        return self._send_payload("Commitment", payload, sender=sender, auth=auth)
+
+    def cancel(self, *, reason: str = "", auth: AuthConfig | None = None) -> envelope_pb2.Ack:
+        return self.client.cancel_session(self.session_id, reason=reason, auth=self._auth_for(auth))
+
+    def suspend(self, *, reason: str = "", auth: AuthConfig | None = None) -> envelope_pb2.Ack:
+        return self.client.suspend_session(
+            self.session_id, reason=reason, auth=self._auth_for(auth)
+        )
+
+    def resume(self, *, reason: str = "", auth: AuthConfig | None = None) -> envelope_pb2.Ack:
+        return self.client.resume_session(self.session_id, reason=reason, auth=self._auth_for(auth))
+
+    def metadata(self, *, auth: AuthConfig | None = None) -> core_pb2.SessionMetadata:
+        return self.client.get_session(self.session_id, auth=self._auth_for(auth)).metadata
+
+    def open_stream(
+        self,
+        *,
+        auth: AuthConfig | None = None,
+        subscribe: bool | None = None,
+        after_sequence: int | None = None,
+        on_error: InlineErrorCallback | None = None,
+    ) -> MacpStream:
+        """A stream of this session's accepted envelopes (see ``_subscribe_position``)."""
+        position = self._subscribe_position(subscribe, after_sequence)
+        stream = self.client.open_stream(auth=self._auth_for(auth), on_error=on_error)
+        if position is not None:
+            stream.subscribe(self.session_id, position)
+        return stream
+
+
+class AsyncBaseSession(_SessionCore):
+    """The asyncio twin of :class:`BaseSession`; takes an :class:`AsyncMacpClient`."""
+
+    # Declared here so tools that read this class (the generator's name-clash check) see them.
+    client: AsyncMacpClient
+    session_id: str
+    mode: str
+    mode_version: str
+    configuration_version: str
+    policy_version: str
+    auth: AuthConfig | None
+    retry: RetryPolicy | None
+    projection: BaseProjection
+
+    def __init__(
+        self,
+        client: AsyncMacpClient,
+        *,
+        session_id: str | None = None,
+        auth: AuthConfig | None = None,
+        mode_version: str | None = None,
+        configuration_version: str = DEFAULT_CONFIGURATION_VERSION,
+        policy_version: str = DEFAULT_POLICY_VERSION,
+        retry: RetryPolicy | None = None,
+        mode: str | None = None,
+    ) -> None:
+        self.client = client
+        self._init_core(
+            client_auth=client.auth,
+            session_id=session_id,
+            auth=auth,
+            mode=mode,
+            mode_version=mode_version,
+            configuration_version=configuration_version,
+            policy_version=policy_version,
+            retry=retry,
+        )
+
+    async def _send_payload(
+        self,
+        message_type: str,
+        payload: Message,
+        *,
+        sender: str | None,
+        auth: AuthConfig | None,
+    ) -> envelope_pb2.Ack:
+        envelope = self._build(message_type, payload, sender=sender, auth=auth)
+        return await self._send_envelope(envelope, auth=auth)
+
+    async def _send_envelope(
+        self, envelope: envelope_pb2.Envelope, *, auth: AuthConfig | None
+    ) -> envelope_pb2.Ack:
+        try:
+            ack = await self.client.send(envelope, auth=self._auth_for(auth), retry=self.retry)
+        except MacpAckError as exc:
+            self._rejected(envelope, exc)
+            raise
+        self._accepted(envelope)
+        return ack
+
+    async def start(
+        self,
+        *,
+        intent: str,
+        participants: Sequence[str],
+        ttl_ms: int,
+        context_id: str = "",
+        extensions: Mapping[str, bytes] | None = None,
+        roots: Iterable[RootLike] | None = None,
+        max_suspend_ms: int = 0,
+        sender: str | None = None,
+        auth: AuthConfig | None = None,
+    ) -> envelope_pb2.Ack:
+        payload = self._start_payload(
+            intent=intent,
+            participants=participants,
+            ttl_ms=ttl_ms,
+            context_id=context_id,
+            extensions=extensions,
+            roots=roots,
+            max_suspend_ms=max_suspend_ms,
+        )
+        return await self._send_payload("SessionStart", payload, sender=sender, auth=auth)
+
+    async def commit(
+        self,
+        *,
+        action: str,
+        authority_scope: str,
+        reason: str,
+        commitment_id: str | None = None,
+        outcome_positive: bool | None = None,
+        supersedes: CommitmentRefLike | None = None,
+        sender: str | None = None,
+        auth: AuthConfig | None = None,
+    ) -> envelope_pb2.Ack:
+        payload = self._commit_payload(
+            action=action,
+            authority_scope=authority_scope,
+            reason=reason,
+            commitment_id=commitment_id,
+            outcome_positive=outcome_positive,
+            supersedes=supersedes,
+        )
+        return await self._send_payload("Commitment", payload, sender=sender, auth=auth)
+
+    async def cancel(self, *, reason: str = "", auth: AuthConfig | None = None) -> envelope_pb2.Ack:
+        return await self.client.cancel_session(
+            self.session_id, reason=reason, auth=self._auth_for(auth)
+        )
+
+    async def suspend(
+        self, *, reason: str = "", auth: AuthConfig | None = None
+    ) -> envelope_pb2.Ack:
+        return await self.client.suspend_session(
+            self.session_id, reason=reason, auth=self._auth_for(auth)
+        )
+
+    async def resume(self, *, reason: str = "", auth: AuthConfig | None = None) -> envelope_pb2.Ack:
+        return await self.client.resume_session(
+            self.session_id, reason=reason, auth=self._auth_for(auth)
+        )
+
+    async def metadata(self, *, auth: AuthConfig | None = None) -> core_pb2.SessionMetadata:
+        response = await self.client.get_session(self.session_id, auth=self._auth_for(auth))
+        return response.metadata
+
+    async def open_stream(
+        self,
+        *,
+        auth: AuthConfig | None = None,
+        subscribe: bool | None = None,
+        after_sequence: int | None = None,
+        on_error: InlineErrorCallback | None = None,
+    ) -> AsyncMacpStream:
+        position = self._subscribe_position(subscribe, after_sequence)
+        stream = self.client.open_stream(auth=self._auth_for(auth), on_error=on_error)
+        if position is not None:
+            await stream.subscribe(self.session_id, position)
+        return stream

@@ -1,0 +1,51 @@
+"""Protocol constants and SDK defaults shared by every module."""
+
+from __future__ import annotations
+
+from importlib import metadata
+
+MACP_VERSION = "1.0"
+"""The protocol version written into every envelope (the runtime accepts exactly this)."""
+
+SUPPORTED_PROTOCOL_VERSIONS: tuple[str, ...] = (MACP_VERSION,)
+"""Offered to ``Initialize`` in descending preference."""
+
+DEFAULT_MODE_VERSION = "1.0.0"
+DEFAULT_CONFIGURATION_VERSION = "config.default"
+DEFAULT_POLICY_VERSION = "policy.default"
+
+MODE_DECISION = "macp.mode.decision.v1"
+MODE_PROPOSAL = "macp.mode.proposal.v1"
+MODE_TASK = "macp.mode.task.v1"
+MODE_HANDOFF = "macp.mode.handoff.v1"
+MODE_QUORUM = "macp.mode.quorum.v1"
+MODE_MULTI_ROUND = "ext.multi_round.v1"
+
+STANDARD_MODES: tuple[str, ...] = (
+    MODE_DECISION,
+    MODE_PROPOSAL,
+    MODE_TASK,
+    MODE_HANDOFF,
+    MODE_QUORUM,
+)
+
+# Limits the runtime enforces; checked client-side so mistakes fail before the wire.
+MIN_TTL_MS = 1
+MAX_TTL_MS = 86_400_000
+MAX_PARTICIPANTS = 1000
+
+CLIENT_NAME = "macp-sdk-python"
+
+
+def _installed_version() -> str:
+    # Read from the installed distribution so the advertised client version never goes stale
+    # (0.22.0 hard-coded a value that lagged the package by many releases).
+    for dist in ("macp-codegen", "macp-sdk"):
+        try:
+            return metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            continue
+    return "0.0.0+unknown"
+
+
+CLIENT_VERSION = _installed_version()

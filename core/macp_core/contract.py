@@ -1,0 +1,299 @@
+"""The core's contract with the generator: what the hand-written library offers.
+
+The generator reads this module (it imports nothing heavy) instead of parsing the core, and
+`tests/core/test_contract.py` holds the core to it. Public modules are re-exported as
+`macp_sdk.<module>` and their names at `macp_sdk`'s top level.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Final
+
+
+@dataclass(frozen=True)
+class Reexport:
+    """A module of a hand-written package, re-exported by the generated SDK."""
+
+    source: str  # the absolute module that defines the names
+    names: tuple[str, ...]
+    top_level: bool = True  # also importable as `from macp_sdk import <name>`
+
+
+PACKAGE: Final = "macp_core"
+
+# `macp_sdk.<key>` -> what it re-exports. The embedded runtime is a package of its own
+# (`macp_local_runtime`); the SDK keeps its historical path `macp_sdk.local_runtime`.
+PUBLIC_MODULES: Final[Mapping[str, Reexport]] = {
+    "async_client": Reexport(
+        "macp_core.async_client",
+        ("AsyncMacpClient",),
+    ),
+    "auth": Reexport(
+        "macp_core.auth",
+        (
+            "AUTHORIZATION_HEADER",
+            "AuthConfig",
+            "resolve_sender",
+        ),
+    ),
+    "base_projection": Reexport(
+        "macp_core.base_projection",
+        (
+            "ANOMALY_DUPLICATE_BALLOT",
+            "ANOMALY_DUPLICATE_MESSAGE",
+            "ANOMALY_DUPLICATE_TASK_ACCEPT",
+            "ANOMALY_DUPLICATE_VOTE",
+            "ANOMALY_FOREIGN_SESSION",
+            "ANOMALY_REJECTED_ENVELOPE",
+            "ANOMALY_SETTLED_HANDOFF",
+            "ANOMALY_UNDECODABLE_PAYLOAD",
+            "CORE_MESSAGE_TYPES",
+            "PHASE_CANCELLED",
+            "PHASE_COMMITTED",
+            "PHASE_PENDING",
+            "BaseProjection",
+            "ProjectionAnomaly",
+        ),
+    ),
+    "base_session": Reexport(
+        "macp_core.base_session",
+        (
+            "AsyncBaseSession",
+            "BaseSession",
+        ),
+    ),
+    "client": Reexport(
+        "macp_core.client",
+        (
+            "UNBOUNDED",
+            "MacpClient",
+            "TimeoutValue",
+            "configure_logging",
+        ),
+    ),
+    "constants": Reexport(
+        "macp_core.constants",
+        (
+            "CLIENT_NAME",
+            "CLIENT_VERSION",
+            "DEFAULT_CONFIGURATION_VERSION",
+            "DEFAULT_MODE_VERSION",
+            "DEFAULT_POLICY_VERSION",
+            "MACP_VERSION",
+            "MAX_PARTICIPANTS",
+            "MAX_TTL_MS",
+            "MIN_TTL_MS",
+            "MODE_DECISION",
+            "MODE_HANDOFF",
+            "MODE_MULTI_ROUND",
+            "MODE_PROPOSAL",
+            "MODE_QUORUM",
+            "MODE_TASK",
+            "STANDARD_MODES",
+            "SUPPORTED_PROTOCOL_VERSIONS",
+        ),
+    ),
+    "envelope": Reexport(
+        "macp_core.envelope",
+        (
+            "NEGATIVE_ACTION_SUFFIXES",
+            "CommitmentRefLike",
+            "RootLike",
+            "as_commitment_ref",
+            "build_commitment_payload",
+            "build_commitment_ref",
+            "build_envelope",
+            "build_progress_envelope",
+            "build_progress_payload",
+            "build_root",
+            "build_session_start_payload",
+            "build_signal_envelope",
+            "build_signal_payload",
+            "infer_outcome_positive",
+            "is_valid_session_id",
+            "new_commitment_id",
+            "new_message_id",
+            "new_session_id",
+            "now_unix_ms",
+            "serialize_message",
+            "validate_commitment_hash",
+            "validate_max_suspend_ms",
+            "validate_participants",
+            "validate_progress_scope",
+            "validate_required",
+            "validate_session_id",
+            "validate_ttl_ms",
+            "validate_unit_interval",
+        ),
+    ),
+    "errors": Reexport(
+        "macp_core.errors",
+        (
+            "ACK_ERROR_TYPES",
+            "AGENT_NOT_FOUND",
+            "DUPLICATE_MESSAGE",
+            "FORBIDDEN",
+            "HISTORY_UNAVAILABLE",
+            "INTERNAL_ERROR",
+            "INVALID_ENVELOPE",
+            "INVALID_POLICY_DEFINITION",
+            "INVALID_REQUEST",
+            "INVALID_SESSION_ID",
+            "KNOWN_ERROR_CODES",
+            "MODE_NOT_SUPPORTED",
+            "PAYLOAD_TOO_LARGE",
+            "PERMANENT_ERROR_CODES",
+            "POLICY_DENIED",
+            "RATE_LIMITED",
+            "RECEIPT_UNAVAILABLE",
+            "REGISTRY_READ_ONLY",
+            "SESSION_ALREADY_EXISTS",
+            "SESSION_NOT_FOUND",
+            "SESSION_NOT_OPEN",
+            "STREAM_LAGGED",
+            "TRANSPORT_ERROR_TYPES",
+            "UNAUTHENTICATED",
+            "UNAUTHORIZED",
+            "UNKNOWN_POLICY_VERSION",
+            "UNSUPPORTED_PROTOCOL_VERSION",
+            "AckFailure",
+            "ErrorDetails",
+            "MacpAckError",
+            "MacpAlreadyExistsError",
+            "MacpCancelledError",
+            "MacpCapabilityError",
+            "MacpDuplicateMessageError",
+            "MacpFailedPreconditionError",
+            "MacpForbiddenError",
+            "MacpIdentityMismatchError",
+            "MacpInternalError",
+            "MacpInvalidArgumentError",
+            "MacpInvalidEnvelopeError",
+            "MacpInvalidPolicyDefinitionError",
+            "MacpInvalidSessionIdError",
+            "MacpModeNotSupportedError",
+            "MacpNotFoundError",
+            "MacpPayloadTooLargeError",
+            "MacpPermissionDeniedError",
+            "MacpPolicyDeniedError",
+            "MacpRateLimitedError",
+            "MacpRegistryReadOnlyError",
+            "MacpResourceExhaustedError",
+            "MacpRetryError",
+            "MacpRuntimeInternalError",
+            "MacpSdkError",
+            "MacpSessionAlreadyExistsError",
+            "MacpSessionError",
+            "MacpSessionNotFoundError",
+            "MacpSessionNotOpenError",
+            "MacpTimeoutError",
+            "MacpTransportError",
+            "MacpUnauthenticatedAckError",
+            "MacpUnauthenticatedError",
+            "MacpUnavailableError",
+            "MacpUnimplementedError",
+            "MacpUnknownPolicyVersionError",
+            "MacpUnsupportedProtocolVersionError",
+            "MacpValidationError",
+            "PolicyDenial",
+            "ack_error",
+            "error_from_rpc",
+            "macp_error_code",
+            "parse_error_details",
+            "rpc_status",
+        ),
+    ),
+    "retry": Reexport(
+        "macp_core.retry",
+        (
+            "DEFAULT_RETRYABLE_CODES",
+            "NO_RETRY",
+            "RetryPolicy",
+            "RetryState",
+            "async_call_with_retry",
+            "call_with_retry",
+            "retry_send",
+        ),
+    ),
+    "streams": Reexport(
+        "macp_core.streams",
+        (
+            "AsyncMacpStream",
+            "InlineErrorCallback",
+            "MacpStream",
+        ),
+    ),
+    "watchers": Reexport(
+        "macp_core.watchers",
+        (
+            "SESSION_EVENT_TYPES",
+            "SESSION_STATES",
+            "TERMINAL_SESSION_EVENT_TYPES",
+            "AsyncModeRegistryWatcher",
+            "AsyncPolicyWatcher",
+            "AsyncRootsWatcher",
+            "AsyncSessionLifecycleWatcher",
+            "AsyncSignalWatcher",
+            "ModeRegistryWatcher",
+            "PolicyChange",
+            "PolicyWatcher",
+            "RegistryChange",
+            "RootsChange",
+            "RootsWatcher",
+            "SessionLifecycleEvent",
+            "SessionLifecycleWatcher",
+            "SignalEvent",
+            "SignalFilter",
+            "SignalWatcher",
+        ),
+    ),
+    "local_runtime": Reexport(
+        "macp_local_runtime",
+        (
+            "Clock",
+            "Identity",
+            "LocalRuntime",
+            "ManualClock",
+            "RateLimits",
+            "RuntimeConfig",
+            "StaticToken",
+            "SweepResult",
+            "SystemClock",
+        ),
+        top_level=False,
+    ),
+    "local_runtime.pytest_plugin": Reexport(
+        "macp_local_runtime.pytest_plugin", ("macp_runtime",), top_level=False
+    ),
+}
+
+# Every member of BaseSession / AsyncBaseSession (and what every session always has): a
+# generated action method must not take one of these names.
+SESSION_MEMBERS: Final[frozenset[str]] = frozenset(
+    {
+        "ALLOW_EMPTY_PARTICIPANTS",
+        "MODE",
+        "MODE_VERSION",
+        "PROJECTION_CLASS",
+        "auth",
+        "cancel",
+        "client",
+        "commit",
+        "configuration_version",
+        "metadata",
+        "mode",
+        "mode_descriptor",
+        "mode_version",
+        "open_stream",
+        "policy_version",
+        "projection",
+        "register_mode",
+        "resume",
+        "retry",
+        "session_id",
+        "start",
+        "suspend",
+    }
+)

@@ -1,0 +1,513 @@
+"""Typed SDK errors: MACP registry codes, NACKs, gRPC statuses, client-side checks.
+
+Two families sit under :class:`MacpSdkError`:
+
+* :class:`MacpAckError` -- the runtime refused a message (a NACK). One subclass per MACP
+  registry code (``MacpSessionNotOpenError`` ...), all carrying ``code``, ``message``,
+  ``session_id`` and ``message_id``.
+* :class:`MacpTransportError` -- the gRPC call itself failed. One subclass per gRPC status
+  (``MacpUnavailableError``, ``MacpTimeoutError`` ...), carrying the status name in ``code``.
+
+Client-side problems raise :class:`MacpValidationError` (bad argument, before anything is
+sent), :class:`MacpIdentityMismatchError` (``sender=`` cannot match the auth identity) or
+:class:`MacpSessionError` (wrong use of a session or stream). :class:`MacpCapabilityError`
+means the runtime did not advertise what a call needs, so it was not attempted.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import grpc
+
+# --- MACP error registry codes (protocol §4.4) -------------------------------------------
+UNAUTHENTICATED = "UNAUTHENTICATED"
+FORBIDDEN = "FORBIDDEN"
+UNAUTHORIZED = "UNAUTHORIZED"  # deprecated alias of FORBIDDEN
+SESSION_NOT_FOUND = "SESSION_NOT_FOUND"
+SESSION_NOT_OPEN = "SESSION_NOT_OPEN"
+DUPLICATE_MESSAGE = "DUPLICATE_MESSAGE"
+SESSION_ALREADY_EXISTS = "SESSION_ALREADY_EXISTS"
+INVALID_ENVELOPE = "INVALID_ENVELOPE"
+UNSUPPORTED_PROTOCOL_VERSION = "UNSUPPORTED_PROTOCOL_VERSION"
+MODE_NOT_SUPPORTED = "MODE_NOT_SUPPORTED"
+PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+RATE_LIMITED = "RATE_LIMITED"
+INVALID_SESSION_ID = "INVALID_SESSION_ID"
+INTERNAL_ERROR = "INTERNAL_ERROR"
+UNKNOWN_POLICY_VERSION = "UNKNOWN_POLICY_VERSION"
+POLICY_DENIED = "POLICY_DENIED"
+INVALID_POLICY_DEFINITION = "INVALID_POLICY_DEFINITION"
+# Codes newer runtimes use on non-Send RPCs.
+REGISTRY_READ_ONLY = "REGISTRY_READ_ONLY"
+INVALID_REQUEST = "INVALID_REQUEST"
+STREAM_LAGGED = "STREAM_LAGGED"
+AGENT_NOT_FOUND = "AGENT_NOT_FOUND"
+HISTORY_UNAVAILABLE = "HISTORY_UNAVAILABLE"
+RECEIPT_UNAVAILABLE = "RECEIPT_UNAVAILABLE"
+
+PERMANENT_ERROR_CODES: frozenset[str] = frozenset(
+    {
+        SESSION_ALREADY_EXISTS,
+        POLICY_DENIED,
+        UNKNOWN_POLICY_VERSION,
+        INVALID_POLICY_DEFINITION,
+        UNSUPPORTED_PROTOCOL_VERSION,
+        INVALID_ENVELOPE,
+        SESSION_NOT_FOUND,
+        SESSION_NOT_OPEN,
+        MODE_NOT_SUPPORTED,
+        FORBIDDEN,
+        UNAUTHENTICATED,
+        DUPLICATE_MESSAGE,
+        PAYLOAD_TOO_LARGE,
+        RATE_LIMITED,
+        INTERNAL_ERROR,
+        INVALID_SESSION_ID,
+    }
+)
+KNOWN_ERROR_CODES: frozenset[str] = PERMANENT_ERROR_CODES | {
+    UNAUTHORIZED,
+    REGISTRY_READ_ONLY,
+    INVALID_REQUEST,
+    STREAM_LAGGED,
+    AGENT_NOT_FOUND,
+    HISTORY_UNAVAILABLE,
+    RECEIPT_UNAVAILABLE,
+}
+
+# Trailing metadata newer runtimes attach to gRPC errors.
+MACP_ERROR_CODE_KEY = "macp-error-code"
+MACP_ERROR_DETAILS_KEY = "macp-error-details-bin"
+
+
+# --- structured details ------------------------------------------------------------------
+@dataclass(frozen=True)
+class PolicyDenial:
+    """One structured reason a governance policy refused a Commitment."""
+
+    code: str
+    message: str = ""
+    participants: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ErrorDetails:
+    reasons: tuple[str, ...] = ()
+    denials: tuple[PolicyDenial, ...] = ()
+
+
+def parse_error_details(details: bytes | str | None) -> ErrorDetails:
+    """Decode ``MACPError.details`` (JSON ``{"reasons": [...], "denials": [...]}``).
+
+    Never raises: anything that is not that shape yields empty details.
+    """
+    if not details:
+        return ErrorDetails()
+    try:
+        raw = details.decode("utf-8") if isinstance(details, bytes) else details
+        doc = json.loads(raw)
+    except (UnicodeDecodeError, ValueError):
+        return ErrorDetails()
+    if not isinstance(doc, dict):
+        return ErrorDetails()
+    reasons = tuple(str(r) for r in doc.get("reasons") or () if isinstance(r, str | int | float))
+    denials: list[PolicyDenial] = []
+    for item in doc.get("denials") or ():
+        if isinstance(item, dict) and isinstance(item.get("code"), str):
+            people = item.get("participants") or ()
+            denials.append(
+                PolicyDenial(
+                    code=item["code"],
+                    message=str(item.get("message", "")),
+                    participants=tuple(str(p) for p in people if isinstance(p, str)),
+                )
+            )
+    return ErrorDetails(reasons=reasons, denials=tuple(denials))
+
+
+# --- hierarchy ---------------------------------------------------------------------------
+class MacpSdkError(Exception):
+    """Base of every error the SDK raises."""
+
+
+class MacpSessionError(MacpSdkError):
+    """A session, stream or client was used in a way its state does not allow."""
+
+
+class MacpValidationError(MacpSessionError, ValueError):
+    """A client-side check failed before anything was sent.
+
+    ``field`` names the argument, ``value`` is what was given and ``allowed`` says what would
+    have been accepted.
+    """
+
+    def __init__(self, field: str, value: object, allowed: str, *, hint: str = "") -> None:
+        self.field = field
+        self.value = value
+        self.allowed = allowed
+        text = f"invalid {field}={value!r}: expected {allowed}"
+        super().__init__(f"{text}. {hint}" if hint else text)
+
+
+class MacpIdentityMismatchError(MacpSdkError):
+    """``sender=`` cannot match the identity the call authenticates as."""
+
+    def __init__(self, expected: str, actual: str, message: str | None = None) -> None:
+        self.expected = expected
+        self.actual = actual
+        super().__init__(
+            message or f"sender {actual!r} does not match the authenticated identity {expected!r}"
+        )
+
+
+class MacpCapabilityError(MacpSdkError):
+    """The runtime did not advertise the capability a call needs, so nothing was sent.
+
+    Raised only once capabilities are known (after ``initialize()``). ``capability`` is the
+    dotted path in ``macp.v1.Capabilities`` (``"policy_registry.what_if_replay"``) and
+    ``operation`` the client method that needs it.
+    """
+
+    def __init__(self, capability: str, operation: str = "") -> None:
+        self.capability = capability
+        self.operation = operation
+        what = f"{operation} needs" if operation else "this call needs"
+        super().__init__(
+            f"{what} the runtime capability {capability!r}, which it did not advertise in "
+            "Initialize; nothing was sent"
+        )
+
+
+@dataclass(frozen=True)
+class AckFailure:
+    """The fields of a refused Ack (or of a gRPC error that carries a MACP code)."""
+
+    code: str
+    message: str = ""
+    session_id: str = ""
+    message_id: str = ""
+    reasons: tuple[str, ...] = ()
+    denials: tuple[PolicyDenial, ...] = field(default=())
+
+
+class MacpAckError(MacpSdkError):
+    """The runtime refused a message. ``code`` is the MACP registry code."""
+
+    def __init__(
+        self,
+        failure: AckFailure,
+        *,
+        mode: str = "",
+        message_type: str = "",
+        grpc_code: str = "",
+    ) -> None:
+        self.failure = failure
+        self.code = failure.code
+        self.message = failure.message
+        self.session_id = failure.session_id
+        self.message_id = failure.message_id
+        self.mode = mode
+        self.message_type = message_type
+        self.grpc_code = grpc_code
+        what = f"{message_type} " if message_type else ""
+        text = f"{what}rejected with {failure.code}"
+        if failure.message:
+            text += f": {failure.message}"
+        if failure.reasons:
+            text += f" ({'; '.join(failure.reasons)})"
+        ids = ", ".join(
+            f"{k}={v}" for k, v in (("session", self.session_id), ("message", self.message_id)) if v
+        )
+        super().__init__(f"{text} [{ids}]" if ids else text)
+
+    @property
+    def macp_code(self) -> str:
+        return self.code
+
+    @property
+    def reasons(self) -> list[str]:
+        return list(self.failure.reasons)
+
+    @property
+    def denials(self) -> list[PolicyDenial]:
+        return list(self.failure.denials)
+
+
+class MacpUnauthenticatedAckError(MacpAckError):
+    """UNAUTHENTICATED: missing/invalid credential, or ``sender`` is not the caller."""
+
+
+class MacpForbiddenError(MacpAckError):
+    """FORBIDDEN: authenticated but not allowed to send this here."""
+
+
+class MacpSessionNotFoundError(MacpAckError):
+    """SESSION_NOT_FOUND."""
+
+
+class MacpSessionNotOpenError(MacpAckError):
+    """SESSION_NOT_OPEN: resolved, expired, cancelled or suspended."""
+
+
+class MacpDuplicateMessageError(MacpAckError):
+    """DUPLICATE_MESSAGE. Never raised by ``send``: a duplicate is treated as accepted."""
+
+
+class MacpSessionAlreadyExistsError(MacpAckError):
+    """SESSION_ALREADY_EXISTS."""
+
+
+class MacpInvalidEnvelopeError(MacpAckError):
+    """INVALID_ENVELOPE: structural or mode-rule validation failed."""
+
+
+class MacpUnsupportedProtocolVersionError(MacpAckError):
+    """UNSUPPORTED_PROTOCOL_VERSION."""
+
+
+class MacpModeNotSupportedError(MacpAckError):
+    """MODE_NOT_SUPPORTED."""
+
+
+class MacpPayloadTooLargeError(MacpAckError):
+    """PAYLOAD_TOO_LARGE."""
+
+
+class MacpRateLimitedError(MacpAckError):
+    """RATE_LIMITED: retry later (a :class:`RetryPolicy` does this for you)."""
+
+
+class MacpInvalidSessionIdError(MacpAckError):
+    """INVALID_SESSION_ID."""
+
+
+class MacpRuntimeInternalError(MacpAckError):
+    """INTERNAL_ERROR reported by the runtime."""
+
+
+class MacpUnknownPolicyVersionError(MacpAckError):
+    """UNKNOWN_POLICY_VERSION."""
+
+
+class MacpPolicyDeniedError(MacpAckError):
+    """POLICY_DENIED: see ``reasons`` and ``denials``."""
+
+
+class MacpInvalidPolicyDefinitionError(MacpAckError):
+    """INVALID_POLICY_DEFINITION."""
+
+
+class MacpRegistryReadOnlyError(MacpAckError):
+    """REGISTRY_READ_ONLY: the runtime loaded its registry from files."""
+
+
+ACK_ERROR_TYPES: Mapping[str, type[MacpAckError]] = {
+    UNAUTHENTICATED: MacpUnauthenticatedAckError,
+    FORBIDDEN: MacpForbiddenError,
+    UNAUTHORIZED: MacpForbiddenError,
+    SESSION_NOT_FOUND: MacpSessionNotFoundError,
+    SESSION_NOT_OPEN: MacpSessionNotOpenError,
+    DUPLICATE_MESSAGE: MacpDuplicateMessageError,
+    SESSION_ALREADY_EXISTS: MacpSessionAlreadyExistsError,
+    INVALID_ENVELOPE: MacpInvalidEnvelopeError,
+    UNSUPPORTED_PROTOCOL_VERSION: MacpUnsupportedProtocolVersionError,
+    MODE_NOT_SUPPORTED: MacpModeNotSupportedError,
+    PAYLOAD_TOO_LARGE: MacpPayloadTooLargeError,
+    RATE_LIMITED: MacpRateLimitedError,
+    INVALID_SESSION_ID: MacpInvalidSessionIdError,
+    INTERNAL_ERROR: MacpRuntimeInternalError,
+    UNKNOWN_POLICY_VERSION: MacpUnknownPolicyVersionError,
+    POLICY_DENIED: MacpPolicyDeniedError,
+    INVALID_POLICY_DEFINITION: MacpInvalidPolicyDefinitionError,
+    REGISTRY_READ_ONLY: MacpRegistryReadOnlyError,
+}
+
+
+def ack_error(
+    failure: AckFailure, *, mode: str = "", message_type: str = "", grpc_code: str = ""
+) -> MacpAckError:
+    """The :class:`MacpAckError` subclass for ``failure.code`` (the base class if unknown)."""
+    cls = ACK_ERROR_TYPES.get(failure.code, MacpAckError)
+    return cls(failure, mode=mode, message_type=message_type, grpc_code=grpc_code)
+
+
+class MacpTransportError(MacpSdkError):
+    """A gRPC call failed. ``code`` is the gRPC status name (``"UNAVAILABLE"``)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str = "",
+        macp_code: str = "",
+        operation: str = "",
+        details: str = "",
+    ) -> None:
+        self.code = code
+        self.macp_code = macp_code
+        self.operation = operation
+        self.details = details
+        super().__init__(message)
+
+    @property
+    def status(self) -> grpc.StatusCode | None:
+        return _STATUS_BY_NAME.get(self.code)
+
+
+class MacpTimeoutError(MacpTransportError):
+    """A deadline passed (DEADLINE_EXCEEDED) or a blocking read timed out."""
+
+
+class MacpRetryError(MacpTransportError):
+    """Every attempt allowed by the RetryPolicy failed; ``last_error`` is the final failure."""
+
+    def __init__(self, message: str, *, attempts: int, last_error: MacpSdkError) -> None:
+        code = getattr(last_error, "code", "")
+        macp_code = getattr(last_error, "macp_code", "")
+        super().__init__(message, code=str(code), macp_code=str(macp_code))
+        self.attempts = attempts
+        self.last_error = last_error
+
+
+class MacpUnavailableError(MacpTransportError):
+    """UNAVAILABLE: the runtime could not be reached."""
+
+
+class MacpCancelledError(MacpTransportError):
+    """CANCELLED: the call was cancelled (usually by this process)."""
+
+
+class MacpUnauthenticatedError(MacpTransportError):
+    """gRPC UNAUTHENTICATED: the credential was missing or rejected."""
+
+
+class MacpPermissionDeniedError(MacpTransportError):
+    """gRPC PERMISSION_DENIED."""
+
+
+class MacpNotFoundError(MacpTransportError):
+    """gRPC NOT_FOUND (unknown session, policy, agent ...)."""
+
+
+class MacpInvalidArgumentError(MacpTransportError):
+    """gRPC INVALID_ARGUMENT."""
+
+
+class MacpFailedPreconditionError(MacpTransportError):
+    """gRPC FAILED_PRECONDITION."""
+
+
+class MacpAlreadyExistsError(MacpTransportError):
+    """gRPC ALREADY_EXISTS."""
+
+
+class MacpResourceExhaustedError(MacpTransportError):
+    """gRPC RESOURCE_EXHAUSTED: rate limit, payload size, or a lagging stream (resubscribe)."""
+
+
+class MacpUnimplementedError(MacpTransportError):
+    """gRPC UNIMPLEMENTED: the runtime does not serve this RPC."""
+
+
+class MacpInternalError(MacpTransportError):
+    """gRPC INTERNAL / UNKNOWN / DATA_LOSS."""
+
+
+_STATUS_BY_NAME: dict[str, grpc.StatusCode] = {s.name: s for s in grpc.StatusCode}
+
+TRANSPORT_ERROR_TYPES: Mapping[grpc.StatusCode, type[MacpTransportError]] = {
+    grpc.StatusCode.DEADLINE_EXCEEDED: MacpTimeoutError,
+    grpc.StatusCode.UNAVAILABLE: MacpUnavailableError,
+    grpc.StatusCode.CANCELLED: MacpCancelledError,
+    grpc.StatusCode.UNAUTHENTICATED: MacpUnauthenticatedError,
+    grpc.StatusCode.PERMISSION_DENIED: MacpPermissionDeniedError,
+    grpc.StatusCode.NOT_FOUND: MacpNotFoundError,
+    grpc.StatusCode.INVALID_ARGUMENT: MacpInvalidArgumentError,
+    grpc.StatusCode.FAILED_PRECONDITION: MacpFailedPreconditionError,
+    grpc.StatusCode.ALREADY_EXISTS: MacpAlreadyExistsError,
+    grpc.StatusCode.RESOURCE_EXHAUSTED: MacpResourceExhaustedError,
+    grpc.StatusCode.UNIMPLEMENTED: MacpUnimplementedError,
+    grpc.StatusCode.INTERNAL: MacpInternalError,
+    grpc.StatusCode.UNKNOWN: MacpInternalError,
+    grpc.StatusCode.DATA_LOSS: MacpInternalError,
+}
+
+
+def rpc_status(err: grpc.RpcError) -> grpc.StatusCode | None:
+    code = getattr(err, "code", None)
+    if callable(code):
+        value = code()
+        if isinstance(value, grpc.StatusCode):
+            return value
+    return None
+
+
+def _rpc_details(err: grpc.RpcError) -> str:
+    details = getattr(err, "details", None)
+    if callable(details):
+        value = details()
+        return value if isinstance(value, str) else ""
+    return ""
+
+
+def _trailing(err: grpc.RpcError) -> dict[str, Any]:
+    trailing = getattr(err, "trailing_metadata", None)
+    items = trailing() if callable(trailing) else None
+    out: dict[str, Any] = {}
+    for item in items or ():
+        key, value = (item.key, item.value) if hasattr(item, "key") else item
+        out[str(key)] = value
+    return out
+
+
+def macp_error_code(err: grpc.RpcError) -> str | None:
+    """The MACP registry code a gRPC error carries, if any.
+
+    Read from ``macp-error-code`` trailing metadata, else from a ``CODE: text`` prefix in the
+    status details (the reference runtime writes e.g. ``"FORBIDDEN: session access denied"``).
+    """
+    value = _trailing(err).get(MACP_ERROR_CODE_KEY)
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    if isinstance(value, str) and value:
+        return value
+    prefix = _rpc_details(err).split(":", 1)[0].strip()
+    return prefix if prefix in KNOWN_ERROR_CODES else None
+
+
+def error_from_rpc(
+    err: grpc.RpcError, *, operation: str = "", mode: str = "", message_type: str = ""
+) -> MacpSdkError:
+    """Map a gRPC error to the SDK exception that names it.
+
+    An error whose trailing metadata carries ``macp-error-code`` is a refusal, so it becomes a
+    :class:`MacpAckError`; everything else becomes the :class:`MacpTransportError` subclass
+    for its status.
+    """
+    status = rpc_status(err)
+    status_name = status.name if status is not None else "UNKNOWN"
+    details = _rpc_details(err)
+    trailing = _trailing(err)
+    explicit = trailing.get(MACP_ERROR_CODE_KEY)
+    if explicit:
+        code = explicit.decode("utf-8", "replace") if isinstance(explicit, bytes) else str(explicit)
+        parsed = parse_error_details(trailing.get(MACP_ERROR_DETAILS_KEY))
+        return ack_error(
+            AckFailure(code=code, message=details, reasons=parsed.reasons, denials=parsed.denials),
+            mode=mode,
+            message_type=message_type,
+            grpc_code=status_name,
+        )
+    cls = TRANSPORT_ERROR_TYPES.get(status, MacpTransportError) if status else MacpTransportError
+    where = f"{operation} failed" if operation else "gRPC call failed"
+    return cls(
+        f"{where}: {status_name}" + (f": {details}" if details else ""),
+        code=status_name,
+        macp_code=macp_error_code(err) or "",
+        operation=operation,
+        details=details,
+    )

@@ -1,0 +1,69 @@
+"""What the hand-written core offers the generated SDK, read from its contract module.
+
+`macp_core.contract` is plain data (no grpc import), shared by the core and the generator:
+the public modules the SDK re-exports and the base-session members a generated method must
+not shadow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from macp_core import contract
+
+from .errors import NameCollisionError, SourceLocation
+
+SDK_PACKAGE = "macp_sdk"
+CONTRACT_FILE = "macp_core/contract.py"
+
+
+@dataclass(frozen=True)
+class ReexportModel:
+    """One generated module that re-exports a hand-written one."""
+
+    path: str  # output path, e.g. macp_sdk/local_runtime/__init__.py
+    module: str  # relative to macp_sdk, e.g. local_runtime
+    source: str  # the hand-written module, e.g. macp_local_runtime
+    names: tuple[str, ...]
+    top_level: bool
+
+
+def reexports() -> tuple[ReexportModel, ...]:
+    found: list[ReexportModel] = []
+    packages = {module.rsplit(".", 1)[0] for module in contract.PUBLIC_MODULES if "." in module}
+    for module, spec in sorted(contract.PUBLIC_MODULES.items()):
+        relative = module.replace(".", "/")
+        path = (
+            f"{SDK_PACKAGE}/{relative}/__init__.py"
+            if module in packages
+            else f"{SDK_PACKAGE}/{relative}.py"
+        )
+        found.append(ReexportModel(path, module, spec.source, spec.names, spec.top_level))
+    return tuple(found)
+
+
+def reserved_session_names() -> frozenset[str]:
+    return contract.SESSION_MEMBERS
+
+
+def core_exports() -> list[tuple[str, str]]:
+    """(module relative to macp_sdk, name) for every top-level public core name."""
+    return [
+        (module, name)
+        for module, spec in sorted(contract.PUBLIC_MODULES.items())
+        if spec.top_level
+        for name in spec.names
+    ]
+
+
+def check_unique_exports(exports: list[tuple[str, str]]) -> None:
+    seen: dict[str, str] = {}
+    for module, name in exports:
+        if name in seen and seen[name] != module:
+            raise NameCollisionError(
+                SourceLocation(CONTRACT_FILE),
+                f"public name {name!r} is exported by both {SDK_PACKAGE}.{seen[name]} and "
+                f"{SDK_PACKAGE}.{module}",
+                "rename one of them, or drop it from one module's PUBLIC_MODULES entry",
+            )
+        seen[name] = module
