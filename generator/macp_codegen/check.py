@@ -41,6 +41,9 @@ class Drift:
 def unchanged_since_generate(project: Project) -> bool:
     """True only when nothing that determines the output, nor the output, has changed."""
     config = project.config
+    # An interrupted swap is repaired first (a rename back, no generation): the check must
+    # judge the user's tree, not its absence.
+    project.writer.recover()
     if config.include or config.descriptor_set is not None or config.bindings is not None:
         return False  # inputs that the inputs digest does not cover
     manifest = Manifest.load(config.output)

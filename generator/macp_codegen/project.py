@@ -56,6 +56,9 @@ class Project:
         return compile_protos(self.config.proto_root, self.config.include)
 
     def build(self) -> Build:
+        # First repair an interrupted swap: the build reads the user's scaffolds from the
+        # output folder, and building without them would replace their code with fresh stubs.
+        self.writer.recover()
         compiled = self.compile()
         model = build_model(
             compiled.descriptor_set,

@@ -1,12 +1,16 @@
 """Step 4: the one writer. It owns a manifest of what it generated and swaps trees atomically.
 
 The new tree is assembled in a staging copy of the output folder and swapped in with two
-renames; an interrupted swap is repaired on the next run. Files the manifest does not list are
-never touched; files it lists that are no longer produced are removed.
+renames; an interrupted swap is repaired by `recover()`, which the project runs before it
+builds anything (the build reads the user's scaffolds from the output folder, so it must see
+the restored tree). Files the manifest does not list are never touched; files it lists that
+are no longer produced are removed. A failing disk (full, read-only, no permission) becomes
+one located `OutputError`, with the output folder left as it was.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -21,6 +25,27 @@ from .errors import CodegenError, SourceLocation
 MANIFEST_NAME = ".macp-codegen-manifest.json"
 _RESET = "delete it and run `macp-codegen generate`; files it listed are then left alone"
 FileKind = Literal["generated", "static", "scaffold"]
+
+
+class OutputError(CodegenError):
+    """The output folder could not be written (disk full, read-only, no permission)."""
+
+
+_DISK_HINTS = {
+    errno.ENOSPC: "free some disk space and run `macp-codegen generate` again",
+    errno.EDQUOT: "free some of your disk quota and run `macp-codegen generate` again",
+    errno.EROFS: "the file system is read-only; generate into a writable --output",
+    errno.EACCES: "make the output folder and its parent writable, or choose another --output",
+    errno.EPERM: "make the output folder and its parent writable, or choose another --output",
+}
+
+
+def output_error(exc: OSError, output: Path) -> OutputError:
+    """One located line for a failed write; the output folder was left as it was."""
+    where = SourceLocation(str(exc.filename or output))
+    reason = exc.strerror or type(exc).__name__
+    hint = _DISK_HINTS.get(exc.errno or 0, "fix the cause and run `macp-codegen generate` again")
+    return OutputError(where, f"cannot write the generated output: {reason}", hint)
 
 
 @dataclass(frozen=True)
@@ -126,12 +151,21 @@ class Writer:
         self._backup = self.output.with_name(f".{self.output.name}.backup")
 
     def recover(self) -> None:
-        """Repairs what an interrupted run left behind."""
-        if self._backup.exists() and not self.output.exists():
-            os.rename(self._backup, self.output)
-        for leftover in (self._staging, self._backup):
-            if leftover.exists():
-                shutil.rmtree(leftover)
+        """Repairs what an interrupted run left behind: the output is the old or the new tree.
+
+        Killed while staging: the output was never touched, the staging copy is dropped.
+        Killed between the two renames: the output is missing and the backup is the old tree,
+        so it moves back. Killed after the second rename: the output is the new tree and the
+        backup is dropped.
+        """
+        try:
+            if self._backup.exists() and not self.output.exists():
+                os.rename(self._backup, self.output)
+            for leftover in (self._staging, self._backup):
+                if leftover.exists():
+                    shutil.rmtree(leftover)
+        except OSError as exc:
+            raise output_error(exc, self.output) from None
 
     def plan(self, files: Iterable[OutputFile]) -> Plan:
         produced = {f.path: f for f in files}
@@ -160,9 +194,11 @@ class Writer:
         try:
             self._stage(outputs, plan, manifest_bytes)
             self._swap()
+        except OSError as exc:
+            raise output_error(exc, self.output) from None
         finally:
-            if self._staging.exists():
-                shutil.rmtree(self._staging)
+            # Best effort: a read-only disk may refuse even this, and the next run retries.
+            shutil.rmtree(self._staging, ignore_errors=True)
         return WriteReport(plan.new + plan.changed, plan.unchanged, plan.stale)
 
     def manifest_current(self, manifest_bytes: bytes) -> bool:
@@ -200,8 +236,15 @@ class Writer:
             parent = parent.parent
 
     def _swap(self) -> None:
-        if self.output.exists():
+        moved = self.output.exists()
+        if moved:
             os.rename(self.output, self._backup)
-        os.rename(self._staging, self.output)
-        if self._backup.exists():
-            shutil.rmtree(self._backup)
+        try:
+            os.rename(self._staging, self.output)
+        except OSError:
+            if moved:  # put the old tree back before reporting
+                os.rename(self._backup, self.output)
+            raise
+        if moved:
+            # The new tree is in place; a failure to drop the old one is repaired next run.
+            shutil.rmtree(self._backup, ignore_errors=True)
