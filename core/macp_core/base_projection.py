@@ -1,6 +1,6 @@
 """``BaseProjection``: a local, replayable view of one session built from accepted envelopes.
 
-Generated mode projections extend it through ``_apply_mode_envelope``. ``apply_envelope``
+Generated mode projections extend it through ``apply_mode_envelope``. ``apply_envelope``
 never raises: an envelope that does not fit is recorded as a :class:`ProjectionAnomaly` and
 the projection is left exactly as it was before that envelope.
 """
@@ -178,9 +178,9 @@ class BaseProjection:
         elif kind == "Progress":
             core_pb2.ProgressPayload.FromString(envelope.payload)
         else:
-            self._apply_mode_envelope(envelope)
+            self.apply_mode_envelope(envelope)
 
-    def _apply_mode_envelope(self, envelope: envelope_pb2.Envelope) -> None:
+    def apply_mode_envelope(self, envelope: envelope_pb2.Envelope) -> None:
         """Hook for generated mode projections. Parse before mutating; raising rolls back."""
 
     # -- state helpers -------------------------------------------------------------------
@@ -194,7 +194,7 @@ class BaseProjection:
     def _record_anomaly(
         self, kind: str, envelope: envelope_pb2.Envelope, detail: str, subject_id: str = ""
     ) -> None:
-        self._note_anomaly(
+        self.note_anomaly(
             ProjectionAnomaly(
                 kind=kind,
                 mode=envelope.mode or self.mode,
@@ -206,7 +206,7 @@ class BaseProjection:
             )
         )
 
-    def _note_anomaly(self, anomaly: ProjectionAnomaly) -> None:
+    def note_anomaly(self, anomaly: ProjectionAnomaly) -> None:
         """The one place anomalies are kept and logged (mode hooks come here too)."""
         self.anomalies.append(anomaly)
         logger.warning(

@@ -2,7 +2,7 @@
 :class:`AsyncBaseSession` (asyncio).
 
 A session owns a session id, a version triple and a projection. Every send goes through
-``_send_payload``: resolve and check the sender, build the envelope, send it (with the
+``send_payload``: resolve and check the sender, build the envelope, send it (with the
 session's retry policy), and apply it to the projection once the runtime accepted it.
 Envelope building lives in :class:`_SessionCore`, so both flavours send identical bytes.
 """
@@ -91,7 +91,7 @@ class _SessionCore:
             return auth
         return self.auth if self.auth is not None else self._client_auth
 
-    def _resolve_sender(self, sender: str | None, auth: AuthConfig | None) -> str:
+    def resolve_sender(self, sender: str | None, auth: AuthConfig | None) -> str:
         """The sender for this call; raises MacpIdentityMismatchError when it cannot match."""
         return resolve_sender(sender, self._auth_for(auth))
 
@@ -103,7 +103,7 @@ class _SessionCore:
             message_type=message_type,
             session_id=self.session_id,
             payload=payload,
-            sender=self._resolve_sender(sender, auth),
+            sender=self.resolve_sender(sender, auth),
         )
 
     def _start_payload(
@@ -222,7 +222,7 @@ class BaseSession(_SessionCore):
             retry=retry,
         )
 
-    def _send_payload(
+    def send_payload(
         self,
         message_type: str,
         payload: Message,
@@ -268,7 +268,7 @@ class BaseSession(_SessionCore):
             roots=roots,
             max_suspend_ms=max_suspend_ms,
         )
-        return self._send_payload("SessionStart", payload, sender=sender, auth=auth)
+        return self.send_payload("SessionStart", payload, sender=sender, auth=auth)
 
     def commit(
         self,
@@ -292,7 +292,7 @@ class BaseSession(_SessionCore):
             outcome_positive=outcome_positive,
             supersedes=supersedes,
         )
-        return self._send_payload("Commitment", payload, sender=sender, auth=auth)
+        return self.send_payload("Commitment", payload, sender=sender, auth=auth)
 
     def cancel(self, *, reason: str = "", auth: AuthConfig | None = None) -> envelope_pb2.Ack:
         return self.client.cancel_session(self.session_id, reason=reason, auth=self._auth_for(auth))
@@ -362,7 +362,7 @@ class AsyncBaseSession(_SessionCore):
             retry=retry,
         )
 
-    async def _send_payload(
+    async def send_payload(
         self,
         message_type: str,
         payload: Message,
@@ -370,6 +370,7 @@ class AsyncBaseSession(_SessionCore):
         sender: str | None,
         auth: AuthConfig | None,
     ) -> envelope_pb2.Ack:
+        """Build, send (retrying per policy), and on acceptance apply to the projection."""
         envelope = self._build(message_type, payload, sender=sender, auth=auth)
         return await self._send_envelope(envelope, auth=auth)
 
@@ -406,7 +407,7 @@ class AsyncBaseSession(_SessionCore):
             roots=roots,
             max_suspend_ms=max_suspend_ms,
         )
-        return await self._send_payload("SessionStart", payload, sender=sender, auth=auth)
+        return await self.send_payload("SessionStart", payload, sender=sender, auth=auth)
 
     async def commit(
         self,
@@ -428,7 +429,7 @@ class AsyncBaseSession(_SessionCore):
             outcome_positive=outcome_positive,
             supersedes=supersedes,
         )
-        return await self._send_payload("Commitment", payload, sender=sender, auth=auth)
+        return await self.send_payload("Commitment", payload, sender=sender, auth=auth)
 
     async def cancel(self, *, reason: str = "", auth: AuthConfig | None = None) -> envelope_pb2.Ack:
         return await self.client.cancel_session(

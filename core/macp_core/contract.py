@@ -290,10 +290,26 @@ SESSION_MEMBERS: Final[frozenset[str]] = frozenset(
         "policy_version",
         "projection",
         "register_mode",
+        "resolve_sender",
         "resume",
         "retry",
+        "send_payload",
         "session_id",
         "start",
         "suspend",
     }
 )
+
+# The protocol the core offers to generated code: the only base-class members generated
+# modules call or override (tests/generator/test_core_protocol.py holds them to it). They are
+# public and documented, so a change to them is a visible change of the core, never a
+# rename of a private helper that silently breaks the SDK.
+#   BaseSession / AsyncBaseSession:
+#     send_payload(message_type, payload, *, sender, auth) -> Ack  build, send, apply if accepted
+#     resolve_sender(sender, auth) -> str  the sender a call will use (checked against auth)
+#   BaseProjection:
+#     apply_mode_envelope(envelope)  override point for a mode's own message types; raising
+#                                    rolls the projection back and records an anomaly
+#     note_anomaly(anomaly)          the one place anomalies are kept and logged
+SESSION_PROTOCOL: Final[tuple[str, ...]] = ("resolve_sender", "send_payload")
+PROJECTION_PROTOCOL: Final[tuple[str, ...]] = ("apply_mode_envelope", "note_anomaly")

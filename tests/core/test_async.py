@@ -33,7 +33,7 @@ class AsyncVoteSession(AsyncBaseSession):
 
     async def vote(self, proposal_id: str, vote: str) -> envelope_pb2.Ack:
         payload = decision_pb2.VotePayload(proposal_id=proposal_id, vote=vote)
-        return await self._send_payload("Vote", payload, sender=None, auth=None)
+        return await self.send_payload("Vote", payload, sender=None, auth=None)
 
 
 def make(runtime: RunningRuntime, **kw: object) -> AsyncMacpClient:

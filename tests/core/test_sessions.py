@@ -43,7 +43,7 @@ class VoteProjection(BaseProjection):
         super().__init__(session_id, mode=mode)
         self.votes: dict[str, str] = {}
 
-    def _apply_mode_envelope(self, envelope: envelope_pb2.Envelope) -> None:
+    def apply_mode_envelope(self, envelope: envelope_pb2.Envelope) -> None:
         vote = decision_pb2.VotePayload.FromString(envelope.payload)
         self.votes[envelope.sender] = vote.vote  # mutate first, to prove rollback
         self._set_phase("Voting")
@@ -64,7 +64,7 @@ class VoteSession(BaseSession):
         auth: AuthConfig | None = None,
     ) -> envelope_pb2.Ack:
         payload = decision_pb2.VotePayload(proposal_id=proposal_id, vote=vote)
-        return self._send_payload("Vote", payload, sender=sender, auth=auth)
+        return self.send_payload("Vote", payload, sender=sender, auth=auth)
 
 
 def env(

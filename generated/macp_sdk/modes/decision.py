@@ -317,7 +317,7 @@ class DecisionSession(BaseSession):
             rationale=rationale,
             supporting_data=supporting_data,
         )
-        return self._send_payload("Proposal", payload, sender=sender, auth=auth)
+        return self.send_payload("Proposal", payload, sender=sender, auth=auth)
 
     def evaluate(
         self,
@@ -341,7 +341,7 @@ class DecisionSession(BaseSession):
             confidence=confidence,
             reason=reason,
         )
-        return self._send_payload("Evaluation", payload, sender=sender, auth=auth)
+        return self.send_payload("Evaluation", payload, sender=sender, auth=auth)
 
     def raise_objection(
         self,
@@ -363,7 +363,7 @@ class DecisionSession(BaseSession):
             reason=reason,
             severity=severity,
         )
-        return self._send_payload("Objection", payload, sender=sender, auth=auth)
+        return self.send_payload("Objection", payload, sender=sender, auth=auth)
 
     def vote(
         self,
@@ -385,7 +385,7 @@ class DecisionSession(BaseSession):
             vote=vote,
             reason=reason,
         )
-        return self._send_payload("Vote", payload, sender=sender, auth=auth)
+        return self.send_payload("Vote", payload, sender=sender, auth=auth)
 
 
 class AsyncDecisionSession(AsyncBaseSession):
@@ -434,7 +434,7 @@ class AsyncDecisionSession(AsyncBaseSession):
             rationale=rationale,
             supporting_data=supporting_data,
         )
-        return await self._send_payload("Proposal", payload, sender=sender, auth=auth)
+        return await self.send_payload("Proposal", payload, sender=sender, auth=auth)
 
     async def evaluate(
         self,
@@ -458,7 +458,7 @@ class AsyncDecisionSession(AsyncBaseSession):
             confidence=confidence,
             reason=reason,
         )
-        return await self._send_payload("Evaluation", payload, sender=sender, auth=auth)
+        return await self.send_payload("Evaluation", payload, sender=sender, auth=auth)
 
     async def raise_objection(
         self,
@@ -480,7 +480,7 @@ class AsyncDecisionSession(AsyncBaseSession):
             reason=reason,
             severity=severity,
         )
-        return await self._send_payload("Objection", payload, sender=sender, auth=auth)
+        return await self.send_payload("Objection", payload, sender=sender, auth=auth)
 
     async def vote(
         self,
@@ -502,4 +502,4 @@ class AsyncDecisionSession(AsyncBaseSession):
             vote=vote,
             reason=reason,
         )
-        return await self._send_payload("Vote", payload, sender=sender, auth=auth)
+        return await self.send_payload("Vote", payload, sender=sender, auth=auth)

@@ -269,7 +269,7 @@ class HandoffSession(BaseSession):
             scope=scope,
             reason=reason,
         )
-        return self._send_payload("HandoffOffer", payload, sender=sender, auth=auth)
+        return self.send_payload("HandoffOffer", payload, sender=sender, auth=auth)
 
     def add_context(
         self,
@@ -291,7 +291,7 @@ class HandoffSession(BaseSession):
             content_type=content_type,
             context=context,
         )
-        return self._send_payload("HandoffContext", payload, sender=sender, auth=auth)
+        return self.send_payload("HandoffContext", payload, sender=sender, auth=auth)
 
     def accept_handoff(
         self,
@@ -308,13 +308,13 @@ class HandoffSession(BaseSession):
 
         Sent by: the target of the offer.
         """
-        sender = self._resolve_sender(sender, auth)
+        sender = self.resolve_sender(sender, auth)
         payload = build_accept_handoff_payload(
             handoff_id=handoff_id,
             accepted_by=accepted_by or sender,
             reason=reason,
         )
-        return self._send_payload("HandoffAccept", payload, sender=sender, auth=auth)
+        return self.send_payload("HandoffAccept", payload, sender=sender, auth=auth)
 
     def decline(
         self,
@@ -331,13 +331,13 @@ class HandoffSession(BaseSession):
 
         Sent by: the target of the offer.
         """
-        sender = self._resolve_sender(sender, auth)
+        sender = self.resolve_sender(sender, auth)
         payload = build_decline_payload(
             handoff_id=handoff_id,
             declined_by=declined_by or sender,
             reason=reason,
         )
-        return self._send_payload("HandoffDecline", payload, sender=sender, auth=auth)
+        return self.send_payload("HandoffDecline", payload, sender=sender, auth=auth)
 
 
 class AsyncHandoffSession(AsyncBaseSession):
@@ -386,7 +386,7 @@ class AsyncHandoffSession(AsyncBaseSession):
             scope=scope,
             reason=reason,
         )
-        return await self._send_payload("HandoffOffer", payload, sender=sender, auth=auth)
+        return await self.send_payload("HandoffOffer", payload, sender=sender, auth=auth)
 
     async def add_context(
         self,
@@ -408,7 +408,7 @@ class AsyncHandoffSession(AsyncBaseSession):
             content_type=content_type,
             context=context,
         )
-        return await self._send_payload("HandoffContext", payload, sender=sender, auth=auth)
+        return await self.send_payload("HandoffContext", payload, sender=sender, auth=auth)
 
     async def accept_handoff(
         self,
@@ -425,13 +425,13 @@ class AsyncHandoffSession(AsyncBaseSession):
 
         Sent by: the target of the offer.
         """
-        sender = self._resolve_sender(sender, auth)
+        sender = self.resolve_sender(sender, auth)
         payload = build_accept_handoff_payload(
             handoff_id=handoff_id,
             accepted_by=accepted_by or sender,
             reason=reason,
         )
-        return await self._send_payload("HandoffAccept", payload, sender=sender, auth=auth)
+        return await self.send_payload("HandoffAccept", payload, sender=sender, auth=auth)
 
     async def decline(
         self,
@@ -448,10 +448,10 @@ class AsyncHandoffSession(AsyncBaseSession):
 
         Sent by: the target of the offer.
         """
-        sender = self._resolve_sender(sender, auth)
+        sender = self.resolve_sender(sender, auth)
         payload = build_decline_payload(
             handoff_id=handoff_id,
             declined_by=declined_by or sender,
             reason=reason,
         )
-        return await self._send_payload("HandoffDecline", payload, sender=sender, auth=auth)
+        return await self.send_payload("HandoffDecline", payload, sender=sender, auth=auth)

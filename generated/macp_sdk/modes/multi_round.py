@@ -113,7 +113,7 @@ class MultiRoundSession(BaseSession):
         payload = build_contribute_payload(
             value=value,
         )
-        return self._send_payload("Contribute", payload, sender=sender, auth=auth)
+        return self.send_payload("Contribute", payload, sender=sender, auth=auth)
 
 
 class AsyncMultiRoundSession(AsyncBaseSession):
@@ -156,4 +156,4 @@ class AsyncMultiRoundSession(AsyncBaseSession):
         payload = build_contribute_payload(
             value=value,
         )
-        return await self._send_payload("Contribute", payload, sender=sender, auth=auth)
+        return await self.send_payload("Contribute", payload, sender=sender, auth=auth)

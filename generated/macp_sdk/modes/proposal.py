@@ -324,7 +324,7 @@ class ProposalSession(BaseSession):
             details=details,
             tags=tags,
         )
-        return self._send_payload("Proposal", payload, sender=sender, auth=auth)
+        return self.send_payload("Proposal", payload, sender=sender, auth=auth)
 
     def counter_propose(
         self,
@@ -351,7 +351,7 @@ class ProposalSession(BaseSession):
             summary=summary,
             details=details,
         )
-        return self._send_payload("CounterProposal", payload, sender=sender, auth=auth)
+        return self.send_payload("CounterProposal", payload, sender=sender, auth=auth)
 
     def accept(
         self,
@@ -371,7 +371,7 @@ class ProposalSession(BaseSession):
             proposal_id=proposal_id,
             reason=reason,
         )
-        return self._send_payload("Accept", payload, sender=sender, auth=auth)
+        return self.send_payload("Accept", payload, sender=sender, auth=auth)
 
     def reject(
         self,
@@ -393,7 +393,7 @@ class ProposalSession(BaseSession):
             terminal=terminal,
             reason=reason,
         )
-        return self._send_payload("Reject", payload, sender=sender, auth=auth)
+        return self.send_payload("Reject", payload, sender=sender, auth=auth)
 
     def withdraw(
         self,
@@ -413,7 +413,7 @@ class ProposalSession(BaseSession):
             proposal_id=proposal_id,
             reason=reason,
         )
-        return self._send_payload("Withdraw", payload, sender=sender, auth=auth)
+        return self.send_payload("Withdraw", payload, sender=sender, auth=auth)
 
 
 class AsyncProposalSession(AsyncBaseSession):
@@ -464,7 +464,7 @@ class AsyncProposalSession(AsyncBaseSession):
             details=details,
             tags=tags,
         )
-        return await self._send_payload("Proposal", payload, sender=sender, auth=auth)
+        return await self.send_payload("Proposal", payload, sender=sender, auth=auth)
 
     async def counter_propose(
         self,
@@ -491,7 +491,7 @@ class AsyncProposalSession(AsyncBaseSession):
             summary=summary,
             details=details,
         )
-        return await self._send_payload("CounterProposal", payload, sender=sender, auth=auth)
+        return await self.send_payload("CounterProposal", payload, sender=sender, auth=auth)
 
     async def accept(
         self,
@@ -511,7 +511,7 @@ class AsyncProposalSession(AsyncBaseSession):
             proposal_id=proposal_id,
             reason=reason,
         )
-        return await self._send_payload("Accept", payload, sender=sender, auth=auth)
+        return await self.send_payload("Accept", payload, sender=sender, auth=auth)
 
     async def reject(
         self,
@@ -533,7 +533,7 @@ class AsyncProposalSession(AsyncBaseSession):
             terminal=terminal,
             reason=reason,
         )
-        return await self._send_payload("Reject", payload, sender=sender, auth=auth)
+        return await self.send_payload("Reject", payload, sender=sender, auth=auth)
 
     async def withdraw(
         self,
@@ -553,4 +553,4 @@ class AsyncProposalSession(AsyncBaseSession):
             proposal_id=proposal_id,
             reason=reason,
         )
-        return await self._send_payload("Withdraw", payload, sender=sender, auth=auth)
+        return await self.send_payload("Withdraw", payload, sender=sender, auth=auth)

@@ -263,7 +263,7 @@ class QuorumSession(BaseSession):
             details=details,
             required_approvals=required_approvals,
         )
-        return self._send_payload("ApprovalRequest", payload, sender=sender, auth=auth)
+        return self.send_payload("ApprovalRequest", payload, sender=sender, auth=auth)
 
     def approve(
         self,
@@ -283,7 +283,7 @@ class QuorumSession(BaseSession):
             request_id=request_id,
             reason=reason,
         )
-        return self._send_payload("Approve", payload, sender=sender, auth=auth)
+        return self.send_payload("Approve", payload, sender=sender, auth=auth)
 
     def reject(
         self,
@@ -303,7 +303,7 @@ class QuorumSession(BaseSession):
             request_id=request_id,
             reason=reason,
         )
-        return self._send_payload("Reject", payload, sender=sender, auth=auth)
+        return self.send_payload("Reject", payload, sender=sender, auth=auth)
 
     def abstain(
         self,
@@ -323,7 +323,7 @@ class QuorumSession(BaseSession):
             request_id=request_id,
             reason=reason,
         )
-        return self._send_payload("Abstain", payload, sender=sender, auth=auth)
+        return self.send_payload("Abstain", payload, sender=sender, auth=auth)
 
 
 class AsyncQuorumSession(AsyncBaseSession):
@@ -374,7 +374,7 @@ class AsyncQuorumSession(AsyncBaseSession):
             details=details,
             required_approvals=required_approvals,
         )
-        return await self._send_payload("ApprovalRequest", payload, sender=sender, auth=auth)
+        return await self.send_payload("ApprovalRequest", payload, sender=sender, auth=auth)
 
     async def approve(
         self,
@@ -394,7 +394,7 @@ class AsyncQuorumSession(AsyncBaseSession):
             request_id=request_id,
             reason=reason,
         )
-        return await self._send_payload("Approve", payload, sender=sender, auth=auth)
+        return await self.send_payload("Approve", payload, sender=sender, auth=auth)
 
     async def reject(
         self,
@@ -414,7 +414,7 @@ class AsyncQuorumSession(AsyncBaseSession):
             request_id=request_id,
             reason=reason,
         )
-        return await self._send_payload("Reject", payload, sender=sender, auth=auth)
+        return await self.send_payload("Reject", payload, sender=sender, auth=auth)
 
     async def abstain(
         self,
@@ -434,4 +434,4 @@ class AsyncQuorumSession(AsyncBaseSession):
             request_id=request_id,
             reason=reason,
         )
-        return await self._send_payload("Abstain", payload, sender=sender, auth=auth)
+        return await self.send_payload("Abstain", payload, sender=sender, auth=auth)

@@ -393,7 +393,7 @@ class TaskSession(BaseSession):
             input_data=input_data,
             deadline_unix_ms=deadline_unix_ms,
         )
-        return self._send_payload("TaskRequest", payload, sender=sender, auth=auth)
+        return self.send_payload("TaskRequest", payload, sender=sender, auth=auth)
 
     request = request_task
 
@@ -412,13 +412,13 @@ class TaskSession(BaseSession):
 
         Sent by: the requested assignee (anyone when unset).
         """
-        sender = self._resolve_sender(sender, auth)
+        sender = self.resolve_sender(sender, auth)
         payload = build_accept_task_payload(
             task_id=task_id,
             assignee=assignee or sender,
             reason=reason,
         )
-        return self._send_payload("TaskAccept", payload, sender=sender, auth=auth)
+        return self.send_payload("TaskAccept", payload, sender=sender, auth=auth)
 
     def reject_task(
         self,
@@ -435,13 +435,13 @@ class TaskSession(BaseSession):
 
         Sent by: the requested assignee (anyone when unset).
         """
-        sender = self._resolve_sender(sender, auth)
+        sender = self.resolve_sender(sender, auth)
         payload = build_reject_task_payload(
             task_id=task_id,
             assignee=assignee or sender,
             reason=reason,
         )
-        return self._send_payload("TaskReject", payload, sender=sender, auth=auth)
+        return self.send_payload("TaskReject", payload, sender=sender, auth=auth)
 
     def update_task(
         self,
@@ -467,7 +467,7 @@ class TaskSession(BaseSession):
             message=message,
             partial_output=partial_output,
         )
-        return self._send_payload("TaskUpdate", payload, sender=sender, auth=auth)
+        return self.send_payload("TaskUpdate", payload, sender=sender, auth=auth)
 
     update = update_task
 
@@ -487,14 +487,14 @@ class TaskSession(BaseSession):
 
         Sent by: the active assignee.
         """
-        sender = self._resolve_sender(sender, auth)
+        sender = self.resolve_sender(sender, auth)
         payload = build_complete_task_payload(
             task_id=task_id,
             assignee=assignee or sender,
             output=output,
             summary=summary,
         )
-        return self._send_payload("TaskComplete", payload, sender=sender, auth=auth)
+        return self.send_payload("TaskComplete", payload, sender=sender, auth=auth)
 
     complete = complete_task
 
@@ -515,7 +515,7 @@ class TaskSession(BaseSession):
 
         Sent by: the active assignee.
         """
-        sender = self._resolve_sender(sender, auth)
+        sender = self.resolve_sender(sender, auth)
         payload = build_fail_task_payload(
             task_id=task_id,
             assignee=assignee or sender,
@@ -523,7 +523,7 @@ class TaskSession(BaseSession):
             reason=reason,
             retryable=retryable,
         )
-        return self._send_payload("TaskFail", payload, sender=sender, auth=auth)
+        return self.send_payload("TaskFail", payload, sender=sender, auth=auth)
 
     fail = fail_task
 
@@ -578,7 +578,7 @@ class AsyncTaskSession(AsyncBaseSession):
             input_data=input_data,
             deadline_unix_ms=deadline_unix_ms,
         )
-        return await self._send_payload("TaskRequest", payload, sender=sender, auth=auth)
+        return await self.send_payload("TaskRequest", payload, sender=sender, auth=auth)
 
     request = request_task
 
@@ -597,13 +597,13 @@ class AsyncTaskSession(AsyncBaseSession):
 
         Sent by: the requested assignee (anyone when unset).
         """
-        sender = self._resolve_sender(sender, auth)
+        sender = self.resolve_sender(sender, auth)
         payload = build_accept_task_payload(
             task_id=task_id,
             assignee=assignee or sender,
             reason=reason,
         )
-        return await self._send_payload("TaskAccept", payload, sender=sender, auth=auth)
+        return await self.send_payload("TaskAccept", payload, sender=sender, auth=auth)
 
     async def reject_task(
         self,
@@ -620,13 +620,13 @@ class AsyncTaskSession(AsyncBaseSession):
 
         Sent by: the requested assignee (anyone when unset).
         """
-        sender = self._resolve_sender(sender, auth)
+        sender = self.resolve_sender(sender, auth)
         payload = build_reject_task_payload(
             task_id=task_id,
             assignee=assignee or sender,
             reason=reason,
         )
-        return await self._send_payload("TaskReject", payload, sender=sender, auth=auth)
+        return await self.send_payload("TaskReject", payload, sender=sender, auth=auth)
 
     async def update_task(
         self,
@@ -652,7 +652,7 @@ class AsyncTaskSession(AsyncBaseSession):
             message=message,
             partial_output=partial_output,
         )
-        return await self._send_payload("TaskUpdate", payload, sender=sender, auth=auth)
+        return await self.send_payload("TaskUpdate", payload, sender=sender, auth=auth)
 
     update = update_task
 
@@ -672,14 +672,14 @@ class AsyncTaskSession(AsyncBaseSession):
 
         Sent by: the active assignee.
         """
-        sender = self._resolve_sender(sender, auth)
+        sender = self.resolve_sender(sender, auth)
         payload = build_complete_task_payload(
             task_id=task_id,
             assignee=assignee or sender,
             output=output,
             summary=summary,
         )
-        return await self._send_payload("TaskComplete", payload, sender=sender, auth=auth)
+        return await self.send_payload("TaskComplete", payload, sender=sender, auth=auth)
 
     complete = complete_task
 
@@ -700,7 +700,7 @@ class AsyncTaskSession(AsyncBaseSession):
 
         Sent by: the active assignee.
         """
-        sender = self._resolve_sender(sender, auth)
+        sender = self.resolve_sender(sender, auth)
         payload = build_fail_task_payload(
             task_id=task_id,
             assignee=assignee or sender,
@@ -708,6 +708,6 @@ class AsyncTaskSession(AsyncBaseSession):
             reason=reason,
             retryable=retryable,
         )
-        return await self._send_payload("TaskFail", payload, sender=sender, auth=auth)
+        return await self.send_payload("TaskFail", payload, sender=sender, auth=auth)
 
     fail = fail_task

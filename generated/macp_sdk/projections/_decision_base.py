@@ -154,7 +154,7 @@ class DecisionProjectionBase(BaseProjection):
         self.vote_records: dict[str, list[VoteRecord]] = {}
         self.latest_by_sender: dict[str, DecisionModeRecord] = {}
 
-    def _apply_mode_envelope(self, envelope: envelope_pb2.Envelope) -> None:
+    def apply_mode_envelope(self, envelope: envelope_pb2.Envelope) -> None:
         message_type = envelope.message_type
         if message_type == "Proposal":
             self._apply_propose(envelope)
@@ -171,7 +171,7 @@ class DecisionProjectionBase(BaseProjection):
         self, kind: str, record: DecisionModeRecord, detail: str, subject_id: str = ""
     ) -> None:
         """Notes something odd about an accepted record (for hooks; the record still applies)."""
-        self._note_anomaly(
+        self.note_anomaly(
             ProjectionAnomaly(
                 kind=kind,
                 mode=self.MODE,

@@ -156,7 +156,7 @@ class HandoffProjectionBase(BaseProjection):
         self.handoff_decline_records: dict[str, list[HandoffDeclineRecord]] = {}
         self.latest_by_sender: dict[str, HandoffModeRecord] = {}
 
-    def _apply_mode_envelope(self, envelope: envelope_pb2.Envelope) -> None:
+    def apply_mode_envelope(self, envelope: envelope_pb2.Envelope) -> None:
         message_type = envelope.message_type
         if message_type == "HandoffOffer":
             self._apply_offer(envelope)
@@ -173,7 +173,7 @@ class HandoffProjectionBase(BaseProjection):
         self, kind: str, record: HandoffModeRecord, detail: str, subject_id: str = ""
     ) -> None:
         """Notes something odd about an accepted record (for hooks; the record still applies)."""
-        self._note_anomaly(
+        self.note_anomaly(
             ProjectionAnomaly(
                 kind=kind,
                 mode=self.MODE,

@@ -59,7 +59,7 @@ class MultiRoundProjectionBase(BaseProjection):
         self.contribute_records: dict[str, list[ContributeRecord]] = {}
         self.latest_by_sender: dict[str, MultiRoundModeRecord] = {}
 
-    def _apply_mode_envelope(self, envelope: envelope_pb2.Envelope) -> None:
+    def apply_mode_envelope(self, envelope: envelope_pb2.Envelope) -> None:
         message_type = envelope.message_type
         if message_type == "Contribute":
             self._apply_contribute(envelope)
@@ -70,7 +70,7 @@ class MultiRoundProjectionBase(BaseProjection):
         self, kind: str, record: MultiRoundModeRecord, detail: str, subject_id: str = ""
     ) -> None:
         """Notes something odd about an accepted record (for hooks; the record still applies)."""
-        self._note_anomaly(
+        self.note_anomaly(
             ProjectionAnomaly(
                 kind=kind,
                 mode=self.MODE,

@@ -185,7 +185,7 @@ class ProposalProjectionBase(BaseProjection):
         self.withdraw_records: dict[str, list[WithdrawRecord]] = {}
         self.latest_by_sender: dict[str, ProposalModeRecord] = {}
 
-    def _apply_mode_envelope(self, envelope: envelope_pb2.Envelope) -> None:
+    def apply_mode_envelope(self, envelope: envelope_pb2.Envelope) -> None:
         message_type = envelope.message_type
         if message_type == "Proposal":
             self._apply_propose(envelope)
@@ -204,7 +204,7 @@ class ProposalProjectionBase(BaseProjection):
         self, kind: str, record: ProposalModeRecord, detail: str, subject_id: str = ""
     ) -> None:
         """Notes something odd about an accepted record (for hooks; the record still applies)."""
-        self._note_anomaly(
+        self.note_anomaly(
             ProjectionAnomaly(
                 kind=kind,
                 mode=self.MODE,

@@ -148,7 +148,7 @@ class QuorumProjectionBase(BaseProjection):
         self.abstain_records: dict[str, list[AbstainRecord]] = {}
         self.latest_by_sender: dict[str, QuorumModeRecord] = {}
 
-    def _apply_mode_envelope(self, envelope: envelope_pb2.Envelope) -> None:
+    def apply_mode_envelope(self, envelope: envelope_pb2.Envelope) -> None:
         message_type = envelope.message_type
         if message_type == "ApprovalRequest":
             self._apply_request_approval(envelope)
@@ -165,7 +165,7 @@ class QuorumProjectionBase(BaseProjection):
         self, kind: str, record: QuorumModeRecord, detail: str, subject_id: str = ""
     ) -> None:
         """Notes something odd about an accepted record (for hooks; the record still applies)."""
-        self._note_anomaly(
+        self.note_anomaly(
             ProjectionAnomaly(
                 kind=kind,
                 mode=self.MODE,

@@ -231,7 +231,7 @@ class TaskProjectionBase(BaseProjection):
         self.task_fail_records: dict[str, list[TaskFailRecord]] = {}
         self.latest_by_sender: dict[str, TaskModeRecord] = {}
 
-    def _apply_mode_envelope(self, envelope: envelope_pb2.Envelope) -> None:
+    def apply_mode_envelope(self, envelope: envelope_pb2.Envelope) -> None:
         message_type = envelope.message_type
         if message_type == "TaskRequest":
             self._apply_request_task(envelope)
@@ -252,7 +252,7 @@ class TaskProjectionBase(BaseProjection):
         self, kind: str, record: TaskModeRecord, detail: str, subject_id: str = ""
     ) -> None:
         """Notes something odd about an accepted record (for hooks; the record still applies)."""
-        self._note_anomaly(
+        self.note_anomaly(
             ProjectionAnomaly(
                 kind=kind,
                 mode=self.MODE,

@@ -202,7 +202,7 @@ class GadgetSession(BaseSession):
             spec_bytes=spec_bytes,
             size=size,
         )
-        return self._send_payload("Order", payload, sender=sender, auth=auth)
+        return self.send_payload("Order", payload, sender=sender, auth=auth)
 
     order = place_order
 
@@ -220,12 +220,12 @@ class GadgetSession(BaseSession):
 
         Sent by: any declared participant.
         """
-        sender = self._resolve_sender(sender, auth)
+        sender = self.resolve_sender(sender, auth)
         payload = build_confirm_payload(
             order_id=order_id,
             confirmed_by=confirmed_by or sender,
         )
-        return self._send_payload("Confirm", payload, sender=sender, auth=auth)
+        return self.send_payload("Confirm", payload, sender=sender, auth=auth)
 
 
 class AsyncGadgetSession(AsyncBaseSession):
@@ -278,7 +278,7 @@ class AsyncGadgetSession(AsyncBaseSession):
             spec_bytes=spec_bytes,
             size=size,
         )
-        return await self._send_payload("Order", payload, sender=sender, auth=auth)
+        return await self.send_payload("Order", payload, sender=sender, auth=auth)
 
     order = place_order
 
@@ -296,9 +296,9 @@ class AsyncGadgetSession(AsyncBaseSession):
 
         Sent by: any declared participant.
         """
-        sender = self._resolve_sender(sender, auth)
+        sender = self.resolve_sender(sender, auth)
         payload = build_confirm_payload(
             order_id=order_id,
             confirmed_by=confirmed_by or sender,
         )
-        return await self._send_payload("Confirm", payload, sender=sender, auth=auth)
+        return await self.send_payload("Confirm", payload, sender=sender, auth=auth)

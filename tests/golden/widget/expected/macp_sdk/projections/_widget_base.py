@@ -98,7 +98,7 @@ class WidgetProjectionBase(BaseProjection):
         self.confirm_records: dict[str, list[ConfirmRecord]] = {}
         self.latest_by_sender: dict[str, WidgetModeRecord] = {}
 
-    def _apply_mode_envelope(self, envelope: envelope_pb2.Envelope) -> None:
+    def apply_mode_envelope(self, envelope: envelope_pb2.Envelope) -> None:
         message_type = envelope.message_type
         if message_type == "Order":
             self._apply_place_order(envelope)
@@ -111,7 +111,7 @@ class WidgetProjectionBase(BaseProjection):
         self, kind: str, record: WidgetModeRecord, detail: str, subject_id: str = ""
     ) -> None:
         """Notes something odd about an accepted record (for hooks; the record still applies)."""
-        self._note_anomaly(
+        self.note_anomaly(
             ProjectionAnomaly(
                 kind=kind,
                 mode=self.MODE,
