@@ -22,6 +22,30 @@ SENDER_PHRASES = {
 
 
 @dataclass(frozen=True)
+class FieldChecks:
+    """What the core's `checked(name, value, ...)` enforces for one field, as data.
+
+    Templates print each keyword argument from these fields (values through the `py` filter).
+    """
+
+    required: bool = False
+    allowed: tuple[str, ...] = ()
+    normalize: str = ""  # "", "upper" or "lower"
+    minimum: float | None = None
+    maximum: float | None = None
+
+    @property
+    def any(self) -> bool:
+        return bool(
+            self.required
+            or self.allowed
+            or self.normalize
+            or self.minimum is not None
+            or self.maximum is not None
+        )
+
+
+@dataclass(frozen=True)
 class FieldModel:
     name: str  # proto field name
     param: str  # Python parameter name
@@ -41,7 +65,7 @@ class FieldModel:
     hidden: bool
     references: str  # message_type of the entity this field points at, or ""
     literal_alias: str  # name of the Literal alias for allowed values, or ""
-    checks: str  # keyword arguments for the core's `checked()`, "" when nothing is checked
+    checks: FieldChecks  # what the builder checks before sending (`checks.any` is False: none)
     doc: str
     location: SourceLocation
 
@@ -57,6 +81,7 @@ class ActionModel:
     payload_builder: str  # payload builder function, e.g. build_vote_payload
     record_class: str  # decoded record dataclass
     hook: str  # projection hook, e.g. on_vote
+    apply_method: str  # projection base's decoder for this action, e.g. _apply_vote
     records_attr: str  # projection attribute holding records of this action
     senders: tuple[str, ...]  # who may send (documentation / hint)
     subject_field: str  # "" when the action has none
@@ -100,8 +125,18 @@ class ModeModel:
     package: str
     proto_file: str
     pb2_module: str  # e.g. macp.modes.decision.v1.decision_pb2
+    pb2_package: str  # e.g. macp.modes.decision.v1 (what `from ... import` names)
     pb2_alias: str  # e.g. decision_pb2
     module: str  # macp_sdk.modes.<module>
+    session_path: str  # output path of the session module, e.g. macp_sdk/modes/decision.py
+    base_path: (
+        str  # output path of the projection base, e.g. macp_sdk/projections/_decision_base.py
+    )
+    scaffold_path: (
+        str  # output path of the user's projection, e.g. macp_sdk/projections/decision.py
+    )
+    session_module: str  # relative to macp_sdk, e.g. modes.decision
+    projection_module: str  # relative to macp_sdk, e.g. projections.decision
     session_class: str
     async_session_class: str
     projection_class: str  # scaffolded, user-owned subclass
@@ -125,7 +160,7 @@ class ModeModel:
 
     @property
     def uses_checks(self) -> bool:
-        return any(f.checks for a in self.actions for f in a.settable)
+        return any(f.checks.any for a in self.actions for f in a.settable)
 
     @property
     def record_classes(self) -> tuple[str, ...]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import math
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -10,7 +10,9 @@ from pathlib import Path
 from google.protobuf import descriptor_pb2
 
 from . import __version__, naming
+from .core_contract import SDK_PACKAGE
 from .errors import NameCollisionError, OptionError, ReservedNameError, SourceLocation
+from .literals import python_literal
 from .locations import (
     FIELD_OPTIONS,
     FILE_MESSAGE,
@@ -20,11 +22,13 @@ from .locations import (
     MESSAGE_OPTIONS,
     SourceIndex,
 )
-from .model import ActionModel, CorePayload, FieldModel, ModeModel, SdkModel
+from .model import ActionModel, CorePayload, FieldChecks, FieldModel, ModeModel, SdkModel
 from .options import ActionOptions, FieldOptions, OptionReader
 
 FDP = descriptor_pb2.FieldDescriptorProto
 CORE_PACKAGE = "macp.v1"
+MODES_PACKAGE = "modes"  # macp_sdk.modes: generated sessions
+PROJECTIONS_PACKAGE = "projections"  # macp_sdk.projections: bases and user scaffolds
 TOOLING_PACKAGES = ("macp.sdk.", "google.")
 COMMITMENT = "Commitment"
 DETERMINISM_CLASSES = frozenset(
@@ -148,13 +152,16 @@ def _build_mode(
                 f"terminal message type {terminal_type!r} is not a message type of this mode",
                 f"use one of {', '.join([COMMITMENT, *message_types])}",
             )
-    pascal = naming.pascal_case(short_name)
     pb2 = naming.pb2_module(file.name)
+    module = naming.mode_module(short_name)
+    base_module = naming.projection_base_module(short_name)
+    session_module = naming.qualified_name(MODES_PACKAGE, module)
+    projection_module = naming.qualified_name(PROJECTIONS_PACKAGE, module)
     mode = ModeModel(
         id=mode_id,
         short_name=short_name,
         version=options.version or "1.0.0",
-        title=options.title or pascal,
+        title=options.title or naming.pascal_case(short_name),
         description=options.description or index.comment(FILE_SYNTAX),
         determinism_class=options.determinism_class,
         participant_model=options.participant_model,
@@ -166,17 +173,25 @@ def _build_mode(
         package=file.package,
         proto_file=file.name,
         pb2_module=pb2,
-        pb2_alias=pb2.rsplit(".", 1)[-1],
-        module=naming.mode_module(short_name),
+        pb2_package=naming.module_package(pb2),
+        pb2_alias=naming.module_basename(pb2),
+        module=module,
+        session_path=naming.module_file(SDK_PACKAGE, session_module),
+        base_path=naming.module_file(
+            SDK_PACKAGE, naming.qualified_name(PROJECTIONS_PACKAGE, base_module)
+        ),
+        scaffold_path=naming.module_file(SDK_PACKAGE, projection_module),
+        session_module=session_module,
+        projection_module=projection_module,
         session_class=session_class,
-        async_session_class=f"Async{session_class}",
+        async_session_class=naming.async_session_class(session_class),
         projection_class=naming.projection_class(short_name),
-        projection_base_class=f"{naming.projection_class(short_name)}Base",
-        projection_accessor=f"{short_name}_projection",
+        projection_base_class=naming.projection_base_class(short_name),
+        projection_accessor=naming.projection_accessor(short_name),
         actions=actions,
         literal_aliases=tuple(sorted(set(aliases.values()))),
-        records_union=f"{pascal}ModeRecord",
-        base_module=f"_{naming.mode_module(short_name)}_base",
+        records_union=naming.records_union(short_name),
+        base_module=base_module,
         doc=index.comment(FILE_SYNTAX),
         location=index.location(FILE_SYNTAX),
     )
@@ -334,14 +349,15 @@ def _build_action(
     return ActionModel(
         message_type=message_type,
         message_name=message.name,
-        full_name=f"{file.package}.{message.name}",
+        full_name=naming.qualified_name(file.package, message.name),
         method=method,
         aliases=options.aliases,
         builder=naming.builder_function(method),
         payload_builder=naming.payload_builder_function(method),
         record_class=naming.record_class(message_type),
         hook=naming.hook_method(method),
-        records_attr=f"{naming.snake_case(message_type)}_records",
+        apply_method=naming.apply_method(method),
+        records_attr=naming.records_attribute(message_type),
         senders=options.senders,
         subject_field=subject,
         fields=fields,
@@ -390,7 +406,7 @@ def _build_field(
         )
     _check_field_options(options, proto_type, repeated, option_where, proto_field.name)
     if options.default_string:
-        default = repr(options.default_string).replace("'", '"')
+        default = python_literal(options.default_string)
     record_annotation = f"tuple[{annotation}, ...]" if repeated else annotation
     if repeated:
         annotation, default = f"Sequence[{annotation}]", "()"
@@ -419,7 +435,13 @@ def _build_field(
         hidden=options.hidden,
         references=options.references,
         literal_alias=literal_alias,
-        checks=_check_arguments(options),
+        checks=FieldChecks(
+            required=options.required,
+            allowed=options.allowed,
+            normalize=options.normalize,
+            minimum=options.minimum,
+            maximum=options.maximum,
+        ),
         doc=index.comment(*path),
         location=where,
     )
@@ -450,30 +472,17 @@ def _check_field_options(
         raise OptionError(
             where, f"field {name!r} is hidden, so it cannot be required", "drop one of the two"
         )
+    bounds = [b for b in (options.minimum, options.maximum) if b is not None]
+    if not all(math.isfinite(b) for b in bounds):
+        raise OptionError(
+            where, f"field {name!r} has a bound that is not a finite number", "use finite min/max"
+        )
     if (
         options.minimum is not None
         and options.maximum is not None
         and options.minimum > options.maximum
     ):
         raise OptionError(where, f"field {name!r} has min > max", "swap or fix the bounds")
-
-
-def _check_arguments(options: FieldOptions) -> str:
-    """Keyword arguments for the core's `checked(name, value, ...)`; "" means no check."""
-    parts = []
-    if options.required:
-        parts.append("required=True")
-    if options.allowed:
-        canonical = ", ".join(json.dumps(v, ensure_ascii=False) for v in options.allowed)
-        # No trailing comma unless it is needed: the formatter would explode the tuple.
-        parts.append(f"allowed=({canonical}{',' if len(options.allowed) == 1 else ''})")
-    if options.normalize:
-        parts.append(f'normalize="{options.normalize}"')
-    if options.minimum is not None:
-        parts.append(f"minimum={options.minimum!r}")
-    if options.maximum is not None:
-        parts.append(f"maximum={options.maximum!r}")
-    return ", ".join(parts)
 
 
 def _literal_values(options: FieldOptions) -> tuple[str, ...]:
@@ -504,12 +513,12 @@ def _literal_aliases(
                 found.append((message.name, proto_field.name, values))
     value_sets: dict[str, set[tuple[str, ...]]] = {}
     for _, field_name, values in found:
-        value_sets.setdefault(naming.pascal_case(field_name) + "Value", set()).add(values)
+        value_sets.setdefault(naming.literal_alias(field_name), set()).add(values)
     result: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}
     for message_name, field_name, values in found:
-        short = naming.pascal_case(field_name) + "Value"
-        unique = len(value_sets[short]) == 1
-        name = short if unique else naming.message_type_of(message_name) + short
+        unique = len(value_sets[naming.literal_alias(field_name)]) == 1
+        qualifier = "" if unique else naming.message_type_of(message_name)
+        name = naming.literal_alias(field_name, qualifier)
         result[(message_name, field_name)] = (name, values)
     return result
 

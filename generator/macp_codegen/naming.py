@@ -84,3 +84,58 @@ def hook_method(method: str) -> str:
 
 def mode_module(short_name: str) -> str:
     return short_name
+
+
+def async_session_class(session_class: str) -> str:
+    return f"Async{session_class}"
+
+
+def projection_base_class(short_name: str) -> str:
+    return f"{projection_class(short_name)}Base"
+
+
+def projection_accessor(short_name: str) -> str:
+    """The session property typed as this mode's projection, e.g. `decision_projection`."""
+    return f"{short_name}_projection"
+
+
+def records_union(short_name: str) -> str:
+    return f"{pascal_case(short_name)}ModeRecord"
+
+
+def projection_base_module(short_name: str) -> str:
+    """The always-rewritten base next to the user's scaffold, e.g. `_decision_base`."""
+    return f"_{mode_module(short_name)}_base"
+
+
+def records_attribute(message_type: str) -> str:
+    return f"{snake_case(message_type)}_records"
+
+
+def apply_method(method: str) -> str:
+    """The projection base's per-action decoder, e.g. `_apply_vote`."""
+    return f"_apply_{method}"
+
+
+def literal_alias(field_name: str, message_type: str = "") -> str:
+    """`vote` -> `VoteValue`; qualified (`VoteVoteValue`) when two fields disagree on values."""
+    return f"{message_type}{pascal_case(field_name)}Value"
+
+
+def qualified_name(package: str, name: str) -> str:
+    return f"{package}.{name}" if package else name
+
+
+def module_package(module: str) -> str:
+    """`macp.modes.decision.v1.decision_pb2` -> `macp.modes.decision.v1`."""
+    return module.rpartition(".")[0]
+
+
+def module_basename(module: str) -> str:
+    """`macp.modes.decision.v1.decision_pb2` -> `decision_pb2`."""
+    return module.rpartition(".")[2]
+
+
+def module_file(package: str, module: str) -> str:
+    """`macp_sdk`, `modes.decision` -> `macp_sdk/modes/decision.py`."""
+    return f"{package}/{module.replace('.', '/')}.py"

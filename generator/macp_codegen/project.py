@@ -11,7 +11,7 @@ from pathlib import Path
 import jinja2
 from macp_core import contract
 
-from . import __version__
+from . import __version__, naming
 from .compile import CompiledProtos, compile_protos
 from .config import Config
 from .core_contract import (
@@ -168,16 +168,12 @@ class Project:
     ) -> list[OutputFile]:
         context = {"model": model, "mode": mode, "header": _header([mode.proto_file])}
         files = [
+            OutputFile(mode.session_path, render(env, "sdk/modes/mode.py.jinja", context).encode()),
             OutputFile(
-                f"{SDK_PACKAGE}/modes/{mode.module}.py",
-                render(env, "sdk/modes/mode.py.jinja", context).encode(),
-            ),
-            OutputFile(
-                f"{SDK_PACKAGE}/projections/{mode.base_module}.py",
-                render(env, "sdk/projections/base.py.jinja", context).encode(),
+                mode.base_path, render(env, "sdk/projections/base.py.jinja", context).encode()
             ),
         ]
-        scaffold_path = f"{SDK_PACKAGE}/projections/{mode.module}.py"
+        scaffold_path = mode.scaffold_path
         fresh = render(env, "sdk/projections/scaffold.py.jinja", context)
         on_disk = self.config.output / scaffold_path
         if on_disk.is_file():
@@ -191,7 +187,9 @@ class Project:
                 for hook in merged.orphaned_hooks
             )
             notes.extend(f"{scaffold_path}: added hook {hook}" for hook in merged.added_hooks)
-        hooks = tuple(f"{mode.projection_class}.{action.hook}" for action in mode.actions)
+        hooks = tuple(
+            naming.qualified_name(mode.projection_class, action.hook) for action in mode.actions
+        )
         files.append(OutputFile(scaffold_path, fresh.encode(), "scaffold", requires=hooks))
         return files
 
@@ -202,9 +200,9 @@ def _exports(model: SdkModel) -> tuple[tuple[str, str], ...]:
     for name in ("MODE_REGISTRY", "ModeInfo", "decode_envelope", "describe_envelope"):
         exports.append(("_registry", name))
     for mode in model.modes:
-        exports.append((f"modes.{mode.module}", mode.session_class))
-        exports.append((f"modes.{mode.module}", mode.async_session_class))
-        exports.append((f"projections.{mode.module}", mode.projection_class))
+        exports.append((mode.session_module, mode.session_class))
+        exports.append((mode.session_module, mode.async_session_class))
+        exports.append((mode.projection_module, mode.projection_class))
     check_unique_exports(exports)
     return tuple(sorted(set(exports), key=lambda e: (e[1], e[0])))
 

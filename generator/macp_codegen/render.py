@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
@@ -10,14 +9,10 @@ from pathlib import Path
 import jinja2
 
 from .errors import CodegenError, SourceLocation
+from .literals import python_literal
 
 # Package data: the templates ship inside the wheel.
 BUILTIN_TEMPLATES = Path(str(resources.files("macp_codegen").joinpath("templates")))
-
-
-def python_string(value: str) -> str:
-    """A Python string literal (double-quoted); JSON string syntax is valid Python."""
-    return json.dumps(value, ensure_ascii=False)
 
 
 def make_environment(overlay: Path | None = None) -> jinja2.Environment:
@@ -34,7 +29,7 @@ def make_environment(overlay: Path | None = None) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["py"] = python_string
+    env.filters["py"] = python_literal
     return env
 
 

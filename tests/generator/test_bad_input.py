@@ -85,6 +85,10 @@ def unknown_reference(project: Path) -> tuple[Path, int]:
     return path, text[: text.index('references: "Ballot"')].count("\n") + 1
 
 
+def infinite_bound(project: Path) -> tuple[Path, int]:
+    return _edit(project, DECISION, "min: 0, max: 1}", "min: 0, max: inf}")
+
+
 CASES: dict[str, tuple[Callable[[Path], tuple[Path, int]], str]] = {
     "syntax": (syntax_error, r"Expected \";\""),
     "unknown enum option value": (unknown_enum_option_value, "CASE_SIDEWAYS"),
@@ -94,6 +98,7 @@ CASES: dict[str, tuple[Callable[[Path], tuple[Path, int]], str]] = {
     "two modes, same names": (duplicate_mode_names, "produced by both"),
     "method shadows the base session": (shadowed_base_method, "'commit'"),
     "unknown reference": (unknown_reference, "references 'Ballot'"),
+    "infinite bound": (infinite_bound, "not a finite number"),
 }
 
 
