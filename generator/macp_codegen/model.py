@@ -138,6 +138,7 @@ class ModeModel:
     session_module: str  # relative to macp_sdk, e.g. modes.decision
     projection_module: str  # relative to macp_sdk, e.g. projections.decision
     session_class: str
+    session_reference: str  # "<module>:<session class>", as the registry's ModeInfo names it
     async_session_class: str
     projection_class: str  # scaffolded, user-owned subclass
     projection_base_class: str  # generated, always rewritten

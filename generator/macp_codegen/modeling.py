@@ -184,6 +184,7 @@ def _build_mode(
         session_module=session_module,
         projection_module=projection_module,
         session_class=session_class,
+        session_reference=naming.session_reference(module, session_class),
         async_session_class=naming.async_session_class(session_class),
         projection_class=naming.projection_class(short_name),
         projection_base_class=naming.projection_base_class(short_name),

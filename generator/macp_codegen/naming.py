@@ -139,3 +139,8 @@ def module_basename(module: str) -> str:
 def module_file(package: str, module: str) -> str:
     """`macp_sdk`, `modes.decision` -> `macp_sdk/modes/decision.py`."""
     return f"{package}/{module.replace('.', '/')}.py"
+
+
+def session_reference(module: str, session_class: str) -> str:
+    """`decision`, `DecisionSession` -> `decision:DecisionSession` (the registry's pointer)."""
+    return f"{module}:{session_class}"

@@ -36,3 +36,28 @@ def test_a_template_reading_an_unknown_name_is_a_located_error(scratch_project: 
     assert re.match(r"^.*package_init\.py\.jinja:2: error: template .* undefined", line), line
     assert "no_such_field" in line
     assert tree_fingerprint(scratch_project / "generated") == before
+
+
+_EXPRESSION = re.compile(r"\{\{(?P<expr>.*?)\}\}")
+_COMPUTING = re.compile(
+    r"~|\.(rsplit|split|rpartition|partition|replace|upper|lower|join|format)\("
+)
+
+
+def test_builtin_templates_print_names_and_paths_they_do_not_build() -> None:
+    """Names and module paths are model fields: no `_apply_{{ x }}`, `a ~ b` or `x.rsplit()`."""
+    from macp_codegen.render import BUILTIN_TEMPLATES
+
+    found = []
+    for template in sorted(BUILTIN_TEMPLATES.rglob("*.jinja")):
+        for number, line in enumerate(template.read_text().splitlines(), start=1):
+            for match in _EXPRESSION.finditer(line):
+                expr = match["expr"].strip()
+                before = line[match.start() - 1 : match.start()]
+                after = line[match.end() : match.end() + 1]
+                glued = before.isidentifier() or before.isdigit()
+                # `{{ "async " if async_ else "" }}def` inserts a keyword, not part of a name.
+                glued |= (after.isidentifier() or after.isdigit()) and not expr.startswith('"')
+                if glued or _COMPUTING.search(expr):
+                    found.append(f"{template.name}:{number}: {line.strip()}")
+    assert found == [], "\n".join(found)

@@ -235,3 +235,27 @@ def test_a_real_read_only_parent_is_exit_2(scratch_project: Path) -> None:
         scratch_project.chmod(0o755)
     assert run.status == 2
     assert len(run.err.strip().splitlines()) == 1 and "Permission denied" in run.err
+
+
+def test_a_repair_the_disk_refuses_is_exit_2_and_keeps_the_backup(
+    scratch_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = str(scratch_project)
+    assert run_cli("generate", "--project-root", root).status == 0
+    output = scratch_project / "generated"
+    before = tree_fingerprint(output)
+    backup = scratch_project / ".generated.backup"
+    os.rename(output, backup)  # as a kill between the renames leaves it
+
+    def refused(src: object, dst: object) -> None:
+        raise OSError(errno.EACCES, os.strerror(errno.EACCES), str(src))
+
+    with monkeypatch.context() as patch:
+        patch.setattr("macp_codegen.writer.os.rename", refused)
+        run = run_cli("generate", "--project-root", root)
+    assert run.status == 2 and len(run.err.strip().splitlines()) == 1, run.err
+    assert run.err.startswith(f"{backup}: error: cannot write the generated output")
+    assert tree_fingerprint(backup) == before and not output.exists()
+    # Once the disk allows it, the next run restores the user's tree first.
+    assert run_cli("check", "--project-root", root).status == 0
+    assert tree_fingerprint(output) == before

@@ -109,3 +109,19 @@ def test_a_clone_elsewhere_takes_the_fast_path_on_the_committed_manifest(tmp_pat
     done = _cli(clone / "generator", clone, "check", first=(clone / "core", clone / "generated"))
     assert done.returncode == 0, done.stdout + done.stderr
     assert FAST in done.stdout, done.stdout
+
+
+def test_the_pre_commit_hook_watches_every_input_the_digest_covers() -> None:
+    import re
+
+    hooks = (REPO / ".pre-commit-hooks.yaml").read_text()
+    (pattern,) = re.findall(r"^\s*files:\s*(\S+)\s*$", hooks, re.M)
+    for path in (
+        "proto/macp/modes/decision/v1/decision.proto",
+        "generator/macp_codegen/modeling.py",
+        "generator/macp_codegen/templates/sdk/modes/mode.py.jinja",
+        "core/macp_core/contract.py",
+        "generated/.macp-codegen-manifest.json",
+        "pyproject.toml",
+    ):
+        assert re.search(pattern, path), f"{path} does not trigger the hook ({pattern})"
