@@ -1,4 +1,5 @@
-"""`macp-codegen check`: is the output exactly what `generate` would write? Writes nothing.
+"""`macp-codegen check`: is the output exactly what `generate` would write? Writes nothing
+(it only repairs a swap an interrupted `generate` left half-done: a rename back, no generation).
 
 Two paths:
 - fast: the manifest's inputs digest equals the current one and every file it lists still has

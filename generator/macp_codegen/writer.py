@@ -48,6 +48,21 @@ def output_error(exc: OSError, output: Path) -> OutputError:
     return OutputError(where, f"cannot write the generated output: {reason}", hint)
 
 
+class _CopyFailed(Exception):
+    """Carries a copy's OSError through `shutil.copytree`, which would flatten it to text."""
+
+    def __init__(self, cause: OSError) -> None:
+        super().__init__(cause)
+        self.cause = cause
+
+
+def _copy_file(source: str, target: str) -> object:
+    try:
+        return shutil.copy2(source, target)
+    except OSError as exc:
+        raise _CopyFailed(exc) from exc
+
+
 @dataclass(frozen=True)
 class OutputFile:
     path: str  # posix path relative to the output folder
@@ -194,6 +209,8 @@ class Writer:
         try:
             self._stage(outputs, plan, manifest_bytes)
             self._swap()
+        except _CopyFailed as exc:
+            raise output_error(exc.cause, self.output) from None
         except OSError as exc:
             raise output_error(exc, self.output) from None
         finally:
@@ -209,7 +226,7 @@ class Writer:
         if self._staging.exists():
             shutil.rmtree(self._staging)
         if self.output.exists():
-            shutil.copytree(self.output, self._staging, symlinks=True)
+            shutil.copytree(self.output, self._staging, symlinks=True, copy_function=_copy_file)
         else:
             self._staging.mkdir(parents=True)
         to_write = set(plan.new) | set(plan.changed)

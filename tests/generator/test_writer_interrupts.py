@@ -60,8 +60,12 @@ elif step == "removing_backup":
                 real_rmtree(entry.path) if entry.is_dir() else os.unlink(entry.path)
             die()
         real_rmtree(path, *args, **kwargs)
-    writer.shutil = type("S", (), {"rmtree": staticmethod(rmtree),
-                                   "copytree": staticmethod(shutil.copytree)})
+    class _Shutil:
+        def __getattr__(self, name):
+            return getattr(shutil, name)
+    fake = _Shutil()
+    fake.rmtree = rmtree
+    writer.shutil = fake
 elif step == "after_write":
     original = Writer.write
     def write(self, *args, **kwargs):
@@ -167,6 +171,7 @@ def test_generate_after_a_kill_between_the_renames_restores_before_building(
     assert run_cli("check", "--project-root", root).status == 0
 
 
+@pytest.mark.parametrize("where", ["writing a file", "copying the tree"])
 @pytest.mark.parametrize(
     ("code", "words"),
     [
@@ -176,7 +181,7 @@ def test_generate_after_a_kill_between_the_renames_restores_before_building(
     ],
 )
 def test_a_failing_disk_is_one_located_line_with_exit_2(
-    scratch_project: Path, monkeypatch: pytest.MonkeyPatch, code: int, words: str
+    scratch_project: Path, monkeypatch: pytest.MonkeyPatch, code: int, words: str, where: str
 ) -> None:
     root = str(scratch_project)
     assert run_cli("generate", "--project-root", root).status == 0
@@ -187,7 +192,13 @@ def test_a_failing_disk_is_one_located_line_with_exit_2(
     def failing_write(self: Writer, target: Path, content: bytes) -> None:
         raise OSError(code, os.strerror(code), str(target))
 
-    monkeypatch.setattr(Writer, "_write_file", failing_write)
+    def failing_copy(source: str, target: str) -> None:
+        raise OSError(code, os.strerror(code), target)
+
+    if where == "writing a file":
+        monkeypatch.setattr(Writer, "_write_file", failing_write)
+    else:
+        monkeypatch.setattr("macp_codegen.writer.shutil.copy2", failing_copy)
     run = run_cli("generate", "--project-root", root)
     assert run.status == 2
     lines = run.err.strip().splitlines()
