@@ -70,7 +70,9 @@ def session_start(
         ttl_ms=ttl_ms,
         **extra,
     )
-    return envelope(mode, "SessionStart", session_id, initiator, payload, message_id, timestamp_ms)
+    return envelope(
+        mode, "SessionStart", session_id, initiator, payload, message_id, timestamp_ms
+    )
 
 
 def commitment(

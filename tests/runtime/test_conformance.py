@@ -94,18 +94,14 @@ def test_fixture(stub: core_pb2_grpc.MACPRuntimeServiceStub, fixture_path: Path)
         ttl_ms=fixture["ttl_ms"],
     )
     now_ms = time.time_ns() // 1_000_000
-    ack = send(
-        stub,
-        envelope(mode, "SessionStart", session_id, initiator, start, timestamp_ms=now_ms),
-        initiator,
-    )
+    ack = send(stub, envelope(mode, "SessionStart", session_id, initiator, start,
+                              timestamp_ms=now_ms), initiator)
     assert ack.ok, ack.error
 
     for index, step in enumerate(fixture["messages"]):
         payload = fill(payload_class(step["payload_type"])(), step["payload"])
-        env = envelope(
-            mode, step["message_type"], session_id, step["sender"], payload, timestamp_ms=now_ms
-        )
+        env = envelope(mode, step["message_type"], session_id, step["sender"], payload,
+                       timestamp_ms=now_ms)
         ack = send(stub, env, step["sender"])
         where = f"message {index} ({step['message_type']} from {step['sender']})"
         if step["expect"] == "accept":

@@ -76,13 +76,8 @@ def test_garbage_on_streams(small_stub: Stub) -> None:
     healthy = Healthy(small_stub)
     # A stream sending invalid envelopes gets inline errors and stays open.
     noisy = StreamClient(small_stub, "alice")
-    bad_version = envelope(
-        DECISION,
-        "Proposal",
-        healthy.session_id,
-        "alice",
-        decision_pb2.ProposalPayload(proposal_id="px", option="x"),
-    )
+    bad_version = envelope(DECISION, "Proposal", healthy.session_id, "alice",
+                           decision_pb2.ProposalPayload(proposal_id="px", option="x"))
     bad_version.macp_version = "9.9"
     noisy.send(bad_version)
     undecodable = envelope(DECISION, "Proposal", healthy.session_id, "alice", b"\xff\xff\xff")
@@ -94,9 +89,8 @@ def test_garbage_on_streams(small_stub: Stub) -> None:
     noisy.wait_for(3)
     assert noisy.envelopes()[-1].message_id == healthy.accepted[-1]
     # Frames that break the stream contract end that stream only.
-    both = core_pb2.StreamSessionRequest(
-        envelope=bad_version, subscribe_session_id=healthy.session_id
-    )
+    both = core_pb2.StreamSessionRequest(envelope=bad_version,
+                                         subscribe_session_id=healthy.session_id)
     noisy.send_frame(both)
     assert noisy.wait_done() == grpc.StatusCode.INVALID_ARGUMENT
     unknown = StreamClient(small_stub, "alice")
@@ -136,9 +130,8 @@ def test_server_stop_ends_open_streams_promptly(clock: ManualClock) -> None:
     channel = grpc.insecure_channel(runtime.target)
     stub = core_pb2_grpc.MACPRuntimeServiceStub(channel)
     healthy = Healthy(stub)
-    watcher = stub.WatchSessions(
-        core_pb2.WatchSessionsRequest(), metadata=(("authorization", "Bearer lead"),)
-    )
+    watcher = stub.WatchSessions(core_pb2.WatchSessionsRequest(),
+                                 metadata=(("authorization", "Bearer lead"),))
     assert next(watcher).event.session.session_id == healthy.session_id
     runtime.stop(grace_s=0.5)
     assert healthy.observer.wait_done(timeout=10) is not None

@@ -31,9 +31,8 @@ def start(stub: Stub, ttl_ms: int = 10_000, **extra: object) -> str:
     return session_id
 
 
-def propose(
-    stub: Stub, session_id: str, proposal_id: str, message_id: str | None = None
-) -> envelope_pb2.Ack:
+def propose(stub: Stub, session_id: str, proposal_id: str, message_id: str | None = None
+            ) -> envelope_pb2.Ack:
     payload = decision_pb2.ProposalPayload(proposal_id=proposal_id, option="x")
     env = envelope(DECISION, "Proposal", session_id, "alice", payload, message_id)
     return send(stub, env, "alice")
@@ -66,9 +65,7 @@ def test_ttl_expires_strictly_after_the_deadline(stub: Stub, clock: ManualClock)
     clock.advance(1)
     late = propose(stub, session_id, "p2")
     assert (late.ok, late.error.code, late.error.message) == (
-        False,
-        "SESSION_NOT_OPEN",
-        "TtlExpired",
+        False, "SESSION_NOT_OPEN", "TtlExpired"
     )
     later = propose(stub, session_id, "p3")
     assert (later.error.code, later.error.message) == ("SESSION_NOT_OPEN", "SessionNotOpen")
@@ -151,37 +148,16 @@ def test_duplicate_message_ids(stub: Stub) -> None:
     assert first.ok and not first.duplicate
     assert again.ok and again.duplicate and again.session_state == OPEN
     # A rejected message does not use up its id: the same id can be resent fixed.
-    bad = send(
-        stub,
-        envelope(
-            DECISION,
-            "Vote",
-            session_id,
-            "alice",
-            decision_pb2.VotePayload(proposal_id="p1", vote="MAYBE"),
-            "m2",
-        ),
-        "alice",
-    )
+    bad = send(stub, envelope(DECISION, "Vote", session_id, "alice",
+                              decision_pb2.VotePayload(proposal_id="p1", vote="MAYBE"), "m2"),
+               "alice")
     assert bad.error.code == "INVALID_ENVELOPE"
-    good = send(
-        stub,
-        envelope(
-            DECISION,
-            "Vote",
-            session_id,
-            "alice",
-            decision_pb2.VotePayload(proposal_id="p1", vote="approve"),
-            "m2",
-        ),
-        "alice",
-    )
+    good = send(stub, envelope(DECISION, "Vote", session_id, "alice",
+                               decision_pb2.VotePayload(proposal_id="p1", vote="approve"), "m2"),
+                "alice")
     assert good.ok and not good.duplicate
-    done = send(
-        stub,
-        envelope(DECISION, "Commitment", session_id, "lead", commitment("decision.selected", True)),
-        "lead",
-    )
+    done = send(stub, envelope(DECISION, "Commitment", session_id, "lead",
+                               commitment("decision.selected", True)), "lead")
     assert done.session_state == RESOLVED
     # Dedup runs before the open check: a retry after resolution is still a duplicate.
     retry = propose(stub, session_id, "p1", message_id="m1")
@@ -202,18 +178,11 @@ def test_session_start_duplicate_versus_already_exists(stub: Stub) -> None:
 
 def test_sender_mismatch_is_unauthenticated(stub: Stub) -> None:
     session_id = start(stub)
-    env = envelope(
-        DECISION,
-        "Proposal",
-        session_id,
-        "mallory",
-        decision_pb2.ProposalPayload(proposal_id="p1", option="x"),
-    )
+    env = envelope(DECISION, "Proposal", session_id, "mallory",
+                   decision_pb2.ProposalPayload(proposal_id="p1", option="x"))
     ack = send(stub, env, "alice")
     assert (ack.ok, ack.error.code, ack.error.message) == (
-        False,
-        "UNAUTHENTICATED",
-        "Unauthenticated",
+        False, "UNAUTHENTICATED", "Unauthenticated"
     )
     assert ack.error.session_id == session_id and ack.error.message_id == env.message_id
 
@@ -223,13 +192,11 @@ def test_missing_credentials_and_header_variants(stub: Stub) -> None:
     env = session_start(DECISION, session_id, "", PEOPLE)
     no_creds = stub.Send(core_pb2.SendRequest(envelope=env)).ack
     assert no_creds.error.code == "UNAUTHENTICATED"
-    agent_id = stub.Send(
-        core_pb2.SendRequest(envelope=env), metadata=(("x-macp-agent-id", "lead"),)
-    ).ack
+    agent_id = stub.Send(core_pb2.SendRequest(envelope=env),
+                         metadata=(("x-macp-agent-id", "lead"),)).ack
     assert agent_id.error.code == "UNAUTHENTICATED"  # not a header this runtime honours
-    fallback = stub.Send(
-        core_pb2.SendRequest(envelope=env), metadata=(("x-macp-token", "lead"),)
-    ).ack
+    fallback = stub.Send(core_pb2.SendRequest(envelope=env),
+                         metadata=(("x-macp-token", "lead"),)).ack
     assert fallback.ok
     assert state(stub, session_id).initiator == "lead"  # the empty sender was filled in
 
@@ -243,24 +210,14 @@ def test_static_tokens_bind_senders_and_rights(clock: ManualClock) -> None:
     with LocalRuntime(config) as runtime, grpc.insecure_channel(runtime.target) as channel:
         stub = core_pb2_grpc.MACPRuntimeServiceStub(channel)
         session_id = new_session_id()
-        assert (
-            send(stub, session_start(DECISION, session_id, "", PEOPLE), "lead").error.code
-            == "UNAUTHENTICATED"
-        )  # "lead" is not a token here
+        assert send(stub, session_start(DECISION, session_id, "", PEOPLE), "lead"
+                    ).error.code == "UNAUTHENTICATED"  # "lead" is not a token here
         denied = send(stub, session_start(DECISION, session_id, "", PEOPLE), "t-alice")
         assert denied.error.code == "FORBIDDEN"
         assert send(stub, session_start(DECISION, session_id, "lead", PEOPLE), "t-lead").ok
-        ack = send(
-            stub,
-            envelope(
-                DECISION,
-                "Proposal",
-                session_id,
-                "",
-                decision_pb2.ProposalPayload(proposal_id="p1", option="x"),
-            ),
-            "t-alice",
-        )
+        ack = send(stub, envelope(DECISION, "Proposal", session_id, "",
+                                  decision_pb2.ProposalPayload(proposal_id="p1", option="x")),
+                   "t-alice")
         assert ack.ok
 
 

@@ -73,34 +73,19 @@ class SessionDriver:
         )
         self._on_stream(envelope(DECISION, "Evaluation", sid, "bob", evaluation))
         yield
-        vote = envelope(
-            DECISION,
-            "Vote",
-            sid,
-            "alice",
-            decision_pb2.VotePayload(proposal_id="p1", vote="APPROVE"),
-        )
+        vote = envelope(DECISION, "Vote", sid, "alice",
+                        decision_pb2.VotePayload(proposal_id="p1", vote="APPROVE"))
         self._send(vote, "alice")
         self._send(vote, "alice")  # duplicate: acked, never echoed again
-        outsider = envelope(
-            DECISION, "Vote", sid, "eve", decision_pb2.VotePayload(proposal_id="p1", vote="REJECT")
-        )
+        outsider = envelope(DECISION, "Vote", sid, "eve",
+                            decision_pb2.VotePayload(proposal_id="p1", vote="REJECT"))
         self._send(outsider, "eve", expect_ok=False)
         yield
-        self._on_stream(
-            envelope(
-                DECISION,
-                "Vote",
-                sid,
-                "bob",
-                decision_pb2.VotePayload(proposal_id="p1", vote="APPROVE"),
-            )
-        )
+        self._on_stream(envelope(DECISION, "Vote", sid, "bob",
+                                 decision_pb2.VotePayload(proposal_id="p1", vote="APPROVE")))
         yield
-        self._send(
-            envelope(DECISION, "Commitment", sid, "lead", commitment("decision.selected", True)),
-            "lead",
-        )
+        self._send(envelope(DECISION, "Commitment", sid, "lead",
+                            commitment("decision.selected", True)), "lead")
 
     def verify(self) -> None:
         assert self.passive is not None and self.active is not None
@@ -111,7 +96,7 @@ class SessionDriver:
         active_ids = [e.message_id for e in self.active.envelopes()]
         assert passive_ids == self.accepted  # full history, exactly once, in order
         # The bound stream sees everything from its own first envelope on.
-        assert active_ids == self.accepted[self.accepted.index(active_ids[0]) :]
+        assert active_ids == self.accepted[self.accepted.index(active_ids[0]):]
         assert len(active_ids) == 4
         assert not self.passive.errors() and not self.active.errors()
 

@@ -18,13 +18,8 @@ def test_session_start_on_a_stream_echoes_and_duplicates_are_silent(stub: Stub) 
     lead.send(start)
     lead.send(start)  # duplicate: produces nothing
     lead.wait_for(1)  # the echo is the stream's only sign of acceptance
-    first = envelope(
-        DECISION,
-        "Proposal",
-        session_id,
-        "alice",
-        decision_pb2.ProposalPayload(proposal_id="p1", option="x"),
-    )
+    first = envelope(DECISION, "Proposal", session_id, "alice",
+                     decision_pb2.ProposalPayload(proposal_id="p1", option="x"))
     assert send(stub, first, "alice").ok
     lead.wait_for(2)
     lead.half_close()
@@ -40,25 +35,15 @@ def test_passive_subscribe_replays_after_the_given_ordinal(stub: Stub) -> None:
     assert send(stub, start, "lead").ok
     ids = [start.message_id]
     for number in range(3):
-        env = envelope(
-            DECISION,
-            "Proposal",
-            session_id,
-            "alice",
-            decision_pb2.ProposalPayload(proposal_id=f"p{number}", option="x"),
-        )
+        env = envelope(DECISION, "Proposal", session_id, "alice",
+                       decision_pb2.ProposalPayload(proposal_id=f"p{number}", option="x"))
         assert send(stub, env, "alice").ok
         ids.append(env.message_id)
     late = StreamClient(stub, "lead")
     late.subscribe(session_id, after_sequence=2)  # ordinals are 1-based and exclusive
     late.wait_for(2)
-    live = envelope(
-        DECISION,
-        "Proposal",
-        session_id,
-        "alice",
-        decision_pb2.ProposalPayload(proposal_id="live", option="x"),
-    )
+    live = envelope(DECISION, "Proposal", session_id, "alice",
+                    decision_pb2.ProposalPayload(proposal_id="live", option="x"))
     assert send(stub, live, "alice").ok
     late.wait_for(3)
     late.half_close()
@@ -71,25 +56,11 @@ def test_a_stream_is_bound_to_one_session(stub: Stub) -> None:
     for session_id in (first, second):
         assert send(stub, session_start(DECISION, session_id, "lead", ["alice"]), "lead").ok
     stream = StreamClient(stub, "alice")
-    stream.send(
-        envelope(
-            DECISION,
-            "Proposal",
-            first,
-            "alice",
-            decision_pb2.ProposalPayload(proposal_id="p", option="x"),
-        )
-    )
+    stream.send(envelope(DECISION, "Proposal", first, "alice",
+                         decision_pb2.ProposalPayload(proposal_id="p", option="x")))
     stream.wait_for(1)
-    stream.send(
-        envelope(
-            DECISION,
-            "Proposal",
-            second,
-            "alice",
-            decision_pb2.ProposalPayload(proposal_id="p", option="x"),
-        )
-    )
+    stream.send(envelope(DECISION, "Proposal", second, "alice",
+                         decision_pb2.ProposalPayload(proposal_id="p", option="x")))
     assert stream.wait_done() == grpc.StatusCode.INVALID_ARGUMENT
 
 
@@ -97,24 +68,10 @@ def test_mode_errors_are_inline_and_spoofing_ends_the_stream(stub: Stub) -> None
     session_id = new_session_id()
     assert send(stub, session_start(DECISION, session_id, "lead", ["alice"]), "lead").ok
     stream = StreamClient(stub, "eve")
-    stream.send(
-        envelope(
-            DECISION,
-            "Proposal",
-            session_id,
-            "eve",
-            decision_pb2.ProposalPayload(proposal_id="p", option="x"),
-        )
-    )
+    stream.send(envelope(DECISION, "Proposal", session_id, "eve",
+                         decision_pb2.ProposalPayload(proposal_id="p", option="x")))
     (forbidden,) = stream.wait_for(1)
     assert (forbidden.error.code, forbidden.error.session_id) == ("Forbidden", session_id)
-    stream.send(
-        envelope(
-            DECISION,
-            "Proposal",
-            session_id,
-            "alice",
-            decision_pb2.ProposalPayload(proposal_id="p", option="x"),
-        )
-    )
+    stream.send(envelope(DECISION, "Proposal", session_id, "alice",
+                         decision_pb2.ProposalPayload(proposal_id="p", option="x")))
     assert stream.wait_done() == grpc.StatusCode.UNAUTHENTICATED
