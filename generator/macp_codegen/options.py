@@ -1,4 +1,4 @@
-"""Reads this project's custom options (proto/macp/sdk/v1/options.proto) out of descriptors.
+"""Reads this project's custom options (macp_codegen/proto/macp/sdk/v1/options.proto) from descriptors.
 
 The options are decoded through a private descriptor pool built from the compiled set, so the
 generator never imports its own generated code. Absent options decode as empty values.
