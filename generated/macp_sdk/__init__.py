@@ -21,7 +21,14 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ._registry import MODE_DECISION as MODE_DECISION
+    from ._registry import MODE_HANDOFF as MODE_HANDOFF
+    from ._registry import MODE_MULTI_ROUND as MODE_MULTI_ROUND
+    from ._registry import MODE_PROPOSAL as MODE_PROPOSAL
+    from ._registry import MODE_QUORUM as MODE_QUORUM
     from ._registry import MODE_REGISTRY as MODE_REGISTRY
+    from ._registry import MODE_TASK as MODE_TASK
+    from ._registry import STANDARD_MODES as STANDARD_MODES
     from ._registry import ModeInfo as ModeInfo
     from ._registry import decode_envelope as decode_envelope
     from ._registry import describe_envelope as describe_envelope
@@ -58,13 +65,6 @@ if TYPE_CHECKING:
     from .constants import MAX_PARTICIPANTS as MAX_PARTICIPANTS
     from .constants import MAX_TTL_MS as MAX_TTL_MS
     from .constants import MIN_TTL_MS as MIN_TTL_MS
-    from .constants import MODE_DECISION as MODE_DECISION
-    from .constants import MODE_HANDOFF as MODE_HANDOFF
-    from .constants import MODE_MULTI_ROUND as MODE_MULTI_ROUND
-    from .constants import MODE_PROPOSAL as MODE_PROPOSAL
-    from .constants import MODE_QUORUM as MODE_QUORUM
-    from .constants import MODE_TASK as MODE_TASK
-    from .constants import STANDARD_MODES as STANDARD_MODES
     from .constants import SUPPORTED_PROTOCOL_VERSIONS as SUPPORTED_PROTOCOL_VERSIONS
     from .envelope import NEGATIVE_ACTION_SUFFIXES as NEGATIVE_ACTION_SUFFIXES
     from .envelope import CommitmentRefLike as CommitmentRefLike
@@ -271,14 +271,14 @@ _EXPORTS: dict[str, str] = {
     "MAX_PARTICIPANTS": "constants",
     "MAX_TTL_MS": "constants",
     "MIN_TTL_MS": "constants",
-    "MODE_DECISION": "constants",
-    "MODE_HANDOFF": "constants",
-    "MODE_MULTI_ROUND": "constants",
+    "MODE_DECISION": "_registry",
+    "MODE_HANDOFF": "_registry",
+    "MODE_MULTI_ROUND": "_registry",
     "MODE_NOT_SUPPORTED": "errors",
-    "MODE_PROPOSAL": "constants",
-    "MODE_QUORUM": "constants",
+    "MODE_PROPOSAL": "_registry",
+    "MODE_QUORUM": "_registry",
     "MODE_REGISTRY": "_registry",
-    "MODE_TASK": "constants",
+    "MODE_TASK": "_registry",
     "MacpAckError": "errors",
     "MacpAlreadyExistsError": "errors",
     "MacpCancelledError": "errors",
@@ -352,7 +352,7 @@ _EXPORTS: dict[str, str] = {
     "SESSION_NOT_FOUND": "errors",
     "SESSION_NOT_OPEN": "errors",
     "SESSION_STATES": "watchers",
-    "STANDARD_MODES": "constants",
+    "STANDARD_MODES": "_registry",
     "STREAM_LAGGED": "errors",
     "SUPPORTED_PROTOCOL_VERSIONS": "constants",
     "SessionLifecycleEvent": "watchers",

@@ -33,27 +33,6 @@ from macp_core.constants import (
     MIN_TTL_MS as MIN_TTL_MS,
 )
 from macp_core.constants import (
-    MODE_DECISION as MODE_DECISION,
-)
-from macp_core.constants import (
-    MODE_HANDOFF as MODE_HANDOFF,
-)
-from macp_core.constants import (
-    MODE_MULTI_ROUND as MODE_MULTI_ROUND,
-)
-from macp_core.constants import (
-    MODE_PROPOSAL as MODE_PROPOSAL,
-)
-from macp_core.constants import (
-    MODE_QUORUM as MODE_QUORUM,
-)
-from macp_core.constants import (
-    MODE_TASK as MODE_TASK,
-)
-from macp_core.constants import (
-    STANDARD_MODES as STANDARD_MODES,
-)
-from macp_core.constants import (
     SUPPORTED_PROTOCOL_VERSIONS as SUPPORTED_PROTOCOL_VERSIONS,
 )
 
@@ -67,12 +46,5 @@ __all__ = [
     "MAX_PARTICIPANTS",
     "MAX_TTL_MS",
     "MIN_TTL_MS",
-    "MODE_DECISION",
-    "MODE_HANDOFF",
-    "MODE_MULTI_ROUND",
-    "MODE_PROPOSAL",
-    "MODE_QUORUM",
-    "MODE_TASK",
-    "STANDARD_MODES",
     "SUPPORTED_PROTOCOL_VERSIONS",
 ]

@@ -343,6 +343,7 @@ def _build_action(
         hook=naming.hook_method(method),
         records_attr=f"{naming.snake_case(message_type)}_records",
         senders=options.senders,
+        sender_phrases=options.sender_phrases,
         subject_field=subject,
         fields=fields,
         positional=positional,
