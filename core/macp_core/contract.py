@@ -41,13 +41,9 @@ PUBLIC_MODULES: Final[Mapping[str, Reexport]] = {
     "base_projection": Reexport(
         "macp_core.base_projection",
         (
-            "ANOMALY_DUPLICATE_BALLOT",
             "ANOMALY_DUPLICATE_MESSAGE",
-            "ANOMALY_DUPLICATE_TASK_ACCEPT",
-            "ANOMALY_DUPLICATE_VOTE",
             "ANOMALY_FOREIGN_SESSION",
             "ANOMALY_REJECTED_ENVELOPE",
-            "ANOMALY_SETTLED_HANDOFF",
             "ANOMALY_UNDECODABLE_PAYLOAD",
             "CORE_MESSAGE_TYPES",
             "PHASE_CANCELLED",

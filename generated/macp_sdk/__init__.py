@@ -36,13 +36,9 @@ if TYPE_CHECKING:
     from .auth import AUTHORIZATION_HEADER as AUTHORIZATION_HEADER
     from .auth import AuthConfig as AuthConfig
     from .auth import resolve_sender as resolve_sender
-    from .base_projection import ANOMALY_DUPLICATE_BALLOT as ANOMALY_DUPLICATE_BALLOT
     from .base_projection import ANOMALY_DUPLICATE_MESSAGE as ANOMALY_DUPLICATE_MESSAGE
-    from .base_projection import ANOMALY_DUPLICATE_TASK_ACCEPT as ANOMALY_DUPLICATE_TASK_ACCEPT
-    from .base_projection import ANOMALY_DUPLICATE_VOTE as ANOMALY_DUPLICATE_VOTE
     from .base_projection import ANOMALY_FOREIGN_SESSION as ANOMALY_FOREIGN_SESSION
     from .base_projection import ANOMALY_REJECTED_ENVELOPE as ANOMALY_REJECTED_ENVELOPE
-    from .base_projection import ANOMALY_SETTLED_HANDOFF as ANOMALY_SETTLED_HANDOFF
     from .base_projection import ANOMALY_UNDECODABLE_PAYLOAD as ANOMALY_UNDECODABLE_PAYLOAD
     from .base_projection import CORE_MESSAGE_TYPES as CORE_MESSAGE_TYPES
     from .base_projection import PHASE_CANCELLED as PHASE_CANCELLED
@@ -166,6 +162,10 @@ if TYPE_CHECKING:
     from .errors import macp_error_code as macp_error_code
     from .errors import parse_error_details as parse_error_details
     from .errors import rpc_status as rpc_status
+    from .facts.decision import ANOMALY_DUPLICATE_VOTE as ANOMALY_DUPLICATE_VOTE
+    from .facts.handoff import ANOMALY_SETTLED_HANDOFF as ANOMALY_SETTLED_HANDOFF
+    from .facts.quorum import ANOMALY_DUPLICATE_BALLOT as ANOMALY_DUPLICATE_BALLOT
+    from .facts.task import ANOMALY_DUPLICATE_TASK_ACCEPT as ANOMALY_DUPLICATE_TASK_ACCEPT
     from .modes.decision import AsyncDecisionSession as AsyncDecisionSession
     from .modes.decision import DecisionSession as DecisionSession
     from .modes.handoff import AsyncHandoffSession as AsyncHandoffSession
@@ -217,13 +217,13 @@ if TYPE_CHECKING:
 _EXPORTS: dict[str, str] = {
     "ACK_ERROR_TYPES": "errors",
     "AGENT_NOT_FOUND": "errors",
-    "ANOMALY_DUPLICATE_BALLOT": "base_projection",
+    "ANOMALY_DUPLICATE_BALLOT": "facts.quorum",
     "ANOMALY_DUPLICATE_MESSAGE": "base_projection",
-    "ANOMALY_DUPLICATE_TASK_ACCEPT": "base_projection",
-    "ANOMALY_DUPLICATE_VOTE": "base_projection",
+    "ANOMALY_DUPLICATE_TASK_ACCEPT": "facts.task",
+    "ANOMALY_DUPLICATE_VOTE": "facts.decision",
     "ANOMALY_FOREIGN_SESSION": "base_projection",
     "ANOMALY_REJECTED_ENVELOPE": "base_projection",
-    "ANOMALY_SETTLED_HANDOFF": "base_projection",
+    "ANOMALY_SETTLED_HANDOFF": "facts.handoff",
     "ANOMALY_UNDECODABLE_PAYLOAD": "base_projection",
     "AUTHORIZATION_HEADER": "auth",
     "AckFailure": "errors",

@@ -6,25 +6,13 @@
 """
 
 from macp_core.base_projection import (
-    ANOMALY_DUPLICATE_BALLOT as ANOMALY_DUPLICATE_BALLOT,
-)
-from macp_core.base_projection import (
     ANOMALY_DUPLICATE_MESSAGE as ANOMALY_DUPLICATE_MESSAGE,
-)
-from macp_core.base_projection import (
-    ANOMALY_DUPLICATE_TASK_ACCEPT as ANOMALY_DUPLICATE_TASK_ACCEPT,
-)
-from macp_core.base_projection import (
-    ANOMALY_DUPLICATE_VOTE as ANOMALY_DUPLICATE_VOTE,
 )
 from macp_core.base_projection import (
     ANOMALY_FOREIGN_SESSION as ANOMALY_FOREIGN_SESSION,
 )
 from macp_core.base_projection import (
     ANOMALY_REJECTED_ENVELOPE as ANOMALY_REJECTED_ENVELOPE,
-)
-from macp_core.base_projection import (
-    ANOMALY_SETTLED_HANDOFF as ANOMALY_SETTLED_HANDOFF,
 )
 from macp_core.base_projection import (
     ANOMALY_UNDECODABLE_PAYLOAD as ANOMALY_UNDECODABLE_PAYLOAD,
@@ -49,13 +37,9 @@ from macp_core.base_projection import (
 )
 
 __all__ = [
-    "ANOMALY_DUPLICATE_BALLOT",
     "ANOMALY_DUPLICATE_MESSAGE",
-    "ANOMALY_DUPLICATE_TASK_ACCEPT",
-    "ANOMALY_DUPLICATE_VOTE",
     "ANOMALY_FOREIGN_SESSION",
     "ANOMALY_REJECTED_ENVELOPE",
-    "ANOMALY_SETTLED_HANDOFF",
     "ANOMALY_UNDECODABLE_PAYLOAD",
     "CORE_MESSAGE_TYPES",
     "PHASE_CANCELLED",

@@ -39,6 +39,7 @@ class ModeFacts:
     mode_constant: str  # e.g. MODE_DECISION in the registry
     message_types: tuple[Constant, ...]  # one per action, in proto order
     value_sets: tuple[ValueSet, ...]
+    anomalies: tuple[Constant, ...]  # ProjectionAnomaly kinds the mode's projection records
     schema_uris: tuple[tuple[str, str], ...]
     registry_position: int
 
@@ -102,7 +103,8 @@ def _mode_facts(
                 if naming.constant_name(v).isidentifier()
             )
             sets[name] = ValueSet(name, field.name, (action.message_type,), field.allowed, values)
-    _check_unique(mode, message_types, tuple(sets.values()))
+    anomalies = tuple(Constant(naming.anomaly_constant(k), k) for k in options.anomaly_kinds)
+    _check_unique(mode, message_types + anomalies, tuple(sets.values()))
     schema_uris = options.schema_uris or (("proto", mode.proto_file),)
     return ModeFacts(
         mode=mode,
@@ -110,6 +112,7 @@ def _mode_facts(
         mode_constant=naming.mode_id_constant(mode.short_name),
         message_types=message_types,
         value_sets=tuple(sets.values()),
+        anomalies=anomalies,
         schema_uris=schema_uris,
         registry_position=options.registry_position,
     )

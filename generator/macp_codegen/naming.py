@@ -106,5 +106,10 @@ def value_constant(field_name: str, value: str) -> str:
     return f"{constant_name(field_name)}_{constant_name(value)}"
 
 
+def anomaly_constant(kind: str) -> str:
+    """Anomaly kind `duplicate_vote` -> `ANOMALY_DUPLICATE_VOTE`."""
+    return f"ANOMALY_{constant_name(kind)}"
+
+
 def facts_module(short_name: str) -> str:
     return short_name

@@ -35,6 +35,7 @@ class ModeOptions:
     standard: bool | None = None
     schema_uris: tuple[tuple[str, str], ...] = ()
     registry_position: int = 0
+    anomaly_kinds: tuple[str, ...] = ()
     present: frozenset[str] = field(default_factory=frozenset)
 
 
@@ -100,6 +101,7 @@ class OptionReader:
             standard=spec.standard if spec.HasField("standard") else None,
             schema_uris=tuple(sorted(spec.schema_uris.items())),
             registry_position=spec.registry_position,
+            anomaly_kinds=tuple(spec.anomaly_kinds),
             present=_present(spec),
         )
 

@@ -214,6 +214,9 @@ def _exports(model: SdkModel, facts: FactsModel) -> tuple[tuple[str, str], ...]:
     registry_names += ["describe_envelope", *(f.mode_constant for f in facts.modes)]
     for name in registry_names:
         exports.append(("_registry", name))
+    for mode_facts in facts.modes:
+        for anomaly in mode_facts.anomalies:
+            exports.append((f"facts.{mode_facts.module}", anomaly.name))
     for mode in model.modes:
         exports.append((f"modes.{mode.module}", mode.session_class))
         exports.append((f"modes.{mode.module}", mode.async_session_class))

@@ -9,6 +9,7 @@ never count, and docstrings are skipped), and fails on an exact match.
 from __future__ import annotations
 
 import ast
+import importlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,12 +20,15 @@ SCAFFOLDS = REPO / "generated" / "macp_sdk" / "projections"
 
 
 def fact_strings() -> frozenset[str]:
-    """Mode ids and the message types of mode actions (core types such as Commitment are
-    protocol vocabulary of the hand-written core, not facts of a mode)."""
+    """Mode ids, the message types of mode actions and the anomaly kinds a mode declares
+    (core types such as Commitment are protocol vocabulary of the hand-written core, not facts
+    of a mode)."""
     facts: set[str] = set()
     for info in MODE_REGISTRY.values():
         facts.add(info.id)
         facts.update(info.payloads)
+        module = importlib.import_module(f"macp_sdk.facts.{info.short_name}")
+        facts.update(getattr(module, n) for n in module.__all__ if n.startswith("ANOMALY_"))
     return frozenset(facts)
 
 
@@ -70,6 +74,7 @@ def offending_literals(files: list[Path], facts: frozenset[str]) -> list[str]:
 def test_facts_are_read_from_the_registry() -> None:
     facts = fact_strings()
     assert {"macp.mode.decision.v1", "ext.multi_round.v1", "Vote", "TaskRequest"} <= facts
+    assert "duplicate_vote" in facts
     assert "Commitment" not in facts
 
 

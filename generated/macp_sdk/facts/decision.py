@@ -19,6 +19,7 @@ __all__ = [
     "EVALUATION",
     "OBJECTION",
     "VOTE",
+    "ANOMALY_DUPLICATE_VOTE",
     "RECOMMENDATION_VALUES",
     "RECOMMENDATION_APPROVE",
     "RECOMMENDATION_REVIEW",
@@ -50,6 +51,9 @@ MESSAGE_TYPES: Final[tuple[str, ...]] = (
     VOTE,
 )
 TERMINAL_MESSAGE_TYPES: Final[tuple[str, ...]] = ("Commitment",)
+
+# ProjectionAnomaly kinds this mode's projection records (besides the generic ones).
+ANOMALY_DUPLICATE_VOTE: Final = "duplicate_vote"
 
 # Allowed values of `recommendation` (Evaluation), as the proto lists them.
 RECOMMENDATION_APPROVE: Final = "APPROVE"

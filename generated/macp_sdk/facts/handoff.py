@@ -19,6 +19,7 @@ __all__ = [
     "HANDOFF_CONTEXT",
     "HANDOFF_ACCEPT",
     "HANDOFF_DECLINE",
+    "ANOMALY_SETTLED_HANDOFF",
 ]
 
 MODE: Final = "macp.mode.handoff.v1"
@@ -36,3 +37,6 @@ MESSAGE_TYPES: Final[tuple[str, ...]] = (
     HANDOFF_DECLINE,
 )
 TERMINAL_MESSAGE_TYPES: Final[tuple[str, ...]] = ("Commitment",)
+
+# ProjectionAnomaly kinds this mode's projection records (besides the generic ones).
+ANOMALY_SETTLED_HANDOFF: Final = "settled_handoff"

@@ -19,6 +19,7 @@ __all__ = [
     "APPROVE",
     "REJECT",
     "ABSTAIN",
+    "ANOMALY_DUPLICATE_BALLOT",
 ]
 
 MODE: Final = "macp.mode.quorum.v1"
@@ -36,3 +37,6 @@ MESSAGE_TYPES: Final[tuple[str, ...]] = (
     ABSTAIN,
 )
 TERMINAL_MESSAGE_TYPES: Final[tuple[str, ...]] = ("Commitment",)
+
+# ProjectionAnomaly kinds this mode's projection records (besides the generic ones).
+ANOMALY_DUPLICATE_BALLOT: Final = "duplicate_ballot"

@@ -21,6 +21,7 @@ __all__ = [
     "TASK_UPDATE",
     "TASK_COMPLETE",
     "TASK_FAIL",
+    "ANOMALY_DUPLICATE_TASK_ACCEPT",
 ]
 
 MODE: Final = "macp.mode.task.v1"
@@ -42,3 +43,6 @@ MESSAGE_TYPES: Final[tuple[str, ...]] = (
     TASK_FAIL,
 )
 TERMINAL_MESSAGE_TYPES: Final[tuple[str, ...]] = ("Commitment",)
+
+# ProjectionAnomaly kinds this mode's projection records (besides the generic ones).
+ANOMALY_DUPLICATE_TASK_ACCEPT: Final = "duplicate_task_accept"

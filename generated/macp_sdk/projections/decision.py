@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from ..base_projection import ANOMALY_DUPLICATE_VOTE
 from ..facts import decision as facts
+from ..facts.decision import ANOMALY_DUPLICATE_VOTE
 from ._decision_base import (
     DecisionProjectionBase,
     EvaluationRecord,

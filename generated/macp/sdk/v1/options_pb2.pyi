@@ -136,6 +136,7 @@ class ModeSpec(_message.Message):
     STANDARD_FIELD_NUMBER: _builtins.int
     SCHEMA_URIS_FIELD_NUMBER: _builtins.int
     REGISTRY_POSITION_FIELD_NUMBER: _builtins.int
+    ANOMALY_KINDS_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """Mode id carried in Envelope.mode. Default: package macp.modes.<n>.v<N>
     gives macp.mode.<n>.v<N>; any other package gives ext.<n>.v<N>.
@@ -172,6 +173,13 @@ class ModeSpec(_message.Message):
         Default: {proto: <this file's path>}.
         """
 
+    @_builtins.property
+    def anomaly_kinds(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """ProjectionAnomaly kinds this mode's projection records, beyond the generic
+        ones every projection records (e.g. "duplicate_vote"); the SDK exports each
+        as ANOMALY_<KIND>.
+        """
+
     def __init__(
         self,
         *,
@@ -187,10 +195,11 @@ class ModeSpec(_message.Message):
         standard: _builtins.bool | None = ...,
         schema_uris: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
         registry_position: _builtins.int = ...,
+        anomaly_kinds: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_standard", b"_standard", "standard", b"standard"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_standard", b"_standard", "description", b"description", "determinism_class", b"determinism_class", "id", b"id", "participant_model", b"participant_model", "registry_position", b"registry_position", "schema_uris", b"schema_uris", "session_class", b"session_class", "short_name", b"short_name", "standard", b"standard", "terminal_message_types", b"terminal_message_types", "title", b"title", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_standard", b"_standard", "anomaly_kinds", b"anomaly_kinds", "description", b"description", "determinism_class", b"determinism_class", "id", b"id", "participant_model", b"participant_model", "registry_position", b"registry_position", "schema_uris", b"schema_uris", "session_class", b"session_class", "short_name", b"short_name", "standard", b"standard", "terminal_message_types", b"terminal_message_types", "title", b"title", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__standard: _TypeAlias = _typing.Literal["standard"]  # noqa: Y015
     _WhichOneofArgType__standard: _TypeAlias = _typing.Literal["_standard", b"_standard"]  # noqa: Y015
