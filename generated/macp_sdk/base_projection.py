@@ -36,6 +36,11 @@ from macp_core.base_projection import (
     ProjectionAnomaly as ProjectionAnomaly,
 )
 
+from macp_sdk.facts.decision import ANOMALY_DUPLICATE_VOTE as ANOMALY_DUPLICATE_VOTE
+from macp_sdk.facts.handoff import ANOMALY_SETTLED_HANDOFF as ANOMALY_SETTLED_HANDOFF
+from macp_sdk.facts.quorum import ANOMALY_DUPLICATE_BALLOT as ANOMALY_DUPLICATE_BALLOT
+from macp_sdk.facts.task import ANOMALY_DUPLICATE_TASK_ACCEPT as ANOMALY_DUPLICATE_TASK_ACCEPT
+
 __all__ = [
     "ANOMALY_DUPLICATE_MESSAGE",
     "ANOMALY_FOREIGN_SESSION",
@@ -47,4 +52,8 @@ __all__ = [
     "PHASE_PENDING",
     "BaseProjection",
     "ProjectionAnomaly",
+    "ANOMALY_DUPLICATE_BALLOT",
+    "ANOMALY_DUPLICATE_TASK_ACCEPT",
+    "ANOMALY_DUPLICATE_VOTE",
+    "ANOMALY_SETTLED_HANDOFF",
 ]

@@ -36,6 +36,14 @@ from macp_core.constants import (
     SUPPORTED_PROTOCOL_VERSIONS as SUPPORTED_PROTOCOL_VERSIONS,
 )
 
+from macp_sdk._registry import MODE_DECISION as MODE_DECISION
+from macp_sdk._registry import MODE_HANDOFF as MODE_HANDOFF
+from macp_sdk._registry import MODE_MULTI_ROUND as MODE_MULTI_ROUND
+from macp_sdk._registry import MODE_PROPOSAL as MODE_PROPOSAL
+from macp_sdk._registry import MODE_QUORUM as MODE_QUORUM
+from macp_sdk._registry import MODE_TASK as MODE_TASK
+from macp_sdk._registry import STANDARD_MODES as STANDARD_MODES
+
 __all__ = [
     "CLIENT_NAME",
     "CLIENT_VERSION",
@@ -47,4 +55,11 @@ __all__ = [
     "MAX_TTL_MS",
     "MIN_TTL_MS",
     "SUPPORTED_PROTOCOL_VERSIONS",
+    "MODE_DECISION",
+    "MODE_HANDOFF",
+    "MODE_MULTI_ROUND",
+    "MODE_PROPOSAL",
+    "MODE_QUORUM",
+    "MODE_TASK",
+    "STANDARD_MODES",
 ]

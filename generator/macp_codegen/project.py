@@ -17,6 +17,7 @@ from .config import Config
 from .core_contract import (
     CONTRACT_FILE,
     SDK_PACKAGE,
+    ReexportModel,
     check_unique_exports,
     core_exports,
     reexports,
@@ -164,7 +165,7 @@ class Project:
             for path, template in rendered.items()
         ]
         files.append(OutputFile(f"{SDK_PACKAGE}/py.typed", b""))
-        for reexport in reexports():
+        for reexport in _with_generated_names(reexports(), facts):
             shim: dict[str, object] = {
                 "header": _header([CONTRACT_FILE]),
                 "reexport": reexport,
@@ -205,6 +206,25 @@ class Project:
         hooks = tuple(f"{mode.projection_class}.{action.hook}" for action in mode.actions)
         files.append(OutputFile(scaffold_path, fresh.encode(), "scaffold", requires=hooks))
         return files
+
+
+def _with_generated_names(
+    shims: tuple[ReexportModel, ...], facts: FactsModel
+) -> tuple[ReexportModel, ...]:
+    """Generated facts also offered where 0.22.0 offered them: mode ids in `constants`, the
+    modes' anomaly kinds in `base_projection`."""
+    registry = f"{SDK_PACKAGE}._registry"
+    extra: dict[str, list[tuple[str, str]]] = {
+        "constants": [(registry, f.mode_constant) for f in facts.modes]
+        + [(registry, "STANDARD_MODES")],
+        "base_projection": [
+            (f"{SDK_PACKAGE}.facts.{f.module}", a.name) for f in facts.modes for a in f.anomalies
+        ],
+    }
+    return tuple(
+        replace(shim, generated=tuple(sorted(extra.get(shim.module, []), key=lambda e: e[1])))
+        for shim in shims
+    )
 
 
 def _exports(model: SdkModel, facts: FactsModel) -> tuple[tuple[str, str], ...]:
