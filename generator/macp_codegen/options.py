@@ -182,5 +182,8 @@ def _enum_names(
             for value_index, value in enumerate(enum.value):
                 name = value.name.removeprefix(prefix).lower()
                 path = (_ENUM_TYPE_FIELD, enum_index, _ENUM_VALUE_FIELD, value_index)
-                found[(enum.name, value.number)] = (name, comments.get(path) or name)
+                found[(enum.name, value.number)] = (
+                    name,
+                    comments.get(path) or name.replace("_", " "),
+                )
     return found

@@ -55,3 +55,26 @@ def test_a_user_copy_of_options_proto_is_shadowed(tmp_path: Path) -> None:
     assert compiled.source_paths[OPTIONS_PROTO] == TOOLKIT_PROTO_ROOT / OPTIONS_PROTO
     names = {f.name: f for f in compiled.descriptor_set.file}
     assert any(m.name == "ModeSpec" for m in names[OPTIONS_PROTO].message_type)
+
+
+def test_sender_roles_and_their_wording_come_from_the_enum(tmp_path: Path) -> None:
+    from macp_codegen.options import OptionReader
+
+    _write(
+        tmp_path,
+        "acme/gadget/v1/gadget.proto",
+        MODE_WITH_OPTIONS.replace(
+            "message PingPayload {",
+            "message PingPayload {\n  option (macp.sdk.v1.action) = "
+            "{ senders: [SENDER_ROLE_OWNER, SENDER_ROLE_REQUESTED_ASSIGNEE] };",
+        ),
+    )
+    compiled = compile_protos(tmp_path)
+    file = next(f for f in compiled.descriptor_set.file if f.package == "acme.gadget.v1")
+    action = OptionReader(compiled.descriptor_set).action(file.message_type[0])
+    assert action.senders == ("owner", "requested_assignee")
+    # The wording is each value's trailing comment in options.proto.
+    assert action.sender_phrases == (
+        "the current owner",
+        "the requested assignee (anyone when unset)",
+    )
