@@ -113,3 +113,31 @@ def test_wheel_installs_and_generates_a_working_sdk(tmp_path: Path) -> None:
     )
     assert failed.returncode == 2
     assert "Traceback" not in failed.stderr and "proto root does not exist" in failed.stderr
+
+
+def test_without_the_codegen_extra_the_command_says_what_to_install(tmp_path: Path) -> None:
+    source = _source_copy(tmp_path / "src")
+    dist = tmp_path / "dist"
+    _run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+         "-q", "-w", str(dist), str(source)],
+        tmp_path,
+    )  # fmt: skip
+    (wheel,) = dist.glob("macp_codegen-*.whl")
+    venv = tmp_path / "venv"
+    _run([sys.executable, "-m", "venv", str(venv)], tmp_path)
+    _run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", str(wheel)], tmp_path)
+    project = tmp_path / "project"
+    shutil.copytree(REPO / "proto", project / "proto")
+    clean_env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    failed = subprocess.run(
+        [str(venv / "bin" / "macp-codegen"), "generate"],
+        cwd=project,
+        env=clean_env,
+        capture_output=True,
+        text=True,
+    )
+    assert failed.returncode == 2, failed.stderr
+    assert "Traceback" not in failed.stderr
+    assert "macp-codegen[codegen]" in failed.stderr
+    assert not (project / "generated").exists()
