@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup generate check run test lint typecheck bench clean
+.PHONY: setup generate check run test lint typecheck bench clean wheel-test
 
 setup: $(STAMP)
 
@@ -33,6 +33,11 @@ typecheck: setup
 
 test: setup lint
 	$(BIN)/python -m pytest
+
+# Build the wheel, install it (with the codegen extra) in a fresh venv outside the tree and
+# generate + run an SDK from it. Also part of `make test` (about 20 s with a warm pip cache).
+wheel-test: setup
+	$(BIN)/python -m pytest -m wheel
 
 clean:
 	rm -rf $(VENV) build *.egg-info

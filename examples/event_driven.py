@@ -24,6 +24,7 @@ from macp_sdk import (
     MacpSessionNotOpenError,
     MacpStream,
 )
+from macp_sdk.facts import decision as decision_facts
 
 COORDINATOR = "coordinator"
 # Each simulated agent approves one proposal: p-canary wins 2 to 1 whatever the order.
@@ -50,7 +51,7 @@ def orchestrate(
     votes_applied = 0
     chosen: str | None = None
     for envelope in stream.responses(timeout=timeout):
-        if envelope.message_type == "Vote" and chosen is None:
+        if envelope.message_type == decision_facts.VOTE and chosen is None:
             # Check if we have enough votes to commit
             session.projection.apply_envelope(envelope)
             votes_applied += 1

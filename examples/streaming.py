@@ -19,6 +19,7 @@ from macp.v1 import core_pb2
 from macp.v1.envelope_pb2 import SessionState
 from macp_sdk import AuthConfig, DecisionSession, MacpClient, new_session_id
 from macp_sdk.envelope import build_envelope, serialize_message
+from macp_sdk.facts import decision as decision_facts
 
 COORDINATOR = "coordinator"
 EXT_MODE = "ext.demo.echo.v1"
@@ -37,8 +38,8 @@ def raw_stream(client: MacpClient, target: str) -> dict[str, object]:
     # Send an envelope through the stream (its first envelope binds the stream to the session)
     payload = decision_pb2.VotePayload(proposal_id="p1", vote="approve")
     envelope = build_envelope(
-        mode="macp.mode.decision.v1",
-        message_type="Vote",
+        mode=decision_facts.MODE,
+        message_type=decision_facts.VOTE,
         session_id=session.session_id,
         sender=COORDINATOR,
         payload=serialize_message(payload),

@@ -18,12 +18,9 @@ from ._logging import get_logger
 
 logger = get_logger("projection")
 
-# Anomaly kinds. The first four are pinned by the cross-SDK parity contract and are recorded
-# by mode projections; the rest are recorded here.
-ANOMALY_DUPLICATE_VOTE = "duplicate_vote"
-ANOMALY_DUPLICATE_BALLOT = "duplicate_ballot"
-ANOMALY_DUPLICATE_TASK_ACCEPT = "duplicate_task_accept"
-ANOMALY_SETTLED_HANDOFF = "settled_handoff"
+# Anomaly kinds every projection records. A mode's own kinds (e.g. duplicate_vote, pinned by
+# the cross-SDK parity contract) are declared in its proto and generated into
+# macp_sdk.facts.<mode> (also exported at macp_sdk's top level).
 ANOMALY_FOREIGN_SESSION = "foreign_session"
 ANOMALY_DUPLICATE_MESSAGE = "duplicate_message"
 ANOMALY_UNDECODABLE_PAYLOAD = "undecodable_payload"

@@ -14,20 +14,8 @@ DEFAULT_MODE_VERSION = "1.0.0"
 DEFAULT_CONFIGURATION_VERSION = "config.default"
 DEFAULT_POLICY_VERSION = "policy.default"
 
-MODE_DECISION = "macp.mode.decision.v1"
-MODE_PROPOSAL = "macp.mode.proposal.v1"
-MODE_TASK = "macp.mode.task.v1"
-MODE_HANDOFF = "macp.mode.handoff.v1"
-MODE_QUORUM = "macp.mode.quorum.v1"
-MODE_MULTI_ROUND = "ext.multi_round.v1"
-
-STANDARD_MODES: tuple[str, ...] = (
-    MODE_DECISION,
-    MODE_PROPOSAL,
-    MODE_TASK,
-    MODE_HANDOFF,
-    MODE_QUORUM,
-)
+# Mode ids (MODE_DECISION, ..., STANDARD_MODES) are facts of the mode protos: the generated
+# registry `macp_sdk._registry` defines them and `macp_sdk` exports them.
 
 # Limits the runtime enforces; checked client-side so mistakes fail before the wire.
 MIN_TTL_MS = 1

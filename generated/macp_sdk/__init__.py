@@ -21,7 +21,14 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ._registry import MODE_DECISION as MODE_DECISION
+    from ._registry import MODE_HANDOFF as MODE_HANDOFF
+    from ._registry import MODE_MULTI_ROUND as MODE_MULTI_ROUND
+    from ._registry import MODE_PROPOSAL as MODE_PROPOSAL
+    from ._registry import MODE_QUORUM as MODE_QUORUM
     from ._registry import MODE_REGISTRY as MODE_REGISTRY
+    from ._registry import MODE_TASK as MODE_TASK
+    from ._registry import STANDARD_MODES as STANDARD_MODES
     from ._registry import ModeInfo as ModeInfo
     from ._registry import decode_envelope as decode_envelope
     from ._registry import describe_envelope as describe_envelope
@@ -29,13 +36,9 @@ if TYPE_CHECKING:
     from .auth import AUTHORIZATION_HEADER as AUTHORIZATION_HEADER
     from .auth import AuthConfig as AuthConfig
     from .auth import resolve_sender as resolve_sender
-    from .base_projection import ANOMALY_DUPLICATE_BALLOT as ANOMALY_DUPLICATE_BALLOT
     from .base_projection import ANOMALY_DUPLICATE_MESSAGE as ANOMALY_DUPLICATE_MESSAGE
-    from .base_projection import ANOMALY_DUPLICATE_TASK_ACCEPT as ANOMALY_DUPLICATE_TASK_ACCEPT
-    from .base_projection import ANOMALY_DUPLICATE_VOTE as ANOMALY_DUPLICATE_VOTE
     from .base_projection import ANOMALY_FOREIGN_SESSION as ANOMALY_FOREIGN_SESSION
     from .base_projection import ANOMALY_REJECTED_ENVELOPE as ANOMALY_REJECTED_ENVELOPE
-    from .base_projection import ANOMALY_SETTLED_HANDOFF as ANOMALY_SETTLED_HANDOFF
     from .base_projection import ANOMALY_UNDECODABLE_PAYLOAD as ANOMALY_UNDECODABLE_PAYLOAD
     from .base_projection import CORE_MESSAGE_TYPES as CORE_MESSAGE_TYPES
     from .base_projection import PHASE_CANCELLED as PHASE_CANCELLED
@@ -58,13 +61,6 @@ if TYPE_CHECKING:
     from .constants import MAX_PARTICIPANTS as MAX_PARTICIPANTS
     from .constants import MAX_TTL_MS as MAX_TTL_MS
     from .constants import MIN_TTL_MS as MIN_TTL_MS
-    from .constants import MODE_DECISION as MODE_DECISION
-    from .constants import MODE_HANDOFF as MODE_HANDOFF
-    from .constants import MODE_MULTI_ROUND as MODE_MULTI_ROUND
-    from .constants import MODE_PROPOSAL as MODE_PROPOSAL
-    from .constants import MODE_QUORUM as MODE_QUORUM
-    from .constants import MODE_TASK as MODE_TASK
-    from .constants import STANDARD_MODES as STANDARD_MODES
     from .constants import SUPPORTED_PROTOCOL_VERSIONS as SUPPORTED_PROTOCOL_VERSIONS
     from .envelope import NEGATIVE_ACTION_SUFFIXES as NEGATIVE_ACTION_SUFFIXES
     from .envelope import CommitmentRefLike as CommitmentRefLike
@@ -166,6 +162,10 @@ if TYPE_CHECKING:
     from .errors import macp_error_code as macp_error_code
     from .errors import parse_error_details as parse_error_details
     from .errors import rpc_status as rpc_status
+    from .facts.decision import ANOMALY_DUPLICATE_VOTE as ANOMALY_DUPLICATE_VOTE
+    from .facts.handoff import ANOMALY_SETTLED_HANDOFF as ANOMALY_SETTLED_HANDOFF
+    from .facts.quorum import ANOMALY_DUPLICATE_BALLOT as ANOMALY_DUPLICATE_BALLOT
+    from .facts.task import ANOMALY_DUPLICATE_TASK_ACCEPT as ANOMALY_DUPLICATE_TASK_ACCEPT
     from .modes.decision import AsyncDecisionSession as AsyncDecisionSession
     from .modes.decision import DecisionSession as DecisionSession
     from .modes.handoff import AsyncHandoffSession as AsyncHandoffSession
@@ -217,13 +217,13 @@ if TYPE_CHECKING:
 _EXPORTS: dict[str, str] = {
     "ACK_ERROR_TYPES": "errors",
     "AGENT_NOT_FOUND": "errors",
-    "ANOMALY_DUPLICATE_BALLOT": "base_projection",
+    "ANOMALY_DUPLICATE_BALLOT": "facts.quorum",
     "ANOMALY_DUPLICATE_MESSAGE": "base_projection",
-    "ANOMALY_DUPLICATE_TASK_ACCEPT": "base_projection",
-    "ANOMALY_DUPLICATE_VOTE": "base_projection",
+    "ANOMALY_DUPLICATE_TASK_ACCEPT": "facts.task",
+    "ANOMALY_DUPLICATE_VOTE": "facts.decision",
     "ANOMALY_FOREIGN_SESSION": "base_projection",
     "ANOMALY_REJECTED_ENVELOPE": "base_projection",
-    "ANOMALY_SETTLED_HANDOFF": "base_projection",
+    "ANOMALY_SETTLED_HANDOFF": "facts.handoff",
     "ANOMALY_UNDECODABLE_PAYLOAD": "base_projection",
     "AUTHORIZATION_HEADER": "auth",
     "AckFailure": "errors",
@@ -271,14 +271,14 @@ _EXPORTS: dict[str, str] = {
     "MAX_PARTICIPANTS": "constants",
     "MAX_TTL_MS": "constants",
     "MIN_TTL_MS": "constants",
-    "MODE_DECISION": "constants",
-    "MODE_HANDOFF": "constants",
-    "MODE_MULTI_ROUND": "constants",
+    "MODE_DECISION": "_registry",
+    "MODE_HANDOFF": "_registry",
+    "MODE_MULTI_ROUND": "_registry",
     "MODE_NOT_SUPPORTED": "errors",
-    "MODE_PROPOSAL": "constants",
-    "MODE_QUORUM": "constants",
+    "MODE_PROPOSAL": "_registry",
+    "MODE_QUORUM": "_registry",
     "MODE_REGISTRY": "_registry",
-    "MODE_TASK": "constants",
+    "MODE_TASK": "_registry",
     "MacpAckError": "errors",
     "MacpAlreadyExistsError": "errors",
     "MacpCancelledError": "errors",
@@ -352,7 +352,7 @@ _EXPORTS: dict[str, str] = {
     "SESSION_NOT_FOUND": "errors",
     "SESSION_NOT_OPEN": "errors",
     "SESSION_STATES": "watchers",
-    "STANDARD_MODES": "constants",
+    "STANDARD_MODES": "_registry",
     "STREAM_LAGGED": "errors",
     "SUPPORTED_PROTOCOL_VERSIONS": "constants",
     "SessionLifecycleEvent": "watchers",

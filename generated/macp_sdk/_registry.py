@@ -18,7 +18,7 @@ import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from google.protobuf import text_format
 from google.protobuf.message import DecodeError, Message
@@ -36,7 +36,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CORE_PAYLOADS",
+    "MODE_MULTI_ROUND",
+    "MODE_DECISION",
+    "MODE_HANDOFF",
+    "MODE_PROPOSAL",
+    "MODE_QUORUM",
+    "MODE_TASK",
     "MODE_REGISTRY",
+    "STANDARD_MODES",
     "ModeInfo",
     "decode_envelope",
     "describe_envelope",
@@ -63,6 +70,25 @@ class ModeInfo:
     terminal_message_types: tuple[str, ...]
     payloads: Mapping[str, type[Message]] = field(default_factory=dict)
     session_class: str = ""
+    schema_uris: Mapping[str, str] = field(default_factory=dict)
+
+
+# Mode ids, named as 0.22.0's constants named them.
+MODE_MULTI_ROUND: Final = "ext.multi_round.v1"
+MODE_DECISION: Final = "macp.mode.decision.v1"
+MODE_HANDOFF: Final = "macp.mode.handoff.v1"
+MODE_PROPOSAL: Final = "macp.mode.proposal.v1"
+MODE_QUORUM: Final = "macp.mode.quorum.v1"
+MODE_TASK: Final = "macp.mode.task.v1"
+
+# Standards-track modes in the order of the MACP mode registry (ListModes lists them so).
+STANDARD_MODES: Final[tuple[str, ...]] = (
+    MODE_DECISION,
+    MODE_PROPOSAL,
+    MODE_TASK,
+    MODE_HANDOFF,
+    MODE_QUORUM,
+)
 
 
 CORE_PAYLOADS: Mapping[str, type[Message]] = MappingProxyType(
@@ -83,7 +109,7 @@ MODE_REGISTRY: Mapping[str, ModeInfo] = MappingProxyType(
             id="ext.multi_round.v1",
             short_name="multi_round",
             version="1.0.0",
-            title="Multi-round convergence",
+            title="Multi-Round Mode",
             description="Participants revise contributions until all values agree.",
             determinism_class="semantic-deterministic",
             participant_model="peer",
@@ -101,12 +127,17 @@ MODE_REGISTRY: Mapping[str, ModeInfo] = MappingProxyType(
                 }
             ),
             session_class="multi_round:MultiRoundSession",
+            schema_uris=MappingProxyType(
+                {
+                    "protobuf": "buf.build/multiagentcoordinationprotocol/macp",
+                }
+            ),
         ),
         "macp.mode.decision.v1": ModeInfo(
             id="macp.mode.decision.v1",
             short_name="decision",
             version="1.0.0",
-            title="Decision",
+            title="Decision Mode",
             description="Choose among proposals through evaluation, objection and voting.",
             determinism_class="semantic-deterministic",
             participant_model="declared",
@@ -130,12 +161,17 @@ MODE_REGISTRY: Mapping[str, ModeInfo] = MappingProxyType(
                 }
             ),
             session_class="decision:DecisionSession",
+            schema_uris=MappingProxyType(
+                {
+                    "protobuf": "buf.build/multiagentcoordinationprotocol/macp",
+                }
+            ),
         ),
         "macp.mode.handoff.v1": ModeInfo(
             id="macp.mode.handoff.v1",
             short_name="handoff",
             version="1.0.0",
-            title="Handoff",
+            title="Handoff Mode",
             description="Transfer ownership of work to another participant.",
             determinism_class="context-frozen",
             participant_model="delegated",
@@ -159,12 +195,17 @@ MODE_REGISTRY: Mapping[str, ModeInfo] = MappingProxyType(
                 }
             ),
             session_class="handoff:HandoffSession",
+            schema_uris=MappingProxyType(
+                {
+                    "protobuf": "buf.build/multiagentcoordinationprotocol/macp",
+                }
+            ),
         ),
         "macp.mode.proposal.v1": ModeInfo(
             id="macp.mode.proposal.v1",
             short_name="proposal",
             version="1.0.0",
-            title="Proposal",
+            title="Proposal Mode",
             description="Negotiate proposals and counter-proposals until acceptance.",
             determinism_class="semantic-deterministic",
             participant_model="peer",
@@ -190,12 +231,17 @@ MODE_REGISTRY: Mapping[str, ModeInfo] = MappingProxyType(
                 }
             ),
             session_class="proposal:ProposalSession",
+            schema_uris=MappingProxyType(
+                {
+                    "protobuf": "buf.build/multiagentcoordinationprotocol/macp",
+                }
+            ),
         ),
         "macp.mode.quorum.v1": ModeInfo(
             id="macp.mode.quorum.v1",
             short_name="quorum",
             version="1.0.0",
-            title="Quorum",
+            title="Quorum Mode",
             description="Collect approvals until a threshold is reached.",
             determinism_class="semantic-deterministic",
             participant_model="quorum",
@@ -219,12 +265,17 @@ MODE_REGISTRY: Mapping[str, ModeInfo] = MappingProxyType(
                 }
             ),
             session_class="quorum:QuorumSession",
+            schema_uris=MappingProxyType(
+                {
+                    "protobuf": "buf.build/multiagentcoordinationprotocol/macp",
+                }
+            ),
         ),
         "macp.mode.task.v1": ModeInfo(
             id="macp.mode.task.v1",
             short_name="task",
             version="1.0.0",
-            title="Task",
+            title="Task Mode",
             description="Delegate one task to an assignee and track it to completion.",
             determinism_class="structural-only",
             participant_model="orchestrated",
@@ -252,6 +303,11 @@ MODE_REGISTRY: Mapping[str, ModeInfo] = MappingProxyType(
                 }
             ),
             session_class="task:TaskSession",
+            schema_uris=MappingProxyType(
+                {
+                    "protobuf": "buf.build/multiagentcoordinationprotocol/macp",
+                }
+            ),
         ),
     }
 )
@@ -277,7 +333,7 @@ def mode_descriptor(mode: str) -> core_pb2.ModeDescriptor:
         participant_model=info.participant_model,
         message_types=list(info.message_types),
         terminal_message_types=list(info.terminal_message_types),
-        schema_uris={"proto": info.proto_file},
+        schema_uris=dict(info.schema_uris),
     )
 
 

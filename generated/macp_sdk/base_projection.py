@@ -6,25 +6,13 @@
 """
 
 from macp_core.base_projection import (
-    ANOMALY_DUPLICATE_BALLOT as ANOMALY_DUPLICATE_BALLOT,
-)
-from macp_core.base_projection import (
     ANOMALY_DUPLICATE_MESSAGE as ANOMALY_DUPLICATE_MESSAGE,
-)
-from macp_core.base_projection import (
-    ANOMALY_DUPLICATE_TASK_ACCEPT as ANOMALY_DUPLICATE_TASK_ACCEPT,
-)
-from macp_core.base_projection import (
-    ANOMALY_DUPLICATE_VOTE as ANOMALY_DUPLICATE_VOTE,
 )
 from macp_core.base_projection import (
     ANOMALY_FOREIGN_SESSION as ANOMALY_FOREIGN_SESSION,
 )
 from macp_core.base_projection import (
     ANOMALY_REJECTED_ENVELOPE as ANOMALY_REJECTED_ENVELOPE,
-)
-from macp_core.base_projection import (
-    ANOMALY_SETTLED_HANDOFF as ANOMALY_SETTLED_HANDOFF,
 )
 from macp_core.base_projection import (
     ANOMALY_UNDECODABLE_PAYLOAD as ANOMALY_UNDECODABLE_PAYLOAD,
@@ -48,14 +36,15 @@ from macp_core.base_projection import (
     ProjectionAnomaly as ProjectionAnomaly,
 )
 
+from macp_sdk.facts.decision import ANOMALY_DUPLICATE_VOTE as ANOMALY_DUPLICATE_VOTE
+from macp_sdk.facts.handoff import ANOMALY_SETTLED_HANDOFF as ANOMALY_SETTLED_HANDOFF
+from macp_sdk.facts.quorum import ANOMALY_DUPLICATE_BALLOT as ANOMALY_DUPLICATE_BALLOT
+from macp_sdk.facts.task import ANOMALY_DUPLICATE_TASK_ACCEPT as ANOMALY_DUPLICATE_TASK_ACCEPT
+
 __all__ = [
-    "ANOMALY_DUPLICATE_BALLOT",
     "ANOMALY_DUPLICATE_MESSAGE",
-    "ANOMALY_DUPLICATE_TASK_ACCEPT",
-    "ANOMALY_DUPLICATE_VOTE",
     "ANOMALY_FOREIGN_SESSION",
     "ANOMALY_REJECTED_ENVELOPE",
-    "ANOMALY_SETTLED_HANDOFF",
     "ANOMALY_UNDECODABLE_PAYLOAD",
     "CORE_MESSAGE_TYPES",
     "PHASE_CANCELLED",
@@ -63,4 +52,8 @@ __all__ = [
     "PHASE_PENDING",
     "BaseProjection",
     "ProjectionAnomaly",
+    "ANOMALY_DUPLICATE_BALLOT",
+    "ANOMALY_DUPLICATE_TASK_ACCEPT",
+    "ANOMALY_DUPLICATE_VOTE",
+    "ANOMALY_SETTLED_HANDOFF",
 ]

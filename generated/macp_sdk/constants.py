@@ -33,29 +33,16 @@ from macp_core.constants import (
     MIN_TTL_MS as MIN_TTL_MS,
 )
 from macp_core.constants import (
-    MODE_DECISION as MODE_DECISION,
-)
-from macp_core.constants import (
-    MODE_HANDOFF as MODE_HANDOFF,
-)
-from macp_core.constants import (
-    MODE_MULTI_ROUND as MODE_MULTI_ROUND,
-)
-from macp_core.constants import (
-    MODE_PROPOSAL as MODE_PROPOSAL,
-)
-from macp_core.constants import (
-    MODE_QUORUM as MODE_QUORUM,
-)
-from macp_core.constants import (
-    MODE_TASK as MODE_TASK,
-)
-from macp_core.constants import (
-    STANDARD_MODES as STANDARD_MODES,
-)
-from macp_core.constants import (
     SUPPORTED_PROTOCOL_VERSIONS as SUPPORTED_PROTOCOL_VERSIONS,
 )
+
+from macp_sdk._registry import MODE_DECISION as MODE_DECISION
+from macp_sdk._registry import MODE_HANDOFF as MODE_HANDOFF
+from macp_sdk._registry import MODE_MULTI_ROUND as MODE_MULTI_ROUND
+from macp_sdk._registry import MODE_PROPOSAL as MODE_PROPOSAL
+from macp_sdk._registry import MODE_QUORUM as MODE_QUORUM
+from macp_sdk._registry import MODE_TASK as MODE_TASK
+from macp_sdk._registry import STANDARD_MODES as STANDARD_MODES
 
 __all__ = [
     "CLIENT_NAME",
@@ -67,6 +54,7 @@ __all__ = [
     "MAX_PARTICIPANTS",
     "MAX_TTL_MS",
     "MIN_TTL_MS",
+    "SUPPORTED_PROTOCOL_VERSIONS",
     "MODE_DECISION",
     "MODE_HANDOFF",
     "MODE_MULTI_ROUND",
@@ -74,5 +62,4 @@ __all__ = [
     "MODE_QUORUM",
     "MODE_TASK",
     "STANDARD_MODES",
-    "SUPPORTED_PROTOCOL_VERSIONS",
 ]

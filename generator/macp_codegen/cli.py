@@ -7,12 +7,15 @@ import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .config import Config, load_config
 from .errors import EXIT_BAD_INPUT, EXIT_DRIFT, EXIT_OK, CodegenError
 from .findings import FORMATS
-from .project import Project
+
+if TYPE_CHECKING:
+    from .project import Project
 
 # Flags that choose the inputs and output; a fix command repeats the ones that were given.
 _CONFIG_FLAGS = (
@@ -29,6 +32,17 @@ _CONFIG_FLAGS = (
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    try:
+        # The generator's tools (jinja2, grpcio-tools, ...) are the `codegen` extra: without
+        # them say what to install instead of ending in an ImportError traceback.
+        from .project import Project
+    except ModuleNotFoundError as exc:
+        print(
+            f"macp-codegen: error: the generator's tools are not installed ({exc.name} is "
+            "missing); install them with `pip install 'macp-codegen[codegen]'`",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
     try:
         config = _config(args)
         handler = {

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import tempfile
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 import grpc_tools
@@ -21,6 +22,20 @@ from mypy_protobuf import main as mypy_protobuf
 from .errors import CodegenError, ProtoSyntaxError, SourceLocation, UnresolvedImportError
 
 WELL_KNOWN_INCLUDE = Path(os.path.dirname(grpc_tools.__file__)) / "_proto"
+# The toolkit's own protos (options.proto) ship as package data and are always on the include
+# path, ahead of the user's folders: the toolkit's copy is the one definition of the options.
+TOOLKIT_PROTO_ROOT = Path(str(resources.files("macp_codegen").joinpath("proto")))
+OPTIONS_PROTO = "macp/sdk/v1/options.proto"
+
+
+def toolkit_protos() -> tuple[str, ...]:
+    """The proto files the toolkit ships, relative to TOOLKIT_PROTO_ROOT."""
+    return tuple(
+        sorted(
+            p.relative_to(TOOLKIT_PROTO_ROOT).as_posix()
+            for p in TOOLKIT_PROTO_ROOT.rglob("*.proto")
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -52,17 +67,30 @@ def discover_protos(proto_root: Path) -> tuple[str, ...]:
 
 
 def compile_protos(proto_root: Path, include: tuple[Path, ...] = ()) -> CompiledProtos:
-    targets = discover_protos(proto_root)
-    include_paths = [proto_root, *include, WELL_KNOWN_INCLUDE]
+    shipped = toolkit_protos()
+    # A copy of a shipped file in the user's folder (an older layout, a git baseline) is
+    # shadowed by the toolkit's: it is neither parsed nor generated from there.
+    targets = tuple(t for t in discover_protos(proto_root) if t not in shipped)
+    include_paths = [TOOLKIT_PROTO_ROOT, proto_root, *include, WELL_KNOWN_INCLUDE]
     for target in targets:
         _check_parses(target, proto_root, include_paths)
     descriptor_set, python_modules = _run_protoc(targets, include_paths)
     modules = dict(python_modules)
+    # Generated modules import options_pb2 at run time, so a shipped file that any input
+    # imports is generated too.
+    imported = tuple(f.name for f in descriptor_set.file if f.name in shipped)
+    if imported:
+        with tempfile.TemporaryDirectory(prefix="macp-codegen-") as tmp:
+            args = [f"-I{p}" for p in include_paths]
+            modules.update(_protoc_python(imported, args, Path(tmp)))
+    sources = {t: proto_root / t for t in targets}
+    sources.update({t: TOOLKIT_PROTO_ROOT / t for t in imported})
+    targets = tuple(sorted({*targets, *imported}))
     modules.update(_typed_stubs(descriptor_set, targets))
     return CompiledProtos(
         descriptor_set=descriptor_set,
         targets=targets,
-        source_paths={t: proto_root / t for t in targets},
+        source_paths=dict(sorted(sources.items())),
         modules=dict(sorted(modules.items())),
     )
 
@@ -112,7 +140,9 @@ def _located_error(errors: list[object], proto_root: Path) -> CodegenError:
         )
     if "option" in message.lower():
         return ProtoSyntaxError(
-            where, message, "use a value defined in proto/macp/sdk/v1/options.proto"
+            where,
+            message,
+            f"use a value defined in {TOOLKIT_PROTO_ROOT / OPTIONS_PROTO} (see docs/options.md)",
         )
     return ProtoSyntaxError(where, message, "fix the .proto syntax at this position")
 

@@ -26,6 +26,9 @@ class ReexportModel:
     source: str  # the hand-written module, e.g. macp_local_runtime
     names: tuple[str, ...]
     top_level: bool
+    # Names generated from the protos that this module also offers (absolute module, name),
+    # e.g. the mode ids in `constants`, as 0.22.0 had them there.
+    generated: tuple[tuple[str, str], ...] = ()
 
 
 def reexports() -> tuple[ReexportModel, ...]:

@@ -10,16 +10,6 @@ from dataclasses import dataclass
 
 from .errors import SourceLocation
 
-SENDER_PHRASES = {
-    "initiator": "the session initiator",
-    "participant": "any declared participant",
-    "requested_assignee": "the requested assignee (anyone when unset)",
-    "active_assignee": "the active assignee",
-    "offer_target": "the target of the offer",
-    "proposal_author": "the author of the proposal",
-    "owner": "the current owner",
-}
-
 
 @dataclass(frozen=True)
 class FieldChecks:
@@ -84,6 +74,7 @@ class ActionModel:
     apply_method: str  # projection base's decoder for this action, e.g. _apply_vote
     records_attr: str  # projection attribute holding records of this action
     senders: tuple[str, ...]  # who may send (documentation / hint)
+    sender_phrases: tuple[str, ...]  # the same roles in words (options.proto's comments)
     subject_field: str  # "" when the action has none
     fields: tuple[FieldModel, ...]  # every proto field, in proto order
     positional: tuple[FieldModel, ...]  # parameters before `*`
@@ -107,7 +98,7 @@ class ActionModel:
     @property
     def senders_text(self) -> str:
         """Who may send this action, for docstrings ("" when the proto does not say)."""
-        return ", ".join(SENDER_PHRASES.get(role, role) for role in self.senders)
+        return ", ".join(self.sender_phrases)
 
 
 @dataclass(frozen=True)

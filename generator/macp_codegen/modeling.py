@@ -360,6 +360,7 @@ def _build_action(
         apply_method=naming.apply_method(method),
         records_attr=naming.records_attribute(message_type),
         senders=options.senders,
+        sender_phrases=options.sender_phrases,
         subject_field=subject,
         fields=fields,
         positional=positional,

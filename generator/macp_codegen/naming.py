@@ -144,3 +144,32 @@ def module_file(package: str, module: str) -> str:
 def session_reference(module: str, session_class: str) -> str:
     """`decision`, `DecisionSession` -> `decision:DecisionSession` (the registry's pointer)."""
     return f"{module}:{session_class}"
+
+
+def constant_name(text: str) -> str:
+    """`TaskRequest` -> `TASK_REQUEST`, `multi_round` -> `MULTI_ROUND`, `low` -> `LOW`."""
+    return re.sub(r"\W+", "_", snake_case(text)).strip("_").upper()
+
+
+def mode_id_constant(short_name: str) -> str:
+    """`decision` -> `MODE_DECISION` (the name 0.22.0's constants used)."""
+    return f"MODE_{constant_name(short_name)}"
+
+
+def values_constant(field_name: str) -> str:
+    """Allowed values of field `vote` -> `VOTE_VALUES`."""
+    return f"{constant_name(field_name)}_VALUES"
+
+
+def value_constant(field_name: str, value: str) -> str:
+    """Allowed value `APPROVE` of field `vote` -> `VOTE_APPROVE`."""
+    return f"{constant_name(field_name)}_{constant_name(value)}"
+
+
+def anomaly_constant(kind: str) -> str:
+    """Anomaly kind `duplicate_vote` -> `ANOMALY_DUPLICATE_VOTE`."""
+    return f"ANOMALY_{constant_name(kind)}"
+
+
+def facts_module(short_name: str) -> str:
+    return short_name

@@ -1,4 +1,4 @@
-"""Reads this project's custom options (proto/macp/sdk/v1/options.proto) out of descriptors.
+"""Reads this project's custom options (macp_codegen/proto/.../options.proto) from descriptors.
 
 The options are decoded through a private descriptor pool built from the compiled set, so the
 generator never imports its own generated code. Absent options decode as empty values.
@@ -12,16 +12,13 @@ from typing import Any
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
 OPTIONS_PACKAGE = "macp.sdk.v1"
-CASES = {0: "", 1: "upper", 2: "lower"}
-SENDER_ROLES = {
-    1: "initiator",
-    2: "participant",
-    3: "requested_assignee",
-    4: "active_assignee",
-    5: "offer_target",
-    6: "proposal_author",
-    7: "owner",
-}
+# Enum values are named <PREFIX>_<NAME>; the generator uses NAME in lower case. The role names
+# and their phrases (each value's trailing comment) are read from options.proto itself.
+_ENUM_PREFIXES = {"Case": "CASE_", "SenderRole": "SENDER_ROLE_"}
+_ENUM_TYPE_FIELD, _ENUM_VALUE_FIELD = (
+    5,
+    2,
+)  # FileDescriptorProto.enum_type, EnumDescriptorProto.value
 
 
 @dataclass(frozen=True)
@@ -36,6 +33,9 @@ class ModeOptions:
     terminal_message_types: tuple[str, ...] = ()
     session_class: str = ""
     standard: bool | None = None
+    schema_uris: tuple[tuple[str, str], ...] = ()
+    registry_position: int = 0
+    anomaly_kinds: tuple[str, ...] = ()
     present: frozenset[str] = field(default_factory=frozenset)
 
 
@@ -45,6 +45,7 @@ class ActionOptions:
     method: str = ""
     aliases: tuple[str, ...] = ()
     senders: tuple[str, ...] = ()
+    sender_phrases: tuple[str, ...] = ()  # one per sender, from options.proto's comments
     subject_field: str = ""
     positional: tuple[str, ...] = ()
     skip: bool = False
@@ -75,6 +76,7 @@ class OptionReader:
         self._enabled = any(f.package == OPTIONS_PACKAGE for f in descriptor_set.file)
         if not self._enabled:
             return
+        self._enums = _enum_names(descriptor_set)
         self._file_options = _options_class(pool, "FileOptions")
         self._message_options = _options_class(pool, "MessageOptions")
         self._field_options = _options_class(pool, "FieldOptions")
@@ -97,6 +99,9 @@ class OptionReader:
             terminal_message_types=tuple(spec.terminal_message_types),
             session_class=spec.session_class,
             standard=spec.standard if spec.HasField("standard") else None,
+            schema_uris=tuple(sorted(spec.schema_uris.items())),
+            registry_position=spec.registry_position,
+            anomaly_kinds=tuple(spec.anomaly_kinds),
             present=_present(spec),
         )
 
@@ -109,7 +114,8 @@ class OptionReader:
             message_type=spec.message_type,
             method=spec.method,
             aliases=tuple(spec.aliases),
-            senders=tuple(SENDER_ROLES.get(role, str(role)) for role in spec.senders),
+            senders=tuple(self._enum_value("SenderRole", role)[0] for role in spec.senders),
+            sender_phrases=tuple(self._enum_value("SenderRole", role)[1] for role in spec.senders),
             subject_field=spec.subject_field,
             positional=tuple(spec.positional),
             skip=spec.skip,
@@ -125,7 +131,7 @@ class OptionReader:
             required=spec.required,
             no_default=spec.no_default,
             allowed=tuple(spec.allowed),
-            normalize=CASES.get(spec.normalize, ""),
+            normalize=self._enum_value("Case", spec.normalize)[0] if spec.normalize else "",
             minimum=spec.min if spec.HasField("min") else None,
             maximum=spec.max if spec.HasField("max") else None,
             from_sender=spec.from_sender,
@@ -135,6 +141,10 @@ class OptionReader:
             references=spec.references,
             present=_present(spec),
         )
+
+    def _enum_value(self, enum: str, number: int) -> tuple[str, str]:
+        """(name, phrase) of an enum value of options.proto."""
+        return self._enums.get((enum, number), (str(number), str(number)))
 
     def _extension(self, options_class: Any, options: Any, which: str) -> Any:
         if options_class is None or not options.ByteSize():
@@ -152,3 +162,28 @@ def _options_class(pool: descriptor_pool.DescriptorPool, name: str) -> Any:
 
 def _present(spec: Any) -> frozenset[str]:
     return frozenset(descriptor.name for descriptor, _ in spec.ListFields())
+
+
+def _enum_names(
+    descriptor_set: descriptor_pb2.FileDescriptorSet,
+) -> dict[tuple[str, int], tuple[str, str]]:
+    """(enum, number) -> (name without prefix, lower case; trailing comment of the value)."""
+    found: dict[tuple[str, int], tuple[str, str]] = {}
+    for file in descriptor_set.file:
+        if file.package != OPTIONS_PACKAGE:
+            continue
+        comments = {
+            tuple(loc.path): loc.trailing_comments.strip()
+            for loc in file.source_code_info.location
+            if loc.trailing_comments
+        }
+        for enum_index, enum in enumerate(file.enum_type):
+            prefix = _ENUM_PREFIXES.get(enum.name, "")
+            for value_index, value in enumerate(enum.value):
+                name = value.name.removeprefix(prefix).lower()
+                path = (_ENUM_TYPE_FIELD, enum_index, _ENUM_VALUE_FIELD, value_index)
+                found[(enum.name, value.number)] = (
+                    name,
+                    comments.get(path) or name.replace("_", " "),
+                )
+    return found

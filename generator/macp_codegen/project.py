@@ -17,12 +17,14 @@ from .config import Config
 from .core_contract import (
     CONTRACT_FILE,
     SDK_PACKAGE,
+    ReexportModel,
     check_unique_exports,
     core_exports,
     reexports,
     reserved_session_names,
 )
 from .errors import NameCollisionError, SourceLocation
+from .facts import FactsModel, build_facts
 from .formatting import format_python
 from .model import ModeModel, SdkModel
 from .modeling import build_model
@@ -128,22 +130,35 @@ class Project:
             # written to this project's lint rules, so say so instead of excluding folders.
             header = _header([_proto_source_of(path)]) + "\n# ruff: noqa"
             files.append(OutputFile(path, _with_header(text, header)))
-        sdk_packages = [f"{SDK_PACKAGE}/modes", f"{SDK_PACKAGE}/projections"] if model.modes else []
+        facts = build_facts(compiled.descriptor_set, model)
+        sdk_packages = (
+            [f"{SDK_PACKAGE}/facts", f"{SDK_PACKAGE}/modes", f"{SDK_PACKAGE}/projections"]
+            if model.modes
+            else []
+        )
         for package_dir in _package_dirs(compiled.modules) + sdk_packages:
             init = render(env, "package_init.py.jinja", {"header": _header(model.sources)})
             files.append(OutputFile(f"{package_dir}/__init__.py", init.encode()))
         files.append(OutputFile(f"{PROTO_PACKAGE}/py.typed", b""))
-        rendered = self._render_sdk(env, model)
+        rendered = self._render_sdk(env, model, facts)
         for mode in model.modes:
             rendered.extend(self._render_mode(env, model, mode, notes))
+        for mode_facts in facts.modes:
+            context = {"facts": mode_facts, "header": _header([mode_facts.mode.proto_file])}
+            text = render(env, "sdk/facts.py.jinja", context)
+            rendered.append(
+                OutputFile(f"{SDK_PACKAGE}/facts/{mode_facts.module}.py", text.encode())
+            )
         files.extend(_formatted(rendered, self.config.output))
         _check_unique_paths(files)
         return tuple(sorted(files, key=lambda f: f.path))
 
-    def _render_sdk(self, env: jinja2.Environment, model: SdkModel) -> list[OutputFile]:
+    def _render_sdk(
+        self, env: jinja2.Environment, model: SdkModel, facts: FactsModel
+    ) -> list[OutputFile]:
         header = _header(model.sources)
-        exports = _exports(model)
-        context = {"model": model, "header": header, "exports": exports}
+        exports = _exports(model, facts)
+        context = {"model": model, "facts": facts, "header": header, "exports": exports}
         rendered = {
             f"{SDK_PACKAGE}/__init__.py": "sdk/__init__.py.jinja",
             f"{SDK_PACKAGE}/_registry.py": "sdk/_registry.py.jinja",
@@ -153,7 +168,7 @@ class Project:
             for path, template in rendered.items()
         ]
         files.append(OutputFile(f"{SDK_PACKAGE}/py.typed", b""))
-        for reexport in reexports():
+        for reexport in _with_generated_names(reexports(), facts):
             shim: dict[str, object] = {
                 "header": _header([CONTRACT_FILE]),
                 "reexport": reexport,
@@ -194,11 +209,35 @@ class Project:
         return files
 
 
-def _exports(model: SdkModel) -> tuple[tuple[str, str], ...]:
+def _with_generated_names(
+    shims: tuple[ReexportModel, ...], facts: FactsModel
+) -> tuple[ReexportModel, ...]:
+    """Generated facts also offered where 0.22.0 offered them: mode ids in `constants`, the
+    modes' anomaly kinds in `base_projection`."""
+    registry = f"{SDK_PACKAGE}._registry"
+    extra: dict[str, list[tuple[str, str]]] = {
+        "constants": [(registry, f.mode_constant) for f in facts.modes]
+        + [(registry, "STANDARD_MODES")],
+        "base_projection": [
+            (f"{SDK_PACKAGE}.facts.{f.module}", a.name) for f in facts.modes for a in f.anomalies
+        ],
+    }
+    return tuple(
+        replace(shim, generated=tuple(sorted(extra.get(shim.module, []), key=lambda e: e[1])))
+        for shim in shims
+    )
+
+
+def _exports(model: SdkModel, facts: FactsModel) -> tuple[tuple[str, str], ...]:
     """(module relative to macp_sdk, name) for the public API; a name exported twice is an error."""
     exports = core_exports()
-    for name in ("MODE_REGISTRY", "ModeInfo", "decode_envelope", "describe_envelope"):
+    registry_names = ["MODE_REGISTRY", "STANDARD_MODES", "ModeInfo", "decode_envelope"]
+    registry_names += ["describe_envelope", *(f.mode_constant for f in facts.modes)]
+    for name in registry_names:
         exports.append(("_registry", name))
+    for mode_facts in facts.modes:
+        for anomaly in mode_facts.anomalies:
+            exports.append((f"facts.{mode_facts.module}", anomaly.name))
     for mode in model.modes:
         exports.append((mode.session_module, mode.session_class))
         exports.append((mode.session_module, mode.async_session_class))

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from macp_sdk.facts import decision, handoff, proposal, quorum, task
+
 Check = Callable[[Any], bool]
 
 
@@ -77,8 +79,8 @@ _DECISION: Mapping[str, Mapping[str, Check]] = {
 
 SCHEMAS: Mapping[str, Mapping[str, Mapping[str, Check]]] = {
     "*": _DECISION,
-    "macp.mode.decision.v1": _DECISION,
-    "macp.mode.quorum.v1": {
+    decision.MODE: _DECISION,
+    quorum.MODE: {
         "threshold": {"type": _one_of("n_of_m", "percentage", "weighted"), "value": _integer(0)},
         "abstention": {
             "counts_toward_quorum": _boolean,
@@ -86,18 +88,18 @@ SCHEMAS: Mapping[str, Mapping[str, Mapping[str, Check]]] = {
         },
         "commitment": _COMMITMENT,
     },
-    "macp.mode.proposal.v1": {
+    proposal.MODE: {
         "acceptance": {"criterion": _one_of("all_parties", "counterparty", "initiator")},
         "counter_proposal": {"max_rounds": _integer(0)},
         "rejection": {"terminal_on_any_reject": _boolean},
         "commitment": _COMMITMENT,
     },
-    "macp.mode.task.v1": {
+    task.MODE: {
         "assignment": {"allow_reassignment_on_reject": _boolean},
         "completion": {"require_output": _boolean},
         "commitment": _COMMITMENT,
     },
-    "macp.mode.handoff.v1": {
+    handoff.MODE: {
         "acceptance": {"implicit_accept_timeout_ms": _integer(0)},
         "commitment": _COMMITMENT,
     },

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Final
 
 from macp.v1 import core_pb2
+from macp_sdk._registry import MODE_REGISTRY, STANDARD_MODES, mode_descriptor
+from macp_sdk.facts import decision, handoff, multi_round, proposal, quorum, task
 
 from .fanout import Fanout, Subscription
 from .modes.base import ModeRules
@@ -20,9 +22,19 @@ from .modes.quorum import QuorumRules
 from .modes.task import TaskRules
 
 STANDARD_PREFIX: Final = "macp.mode."
-BUILTIN_VERSION: Final = "1.0.0"
-_SCHEMA_URIS: Final = {"protobuf": "buf.build/multiagentcoordinationprotocol/macp"}
 _WATCH_BUFFER = 16
+
+# The semantics this runtime implements, by mode id. Everything a descriptor says (titles,
+# message types, schema URIs, registry order) comes from the generated registry, that is from
+# the mode protos; only the rules are hand-written.
+_RULES: Final[Mapping[str, Callable[[], ModeRules]]] = {
+    decision.MODE: DecisionRules,
+    proposal.MODE: ProposalRules,
+    task.MODE: TaskRules,
+    handoff.MODE: HandoffRules,
+    quorum.MODE: QuorumRules,
+    multi_round.MODE: MultiRoundRules,
+}
 
 
 @dataclass(frozen=True)
@@ -42,70 +54,22 @@ class ModeEntry:
         return self.descriptor.mode_version
 
 
-def _builtin(
-    name: str,
-    title: str,
-    description: str,
-    determinism: str,
-    participants: str,
-    message_types: list[str],
-    new_rules: Callable[[], ModeRules],
-    standards_track: bool = True,
-) -> ModeEntry:
-    descriptor = core_pb2.ModeDescriptor(
-        mode=name,
-        mode_version=BUILTIN_VERSION,
-        title=title,
-        description=description,
-        determinism_class=determinism,
-        participant_model=participants,
-        message_types=["SessionStart", *message_types, "Commitment"],
-        terminal_message_types=["Commitment"],
-        schema_uris=_SCHEMA_URIS,
-    )
-    return ModeEntry(descriptor, new_rules, standards_track, strict=True, builtin=True)
-
-
 def builtin_modes() -> list[ModeEntry]:
+    """The modes served with their rules: standards-track ones in registry order, then the rest
+    by id. A mode the SDK knows but this runtime has no rules for is not built in (an SDK
+    registers it as an extension mode)."""
+    extra = sorted(set(_RULES) - set(STANDARD_MODES))
     return [
-        _builtin(
-            "macp.mode.decision.v1", "Decision Mode",
-            "Choose among proposals through evaluation, objection and voting.",
-            "semantic-deterministic", "declared",
-            ["Proposal", "Evaluation", "Objection", "Vote"], DecisionRules,
-        ),
-        _builtin(
-            "macp.mode.proposal.v1", "Proposal Mode",
-            "Negotiate proposals and counter-proposals until acceptance.",
-            "semantic-deterministic", "peer",
-            ["Proposal", "CounterProposal", "Accept", "Reject", "Withdraw"], ProposalRules,
-        ),
-        _builtin(
-            "macp.mode.task.v1", "Task Mode",
-            "Delegate one task to an assignee and track it to completion.",
-            "structural-only", "orchestrated",
-            ["TaskRequest", "TaskAccept", "TaskReject", "TaskUpdate", "TaskComplete", "TaskFail"],
-            TaskRules,
-        ),
-        _builtin(
-            "macp.mode.handoff.v1", "Handoff Mode",
-            "Transfer ownership of work to another participant.",
-            "context-frozen", "delegated",
-            ["HandoffOffer", "HandoffContext", "HandoffAccept", "HandoffDecline"], HandoffRules,
-        ),
-        _builtin(
-            "macp.mode.quorum.v1", "Quorum Mode",
-            "Collect approvals until a threshold is reached.",
-            "semantic-deterministic", "quorum",
-            ["ApprovalRequest", "Approve", "Reject", "Abstain"], QuorumRules,
-        ),
-        _builtin(
-            "ext.multi_round.v1", "Multi-Round Mode",
-            "Participants revise contributions until all values agree.",
-            "semantic-deterministic", "peer",
-            ["Contribute"], MultiRoundRules, standards_track=False,
-        ),
-    ]  # fmt: skip
+        ModeEntry(
+            mode_descriptor(mode),
+            _RULES[mode],
+            standards_track=MODE_REGISTRY[mode].standard,
+            strict=True,
+            builtin=True,
+        )
+        for mode in [*STANDARD_MODES, *extra]
+        if mode in _RULES and mode in MODE_REGISTRY
+    ]
 
 
 def validate_ext_descriptor(descriptor: core_pb2.ModeDescriptor) -> None:

@@ -199,8 +199,8 @@ def test_a_renamed_session_class_is_reported(git_project: Path) -> None:
     edit(
         git_project,
         DECISION,
-        'title: "Decision"',
-        'title: "Decision"\n  session_class: "DecideSession"',
+        'title: "Decision Mode"',
+        'title: "Decision Mode"\n  session_class: "DecideSession"',
     )
     classes = only(breaking(git_project)[1], "sdk/class-renamed")
     assert any("session class DecisionSession is now DecideSession" in f for f in classes)

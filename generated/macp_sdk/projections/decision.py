@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from ..base_projection import ANOMALY_DUPLICATE_VOTE
+from ..facts import decision as facts
+from ..facts.decision import ANOMALY_DUPLICATE_VOTE
 from ._decision_base import (
     DecisionProjectionBase,
     EvaluationRecord,
@@ -29,20 +30,21 @@ __all__ = [
     "normalized_vote",
 ]
 
-# The runtime's decision phases (runtime state machine, not RFC text).
-PHASE_PROPOSAL = "Proposal"
-PHASE_EVALUATION = "Evaluation"
+# The runtime's decision phases (runtime state machine, not RFC text): the first two are
+# named after the message type they wait for.
+PHASE_PROPOSAL = facts.PROPOSAL
+PHASE_EVALUATION = facts.EVALUATION
 PHASE_VOTING = "Voting"
 
 # Anomalies this projection notes beyond the pinned parity kinds.
 ANOMALY_DUPLICATE_PROPOSAL = "duplicate_proposal"
 ANOMALY_UNKNOWN_PROPOSAL = "unknown_proposal"
 
-VOTE_APPROVE = "APPROVE"
-VOTE_REJECT = "REJECT"
-VOTE_ABSTAIN = "ABSTAIN"
-REVIEW = "REVIEW"
-SEVERITY_CRITICAL = "critical"
+VOTE_APPROVE = facts.VOTE_APPROVE
+VOTE_REJECT = facts.VOTE_REJECT
+VOTE_ABSTAIN = facts.VOTE_ABSTAIN
+REVIEW = facts.RECOMMENDATION_REVIEW
+SEVERITY_CRITICAL = facts.SEVERITY_CRITICAL
 
 
 def normalized_vote(record: VoteRecord) -> str:
@@ -57,7 +59,7 @@ def normalized_recommendation(record: EvaluationRecord) -> str:
 
 def normalized_severity(record: ObjectionRecord) -> str:
     """The severity as the runtime stores it: lower-case, and an empty one means medium."""
-    return record.severity.strip().lower() or "medium"
+    return record.severity.strip().lower() or facts.SEVERITY_MEDIUM
 
 
 class DecisionProjection(DecisionProjectionBase):

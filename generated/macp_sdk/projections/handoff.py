@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from ..base_projection import ANOMALY_SETTLED_HANDOFF
+from ..facts.handoff import ANOMALY_SETTLED_HANDOFF
 from ._handoff_base import (
     HandoffAcceptRecord,
     HandoffContextRecord,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..base_projection import ANOMALY_DUPLICATE_BALLOT
+from ..facts.quorum import ANOMALY_DUPLICATE_BALLOT
 from ._quorum_base import (
     AbstainRecord,
     ApprovalRequestRecord,

@@ -6,7 +6,7 @@ This file is yours. macp-codegen created it once; on later runs it only adds wha
 
 from __future__ import annotations
 
-from ..base_projection import ANOMALY_DUPLICATE_TASK_ACCEPT
+from ..facts.task import ANOMALY_DUPLICATE_TASK_ACCEPT
 from ._task_base import (
     TaskAcceptRecord,
     TaskCompleteRecord,

@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from macp.modes.handoff.v1 import handoff_pb2
+from macp_sdk.facts import handoff as facts
 
 from ..errors import forbidden, policy_denied
 from .base import ACCEPTED, ModeContext, ModeOutcome, ModeRules, decode, require
 from .base import require_participant as _require_participant
 from .commitment import authorize_commitment, check_policy_schema_version, validate_commitment
 
-MODE = "macp.mode.handoff.v1"
+MODE = facts.MODE
 OFFERED, ACCEPTED_OFFER, DECLINED = "Offered", "Accepted", "Declined"
 
 
@@ -33,7 +34,7 @@ class HandoffRules(ModeRules):
         require(ctx.is_participant(ctx.initiator), "the handoff initiator must be a participant")
 
     def authorize(self, ctx: ModeContext, sender: str, message_type: str) -> None:
-        if message_type == "HandoffOffer":
+        if message_type == facts.HANDOFF_OFFER:
             if sender != ctx.initiator:
                 raise forbidden("only the owner may offer a handoff")
         elif message_type == "Commitment":
@@ -44,18 +45,18 @@ class HandoffRules(ModeRules):
     def on_message(
         self, ctx: ModeContext, sender: str, message_type: str, payload: bytes
     ) -> ModeOutcome:
-        if message_type == "HandoffOffer":
+        if message_type == facts.HANDOFF_OFFER:
             self._offer(ctx, sender, payload)
-        elif message_type == "HandoffContext":
+        elif message_type == facts.HANDOFF_CONTEXT:
             context = decode(handoff_pb2.HandoffContextPayload, payload)
             offer = self._existing(context.handoff_id)
             if sender != offer.offerer:
                 raise forbidden("only the offerer may add context")
             self.contexts += 1
-        elif message_type == "HandoffAccept":
+        elif message_type == facts.HANDOFF_ACCEPT:
             accept = decode(handoff_pb2.HandoffAcceptPayload, payload)
             self._respond(sender, accept.handoff_id, accept.accepted_by, ACCEPTED_OFFER)
-        elif message_type == "HandoffDecline":
+        elif message_type == facts.HANDOFF_DECLINE:
             decline = decode(handoff_pb2.HandoffDeclinePayload, payload)
             self._respond(sender, decline.handoff_id, decline.declined_by, DECLINED)
         elif message_type == "Commitment":

@@ -7,13 +7,14 @@ from dataclasses import dataclass, field
 
 from google.protobuf.message import DecodeError
 from macp.modes.multi_round.v1 import multi_round_pb2
+from macp_sdk.facts import multi_round as facts
 
 from ..errors import invalid_payload
 from .base import ACCEPTED, ModeContext, ModeOutcome, ModeRules, require
 from .base import require_participant as _require_participant
 from .commitment import authorize_initiator_commitment, validate_commitment
 
-MODE = "ext.multi_round.v1"
+MODE = facts.MODE
 
 
 def contribution_value(payload: bytes) -> str:
@@ -53,7 +54,7 @@ class MultiRoundRules(ModeRules):
     def on_message(
         self, ctx: ModeContext, sender: str, message_type: str, payload: bytes
     ) -> ModeOutcome:
-        if message_type == "Contribute":
+        if message_type == facts.CONTRIBUTE:
             require(not self.converged, "the session already converged")
             value = contribution_value(payload)
             if self.contributions.get(sender) != value:

@@ -9,14 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from macp.modes.proposal.v1 import proposal_pb2
+from macp_sdk.facts import proposal as facts
 
 from ..errors import forbidden, policy_denied
 from .base import ACCEPTED, ModeContext, ModeOutcome, ModeRules, decode, require
 from .base import require_participant as _require_participant
 from .commitment import authorize_commitment, check_policy_schema_version, validate_commitment
 
-MODE = "macp.mode.proposal.v1"
-_TYPES = ("Proposal", "CounterProposal", "Accept", "Reject", "Withdraw")
+MODE = facts.MODE
+_TYPES = (facts.PROPOSAL, facts.COUNTER_PROPOSAL, facts.ACCEPT, facts.REJECT, facts.WITHDRAW)
 
 
 @dataclass
@@ -50,13 +51,13 @@ class ProposalRules(ModeRules):
         if message_type == "Commitment":
             return self._commitment(ctx, payload)
         require(message_type in _TYPES, f"unknown message type {message_type}")
-        if message_type == "Proposal":
+        if message_type == facts.PROPOSAL:
             self._proposal(sender, payload)
-        elif message_type == "CounterProposal":
+        elif message_type == facts.COUNTER_PROPOSAL:
             self._counter_proposal(ctx, sender, payload)
-        elif message_type == "Accept":
+        elif message_type == facts.ACCEPT:
             self._accept(sender, payload)
-        elif message_type == "Reject":
+        elif message_type == facts.REJECT:
             self._reject(ctx, sender, payload)
         else:
             self._withdraw(sender, payload)

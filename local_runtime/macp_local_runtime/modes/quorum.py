@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass, field
 
 from macp.modes.quorum.v1 import quorum_pb2
+from macp_sdk.facts import quorum as facts
 
 from ..errors import forbidden, policy_denied
 from ..policy import DEFAULT_POLICY_ID
@@ -13,14 +14,14 @@ from .base import ACCEPTED, ModeContext, ModeOutcome, ModeRules, decode, require
 from .base import require_participant as _require_participant
 from .commitment import authorize_commitment, check_policy_schema_version, validate_commitment
 
-MODE = "macp.mode.quorum.v1"
-_BALLOTS = ("Approve", "Reject", "Abstain")
+MODE = facts.MODE
+_BALLOTS = (facts.APPROVE, facts.REJECT, facts.ABSTAIN)
 
 
 def _ballot_request_id(message_type: str, payload: bytes) -> str:
-    if message_type == "Approve":
+    if message_type == facts.APPROVE:
         return decode(quorum_pb2.ApprovePayload, payload).request_id
-    if message_type == "Reject":
+    if message_type == facts.REJECT:
         return decode(quorum_pb2.RejectPayload, payload).request_id
     return decode(quorum_pb2.AbstainPayload, payload).request_id
 
@@ -35,7 +36,7 @@ class QuorumRules(ModeRules):
         require(bool(ctx.participants), "quorum sessions need participants")
 
     def authorize(self, ctx: ModeContext, sender: str, message_type: str) -> None:
-        if message_type == "ApprovalRequest":
+        if message_type == facts.APPROVAL_REQUEST:
             if sender != ctx.initiator:
                 raise forbidden("only the initiator may request approval")
         elif message_type == "Commitment":
@@ -46,7 +47,7 @@ class QuorumRules(ModeRules):
     def on_message(
         self, ctx: ModeContext, sender: str, message_type: str, payload: bytes
     ) -> ModeOutcome:
-        if message_type == "ApprovalRequest":
+        if message_type == facts.APPROVAL_REQUEST:
             request = decode(quorum_pb2.ApprovalRequestPayload, payload)
             require(self.request_id is None, "approval was already requested")
             require(bool(request.request_id), "request_id is empty")
@@ -83,7 +84,7 @@ class QuorumRules(ModeRules):
         commitment = validate_commitment(ctx, payload)
         require(self.request_id is not None, "no approval request yet")
         threshold = self.threshold(ctx)
-        approvals = sum(1 for choice in self.ballots.values() if choice == "Approve")
+        approvals = sum(1 for choice in self.ballots.values() if choice == facts.APPROVE)
         outstanding = len(ctx.participants) - len(self.ballots)
         reached = approvals >= threshold
         unreachable = approvals + outstanding < threshold

@@ -5,14 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from macp.modes.task.v1 import task_pb2
+from macp_sdk.facts import task as facts
 
 from ..errors import forbidden, policy_denied
 from .base import ACCEPTED, ModeContext, ModeOutcome, ModeRules, decode, require
 from .base import require_participant as _require_participant
 from .commitment import authorize_commitment, check_policy_schema_version, validate_commitment
 
-MODE = "macp.mode.task.v1"
-_REPORT_TYPES = ("TaskUpdate", "TaskComplete", "TaskFail")
+MODE = facts.MODE
+_REPORT_TYPES = (facts.TASK_UPDATE, facts.TASK_COMPLETE, facts.TASK_FAIL)
 
 
 @dataclass
@@ -22,7 +23,7 @@ class TaskRules(ModeRules):
     active_assignee: str | None = None
     rejections: list[str] = field(default_factory=list)  # senders who rejected
     updates: int = 0
-    terminal_report: str | None = None  # "TaskComplete" | "TaskFail"
+    terminal_report: str | None = None  # facts.TASK_COMPLETE | facts.TASK_FAIL
     output: bytes = b""
 
     def on_session_start(self, ctx: ModeContext) -> None:
@@ -32,7 +33,7 @@ class TaskRules(ModeRules):
         )
 
     def authorize(self, ctx: ModeContext, sender: str, message_type: str) -> None:
-        if message_type == "TaskRequest":
+        if message_type == facts.TASK_REQUEST:
             if sender != ctx.initiator:
                 raise forbidden("only the initiator may request the task")
         elif message_type == "Commitment":
@@ -43,11 +44,11 @@ class TaskRules(ModeRules):
     def on_message(
         self, ctx: ModeContext, sender: str, message_type: str, payload: bytes
     ) -> ModeOutcome:
-        if message_type == "TaskRequest":
+        if message_type == facts.TASK_REQUEST:
             self._request(ctx, payload)
-        elif message_type == "TaskAccept":
+        elif message_type == facts.TASK_ACCEPT:
             self._accept(ctx, sender, payload)
-        elif message_type == "TaskReject":
+        elif message_type == facts.TASK_REJECT:
             self._reject(ctx, sender, payload)
         elif message_type in _REPORT_TYPES:
             self._report(sender, message_type, payload)
@@ -104,13 +105,13 @@ class TaskRules(ModeRules):
         self.active_assignee = None
 
     def _report(self, sender: str, message_type: str, payload: bytes) -> None:
-        if message_type == "TaskUpdate":
+        if message_type == facts.TASK_UPDATE:
             update = decode(task_pb2.TaskUpdatePayload, payload)
             self._require_task(update.task_id)
             self._require_reporter(sender)
             self.updates += 1
             return
-        if message_type == "TaskComplete":
+        if message_type == facts.TASK_COMPLETE:
             complete = decode(task_pb2.TaskCompletePayload, payload)
             task_id, assignee, output = complete.task_id, complete.assignee, complete.output
         else:

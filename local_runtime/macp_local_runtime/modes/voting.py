@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
+from macp_sdk.facts import decision as facts
+
 from ..policy import Policy
 
 
@@ -41,7 +43,7 @@ def _number(block: Mapping[str, Any], name: str, default: float) -> float:
 def _proposal_passes(voting: Mapping[str, Any], ballots: Ballots) -> bool:
     algorithm = voting.get("algorithm", "none")
     threshold = _number(voting, "threshold", 0.5)
-    approvals, rejections = ballots.count("APPROVE"), ballots.count("REJECT")
+    approvals, rejections = ballots.count(facts.VOTE_APPROVE), ballots.count(facts.VOTE_REJECT)
     decisive = approvals + rejections
     if decisive == 0:
         return False
@@ -61,8 +63,12 @@ def _proposal_passes(voting: Mapping[str, Any], ballots: Ballots) -> bool:
             value = weights.get(sender, 1.0)
             return float(value) if isinstance(value, int | float) else 1.0
 
-        approve_weight = sum(weight(s) for s, v in ballots.by_sender.items() if v == "APPROVE")
-        decisive_weight = sum(weight(s) for s, v in ballots.by_sender.items() if v != "ABSTAIN")
+        approve_weight = sum(
+            weight(s) for s, v in ballots.by_sender.items() if v == facts.VOTE_APPROVE
+        )
+        decisive_weight = sum(
+            weight(s) for s, v in ballots.by_sender.items() if v != facts.VOTE_ABSTAIN
+        )
         return decisive_weight > 0 and approve_weight >= threshold * decisive_weight
     return False
 
@@ -146,7 +152,7 @@ def evaluate_decision(
         return ["vote passed; decline over approval not allowed"]
     if result is VoteResult.NO_VOTES:
         return ["no votes cast; decline requires an explicit REJECT vote"]
-    if all_ballots.count("REJECT") == 0:
+    if all_ballots.count(facts.VOTE_REJECT) == 0:
         return ["decline requires at least one explicit REJECT vote"]
     if require_quorum and not quorum_met:
         return ["vote quorum not met"]

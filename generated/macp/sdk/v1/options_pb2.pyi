@@ -60,40 +60,42 @@ class _SenderRoleEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_SenderRole
     DESCRIPTOR: _descriptor.EnumDescriptor
     SENDER_ROLE_UNSPECIFIED: _SenderRole.ValueType  # 0
     SENDER_ROLE_INITIATOR: _SenderRole.ValueType  # 1
-    """the sender of the accepted SessionStart"""
+    """the session initiator"""
     SENDER_ROLE_PARTICIPANT: _SenderRole.ValueType  # 2
     """any declared participant"""
     SENDER_ROLE_REQUESTED_ASSIGNEE: _SenderRole.ValueType  # 3
-    """the requested assignee, or anyone when unset"""
+    """the requested assignee (anyone when unset)"""
     SENDER_ROLE_ACTIVE_ASSIGNEE: _SenderRole.ValueType  # 4
-    """whoever accepted first"""
+    """the active assignee"""
     SENDER_ROLE_OFFER_TARGET: _SenderRole.ValueType  # 5
-    """the target named by the referenced offer"""
+    """the target of the offer"""
     SENDER_ROLE_PROPOSAL_AUTHOR: _SenderRole.ValueType  # 6
-    """the author of the referenced proposal"""
+    """the author of the proposal"""
     SENDER_ROLE_OWNER: _SenderRole.ValueType  # 7
-    """the current owner of the session's work"""
+    """the current owner"""
 
 class SenderRole(_SenderRole, metaclass=_SenderRoleEnumTypeWrapper):
     """Who may send an action. Documentation and a client-side hint only: the
-    runtime is the authority and enforces its own rules.
+    runtime is the authority and enforces its own rules. The generator names a
+    role by its value name without the prefix, in lower case, and describes it
+    with the value's trailing comment.
     """
 
 SENDER_ROLE_UNSPECIFIED: SenderRole.ValueType  # 0
 SENDER_ROLE_INITIATOR: SenderRole.ValueType  # 1
-"""the sender of the accepted SessionStart"""
+"""the session initiator"""
 SENDER_ROLE_PARTICIPANT: SenderRole.ValueType  # 2
 """any declared participant"""
 SENDER_ROLE_REQUESTED_ASSIGNEE: SenderRole.ValueType  # 3
-"""the requested assignee, or anyone when unset"""
+"""the requested assignee (anyone when unset)"""
 SENDER_ROLE_ACTIVE_ASSIGNEE: SenderRole.ValueType  # 4
-"""whoever accepted first"""
+"""the active assignee"""
 SENDER_ROLE_OFFER_TARGET: SenderRole.ValueType  # 5
-"""the target named by the referenced offer"""
+"""the target of the offer"""
 SENDER_ROLE_PROPOSAL_AUTHOR: SenderRole.ValueType  # 6
-"""the author of the referenced proposal"""
+"""the author of the proposal"""
 SENDER_ROLE_OWNER: SenderRole.ValueType  # 7
-"""the current owner of the session's work"""
+"""the current owner"""
 Global___SenderRole: _TypeAlias = SenderRole  # noqa: Y015
 
 @_typing.final
@@ -101,6 +103,26 @@ class ModeSpec(_message.Message):
     """File-level: the mode that a proto file defines."""
 
     DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class SchemaUrisEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
 
     ID_FIELD_NUMBER: _builtins.int
     SHORT_NAME_FIELD_NUMBER: _builtins.int
@@ -112,6 +134,9 @@ class ModeSpec(_message.Message):
     TERMINAL_MESSAGE_TYPES_FIELD_NUMBER: _builtins.int
     SESSION_CLASS_FIELD_NUMBER: _builtins.int
     STANDARD_FIELD_NUMBER: _builtins.int
+    SCHEMA_URIS_FIELD_NUMBER: _builtins.int
+    REGISTRY_POSITION_FIELD_NUMBER: _builtins.int
+    ANOMALY_KINDS_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """Mode id carried in Envelope.mode. Default: package macp.modes.<n>.v<N>
     gives macp.mode.<n>.v<N>; any other package gives ext.<n>.v<N>.
@@ -134,9 +159,26 @@ class ModeSpec(_message.Message):
     """True for standards-track modes (listed by ListModes); false for
     extensions (ListExtModes). Default: true exactly for macp.mode.* ids.
     """
+    registry_position: _builtins.int
+    """Position in the MACP mode registry (registries/modes.md): standards-track
+    modes are listed in this order. Default 0: after the positioned ones, by id.
+    """
     @_builtins.property
     def terminal_message_types(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Message types that resolve a session. Default ["Commitment"]."""
+
+    @_builtins.property
+    def schema_uris(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
+        """ModeDescriptor.schema_uris (keys such as proto, json_schema, docs).
+        Default: {proto: <this file's path>}.
+        """
+
+    @_builtins.property
+    def anomaly_kinds(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """ProjectionAnomaly kinds this mode's projection records, beyond the generic
+        ones every projection records (e.g. "duplicate_vote"); the SDK exports each
+        as ANOMALY_<KIND>.
+        """
 
     def __init__(
         self,
@@ -151,10 +193,13 @@ class ModeSpec(_message.Message):
         terminal_message_types: _abc.Iterable[_builtins.str] | None = ...,
         session_class: _builtins.str = ...,
         standard: _builtins.bool | None = ...,
+        schema_uris: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+        registry_position: _builtins.int = ...,
+        anomaly_kinds: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_standard", b"_standard", "standard", b"standard"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_standard", b"_standard", "description", b"description", "determinism_class", b"determinism_class", "id", b"id", "participant_model", b"participant_model", "session_class", b"session_class", "short_name", b"short_name", "standard", b"standard", "terminal_message_types", b"terminal_message_types", "title", b"title", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_standard", b"_standard", "anomaly_kinds", b"anomaly_kinds", "description", b"description", "determinism_class", b"determinism_class", "id", b"id", "participant_model", b"participant_model", "registry_position", b"registry_position", "schema_uris", b"schema_uris", "session_class", b"session_class", "short_name", b"short_name", "standard", b"standard", "terminal_message_types", b"terminal_message_types", "title", b"title", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__standard: _TypeAlias = _typing.Literal["standard"]  # noqa: Y015
     _WhichOneofArgType__standard: _TypeAlias = _typing.Literal["_standard", b"_standard"]  # noqa: Y015
