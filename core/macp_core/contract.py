@@ -26,10 +26,6 @@ PACKAGE: Final = "macp_core"
 # `macp_sdk.<key>` -> what it re-exports. The embedded runtime is a package of its own
 # (`macp_local_runtime`); the SDK keeps its historical path `macp_sdk.local_runtime`.
 PUBLIC_MODULES: Final[Mapping[str, Reexport]] = {
-    "async_client": Reexport(
-        "macp_core.async_client",
-        ("AsyncMacpClient",),
-    ),
     "auth": Reexport(
         "macp_core.auth",
         (
@@ -62,15 +58,6 @@ PUBLIC_MODULES: Final[Mapping[str, Reexport]] = {
         (
             "AsyncBaseSession",
             "BaseSession",
-        ),
-    ),
-    "client": Reexport(
-        "macp_core.client",
-        (
-            "UNBOUNDED",
-            "MacpClient",
-            "TimeoutValue",
-            "configure_logging",
         ),
     ),
     "constants": Reexport(
@@ -225,30 +212,6 @@ PUBLIC_MODULES: Final[Mapping[str, Reexport]] = {
             "MacpStream",
         ),
     ),
-    "watchers": Reexport(
-        "macp_core.watchers",
-        (
-            "SESSION_EVENT_TYPES",
-            "SESSION_STATES",
-            "TERMINAL_SESSION_EVENT_TYPES",
-            "AsyncModeRegistryWatcher",
-            "AsyncPolicyWatcher",
-            "AsyncRootsWatcher",
-            "AsyncSessionLifecycleWatcher",
-            "AsyncSignalWatcher",
-            "ModeRegistryWatcher",
-            "PolicyChange",
-            "PolicyWatcher",
-            "RegistryChange",
-            "RootsChange",
-            "RootsWatcher",
-            "SessionLifecycleEvent",
-            "SessionLifecycleWatcher",
-            "SignalEvent",
-            "SignalFilter",
-            "SignalWatcher",
-        ),
-    ),
     "local_runtime": Reexport(
         "macp_local_runtime",
         (
@@ -266,6 +229,31 @@ PUBLIC_MODULES: Final[Mapping[str, Reexport]] = {
     ),
     "local_runtime.pytest_plugin": Reexport(
         "macp_local_runtime.pytest_plugin", ("macp_runtime",), top_level=False
+    ),
+}
+
+# Modules the generator writes from the service descriptor (`macp_sdk.<key>`: the clients
+# and watchers), with the core names each also re-exports. The generated classes themselves
+# (MacpClient, AsyncMacpClient, the watchers) are not listed: they come from the protos.
+GENERATED_MODULES: Final[Mapping[str, Reexport]] = {
+    "client": Reexport(
+        "macp_core.client_base",
+        ("UNBOUNDED", "TimeoutValue", "configure_logging"),
+    ),
+    "async_client": Reexport("macp_core.async_client_base", ()),
+    "watchers": Reexport(
+        "macp_core.watcher_base",
+        (
+            "SESSION_EVENT_TYPES",
+            "SESSION_STATES",
+            "TERMINAL_SESSION_EVENT_TYPES",
+            "PolicyChange",
+            "RegistryChange",
+            "RootsChange",
+            "SessionLifecycleEvent",
+            "SignalEvent",
+            "SignalFilter",
+        ),
     ),
 }
 
