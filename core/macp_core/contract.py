@@ -257,6 +257,38 @@ GENERATED_MODULES: Final[Mapping[str, Reexport]] = {
     ),
 }
 
+# RPCs whose client methods the core's client bases (macp_core.client_base,
+# macp_core.async_client_base) write by hand, because they do more than one call: Initialize
+# remembers the capabilities, Send retries and checks the Ack, StreamSession is bidirectional.
+# The generator writes every other RPC of the service.
+HAND_WRITTEN_RPCS: Final[frozenset[str]] = frozenset({"Initialize", "Send", "StreamSession"})
+
+# Every public member of MacpClientBase / AsyncMacpClientBase (methods and attributes): a
+# generated client method must not take one of these names.
+CLIENT_MEMBERS: Final[frozenset[str]] = frozenset(
+    {
+        "auth",
+        "client_name",
+        "client_version",
+        "close",
+        "closed",
+        "default_timeout",
+        "initialize",
+        "initialize_response",
+        "open_stream",
+        "retry",
+        "secure",
+        "send",
+        "send_progress",
+        "send_signal",
+        "server_capabilities",
+        "settings",
+        "stream_session",
+        "supports",
+        "target",
+    }
+)
+
 # Every member of BaseSession / AsyncBaseSession (and what every session always has): a
 # generated action method must not take one of these names.
 SESSION_MEMBERS: Final[frozenset[str]] = frozenset(

@@ -16,7 +16,7 @@ from macp_core.auth import AuthConfig
 from macp_core.client_base import (
     UNBOUNDED as UNBOUNDED,
 )
-from macp_core.client_base import MacpClientBase, TimeoutValue
+from macp_core.client_base import MacpClientBase
 from macp_core.client_base import (
     TimeoutValue as TimeoutValue,
 )

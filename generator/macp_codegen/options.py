@@ -75,7 +75,6 @@ class RpcOptions:
     capability: str = ""
     ack_field: str = ""
     page_items: str = ""
-    hand_written: bool = False
     positional: tuple[str, ...] = ()
     watcher_class: str = ""
     watcher_base: str = ""
@@ -165,7 +164,6 @@ class OptionReader:
             capability=spec.capability,
             ack_field=spec.ack_field,
             page_items=spec.page_items,
-            hand_written=spec.hand_written,
             positional=tuple(spec.positional),
             watcher_class=spec.watcher.class_name,
             watcher_base=spec.watcher.base,

@@ -178,6 +178,8 @@ class Project:
                 "service": model.service,
                 "flavour": flavour,
                 "reexport": extra[flavour.module],
+                # Annotations need TimeoutValue; import it unless the module re-exports it.
+                "import_timeout": "TimeoutValue" not in extra[flavour.module].names,
             }
             text = render(env, "sdk/client.py.jinja", context)
             files.append(OutputFile(f"{SDK_PACKAGE}/{flavour.module}.py", text.encode()))

@@ -37,6 +37,7 @@ class RpcModel:
     server_streaming: bool
     request_type: str  # e.g. core_pb2.GetSessionRequest
     response_type: str
+    response_import: tuple[str, str]  # (package, pb2 module) of the response type
     positional: tuple[ParamModel, ...]
     keyword: tuple[ParamModel, ...]
     auth_required: bool
@@ -73,6 +74,11 @@ class ServiceModel:
     @property
     def watchers(self) -> tuple[RpcModel, ...]:
         return tuple(r for r in self.rpcs if r.watcher is not None)
+
+    @property
+    def watcher_imports(self) -> tuple[tuple[str, str], ...]:
+        """The pb2 modules the watchers module needs (their RPCs' response types)."""
+        return tuple(sorted({r.response_import for r in self.watchers}))
 
     @property
     def uses_sequence(self) -> bool:

@@ -10,9 +10,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from google.protobuf import descriptor_pb2
+from macp_core import contract
 
 from . import naming
-from .errors import OptionError, SourceLocation
+from .core_contract import CONTRACT_FILE
+from .errors import OptionError, ReservedNameError, SourceLocation
 from .locations import SourceIndex
 from .options import OptionReader, RpcOptions
 from .service_model import ClientFlavour, ParamModel, RpcModel, ServiceModel, WatcherModel
@@ -61,6 +63,10 @@ class _Types:
             for name, python in _enums(prefix, "", file):
                 self.where[name] = (module, python)
         self.used: set[str] = set()
+
+    def module_of(self, type_name: str) -> tuple[str, str]:
+        package, _, module = self.where[type_name][0].rpartition(".")
+        return package, module
 
     def annotation(self, type_name: str) -> str:
         module, python = self.where[type_name]
@@ -134,19 +140,20 @@ def _build_rpc(
 ) -> RpcModel | None:
     options = reader.rpc(method)
     where = index.location(*path)
-    if options.hand_written:
+    if method.name in contract.HAND_WRITTEN_RPCS:
         return None
     if method.client_streaming:
         raise OptionError(
             where,
-            f"rpc {method.name} streams requests, which the generated clients cannot call",
-            "write its client method by hand in macp_core and mark the rpc "
-            "`option (macp.sdk.v1.rpc) = {hand_written: true};`",
+            f"rpc {method.name} streams requests, which a generated client method cannot send",
+            f"write its method by hand in macp_core's client bases and list it in "
+            f"HAND_WRITTEN_RPCS ({CONTRACT_FILE})",
         )
     request = types.messages[method.input_type]
     response = types.messages[method.output_type]
     name = options.method or naming.snake_case(method.name)
     _check_identifier(name, where, "method")
+    _check_not_core_member(name, method.name, where)
     params = [_param(f, reader, types, where) for f in request.field]
     by_field = {p.field: p for p in params}
     for positional in options.positional:
@@ -177,6 +184,7 @@ def _build_rpc(
         server_streaming=method.server_streaming,
         request_type=types.annotation(method.input_type),
         response_type=response_type,
+        response_import=types.module_of(method.output_type),
         positional=positional_params,
         keyword=keyword,
         auth_required=options.auth_required,
@@ -354,12 +362,23 @@ def _check_identifier(name: str, where: SourceLocation, what: str) -> None:
         )
 
 
+def _check_not_core_member(name: str, rpc: str, where: SourceLocation) -> None:
+    if name in contract.CLIENT_MEMBERS:
+        raise ReservedNameError(
+            where,
+            f"rpc {rpc} would become client method {name}, which the core's client base "
+            "already defines",
+            'give it another name with `option (macp.sdk.v1.rpc) = {method: "..."};`',
+        )
+
+
 def _check_unique_methods(rpcs: list[RpcModel]) -> None:
     seen: dict[str, str] = {}
     for rpc in rpcs:
         for name in (rpc.method, rpc.page_method):
             if not name:
                 continue
+            _check_not_core_member(name, rpc.name, rpc.location)
             if name in seen:
                 raise OptionError(
                     rpc.location,

@@ -304,7 +304,6 @@ class RpcSpec(_message.Message):
     CAPABILITY_FIELD_NUMBER: _builtins.int
     ACK_FIELD_FIELD_NUMBER: _builtins.int
     PAGE_ITEMS_FIELD_NUMBER: _builtins.int
-    HAND_WRITTEN_FIELD_NUMBER: _builtins.int
     POSITIONAL_FIELD_NUMBER: _builtins.int
     WATCHER_FIELD_NUMBER: _builtins.int
     method: _builtins.str
@@ -327,11 +326,6 @@ class RpcSpec(_message.Message):
     response next_page_token). The client gets <method>_page (one page) and
     <method> (every page).
     """
-    hand_written: _builtins.bool
-    """The client method is written by hand in the core (it does more than one
-    call: Initialize remembers capabilities, Send retries, StreamSession is
-    bidirectional). Client-streaming RPCs must set it.
-    """
     @_builtins.property
     def positional(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Request fields taken positionally, in this order; every other parameter
@@ -350,13 +344,12 @@ class RpcSpec(_message.Message):
         capability: _builtins.str = ...,
         ack_field: _builtins.str = ...,
         page_items: _builtins.str = ...,
-        hand_written: _builtins.bool = ...,
         positional: _abc.Iterable[_builtins.str] | None = ...,
         watcher: Global___WatcherSpec | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["watcher", b"watcher"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["ack_field", b"ack_field", "auth_required", b"auth_required", "capability", b"capability", "hand_written", b"hand_written", "method", b"method", "page_items", b"page_items", "positional", b"positional", "watcher", b"watcher"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ack_field", b"ack_field", "auth_required", b"auth_required", "capability", b"capability", "method", b"method", "page_items", b"page_items", "positional", b"positional", "watcher", b"watcher"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
