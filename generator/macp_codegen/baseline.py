@@ -22,8 +22,8 @@ from .core_contract import reserved_session_names
 from .errors import CodegenError, SourceLocation
 from .model import SdkModel
 from .modeling import build_model
-from .service_modeling import build_service
 from .project import Project
+from .service_modeling import build_service
 from .sources import from_descriptor_set_file
 
 

@@ -19,8 +19,9 @@ from .locations import SourceIndex
 from .options import OptionReader, RpcOptions
 from .service_model import ClientFlavour, ParamModel, RpcModel, ServiceModel, WatcherModel
 
-SERVICE_PACKAGE = "macp.v1"
-CLIENT_CLASS = "MacpClient"  # the runtime service's package
+SERVICE_PACKAGE = "macp.v1"  # the runtime service's package
+CLIENT_CLASS = "MacpClient"
+CAPABILITIES = f".{SERVICE_PACKAGE}.Capabilities"  # what capability gates point into
 FILE_SERVICE = 6
 SERVICE_METHOD = 2
 # Pagination follows the AIP-158 field names.
@@ -167,6 +168,8 @@ def _build_rpc(
     positional_params = tuple(by_field[f] for f in options.positional)
     keyword = tuple(p for p in params if p.field not in options.positional)
     _check_default_order(positional_params, method.name, where)
+    if options.capability:
+        _check_capability(options.capability, method.name, where, types)
     ack_type = _response_field_type(response, options.ack_field, method.name, where, types)
     page_item_type = _page_item_type(request, response, options, method.name, where, types)
     watcher = _watcher(options, method, where)
@@ -353,6 +356,24 @@ def _doc(comment: str, options: RpcOptions) -> str:
             f"the runtime unless it advertised ``{options.capability}``."
         )
     return " ".join(parts)
+
+
+def _check_capability(path: str, rpc: str, where: SourceLocation, types: _Types) -> None:
+    """The gate must name a boolean of macp.v1.Capabilities, as the core checks at call time."""
+    message = types.messages.get(CAPABILITIES)
+    for index, part in enumerate(path.split(".")):
+        field = next((f for f in message.field if f.name == part), None) if message else None
+        last = index == len(path.split(".")) - 1
+        if field is not None and last and field.type == FDP.TYPE_BOOL:
+            return
+        if field is None or last or field.type != FDP.TYPE_MESSAGE:
+            break
+        message = types.messages.get(field.type_name)
+    raise OptionError(
+        where,
+        f"rpc {rpc}: capability {path!r} is not a boolean of {CAPABILITIES.lstrip('.')}",
+        'write a dotted path to one, e.g. "policy_registry.what_if_replay"',
+    )
 
 
 def _check_identifier(name: str, where: SourceLocation, what: str) -> None:
