@@ -47,7 +47,6 @@ class AsyncMacpClient(AsyncMacpClientBase):
             timeout=timeout,
             operation="GetSession",
         )
-
         return response
 
     async def cancel_session(
@@ -72,7 +71,6 @@ class AsyncMacpClient(AsyncMacpClientBase):
             timeout=timeout,
             operation="CancelSession",
         )
-
         return self._checked_ack(response.ack, raise_on_nack)
 
     async def suspend_session(
@@ -97,7 +95,6 @@ class AsyncMacpClient(AsyncMacpClientBase):
             timeout=timeout,
             operation="SuspendSession",
         )
-
         return self._checked_ack(response.ack, raise_on_nack)
 
     async def resume_session(
@@ -122,7 +119,6 @@ class AsyncMacpClient(AsyncMacpClientBase):
             timeout=timeout,
             operation="ResumeSession",
         )
-
         return self._checked_ack(response.ack, raise_on_nack)
 
     async def get_manifest(
@@ -144,7 +140,6 @@ class AsyncMacpClient(AsyncMacpClientBase):
             timeout=timeout,
             operation="GetManifest",
         )
-
         return response
 
     async def list_modes(
@@ -163,7 +158,6 @@ class AsyncMacpClient(AsyncMacpClientBase):
             timeout=timeout,
             operation="ListModes",
         )
-
         return response
 
     def watch_mode_registry(
@@ -201,7 +195,6 @@ class AsyncMacpClient(AsyncMacpClientBase):
             timeout=timeout,
             operation="ListRoots",
         )
-
         return response
 
     def watch_roots(
@@ -239,7 +232,6 @@ class AsyncMacpClient(AsyncMacpClientBase):
             timeout=timeout,
             operation="ListExtModes",
         )
-
         return response
 
     async def register_ext_mode(
@@ -261,7 +253,6 @@ class AsyncMacpClient(AsyncMacpClientBase):
             timeout=timeout,
             operation="RegisterExtMode",
         )
-
         return response
 
     async def unregister_ext_mode(
@@ -283,7 +274,6 @@ class AsyncMacpClient(AsyncMacpClientBase):
             timeout=timeout,
             operation="UnregisterExtMode",
         )
-
         return response
 
     async def promote_mode(
@@ -307,7 +297,6 @@ class AsyncMacpClient(AsyncMacpClientBase):
             timeout=timeout,
             operation="PromoteMode",
         )
-
         return response
 
     def watch_signals(
@@ -351,7 +340,6 @@ class AsyncMacpClient(AsyncMacpClientBase):
             timeout=timeout,
             operation="ListSessions",
         )
-
         return list(response.sessions), response.next_page_token
 
     async def list_sessions(
@@ -413,7 +401,6 @@ class AsyncMacpClient(AsyncMacpClientBase):
             timeout=timeout,
             operation="RegisterPolicy",
         )
-
         return response
 
     async def unregister_policy(
@@ -435,7 +422,6 @@ class AsyncMacpClient(AsyncMacpClientBase):
             timeout=timeout,
             operation="UnregisterPolicy",
         )
-
         return response
 
     async def get_policy(
@@ -457,7 +443,6 @@ class AsyncMacpClient(AsyncMacpClientBase):
             timeout=timeout,
             operation="GetPolicy",
         )
-
         return response
 
     async def list_policies(
@@ -479,7 +464,6 @@ class AsyncMacpClient(AsyncMacpClientBase):
             timeout=timeout,
             operation="ListPolicies",
         )
-
         return response
 
     def watch_policies(
@@ -525,7 +509,6 @@ class AsyncMacpClient(AsyncMacpClientBase):
             timeout=timeout,
             operation="WhatIfReplay",
         )
-
         return response
 
     async def get_decision_receipt(
@@ -550,7 +533,6 @@ class AsyncMacpClient(AsyncMacpClientBase):
             timeout=timeout,
             operation="GetDecisionReceipt",
         )
-
         return response
 
     async def get_receipt_keys(
@@ -572,5 +554,4 @@ class AsyncMacpClient(AsyncMacpClientBase):
             timeout=timeout,
             operation="GetReceiptKeys",
         )
-
         return response

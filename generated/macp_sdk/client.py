@@ -58,7 +58,6 @@ class MacpClient(MacpClientBase):
             timeout=timeout,
             operation="GetSession",
         )
-
         return response
 
     def cancel_session(
@@ -83,7 +82,6 @@ class MacpClient(MacpClientBase):
             timeout=timeout,
             operation="CancelSession",
         )
-
         return self._checked_ack(response.ack, raise_on_nack)
 
     def suspend_session(
@@ -108,7 +106,6 @@ class MacpClient(MacpClientBase):
             timeout=timeout,
             operation="SuspendSession",
         )
-
         return self._checked_ack(response.ack, raise_on_nack)
 
     def resume_session(
@@ -133,7 +130,6 @@ class MacpClient(MacpClientBase):
             timeout=timeout,
             operation="ResumeSession",
         )
-
         return self._checked_ack(response.ack, raise_on_nack)
 
     def get_manifest(
@@ -155,7 +151,6 @@ class MacpClient(MacpClientBase):
             timeout=timeout,
             operation="GetManifest",
         )
-
         return response
 
     def list_modes(
@@ -174,7 +169,6 @@ class MacpClient(MacpClientBase):
             timeout=timeout,
             operation="ListModes",
         )
-
         return response
 
     def watch_mode_registry(
@@ -212,7 +206,6 @@ class MacpClient(MacpClientBase):
             timeout=timeout,
             operation="ListRoots",
         )
-
         return response
 
     def watch_roots(
@@ -250,7 +243,6 @@ class MacpClient(MacpClientBase):
             timeout=timeout,
             operation="ListExtModes",
         )
-
         return response
 
     def register_ext_mode(
@@ -272,7 +264,6 @@ class MacpClient(MacpClientBase):
             timeout=timeout,
             operation="RegisterExtMode",
         )
-
         return response
 
     def unregister_ext_mode(
@@ -294,7 +285,6 @@ class MacpClient(MacpClientBase):
             timeout=timeout,
             operation="UnregisterExtMode",
         )
-
         return response
 
     def promote_mode(
@@ -318,7 +308,6 @@ class MacpClient(MacpClientBase):
             timeout=timeout,
             operation="PromoteMode",
         )
-
         return response
 
     def watch_signals(
@@ -362,7 +351,6 @@ class MacpClient(MacpClientBase):
             timeout=timeout,
             operation="ListSessions",
         )
-
         return list(response.sessions), response.next_page_token
 
     def list_sessions(
@@ -424,7 +412,6 @@ class MacpClient(MacpClientBase):
             timeout=timeout,
             operation="RegisterPolicy",
         )
-
         return response
 
     def unregister_policy(
@@ -446,7 +433,6 @@ class MacpClient(MacpClientBase):
             timeout=timeout,
             operation="UnregisterPolicy",
         )
-
         return response
 
     def get_policy(
@@ -468,7 +454,6 @@ class MacpClient(MacpClientBase):
             timeout=timeout,
             operation="GetPolicy",
         )
-
         return response
 
     def list_policies(
@@ -490,7 +475,6 @@ class MacpClient(MacpClientBase):
             timeout=timeout,
             operation="ListPolicies",
         )
-
         return response
 
     def watch_policies(
@@ -536,7 +520,6 @@ class MacpClient(MacpClientBase):
             timeout=timeout,
             operation="WhatIfReplay",
         )
-
         return response
 
     def get_decision_receipt(
@@ -561,7 +544,6 @@ class MacpClient(MacpClientBase):
             timeout=timeout,
             operation="GetDecisionReceipt",
         )
-
         return response
 
     def get_receipt_keys(
@@ -583,5 +565,4 @@ class MacpClient(MacpClientBase):
             timeout=timeout,
             operation="GetReceiptKeys",
         )
-
         return response
