@@ -265,10 +265,10 @@ def _lifecycle_wait(
     return reached, f"session {sid} reaching {' / '.join(sorted(wanted))}"
 
 
-def _found(change: PolicyChange, policy_id: str) -> policy_pb2.PolicyDescriptor:
+def _found(change: PolicyChange, policy_id: str, operation: str) -> policy_pb2.PolicyDescriptor:
     found = change.policy(policy_id)
     if found is None:  # the predicate guaranteed it; kept for the type checker
-        raise MacpTransportError(f"policy {policy_id!r} vanished")
+        raise MacpTransportError(f"policy {policy_id!r} vanished", operation=operation)
     return found
 
 
@@ -574,7 +574,7 @@ class PolicyWatcherBase(Watcher[ClientT, policy_pb2.WatchPoliciesResponse, Polic
         change = self._first(
             timeout, lambda c: c.policy(policy_id) is not None, f"policy {policy_id!r}"
         )
-        return _found(change, policy_id)
+        return _found(change, policy_id, self._operation)
 
 
 class AsyncPolicyWatcherBase(AsyncWatcher[ClientT, policy_pb2.WatchPoliciesResponse, PolicyChange]):
@@ -591,4 +591,4 @@ class AsyncPolicyWatcherBase(AsyncWatcher[ClientT, policy_pb2.WatchPoliciesRespo
         change = await self._first(
             timeout, lambda c: c.policy(policy_id) is not None, f"policy {policy_id!r}"
         )
-        return _found(change, policy_id)
+        return _found(change, policy_id, self._operation)

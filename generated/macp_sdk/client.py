@@ -69,7 +69,8 @@ class MacpClient(MacpClientBase):
         timeout: TimeoutValue = None,
         raise_on_nack: bool = True,
     ) -> envelope_pb2.Ack:
-        """Cancels an open or suspended session."""
+        """Cancels an open or suspended session. A NACK raises its :class:`MacpAckError`
+        subclass (or, with ``raise_on_nack=False``, is logged and returned)."""
         request = core_pb2.CancelSessionRequest(
             session_id=validate_required("session_id", session_id),
             reason=reason,
@@ -93,7 +94,9 @@ class MacpClient(MacpClientBase):
         timeout: TimeoutValue = None,
         raise_on_nack: bool = True,
     ) -> envelope_pb2.Ack:
-        """OPEN -> SUSPENDED; the remaining TTL is banked."""
+        """OPEN -> SUSPENDED; the remaining TTL is banked. A NACK raises its
+        :class:`MacpAckError` subclass (or, with ``raise_on_nack=False``, is logged and
+        returned)."""
         request = core_pb2.SuspendSessionRequest(
             session_id=validate_required("session_id", session_id),
             reason=reason,
@@ -117,7 +120,8 @@ class MacpClient(MacpClientBase):
         timeout: TimeoutValue = None,
         raise_on_nack: bool = True,
     ) -> envelope_pb2.Ack:
-        """SUSPENDED -> OPEN with the banked TTL."""
+        """SUSPENDED -> OPEN with the banked TTL. A NACK raises its :class:`MacpAckError`
+        subclass (or, with ``raise_on_nack=False``, is logged and returned)."""
         request = core_pb2.ResumeSessionRequest(
             session_id=validate_required("session_id", session_id),
             reason=reason,
@@ -178,7 +182,8 @@ class MacpClient(MacpClientBase):
         timeout: TimeoutValue = None,
         reconnect: bool = False,
     ) -> Iterator[core_pb2.WatchModeRegistryResponse]:
-        """Notifies registry changes."""
+        """Notifies registry changes. Iterates until ``timeout`` seconds pass (then iteration
+        just ends); ``reconnect=True`` reconnects with backoff after a transient failure."""
         request = core_pb2.WatchModeRegistryRequest()
         metadata = self._md(auth)
         return self._watch(
@@ -215,7 +220,8 @@ class MacpClient(MacpClientBase):
         timeout: TimeoutValue = None,
         reconnect: bool = False,
     ) -> Iterator[core_pb2.WatchRootsResponse]:
-        """Notifies root changes."""
+        """Notifies root changes. Iterates until ``timeout`` seconds pass (then iteration just
+        ends); ``reconnect=True`` reconnects with backoff after a transient failure."""
         request = core_pb2.WatchRootsRequest()
         metadata = self._md(auth)
         return self._watch(
@@ -317,7 +323,9 @@ class MacpClient(MacpClientBase):
         timeout: TimeoutValue = None,
         reconnect: bool = False,
     ) -> Iterator[core_pb2.WatchSignalsResponse]:
-        """Ambient signals as they arrive (no backlog)."""
+        """Ambient signals as they arrive (no backlog). Iterates until ``timeout`` seconds pass
+        (then iteration just ends); ``reconnect=True`` reconnects with backoff after a
+        transient failure."""
         request = core_pb2.WatchSignalsRequest()
         metadata = self._md_required(auth, "watch_signals")
         return self._watch(
@@ -337,8 +345,8 @@ class MacpClient(MacpClientBase):
         auth: AuthConfig | None = None,
         timeout: TimeoutValue = None,
     ) -> tuple[list[core_pb2.SessionMetadata], str]:
-        """One page: ``(sessions, next_page_token)``; an empty token means the last
-        page. Known sessions, paginated."""
+        """One page: ``(sessions, next_page_token)``; an empty token means the last page. Known
+        sessions, paginated."""
         request = core_pb2.ListSessionsRequest(
             page_size=page_size,
             page_token=page_token,
@@ -381,7 +389,8 @@ class MacpClient(MacpClientBase):
         timeout: TimeoutValue = None,
         reconnect: bool = False,
     ) -> Iterator[core_pb2.WatchSessionsResponse]:
-        """Session lifecycle events."""
+        """Session lifecycle events. Iterates until ``timeout`` seconds pass (then iteration
+        just ends); ``reconnect=True`` reconnects with backoff after a transient failure."""
         request = core_pb2.WatchSessionsRequest()
         metadata = self._md_required(auth, "watch_sessions")
         return self._watch(
@@ -484,7 +493,9 @@ class MacpClient(MacpClientBase):
         timeout: TimeoutValue = None,
         reconnect: bool = False,
     ) -> Iterator[policy_pb2.WatchPoliciesResponse]:
-        """The full policy set on every change."""
+        """The full policy set on every change. Iterates until ``timeout`` seconds pass (then
+        iteration just ends); ``reconnect=True`` reconnects with backoff after a transient
+        failure."""
         request = policy_pb2.WatchPoliciesRequest()
         metadata = self._md(auth)
         return self._watch(

@@ -51,7 +51,10 @@ class RpcModel:
     return_type: str  # of the sync method (streams: Iterator[...]; paginated: every item)
     async_return_type: str
     page_return_type: str  # of <method>_page, "" unless paginated
-    doc: str
+    summary: str  # the rpc's proto comment
+    doc: str  # the method's docstring: summary plus what the options add
+    page_doc: str  # docstrings of <method>_page and of the every-page method ("" unless paginated)
+    all_pages_doc: str
     location: SourceLocation
 
     @property

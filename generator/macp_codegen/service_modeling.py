@@ -201,7 +201,18 @@ def _build_rpc(
         return_type=sync_return,
         async_return_type=async_return,
         page_return_type=f"tuple[list[{page_item_type}], str]" if page_item_type else "",
-        doc=_doc(index.comment(*path), options),
+        summary=index.comment(*path),
+        page_doc=_join(
+            f"One page: ``({options.page_items}, {NEXT_PAGE_TOKEN})``; an empty token means the "
+            "last page.",
+            index.comment(*path),
+        )
+        if options.page_items
+        else "",
+        all_pages_doc=_join("Every item, following pages to the end.", index.comment(*path))
+        if options.page_items
+        else "",
+        doc=_doc(index.comment(*path), options, method.server_streaming),
         location=where,
     )
 
@@ -348,14 +359,28 @@ def _watcher(
     )
 
 
-def _doc(comment: str, options: RpcOptions) -> str:
+def _doc(comment: str, options: RpcOptions, streaming: bool) -> str:
     parts = [comment] if comment else []
+    if streaming:
+        parts.append(
+            "Iterates until ``timeout`` seconds pass (then iteration just ends); "
+            "``reconnect=True`` reconnects with backoff after a transient failure."
+        )
+    if options.ack_field:
+        parts.append(
+            "A NACK raises its :class:`MacpAckError` subclass (or, with "
+            "``raise_on_nack=False``, is logged and returned)."
+        )
     if options.capability:
         parts.append(
             "Once ``initialize()`` has run, raises :class:`MacpCapabilityError` without calling "
             f"the runtime unless it advertised ``{options.capability}``."
         )
     return " ".join(parts)
+
+
+def _join(*sentences: str) -> str:
+    return " ".join(s for s in sentences if s)
 
 
 def _check_capability(path: str, rpc: str, where: SourceLocation, types: _Types) -> None:
