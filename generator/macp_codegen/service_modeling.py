@@ -14,7 +14,7 @@ from macp_core import contract
 
 from . import naming
 from .core_contract import CONTRACT_FILE
-from .errors import OptionError, ReservedNameError, SourceLocation
+from .errors import NameCollisionError, OptionError, ReservedNameError, SourceLocation
 from .locations import SourceIndex
 from .options import OptionReader, RpcOptions
 from .service_model import ClientFlavour, ParamModel, RpcModel, ServiceModel, WatcherModel
@@ -58,11 +58,13 @@ class _Types:
         for file in descriptor_set.file:
             module = naming.pb2_module(file.name)
             prefix = f".{file.package}" if file.package else ""
+            for enum in file.enum_type:
+                self.where[f"{prefix}.{enum.name}"] = (module, f"{enum.name}.ValueType")
             for name, python, message in _walk(prefix, "", file.message_type):
                 self.messages[name] = message
                 self.where[name] = (module, python)
-            for name, python in _enums(prefix, "", file):
-                self.where[name] = (module, python)
+                for enum in message.enum_type:
+                    self.where[f"{name}.{enum.name}"] = (module, f"{python}.{enum.name}.ValueType")
         self.used: set[str] = set()
 
     def module_of(self, type_name: str) -> tuple[str, str]:
@@ -84,22 +86,12 @@ def _walk(
         yield from _walk(full, f"{python}.", message.nested_type)
 
 
-def _enums(
-    prefix: str, python_prefix: str, file: descriptor_pb2.FileDescriptorProto
-) -> Iterator[tuple[str, str]]:
-    for enum in file.enum_type:
-        yield f"{prefix}.{enum.name}", f"{enum.name}.ValueType"
-    for message in file.message_type:
-        for enum in message.enum_type:
-            yield f"{prefix}.{message.name}.{enum.name}", f"{message.name}.{enum.name}.ValueType"
-
-
 def build_service(
     descriptor_set: descriptor_pb2.FileDescriptorSet,
     targets: tuple[str, ...],
     source_paths: dict[str, Path],
 ) -> ServiceModel | None:
-    """The runtime service's model, or None when the inputs declare no service."""
+    """The model of the first service in package macp.v1 among the targets, or None."""
     reader = OptionReader(descriptor_set)
     types = _Types(descriptor_set)
     files = {f.name: f for f in descriptor_set.file}
@@ -120,9 +112,8 @@ def build_service(
             is not None
         ]
         _check_unique_methods(rpcs)
-        imports = tuple(
-            (module.rsplit(".", 1)[0], module.rsplit(".", 1)[1]) for module in sorted(types.used)
-        )
+        imports = tuple(sorted(module.rpartition(".")[::2] for module in types.used))
+        _check_unique_aliases(imports, index.location(FILE_SERVICE, 0))
         return ServiceModel(
             full_name=f"{file.package}.{service.name}",
             proto_file=file.name,
@@ -416,6 +407,20 @@ def _check_not_core_member(name: str, rpc: str, where: SourceLocation) -> None:
             "already defines",
             'give it another name with `option (macp.sdk.v1.rpc) = {method: "..."};`',
         )
+
+
+def _check_unique_aliases(imports: tuple[tuple[str, str], ...], where: SourceLocation) -> None:
+    """The clients import pb2 modules by their last name; two of one name would clash."""
+    seen: dict[str, str] = {}
+    for package, module in imports:
+        if module in seen:
+            raise NameCollisionError(
+                where,
+                f"the clients would import two modules named {module} "
+                f"({seen[module]}.{module} and {package}.{module})",
+                "rename one of the proto files",
+            )
+        seen[module] = package
 
 
 def _check_unique_methods(rpcs: list[RpcModel]) -> None:

@@ -75,6 +75,25 @@ def unknown_capability(project: Path) -> tuple[Path, int]:
     )
 
 
+def two_modules_of_one_name(project: Path) -> tuple[Path, int]:
+    other = project / "proto/acme/v1/core.proto"
+    other.parent.mkdir(parents=True)
+    other.write_text('syntax = "proto3";\npackage acme.v1;\nmessage Thing {\n  string id = 1;\n}\n')
+    _edit(
+        project,
+        'import "macp/v1/policy.proto";',
+        'import "macp/v1/policy.proto";\nimport "acme/v1/core.proto";',
+        "syntax",
+    )
+    rpc = "  rpc GetThing(acme.v1.Thing) returns (GetSessionResponse);\n"
+    return _edit(
+        project,
+        "service MACPRuntimeService {\n",
+        "service MACPRuntimeService {\n" + rpc,
+        "service MACPRuntimeService",
+    )
+
+
 CASES: dict[str, tuple[Callable[[Path], tuple[Path, int]], str]] = {
     "client-streaming rpc": (client_streaming, "rpc Upload streams requests"),
     "unknown positional field": (unknown_positional, "positional field 'agent'"),
@@ -83,6 +102,7 @@ CASES: dict[str, tuple[Callable[[Path], tuple[Path, int]], str]] = {
     "watcher on a unary rpc": (watcher_on_unary, "needs a server-streaming rpc"),
     "method shadows the client base": (core_member, "client method close"),
     "unknown capability": (unknown_capability, "capability 'policy_registry.what_if'"),
+    "two pb2 modules of one name": (two_modules_of_one_name, "two modules named core_pb2"),
 }
 
 
