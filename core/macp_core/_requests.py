@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import grpc
@@ -129,14 +129,6 @@ def metadata_for(auth: AuthConfig | None) -> Metadata:
 
 
 # --- capabilities ------------------------------------------------------------------------
-CAPABILITY_GATES: Mapping[str, str] = {
-    "what_if_replay": "policy_registry.what_if_replay",
-    "get_decision_receipt": "decision_receipt.get_decision_receipt",
-    "get_receipt_keys": "decision_receipt.get_decision_receipt",
-}
-"""Client method -> the ``Capabilities`` flag the runtime must advertise for it to be sent."""
-
-
 def capability_path(path: str) -> tuple[str, ...]:
     """Split and check a dotted path to a boolean of ``macp.v1.Capabilities``."""
     parts = tuple(path.split(".")) if isinstance(path, str) and path else ()
@@ -274,12 +266,17 @@ class ClientCore:
         ``initialize()``."""
         return capability_advertised(self.server_capabilities, capability)
 
-    def _require_capability(self, operation: str) -> None:
+    def _require_capability(self, capability: str, operation: str) -> None:
         """Refuse a gated call the runtime said it cannot serve (only once capabilities are
-        known: before ``initialize()`` the call is attempted)."""
-        capability = CAPABILITY_GATES.get(operation)
-        if capability is not None and self.supports(capability) is False:
+        known: before ``initialize()`` the call is attempted). The gate of each RPC comes from
+        its ``(macp.sdk.v1.rpc).capability`` option, through the generated client."""
+        if self.supports(capability) is False:
             raise MacpCapabilityError(capability, operation)
+
+    @staticmethod
+    def _checked_ack(ack: envelope_pb2.Ack, raise_on_nack: bool) -> envelope_pb2.Ack:
+        """For RPCs whose response carries an Ack (``(macp.sdk.v1.rpc).ack_field``)."""
+        return checked_ack(ack, raise_on_nack=raise_on_nack)
 
     def _retry_for(self, retry: RetryPolicy | None) -> RetryPolicy | None:
         return retry if retry is not None else self.retry

@@ -16,10 +16,8 @@ from google.protobuf.message import Message
 from macp.v1 import core_pb2, envelope_pb2
 
 from ._logging import get_logger
-from .async_client import AsyncMacpClient
 from .auth import AuthConfig, resolve_sender
 from .base_projection import BaseProjection
-from .client import MacpClient
 from .constants import (
     DEFAULT_CONFIGURATION_VERSION,
     DEFAULT_MODE_VERSION,
@@ -37,6 +35,7 @@ from .envelope import (
 )
 from .errors import MacpAckError, MacpSessionError
 from .retry import RetryPolicy
+from .session_client import AsyncSessionClient, SessionClient
 from .streams import AsyncMacpStream, InlineErrorCallback, MacpStream
 
 logger = get_logger("session")
@@ -188,7 +187,7 @@ class BaseSession(_SessionCore):
     """A blocking session of one mode. Generated subclasses add one method per action."""
 
     # Declared here so tools that read this class (the generator's name-clash check) see them.
-    client: MacpClient
+    client: SessionClient
     session_id: str
     mode: str
     mode_version: str
@@ -200,7 +199,7 @@ class BaseSession(_SessionCore):
 
     def __init__(
         self,
-        client: MacpClient,
+        client: SessionClient,
         *,
         session_id: str | None = None,
         auth: AuthConfig | None = None,
@@ -328,7 +327,7 @@ class AsyncBaseSession(_SessionCore):
     """The asyncio twin of :class:`BaseSession`; takes an :class:`AsyncMacpClient`."""
 
     # Declared here so tools that read this class (the generator's name-clash check) see them.
-    client: AsyncMacpClient
+    client: AsyncSessionClient
     session_id: str
     mode: str
     mode_version: str
@@ -340,7 +339,7 @@ class AsyncBaseSession(_SessionCore):
 
     def __init__(
         self,
-        client: AsyncMacpClient,
+        client: AsyncSessionClient,
         *,
         session_id: str | None = None,
         auth: AuthConfig | None = None,

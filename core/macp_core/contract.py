@@ -26,10 +26,6 @@ PACKAGE: Final = "macp_core"
 # `macp_sdk.<key>` -> what it re-exports. The embedded runtime is a package of its own
 # (`macp_local_runtime`); the SDK keeps its historical path `macp_sdk.local_runtime`.
 PUBLIC_MODULES: Final[Mapping[str, Reexport]] = {
-    "async_client": Reexport(
-        "macp_core.async_client",
-        ("AsyncMacpClient",),
-    ),
     "auth": Reexport(
         "macp_core.auth",
         (
@@ -58,15 +54,6 @@ PUBLIC_MODULES: Final[Mapping[str, Reexport]] = {
         (
             "AsyncBaseSession",
             "BaseSession",
-        ),
-    ),
-    "client": Reexport(
-        "macp_core.client",
-        (
-            "UNBOUNDED",
-            "MacpClient",
-            "TimeoutValue",
-            "configure_logging",
         ),
     ),
     "constants": Reexport(
@@ -214,30 +201,6 @@ PUBLIC_MODULES: Final[Mapping[str, Reexport]] = {
             "MacpStream",
         ),
     ),
-    "watchers": Reexport(
-        "macp_core.watchers",
-        (
-            "SESSION_EVENT_TYPES",
-            "SESSION_STATES",
-            "TERMINAL_SESSION_EVENT_TYPES",
-            "AsyncModeRegistryWatcher",
-            "AsyncPolicyWatcher",
-            "AsyncRootsWatcher",
-            "AsyncSessionLifecycleWatcher",
-            "AsyncSignalWatcher",
-            "ModeRegistryWatcher",
-            "PolicyChange",
-            "PolicyWatcher",
-            "RegistryChange",
-            "RootsChange",
-            "RootsWatcher",
-            "SessionLifecycleEvent",
-            "SessionLifecycleWatcher",
-            "SignalEvent",
-            "SignalFilter",
-            "SignalWatcher",
-        ),
-    ),
     "local_runtime": Reexport(
         "macp_local_runtime",
         (
@@ -257,6 +220,63 @@ PUBLIC_MODULES: Final[Mapping[str, Reexport]] = {
         "macp_local_runtime.pytest_plugin", ("macp_runtime",), top_level=False
     ),
 }
+
+# Modules the generator writes from the service descriptor (`macp_sdk.<key>`: the clients
+# and watchers), with the core names each also re-exports. The generated classes themselves
+# (MacpClient, AsyncMacpClient, the watchers) are not listed: they come from the protos.
+GENERATED_MODULES: Final[Mapping[str, Reexport]] = {
+    "client": Reexport(
+        "macp_core.client_base",
+        ("UNBOUNDED", "TimeoutValue", "configure_logging"),
+    ),
+    "async_client": Reexport("macp_core.async_client_base", ()),
+    "watchers": Reexport(
+        "macp_core.watcher_base",
+        (
+            "SESSION_EVENT_TYPES",
+            "SESSION_STATES",
+            "TERMINAL_SESSION_EVENT_TYPES",
+            "PolicyChange",
+            "RegistryChange",
+            "RootsChange",
+            "SessionLifecycleEvent",
+            "SignalEvent",
+            "SignalFilter",
+        ),
+    ),
+}
+
+# RPCs whose client methods the core's client bases (macp_core.client_base,
+# macp_core.async_client_base) write by hand, because they do more than one call: Initialize
+# remembers the capabilities, Send retries and checks the Ack, StreamSession is bidirectional.
+# The generator writes every other RPC of the service.
+HAND_WRITTEN_RPCS: Final[frozenset[str]] = frozenset({"Initialize", "Send", "StreamSession"})
+
+# Every public member of MacpClientBase / AsyncMacpClientBase (methods and attributes): a
+# generated client method must not take one of these names.
+CLIENT_MEMBERS: Final[frozenset[str]] = frozenset(
+    {
+        "auth",
+        "client_name",
+        "client_version",
+        "close",
+        "closed",
+        "default_timeout",
+        "initialize",
+        "initialize_response",
+        "open_stream",
+        "retry",
+        "secure",
+        "send",
+        "send_progress",
+        "send_signal",
+        "server_capabilities",
+        "settings",
+        "stream_session",
+        "supports",
+        "target",
+    }
+)
 
 # Every member of BaseSession / AsyncBaseSession (and what every session always has): a
 # generated action method must not take one of these names.

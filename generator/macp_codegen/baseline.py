@@ -11,7 +11,7 @@ import io
 import subprocess
 import tarfile
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from google.protobuf import descriptor_pb2
@@ -23,6 +23,7 @@ from .errors import CodegenError, SourceLocation
 from .model import SdkModel
 from .modeling import build_model
 from .project import Project
+from .service_modeling import build_service
 from .sources import from_descriptor_set_file
 
 
@@ -103,6 +104,9 @@ def _version(compiled: CompiledProtos, display: dict[str, str]) -> Version:
         {name: Path(shown) for name, shown in display.items()},
         reserved_session_names(),
     )
+    shown = {name: Path(path) for name, path in display.items()}
+    service = build_service(compiled.descriptor_set, compiled.targets, shown)
+    model = replace(model, service=service)
     return Version(compiled.descriptor_set, compiled.targets, display, model)
 
 

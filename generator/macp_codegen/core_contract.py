@@ -45,15 +45,21 @@ def reexports() -> tuple[ReexportModel, ...]:
     return tuple(found)
 
 
+def generated_module_reexports() -> dict[str, contract.Reexport]:
+    """`macp_sdk.<module>` written from the service -> the core names it also re-exports."""
+    return dict(contract.GENERATED_MODULES)
+
+
 def reserved_session_names() -> frozenset[str]:
     return contract.SESSION_MEMBERS
 
 
 def core_exports() -> list[tuple[str, str]]:
     """(module relative to macp_sdk, name) for every top-level public core name."""
+    modules = {**contract.PUBLIC_MODULES, **contract.GENERATED_MODULES}
     return [
         (module, name)
-        for module, spec in sorted(contract.PUBLIC_MODULES.items())
+        for module, spec in sorted(modules.items())
         if spec.top_level
         for name in spec.names
     ]

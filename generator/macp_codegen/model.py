@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .errors import SourceLocation
+from .service_model import ServiceModel
 
 
 @dataclass(frozen=True)
@@ -173,3 +174,4 @@ class SdkModel:
     sources: tuple[str, ...]  # every input proto, sorted
     core_payloads: tuple[CorePayload, ...]
     modes: tuple[ModeModel, ...]
+    service: ServiceModel | None = None  # the runtime service the clients are generated from

@@ -173,3 +173,23 @@ def anomaly_constant(kind: str) -> str:
 
 def facts_module(short_name: str) -> str:
     return short_name
+
+
+def module_alias(module: str) -> str:
+    """`macp.v1.core_pb2` -> `core_pb2`: how generated code imports a pb2 module."""
+    return module.rsplit(".", 1)[-1]
+
+
+def page_method(method: str) -> str:
+    """The one-page variant of a paginated client method: `list_sessions_page`."""
+    return f"{method}_page"
+
+
+def async_class(name: str) -> str:
+    """The asyncio twin of a generated class: `PolicyWatcher` -> `AsyncPolicyWatcher`."""
+    return f"Async{name}"
+
+
+def base_class(name: str) -> str:
+    """The hand-written core base a generated class extends: `MacpClient` -> `MacpClientBase`."""
+    return f"{name}Base"

@@ -65,6 +65,20 @@ class FieldOptions:
     param_name: str = ""
     default_string: str = ""
     references: str = ""
+    none_default: bool = False
+    present: frozenset[str] = field(default_factory=frozenset)
+
+
+@dataclass(frozen=True)
+class RpcOptions:
+    method: str = ""
+    auth_required: bool = False
+    capability: str = ""
+    ack_field: str = ""
+    page_items: str = ""
+    positional: tuple[str, ...] = ()
+    watcher_class: str = ""
+    watcher_base: str = ""
     present: frozenset[str] = field(default_factory=frozenset)
 
 
@@ -80,9 +94,11 @@ class OptionReader:
         self._file_options = _options_class(pool, "FileOptions")
         self._message_options = _options_class(pool, "MessageOptions")
         self._field_options = _options_class(pool, "FieldOptions")
+        self._method_options = _options_class(pool, "MethodOptions")
         self._mode = pool.FindExtensionByName(f"{OPTIONS_PACKAGE}.mode")
         self._action = pool.FindExtensionByName(f"{OPTIONS_PACKAGE}.action")
         self._field = pool.FindExtensionByName(f"{OPTIONS_PACKAGE}.field")
+        self._rpc = pool.FindExtensionByName(f"{OPTIONS_PACKAGE}.rpc")
 
     def mode(self, file: descriptor_pb2.FileDescriptorProto) -> ModeOptions:
         spec = self._extension(self._file_options if self._enabled else None, file.options, "mode")
@@ -139,6 +155,24 @@ class OptionReader:
             param_name=spec.param_name,
             default_string=spec.default_string,
             references=spec.references,
+            none_default=spec.none_default,
+            present=_present(spec),
+        )
+
+    def rpc(self, method: descriptor_pb2.MethodDescriptorProto) -> RpcOptions:
+        options_class = self._method_options if self._enabled else None
+        spec = self._extension(options_class, method.options, "rpc")
+        if spec is None:
+            return RpcOptions()
+        return RpcOptions(
+            method=spec.method,
+            auth_required=spec.auth_required,
+            capability=spec.capability,
+            ack_field=spec.ack_field,
+            page_items=spec.page_items,
+            positional=tuple(spec.positional),
+            watcher_class=spec.watcher.class_name,
+            watcher_base=spec.watcher.base,
             present=_present(spec),
         )
 

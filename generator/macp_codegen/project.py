@@ -20,6 +20,7 @@ from .core_contract import (
     ReexportModel,
     check_unique_exports,
     core_exports,
+    generated_module_reexports,
     reexports,
     reserved_session_names,
 )
@@ -29,6 +30,7 @@ from .formatting import format_python
 from .model import ModeModel, SdkModel
 from .modeling import build_model
 from .render import make_environment, render
+from .service_modeling import build_service, client_flavours
 from .sources import load_descriptor_input
 from .writer import Manifest, OutputFile, Plan, Writer, WriteReport
 
@@ -68,6 +70,8 @@ class Project:
             compiled.source_paths,
             reserved_session_names(),
         )
+        service = build_service(compiled.descriptor_set, compiled.targets, compiled.source_paths)
+        model = replace(model, service=service)
         notes: list[str] = []
         files = self._render(model, compiled, notes)
         manifest = Manifest(
@@ -141,6 +145,7 @@ class Project:
             files.append(OutputFile(f"{package_dir}/__init__.py", init.encode()))
         files.append(OutputFile(f"{PROTO_PACKAGE}/py.typed", b""))
         rendered = self._render_sdk(env, model, facts)
+        rendered.extend(self._render_service(env, model))
         for mode in model.modes:
             rendered.extend(self._render_mode(env, model, mode, notes))
         for mode_facts in facts.modes:
@@ -176,6 +181,29 @@ class Project:
             }
             text = render(env, "sdk/reexport.py.jinja", shim)
             files.append(OutputFile(reexport.path, text.encode()))
+        return files
+
+    def _render_service(self, env: jinja2.Environment, model: SdkModel) -> list[OutputFile]:
+        """The clients and watchers, from the service model (nothing without a service)."""
+        if model.service is None:
+            return []
+        header = _header([model.service.proto_file])
+        extra = generated_module_reexports()
+        files = []
+        for flavour in client_flavours():
+            context = {
+                "header": header,
+                "service": model.service,
+                "flavour": flavour,
+                "reexport": extra[flavour.module],
+                # Annotations need TimeoutValue; import it unless the module re-exports it.
+                "import_timeout": "TimeoutValue" not in extra[flavour.module].names,
+            }
+            text = render(env, "sdk/client.py.jinja", context)
+            files.append(OutputFile(f"{SDK_PACKAGE}/{flavour.module}.py", text.encode()))
+        context = {"header": header, "service": model.service, "reexport": extra["watchers"]}
+        text = render(env, "sdk/watchers.py.jinja", context)
+        files.append(OutputFile(f"{SDK_PACKAGE}/watchers.py", text.encode()))
         return files
 
     def _render_mode(
@@ -238,6 +266,16 @@ def _exports(model: SdkModel, facts: FactsModel) -> tuple[tuple[str, str], ...]:
     for mode_facts in facts.modes:
         for anomaly in mode_facts.anomalies:
             exports.append((f"facts.{mode_facts.module}", anomaly.name))
+    if model.service is not None:
+        for flavour in client_flavours():
+            exports.append((flavour.module, flavour.class_name))
+        for rpc in model.service.watchers:
+            if rpc.watcher is not None:
+                exports.append(("watchers", rpc.watcher.class_name))
+                exports.append(("watchers", rpc.watcher.async_class_name))
+    else:  # no service, no generated modules to re-export from
+        generated = set(generated_module_reexports())
+        exports = [e for e in exports if e[0] not in generated]
     for mode in model.modes:
         exports.append((mode.session_module, mode.session_class))
         exports.append((mode.session_module, mode.async_session_class))

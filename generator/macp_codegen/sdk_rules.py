@@ -18,6 +18,7 @@ from typing import TypeVar
 from .errors import SourceLocation
 from .findings import Finding
 from .model import ActionModel, ModeModel, SdkModel
+from .service_rules import service_findings
 
 T = TypeVar("T")
 _MODE_CLASSES = (
@@ -37,6 +38,7 @@ def sdk_findings(old: SdkModel, new: SdkModel) -> list[Finding]:
             findings.append(_sdk("mode-removed", mode.location, f"mode {mode.id} was removed"))
         else:
             findings.extend(_mode_findings(mode, match))
+    findings.extend(service_findings(old.service, new.service))
     return findings
 
 

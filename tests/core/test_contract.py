@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import ast
+import asyncio
 import importlib
 import inspect
+import re
+from pathlib import Path
 
 import pytest
+from macp.v1 import core_pb2
 from macp_core import contract
+from macp_core.async_client_base import AsyncMacpClientBase
 from macp_core.base_session import AsyncBaseSession, BaseSession
+from macp_core.client_base import MacpClientBase
 
 
 @pytest.mark.parametrize("module", sorted(contract.PUBLIC_MODULES))
@@ -40,3 +47,61 @@ def test_session_members_cover_every_public_member_of_the_base_sessions(
     }
     public |= {name for name in assigned if name.isidentifier() and not name.startswith("_")}
     assert public <= contract.SESSION_MEMBERS, sorted(public - contract.SESSION_MEMBERS)
+
+
+@pytest.mark.parametrize("module", sorted(contract.GENERATED_MODULES))
+def test_generated_modules_re_export_the_listed_core_names(module: str) -> None:
+    spec = contract.GENERATED_MODULES[module]
+    source = importlib.import_module(spec.source)
+    generated = importlib.import_module(f"macp_sdk.{module}")
+    for name in spec.names:
+        assert getattr(generated, name) is getattr(source, name), f"macp_sdk.{module}.{name}"
+        assert name in generated.__all__
+
+
+def _instance_members(base: type) -> set[str]:
+    """Public attributes a client base sets in __init__ (a channel opens nothing until used)."""
+
+    async def build_async() -> set[str]:
+        client = AsyncMacpClientBase(target="127.0.0.1:9", secure=False)
+        names = set(vars(client))
+        await client.close()
+        return names
+
+    if base is AsyncMacpClientBase:
+        names = asyncio.run(build_async())
+    else:
+        client = MacpClientBase(target="127.0.0.1:9", secure=False)
+        names = set(vars(client))
+        client.close()
+    return {name for name in names if not name.startswith("_")}
+
+
+@pytest.mark.parametrize("base", [MacpClientBase, AsyncMacpClientBase])
+def test_client_members_cover_every_public_member_of_the_client_bases(base: type) -> None:
+    public = {name for name, _ in inspect.getmembers(base) if not name.startswith("_")}
+    public |= _instance_members(base)
+    assert public <= contract.CLIENT_MEMBERS, sorted(public - contract.CLIENT_MEMBERS)
+
+
+def test_hand_written_rpcs_are_methods_of_both_client_bases() -> None:
+    for rpc in contract.HAND_WRITTEN_RPCS:
+        method = re.sub(r"(?<=[a-z])(?=[A-Z])", "_", rpc).lower()
+        assert callable(getattr(MacpClientBase, method, None)), rpc
+        assert callable(getattr(AsyncMacpClientBase, method, None)), rpc
+
+
+def test_the_core_holds_no_per_rpc_literal() -> None:
+    """RPC names and their client method names are facts of core.proto and its options; the
+    core may only name the RPCs it implements by hand (and its contract lists them)."""
+    service = core_pb2.DESCRIPTOR.services_by_name["MACPRuntimeService"]
+    generated = {m.name for m in service.methods} - contract.HAND_WRITTEN_RPCS
+    facts = generated | {re.sub(r"(?<=[a-z])(?=[A-Z])", "_", n).lower() for n in generated}
+    core = Path(contract.__file__).parent
+    found = []
+    for path in sorted(core.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                if node.value in facts:
+                    found.append(f"{path.name}:{node.lineno}: {node.value!r}")
+    assert not found, found

@@ -56,8 +56,10 @@ def test_builtin_templates_print_names_and_paths_they_do_not_build() -> None:
                 before = line[match.start() - 1 : match.start()]
                 after = line[match.end() : match.end() + 1]
                 glued = before.isidentifier() or before.isdigit()
-                # `{{ "async " if async_ else "" }}def` inserts a keyword, not part of a name.
-                glued |= (after.isidentifier() or after.isdigit()) and not expr.startswith('"')
+                # `{{ "async " if async_ else "" }}def` and `{{ flavour.await_keyword }}self`
+                # insert a keyword (with its space), not part of a name.
+                inserts_keyword = expr.startswith('"') or expr.endswith("_keyword")
+                glued |= (after.isidentifier() or after.isdigit()) and not inserts_keyword
                 if glued or _COMPUTING.search(expr):
                     found.append(f"{template.name}:{number}: {line.strip()}")
     assert found == [], "\n".join(found)

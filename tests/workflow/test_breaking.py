@@ -129,12 +129,37 @@ def test_a_changed_rpc_signature_is_reported_at_the_rpc(git_project: Path) -> No
 def test_a_removed_rpc_is_reported_at_its_old_declaration(git_project: Path) -> None:
     old_line = line_of(git_project, CORE, "rpc GetPolicy(")
     text = (git_project / CORE).read_text()
-    rpc = re.search(r"\n[^\n]*\n  rpc GetPolicy\([^\n]*", text)
+    # The comment line, the rpc line and its `(macp.sdk.v1.rpc)` option block.
+    rpc = re.search(r"\n[^\n]*\n  rpc GetPolicy\([^\n]*\n    option [^\n]*\n  \}", text)
     assert rpc
     (git_project / CORE).write_text(text.replace(rpc.group(0), ""))
-    [finding] = only(breaking(git_project)[1], "wire/rpc-removed")
+    status, findings, _ = breaking(git_project)
+    [finding] = only(findings, "wire/rpc-removed")
     assert "rpc macp.v1.MACPRuntimeService.GetPolicy was removed" in finding
     assert located(finding) == (f"HEAD:{CORE}", old_line)
+    # The SDK side: the generated clients lose a method.
+    [client] = only(findings, "sdk/client-method-removed")
+    assert "MacpClient/AsyncMacpClient.get_policy was removed (rpc GetPolicy)" in client
+    assert located(client) == (f"HEAD:{CORE}", old_line)
+    assert status == 1
+
+
+def test_renaming_a_client_method_and_a_watcher_is_reported(git_project: Path) -> None:
+    edit(
+        git_project,
+        CORE,
+        'option (macp.sdk.v1.rpc) = {auth_required: true, positional: ["policy_id"]};\n'
+        "  }\n  // Policies",
+        'option (macp.sdk.v1.rpc) = {method: "fetch_policy", auth_required: true, '
+        'positional: ["policy_id"]};\n  }\n  // Policies',
+    )
+    edit(git_project, CORE, 'class_name: "RootsWatcher"', 'class_name: "RootWatcher"')
+    status, findings, _ = breaking(git_project)
+    [renamed] = only(findings, "sdk/client-method-renamed")
+    assert "MacpClient/AsyncMacpClient.get_policy is now fetch_policy (rpc GetPolicy)" in renamed
+    [watcher] = only(findings, "sdk/watcher-renamed")
+    assert "watcher RootsWatcher is now RootWatcher" in watcher
+    assert status == 1
 
 
 # --- SDK -------------------------------------------------------------------------------------

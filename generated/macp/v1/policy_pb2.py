@@ -27,51 +27,62 @@ _sym_db = _symbol_database.Default()
 
 
 from macp.v1 import envelope_pb2 as macp_dot_v1_dot_envelope__pb2
+from macp.sdk.v1 import options_pb2 as macp_dot_sdk_dot_v1_dot_options__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14macp/v1/policy.proto\x12\x07macp.v1\x1a\x16macp/v1/envelope.proto\"\x8e\x01\n\x10PolicyDescriptor\x12\x11\n\tpolicy_id\x18\x01 \x01(\t\x12\x0c\n\x04mode\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\r\n\x05rules\x18\x04 \x01(\t\x12\x16\n\x0eschema_version\x18\x05 \x01(\r\x12\x1d\n\x15registered_at_unix_ms\x18\x06 \x01(\x03\"\x91\x01\n\x18PolicyRegistryCapability\x12\x17\n\x0fregister_policy\x18\x01 \x01(\x08\x12\x15\n\rlist_policies\x18\x02 \x01(\x08\x12\x14\n\x0clist_changed\x18\x03 \x01(\x08\x12\x17\n\x0frule_extensions\x18\x04 \x03(\t\x12\x16\n\x0ewhat_if_replay\x18\x05 \x01(\x08\"M\n\x15RegisterPolicyRequest\x12\x34\n\x11policy_descriptor\x18\x01 \x01(\x0b\x32\x19.macp.v1.PolicyDescriptor\"3\n\x16RegisterPolicyResponse\x12\n\n\x02ok\x18\x01 \x01(\x08\x12\r\n\x05\x65rror\x18\x02 \x01(\t\",\n\x17UnregisterPolicyRequest\x12\x11\n\tpolicy_id\x18\x01 \x01(\t\"5\n\x18UnregisterPolicyResponse\x12\n\n\x02ok\x18\x01 \x01(\x08\x12\r\n\x05\x65rror\x18\x02 \x01(\t\"%\n\x10GetPolicyRequest\x12\x11\n\tpolicy_id\x18\x01 \x01(\t\"I\n\x11GetPolicyResponse\x12\x34\n\x11policy_descriptor\x18\x01 \x01(\x0b\x32\x19.macp.v1.PolicyDescriptor\"#\n\x13ListPoliciesRequest\x12\x0c\n\x04mode\x18\x01 \x01(\t\"F\n\x14ListPoliciesResponse\x12.\n\x0b\x64\x65scriptors\x18\x01 \x03(\x0b\x32\x19.macp.v1.PolicyDescriptor\"\x16\n\x14WatchPoliciesRequest\"d\n\x15WatchPoliciesResponse\x12.\n\x0b\x64\x65scriptors\x18\x01 \x03(\x0b\x32\x19.macp.v1.PolicyDescriptor\x12\x1b\n\x13observed_at_unix_ms\x18\x02 \x01(\x03\"W\n\x13WhatIfReplayRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12,\n\tcandidate\x18\x02 \x01(\x0b\x32\x19.macp.v1.PolicyDescriptor\"\xf9\x01\n\x12WhatIfEntryOutcome\x12.\n\x04kind\x18\x01 \x01(\x0e\x32 .macp.v1.WhatIfEntryOutcome.Kind\x12$\n\x05state\x18\x02 \x01(\x0e\x32\x15.macp.v1.SessionState\x12\x12\n\nerror_code\x18\x03 \x01(\t\x12\x0f\n\x07\x64\x65tails\x18\x04 \x01(\x0c\"h\n\x04Kind\x12\x14\n\x10KIND_UNSPECIFIED\x10\x00\x12\x10\n\x0cKIND_APPLIED\x10\x01\x12\x11\n\rKIND_NOT_OPEN\x10\x02\x12\x10\n\x0cKIND_REFUSED\x10\x03\x12\x13\n\x0fKIND_NO_SESSION\x10\x04\"\xad\x01\n\x0bWhatIfEntry\x12\x15\n\rhistory_index\x18\x01 \x01(\x04\x12\x12\n\nmessage_id\x18\x02 \x01(\t\x12\x14\n\x0cmessage_type\x18\x03 \x01(\t\x12-\n\x08recorded\x18\x04 \x01(\x0b\x32\x1b.macp.v1.WhatIfEntryOutcome\x12.\n\tcandidate\x18\x05 \x01(\x0b\x32\x1b.macp.v1.WhatIfEntryOutcome\"\xae\x01\n\rWhatIfOutcome\x12$\n\x05state\x18\x01 \x01(\x0e\x32\x15.macp.v1.SessionState\x12\x12\n\nresolution\x18\x02 \x01(\x0c\x12!\n\x19resolved_by_history_index\x18\x03 \x01(\x04\x12\x1e\n\x16resolved_by_message_id\x18\x04 \x01(\t\x12 \n\x18resolved_by_message_type\x18\x05 \x01(\t\"J\n\x0cWhatIfDenial\x12\x15\n\rhistory_index\x18\x01 \x01(\x04\x12\x12\n\nmessage_id\x18\x02 \x01(\t\x12\x0f\n\x07\x64\x65tails\x18\x03 \x01(\x0c\"\xa7\x02\n\x14WhatIfReplayResponse\x12\x1b\n\x13\x63\x61ndidate_policy_id\x18\x01 \x01(\t\x12\x1a\n\x12recorded_policy_id\x18\x02 \x01(\t\x12(\n\x08recorded\x18\x03 \x01(\x0b\x32\x16.macp.v1.WhatIfOutcome\x12)\n\tcandidate\x18\x04 \x01(\x0b\x32\x16.macp.v1.WhatIfOutcome\x12\x1d\n\x10\x66irst_divergence\x18\x05 \x01(\x04H\x00\x88\x01\x01\x12&\n\x07\x64\x65nials\x18\x06 \x03(\x0b\x32\x15.macp.v1.WhatIfDenial\x12%\n\x07\x65ntries\x18\x07 \x03(\x0b\x32\x14.macp.v1.WhatIfEntryB\x13\n\x11_first_divergenceb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14macp/v1/policy.proto\x12\x07macp.v1\x1a\x16macp/v1/envelope.proto\x1a\x19macp/sdk/v1/options.proto\"\x8e\x01\n\x10PolicyDescriptor\x12\x11\n\tpolicy_id\x18\x01 \x01(\t\x12\x0c\n\x04mode\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\r\n\x05rules\x18\x04 \x01(\t\x12\x16\n\x0eschema_version\x18\x05 \x01(\r\x12\x1d\n\x15registered_at_unix_ms\x18\x06 \x01(\x03\"\x91\x01\n\x18PolicyRegistryCapability\x12\x17\n\x0fregister_policy\x18\x01 \x01(\x08\x12\x15\n\rlist_policies\x18\x02 \x01(\x08\x12\x14\n\x0clist_changed\x18\x03 \x01(\x08\x12\x17\n\x0frule_extensions\x18\x04 \x03(\t\x12\x16\n\x0ewhat_if_replay\x18\x05 \x01(\x08\"_\n\x15RegisterPolicyRequest\x12\x46\n\x11policy_descriptor\x18\x01 \x01(\x0b\x32\x19.macp.v1.PolicyDescriptorB\x10\xda\xe2\x18\x0cJ\ndescriptor\"3\n\x16RegisterPolicyResponse\x12\n\n\x02ok\x18\x01 \x01(\x08\x12\r\n\x05\x65rror\x18\x02 \x01(\t\"4\n\x17UnregisterPolicyRequest\x12\x19\n\tpolicy_id\x18\x01 \x01(\tB\x06\xda\xe2\x18\x02\x10\x01\"5\n\x18UnregisterPolicyResponse\x12\n\n\x02ok\x18\x01 \x01(\x08\x12\r\n\x05\x65rror\x18\x02 \x01(\t\"-\n\x10GetPolicyRequest\x12\x19\n\tpolicy_id\x18\x01 \x01(\tB\x06\xda\xe2\x18\x02\x10\x01\"I\n\x11GetPolicyResponse\x12\x34\n\x11policy_descriptor\x18\x01 \x01(\x0b\x32\x19.macp.v1.PolicyDescriptor\"+\n\x13ListPoliciesRequest\x12\x14\n\x04mode\x18\x01 \x01(\tB\x06\xda\xe2\x18\x02`\x01\"F\n\x14ListPoliciesResponse\x12.\n\x0b\x64\x65scriptors\x18\x01 \x03(\x0b\x32\x19.macp.v1.PolicyDescriptor\"\x16\n\x14WatchPoliciesRequest\"d\n\x15WatchPoliciesResponse\x12.\n\x0b\x64\x65scriptors\x18\x01 \x03(\x0b\x32\x19.macp.v1.PolicyDescriptor\x12\x1b\n\x13observed_at_unix_ms\x18\x02 \x01(\x03\"a\n\x13WhatIfReplayRequest\x12\x1c\n\nsession_id\x18\x01 \x01(\tB\x08\xda\xe2\x18\x04\x08\x01\x10\x01\x12,\n\tcandidate\x18\x02 \x01(\x0b\x32\x19.macp.v1.PolicyDescriptor\"\xf9\x01\n\x12WhatIfEntryOutcome\x12.\n\x04kind\x18\x01 \x01(\x0e\x32 .macp.v1.WhatIfEntryOutcome.Kind\x12$\n\x05state\x18\x02 \x01(\x0e\x32\x15.macp.v1.SessionState\x12\x12\n\nerror_code\x18\x03 \x01(\t\x12\x0f\n\x07\x64\x65tails\x18\x04 \x01(\x0c\"h\n\x04Kind\x12\x14\n\x10KIND_UNSPECIFIED\x10\x00\x12\x10\n\x0cKIND_APPLIED\x10\x01\x12\x11\n\rKIND_NOT_OPEN\x10\x02\x12\x10\n\x0cKIND_REFUSED\x10\x03\x12\x13\n\x0fKIND_NO_SESSION\x10\x04\"\xad\x01\n\x0bWhatIfEntry\x12\x15\n\rhistory_index\x18\x01 \x01(\x04\x12\x12\n\nmessage_id\x18\x02 \x01(\t\x12\x14\n\x0cmessage_type\x18\x03 \x01(\t\x12-\n\x08recorded\x18\x04 \x01(\x0b\x32\x1b.macp.v1.WhatIfEntryOutcome\x12.\n\tcandidate\x18\x05 \x01(\x0b\x32\x1b.macp.v1.WhatIfEntryOutcome\"\xae\x01\n\rWhatIfOutcome\x12$\n\x05state\x18\x01 \x01(\x0e\x32\x15.macp.v1.SessionState\x12\x12\n\nresolution\x18\x02 \x01(\x0c\x12!\n\x19resolved_by_history_index\x18\x03 \x01(\x04\x12\x1e\n\x16resolved_by_message_id\x18\x04 \x01(\t\x12 \n\x18resolved_by_message_type\x18\x05 \x01(\t\"J\n\x0cWhatIfDenial\x12\x15\n\rhistory_index\x18\x01 \x01(\x04\x12\x12\n\nmessage_id\x18\x02 \x01(\t\x12\x0f\n\x07\x64\x65tails\x18\x03 \x01(\x0c\"\xa7\x02\n\x14WhatIfReplayResponse\x12\x1b\n\x13\x63\x61ndidate_policy_id\x18\x01 \x01(\t\x12\x1a\n\x12recorded_policy_id\x18\x02 \x01(\t\x12(\n\x08recorded\x18\x03 \x01(\x0b\x32\x16.macp.v1.WhatIfOutcome\x12)\n\tcandidate\x18\x04 \x01(\x0b\x32\x16.macp.v1.WhatIfOutcome\x12\x1d\n\x10\x66irst_divergence\x18\x05 \x01(\x04H\x00\x88\x01\x01\x12&\n\x07\x64\x65nials\x18\x06 \x03(\x0b\x32\x15.macp.v1.WhatIfDenial\x12%\n\x07\x65ntries\x18\x07 \x03(\x0b\x32\x14.macp.v1.WhatIfEntryB\x13\n\x11_first_divergenceb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'macp.v1.policy_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_POLICYDESCRIPTOR']._serialized_start=58
-  _globals['_POLICYDESCRIPTOR']._serialized_end=200
-  _globals['_POLICYREGISTRYCAPABILITY']._serialized_start=203
-  _globals['_POLICYREGISTRYCAPABILITY']._serialized_end=348
-  _globals['_REGISTERPOLICYREQUEST']._serialized_start=350
-  _globals['_REGISTERPOLICYREQUEST']._serialized_end=427
-  _globals['_REGISTERPOLICYRESPONSE']._serialized_start=429
-  _globals['_REGISTERPOLICYRESPONSE']._serialized_end=480
-  _globals['_UNREGISTERPOLICYREQUEST']._serialized_start=482
-  _globals['_UNREGISTERPOLICYREQUEST']._serialized_end=526
-  _globals['_UNREGISTERPOLICYRESPONSE']._serialized_start=528
-  _globals['_UNREGISTERPOLICYRESPONSE']._serialized_end=581
-  _globals['_GETPOLICYREQUEST']._serialized_start=583
-  _globals['_GETPOLICYREQUEST']._serialized_end=620
-  _globals['_GETPOLICYRESPONSE']._serialized_start=622
-  _globals['_GETPOLICYRESPONSE']._serialized_end=695
-  _globals['_LISTPOLICIESREQUEST']._serialized_start=697
-  _globals['_LISTPOLICIESREQUEST']._serialized_end=732
-  _globals['_LISTPOLICIESRESPONSE']._serialized_start=734
-  _globals['_LISTPOLICIESRESPONSE']._serialized_end=804
-  _globals['_WATCHPOLICIESREQUEST']._serialized_start=806
-  _globals['_WATCHPOLICIESREQUEST']._serialized_end=828
-  _globals['_WATCHPOLICIESRESPONSE']._serialized_start=830
-  _globals['_WATCHPOLICIESRESPONSE']._serialized_end=930
-  _globals['_WHATIFREPLAYREQUEST']._serialized_start=932
-  _globals['_WHATIFREPLAYREQUEST']._serialized_end=1019
-  _globals['_WHATIFENTRYOUTCOME']._serialized_start=1022
-  _globals['_WHATIFENTRYOUTCOME']._serialized_end=1271
-  _globals['_WHATIFENTRYOUTCOME_KIND']._serialized_start=1167
-  _globals['_WHATIFENTRYOUTCOME_KIND']._serialized_end=1271
-  _globals['_WHATIFENTRY']._serialized_start=1274
-  _globals['_WHATIFENTRY']._serialized_end=1447
-  _globals['_WHATIFOUTCOME']._serialized_start=1450
-  _globals['_WHATIFOUTCOME']._serialized_end=1624
-  _globals['_WHATIFDENIAL']._serialized_start=1626
-  _globals['_WHATIFDENIAL']._serialized_end=1700
-  _globals['_WHATIFREPLAYRESPONSE']._serialized_start=1703
-  _globals['_WHATIFREPLAYRESPONSE']._serialized_end=1998
+  _globals['_REGISTERPOLICYREQUEST'].fields_by_name['policy_descriptor']._loaded_options = None
+  _globals['_REGISTERPOLICYREQUEST'].fields_by_name['policy_descriptor']._serialized_options = b'\332\342\030\014J\ndescriptor'
+  _globals['_UNREGISTERPOLICYREQUEST'].fields_by_name['policy_id']._loaded_options = None
+  _globals['_UNREGISTERPOLICYREQUEST'].fields_by_name['policy_id']._serialized_options = b'\332\342\030\002\020\001'
+  _globals['_GETPOLICYREQUEST'].fields_by_name['policy_id']._loaded_options = None
+  _globals['_GETPOLICYREQUEST'].fields_by_name['policy_id']._serialized_options = b'\332\342\030\002\020\001'
+  _globals['_LISTPOLICIESREQUEST'].fields_by_name['mode']._loaded_options = None
+  _globals['_LISTPOLICIESREQUEST'].fields_by_name['mode']._serialized_options = b'\332\342\030\002`\001'
+  _globals['_WHATIFREPLAYREQUEST'].fields_by_name['session_id']._loaded_options = None
+  _globals['_WHATIFREPLAYREQUEST'].fields_by_name['session_id']._serialized_options = b'\332\342\030\004\010\001\020\001'
+  _globals['_POLICYDESCRIPTOR']._serialized_start=85
+  _globals['_POLICYDESCRIPTOR']._serialized_end=227
+  _globals['_POLICYREGISTRYCAPABILITY']._serialized_start=230
+  _globals['_POLICYREGISTRYCAPABILITY']._serialized_end=375
+  _globals['_REGISTERPOLICYREQUEST']._serialized_start=377
+  _globals['_REGISTERPOLICYREQUEST']._serialized_end=472
+  _globals['_REGISTERPOLICYRESPONSE']._serialized_start=474
+  _globals['_REGISTERPOLICYRESPONSE']._serialized_end=525
+  _globals['_UNREGISTERPOLICYREQUEST']._serialized_start=527
+  _globals['_UNREGISTERPOLICYREQUEST']._serialized_end=579
+  _globals['_UNREGISTERPOLICYRESPONSE']._serialized_start=581
+  _globals['_UNREGISTERPOLICYRESPONSE']._serialized_end=634
+  _globals['_GETPOLICYREQUEST']._serialized_start=636
+  _globals['_GETPOLICYREQUEST']._serialized_end=681
+  _globals['_GETPOLICYRESPONSE']._serialized_start=683
+  _globals['_GETPOLICYRESPONSE']._serialized_end=756
+  _globals['_LISTPOLICIESREQUEST']._serialized_start=758
+  _globals['_LISTPOLICIESREQUEST']._serialized_end=801
+  _globals['_LISTPOLICIESRESPONSE']._serialized_start=803
+  _globals['_LISTPOLICIESRESPONSE']._serialized_end=873
+  _globals['_WATCHPOLICIESREQUEST']._serialized_start=875
+  _globals['_WATCHPOLICIESREQUEST']._serialized_end=897
+  _globals['_WATCHPOLICIESRESPONSE']._serialized_start=899
+  _globals['_WATCHPOLICIESRESPONSE']._serialized_end=999
+  _globals['_WHATIFREPLAYREQUEST']._serialized_start=1001
+  _globals['_WHATIFREPLAYREQUEST']._serialized_end=1098
+  _globals['_WHATIFENTRYOUTCOME']._serialized_start=1101
+  _globals['_WHATIFENTRYOUTCOME']._serialized_end=1350
+  _globals['_WHATIFENTRYOUTCOME_KIND']._serialized_start=1246
+  _globals['_WHATIFENTRYOUTCOME_KIND']._serialized_end=1350
+  _globals['_WHATIFENTRY']._serialized_start=1353
+  _globals['_WHATIFENTRY']._serialized_end=1526
+  _globals['_WHATIFOUTCOME']._serialized_start=1529
+  _globals['_WHATIFOUTCOME']._serialized_end=1703
+  _globals['_WHATIFDENIAL']._serialized_start=1705
+  _globals['_WHATIFDENIAL']._serialized_end=1779
+  _globals['_WHATIFREPLAYRESPONSE']._serialized_start=1782
+  _globals['_WHATIFREPLAYRESPONSE']._serialized_end=2077
 # @@protoc_insertion_point(module_scope)

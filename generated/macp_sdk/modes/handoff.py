@@ -22,8 +22,7 @@ from .._registry import mode_descriptor
 from ..projections.handoff import HandoffProjection
 
 if TYPE_CHECKING:
-    from macp_core.async_client import AsyncMacpClient
-    from macp_core.client import MacpClient
+    from macp_core.session_client import AsyncSessionClient, SessionClient
 
 __all__ = [
     "MODE",
@@ -242,7 +241,7 @@ class HandoffSession(BaseSession):
 
     @classmethod
     def register_mode(
-        cls, client: MacpClient, *, auth: AuthConfig | None = None
+        cls, client: SessionClient, *, auth: AuthConfig | None = None
     ) -> core_pb2.RegisterExtModeResponse:
         """Registers this mode on a runtime as an extension mode (RegisterExtMode)."""
         return client.register_ext_mode(cls.mode_descriptor(), auth=auth)
@@ -359,7 +358,7 @@ class AsyncHandoffSession(AsyncBaseSession):
 
     @classmethod
     async def register_mode(
-        cls, client: AsyncMacpClient, *, auth: AuthConfig | None = None
+        cls, client: AsyncSessionClient, *, auth: AuthConfig | None = None
     ) -> core_pb2.RegisterExtModeResponse:
         """Registers this mode on a runtime as an extension mode (RegisterExtMode)."""
         return await client.register_ext_mode(cls.mode_descriptor(), auth=auth)

@@ -278,6 +278,7 @@ class FieldSpec(_message.Message):
     PARAM_NAME_FIELD_NUMBER: _builtins.int
     DEFAULT_STRING_FIELD_NUMBER: _builtins.int
     REFERENCES_FIELD_NUMBER: _builtins.int
+    NONE_DEFAULT_FIELD_NUMBER: _builtins.int
     required: _builtins.bool
     """The value must be non-empty (strings, bytes) before anything is sent."""
     no_default: _builtins.bool
@@ -296,6 +297,8 @@ class FieldSpec(_message.Message):
     """Default for a string parameter when it is not the proto default ""."""
     references: _builtins.str
     """Message type whose subject this field refers to (e.g. "Proposal")."""
+    none_default: _builtins.bool
+    """The parameter is optional as `T | None = None`; None leaves the field unset."""
     @_builtins.property
     def allowed(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Allowed values, compared after normalisation."""
@@ -314,10 +317,11 @@ class FieldSpec(_message.Message):
         param_name: _builtins.str = ...,
         default_string: _builtins.str = ...,
         references: _builtins.str = ...,
+        none_default: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_max", b"_max", "_min", b"_min", "max", b"max", "min", b"min"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_max", b"_max", "_min", b"_min", "allowed", b"allowed", "default_string", b"default_string", "from_sender", b"from_sender", "hidden", b"hidden", "max", b"max", "min", b"min", "no_default", b"no_default", "normalize", b"normalize", "param_name", b"param_name", "references", b"references", "required", b"required"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_max", b"_max", "_min", b"_min", "allowed", b"allowed", "default_string", b"default_string", "from_sender", b"from_sender", "hidden", b"hidden", "max", b"max", "min", b"min", "no_default", b"no_default", "none_default", b"none_default", "normalize", b"normalize", "param_name", b"param_name", "references", b"references", "required", b"required"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__max: _TypeAlias = _typing.Literal["max"]  # noqa: Y015
     _WhichOneofArgType__max: _TypeAlias = _typing.Literal["_max", b"_max"]  # noqa: Y015
@@ -330,9 +334,106 @@ class FieldSpec(_message.Message):
 
 Global___FieldSpec: _TypeAlias = FieldSpec  # noqa: Y015
 
+@_typing.final
+class RpcSpec(_message.Message):
+    """Method-level: how the SDK clients (MacpClient, AsyncMacpClient) expose one RPC.
+    Request fields become parameters; their FieldSpec (required, no_default,
+    param_name, none_default) shapes each one. Message-typed parameters have no
+    default.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    METHOD_FIELD_NUMBER: _builtins.int
+    AUTH_REQUIRED_FIELD_NUMBER: _builtins.int
+    CAPABILITY_FIELD_NUMBER: _builtins.int
+    ACK_FIELD_FIELD_NUMBER: _builtins.int
+    PAGE_ITEMS_FIELD_NUMBER: _builtins.int
+    POSITIONAL_FIELD_NUMBER: _builtins.int
+    WATCHER_FIELD_NUMBER: _builtins.int
+    method: _builtins.str
+    """Client method name. Default: snake_case(rpc name)."""
+    auth_required: _builtins.bool
+    """Credentials must be present (the call's or the client's); otherwise the
+    call fails before anything is sent. Default: sent when available.
+    """
+    capability: _builtins.str
+    """Dotted path to a boolean of macp.v1.Capabilities. Once initialize() has
+    run and the runtime did not advertise it, the call raises
+    MacpCapabilityError without reaching the runtime.
+    """
+    ack_field: _builtins.str
+    """The response's Ack field: the method returns that Ack, checked (a NACK
+    raises unless raise_on_nack=False).
+    """
+    page_items: _builtins.str
+    """The response's repeated field of a paginated RPC (request page_token,
+    response next_page_token). The client gets <method>_page (one page) and
+    <method> (every page).
+    """
+    @_builtins.property
+    def positional(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Request fields taken positionally, in this order; every other parameter
+        is keyword-only. Default: none.
+        """
+
+    @_builtins.property
+    def watcher(self) -> Global___WatcherSpec:
+        """Server-streaming RPCs only: a typed watcher class over the stream."""
+
+    def __init__(
+        self,
+        *,
+        method: _builtins.str = ...,
+        auth_required: _builtins.bool = ...,
+        capability: _builtins.str = ...,
+        ack_field: _builtins.str = ...,
+        page_items: _builtins.str = ...,
+        positional: _abc.Iterable[_builtins.str] | None = ...,
+        watcher: Global___WatcherSpec | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["watcher", b"watcher"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ack_field", b"ack_field", "auth_required", b"auth_required", "capability", b"capability", "method", b"method", "page_items", b"page_items", "positional", b"positional", "watcher", b"watcher"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RpcSpec: _TypeAlias = RpcSpec  # noqa: Y015
+
+@_typing.final
+class WatcherSpec(_message.Message):
+    """A watcher class (and its Async twin) over a server-streaming RPC."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLASS_NAME_FIELD_NUMBER: _builtins.int
+    BASE_FIELD_NUMBER: _builtins.int
+    class_name: _builtins.str
+    """Class name; the asyncio twin is Async<class_name>."""
+    base: _builtins.str
+    """The core's event shape (macp_core.watcher_base) the class extends: it
+    converts responses to events and may add waiting helpers. The asyncio
+    twin extends Async<base>.
+    """
+    def __init__(
+        self,
+        *,
+        class_name: _builtins.str = ...,
+        base: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["base", b"base", "class_name", b"class_name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WatcherSpec: _TypeAlias = WatcherSpec  # noqa: Y015
+
 MODE_FIELD_NUMBER: _builtins.int
 ACTION_FIELD_NUMBER: _builtins.int
 FIELD_FIELD_NUMBER: _builtins.int
+RPC_FIELD_NUMBER: _builtins.int
 mode: _extension_dict._ExtensionFieldDescriptor[_descriptor_pb2.FileOptions, Global___ModeSpec]
 action: _extension_dict._ExtensionFieldDescriptor[_descriptor_pb2.MessageOptions, Global___ActionSpec]
 field: _extension_dict._ExtensionFieldDescriptor[_descriptor_pb2.FieldOptions, Global___FieldSpec]
+rpc: _extension_dict._ExtensionFieldDescriptor[_descriptor_pb2.MethodOptions, Global___RpcSpec]

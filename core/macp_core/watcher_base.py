@@ -1,9 +1,11 @@
-"""Typed watchers over the clients' ``watch_*`` streams.
+"""The watcher machinery and event shapes behind the generated ``macp_sdk.watchers``.
 
-Each watcher wraps one server-streaming RPC of a :class:`~macp_sdk.client.MacpClient` (or, for
+A watcher wraps one server-streaming RPC of a :class:`~macp_sdk.client.MacpClient` (or, for
 the ``Async*`` twins, an :class:`~macp_sdk.async_client.AsyncMacpClient`) and turns its raw
 responses into small frozen records. Timeouts, auth and reconnects are the client's own: a
-watcher only converts and filters.
+watcher only converts and filters. Which RPC a watcher reads and its class name come from the
+RPC's ``(macp.sdk.v1.rpc).watcher`` option: the generator writes a subclass of one of the
+``*WatcherBase`` shapes below that opens the stream. This module knows no RPC.
 
 Every watcher offers the same three ways to consume:
 
@@ -36,11 +38,10 @@ from google.protobuf.message import DecodeError
 from macp.v1 import core_pb2, envelope_pb2, policy_pb2
 
 from ._requests import Deadline, TimeoutValue, resolve_stream_timeout, session_id_arg
-from .async_client import AsyncMacpClient
 from .auth import AuthConfig
-from .client import MacpClient
 from .errors import MacpTimeoutError, MacpTransportError, MacpValidationError
 
+ClientT = TypeVar("ClientT")
 RawT = TypeVar("RawT")
 EventT = TypeVar("EventT")
 
@@ -264,10 +265,10 @@ def _lifecycle_wait(
     return reached, f"session {sid} reaching {' / '.join(sorted(wanted))}"
 
 
-def _found(change: PolicyChange, policy_id: str) -> policy_pb2.PolicyDescriptor:
+def _found(change: PolicyChange, policy_id: str, operation: str) -> policy_pb2.PolicyDescriptor:
     found = change.policy(policy_id)
     if found is None:  # the predicate guaranteed it; kept for the type checker
-        raise MacpTransportError(f"policy {policy_id!r} vanished", operation="WatchPolicies")
+        raise MacpTransportError(f"policy {policy_id!r} vanished", operation=operation)
     return found
 
 
@@ -281,13 +282,15 @@ def _ended(what: str, operation: str, deadline: Deadline, timeout: TimeoutValue)
     )
 
 
-# --- sync --------------------------------------------------------------------------------
-class _Watcher(Generic[RawT, EventT]):
-    _operation = ""
+# --- machinery ---------------------------------------------------------------------------
+class Watcher(Generic[ClientT, RawT, EventT]):
+    """Blocking watcher machinery; a generated subclass sets ``_operation`` and ``_open``."""
+
+    _operation = ""  # the RPC's name, for errors
     _what = "event"
 
     def __init__(
-        self, client: MacpClient, *, auth: AuthConfig | None = None, reconnect: bool = False
+        self, client: ClientT, *, auth: AuthConfig | None = None, reconnect: bool = False
     ) -> None:
         self.client = client
         self.auth = auth
@@ -358,115 +361,14 @@ class _Watcher(Generic[RawT, EventT]):
         raise _ended(what, self._operation, deadline, timeout)
 
 
-class SessionLifecycleWatcher(_Watcher[core_pb2.WatchSessionsResponse, SessionLifecycleEvent]):
-    """Session lifecycle events from ``WatchSessions`` (auth required)."""
+class AsyncWatcher(Generic[ClientT, RawT, EventT]):
+    """The asyncio twin of :class:`Watcher`."""
 
-    _operation = "WatchSessions"
-    _what = "session lifecycle event"
-
-    def _open(self, timeout: TimeoutValue) -> Iterator[core_pb2.WatchSessionsResponse]:
-        return self.client.watch_sessions(auth=self.auth, timeout=timeout, reconnect=self.reconnect)
-
-    def _convert(self, raw: core_pb2.WatchSessionsResponse) -> SessionLifecycleEvent | None:
-        return session_event(raw)
-
-    def wait_for(
-        self, session_id: str, *states_or_event_types: str, timeout: TimeoutValue = None
-    ) -> SessionLifecycleEvent:
-        """The first event for ``session_id`` whose event type or session state is one of
-        ``states_or_event_types`` (default: any terminal one). A session that already reached
-        it before the watch began matches on the runtime's initial snapshot. Raises
-        :class:`MacpTimeoutError` when ``timeout`` passes first."""
-        reached, what = _lifecycle_wait(session_id, states_or_event_types)
-        return self._first(timeout, reached, what)
-
-
-class ModeRegistryWatcher(_Watcher[core_pb2.WatchModeRegistryResponse, RegistryChange]):
-    """Mode registry change hints from ``WatchModeRegistry`` (the first is sent at once)."""
-
-    _operation = "WatchModeRegistry"
-    _what = "mode registry change"
-
-    def _open(self, timeout: TimeoutValue) -> Iterator[core_pb2.WatchModeRegistryResponse]:
-        return self.client.watch_mode_registry(
-            auth=self.auth, timeout=timeout, reconnect=self.reconnect
-        )
-
-    def _convert(self, raw: core_pb2.WatchModeRegistryResponse) -> RegistryChange:
-        return registry_change(raw)
-
-
-class RootsWatcher(_Watcher[core_pb2.WatchRootsResponse, RootsChange]):
-    """Roots change hints from ``WatchRoots`` (a runtime without roots may never send one)."""
-
-    _operation = "WatchRoots"
-    _what = "roots change"
-
-    def _open(self, timeout: TimeoutValue) -> Iterator[core_pb2.WatchRootsResponse]:
-        return self.client.watch_roots(auth=self.auth, timeout=timeout, reconnect=self.reconnect)
-
-    def _convert(self, raw: core_pb2.WatchRootsResponse) -> RootsChange:
-        return roots_change(raw)
-
-
-class SignalWatcher(_Watcher[core_pb2.WatchSignalsResponse, SignalEvent]):
-    """Ambient Signals from ``WatchSignals`` (auth required; live only, no backlog).
-
-    ``signal_type`` keeps only that type; ``authenticated_only`` drops Signals whose sender the
-    runtime did not authenticate.
-    """
-
-    _operation = "WatchSignals"
-    _what = "signal"
-
-    def __init__(
-        self,
-        client: MacpClient,
-        *,
-        auth: AuthConfig | None = None,
-        signal_type: str | None = None,
-        authenticated_only: bool = False,
-        reconnect: bool = False,
-    ) -> None:
-        super().__init__(client, auth=auth, reconnect=reconnect)
-        self.filter = SignalFilter(signal_type=signal_type, authenticated_only=authenticated_only)
-
-    def _open(self, timeout: TimeoutValue) -> Iterator[core_pb2.WatchSignalsResponse]:
-        return self.client.watch_signals(auth=self.auth, timeout=timeout, reconnect=self.reconnect)
-
-    def _convert(self, raw: core_pb2.WatchSignalsResponse) -> SignalEvent | None:
-        return self.filter.convert(raw)
-
-
-class PolicyWatcher(_Watcher[policy_pb2.WatchPoliciesResponse, PolicyChange]):
-    """The registered policy set from ``WatchPolicies``: now, then after every change."""
-
-    _operation = "WatchPolicies"
-    _what = "policy change"
-
-    def _open(self, timeout: TimeoutValue) -> Iterator[policy_pb2.WatchPoliciesResponse]:
-        return self.client.watch_policies(auth=self.auth, timeout=timeout, reconnect=self.reconnect)
-
-    def _convert(self, raw: policy_pb2.WatchPoliciesResponse) -> PolicyChange:
-        return policy_change(raw)
-
-    def wait_for_policy(
-        self, policy_id: str, *, timeout: TimeoutValue = None
-    ) -> policy_pb2.PolicyDescriptor:
-        """The descriptor of ``policy_id`` once it is registered (at once if it already is)."""
-        change = self._first(
-            timeout, lambda c: c.policy(policy_id) is not None, f"policy {policy_id!r}"
-        )
-        return _found(change, policy_id)
-
-
-# --- async -------------------------------------------------------------------------------
-class _AsyncWatcher(Generic[RawT, EventT]):
     _operation = ""
     _what = "event"
 
     def __init__(
-        self, client: AsyncMacpClient, *, auth: AuthConfig | None = None, reconnect: bool = False
+        self, client: ClientT, *, auth: AuthConfig | None = None, reconnect: bool = False
     ) -> None:
         self.client = client
         self.auth = auth
@@ -537,16 +439,34 @@ class _AsyncWatcher(Generic[RawT, EventT]):
         raise _ended(what, self._operation, deadline, timeout)
 
 
-class AsyncSessionLifecycleWatcher(
-    _AsyncWatcher[core_pb2.WatchSessionsResponse, SessionLifecycleEvent]
+# --- event shapes: conversion and waiting, per kind of event ------------------------------
+class SessionLifecycleWatcherBase(
+    Watcher[ClientT, core_pb2.WatchSessionsResponse, SessionLifecycleEvent]
 ):
-    """The asyncio twin of :class:`SessionLifecycleWatcher`."""
+    """Session lifecycle events; adds :meth:`wait_for`."""
 
-    _operation = "WatchSessions"
     _what = "session lifecycle event"
 
-    def _open(self, timeout: TimeoutValue) -> AsyncIterator[core_pb2.WatchSessionsResponse]:
-        return self.client.watch_sessions(auth=self.auth, timeout=timeout, reconnect=self.reconnect)
+    def _convert(self, raw: core_pb2.WatchSessionsResponse) -> SessionLifecycleEvent | None:
+        return session_event(raw)
+
+    def wait_for(
+        self, session_id: str, *states_or_event_types: str, timeout: TimeoutValue = None
+    ) -> SessionLifecycleEvent:
+        """The first event for ``session_id`` whose event type or session state is one of
+        ``states_or_event_types`` (default: any terminal one). A session that already reached
+        it before the watch began matches on the runtime's initial snapshot. Raises
+        :class:`MacpTimeoutError` when ``timeout`` passes first."""
+        reached, what = _lifecycle_wait(session_id, states_or_event_types)
+        return self._first(timeout, reached, what)
+
+
+class AsyncSessionLifecycleWatcherBase(
+    AsyncWatcher[ClientT, core_pb2.WatchSessionsResponse, SessionLifecycleEvent]
+):
+    """The asyncio twin of :class:`SessionLifecycleWatcherBase`."""
+
+    _what = "session lifecycle event"
 
     def _convert(self, raw: core_pb2.WatchSessionsResponse) -> SessionLifecycleEvent | None:
         return session_event(raw)
@@ -558,43 +478,53 @@ class AsyncSessionLifecycleWatcher(
         return await self._first(timeout, reached, what)
 
 
-class AsyncModeRegistryWatcher(_AsyncWatcher[core_pb2.WatchModeRegistryResponse, RegistryChange]):
-    """The asyncio twin of :class:`ModeRegistryWatcher`."""
+class ModeRegistryWatcherBase(Watcher[ClientT, core_pb2.WatchModeRegistryResponse, RegistryChange]):
+    """Mode registry change hints."""
 
-    _operation = "WatchModeRegistry"
     _what = "mode registry change"
-
-    def _open(self, timeout: TimeoutValue) -> AsyncIterator[core_pb2.WatchModeRegistryResponse]:
-        return self.client.watch_mode_registry(
-            auth=self.auth, timeout=timeout, reconnect=self.reconnect
-        )
 
     def _convert(self, raw: core_pb2.WatchModeRegistryResponse) -> RegistryChange:
         return registry_change(raw)
 
 
-class AsyncRootsWatcher(_AsyncWatcher[core_pb2.WatchRootsResponse, RootsChange]):
-    """The asyncio twin of :class:`RootsWatcher`."""
+class AsyncModeRegistryWatcherBase(
+    AsyncWatcher[ClientT, core_pb2.WatchModeRegistryResponse, RegistryChange]
+):
+    """The asyncio twin of :class:`ModeRegistryWatcherBase`."""
 
-    _operation = "WatchRoots"
+    _what = "mode registry change"
+
+    def _convert(self, raw: core_pb2.WatchModeRegistryResponse) -> RegistryChange:
+        return registry_change(raw)
+
+
+class RootsWatcherBase(Watcher[ClientT, core_pb2.WatchRootsResponse, RootsChange]):
+    """Roots change hints."""
+
     _what = "roots change"
-
-    def _open(self, timeout: TimeoutValue) -> AsyncIterator[core_pb2.WatchRootsResponse]:
-        return self.client.watch_roots(auth=self.auth, timeout=timeout, reconnect=self.reconnect)
 
     def _convert(self, raw: core_pb2.WatchRootsResponse) -> RootsChange:
         return roots_change(raw)
 
 
-class AsyncSignalWatcher(_AsyncWatcher[core_pb2.WatchSignalsResponse, SignalEvent]):
-    """The asyncio twin of :class:`SignalWatcher`."""
+class AsyncRootsWatcherBase(AsyncWatcher[ClientT, core_pb2.WatchRootsResponse, RootsChange]):
+    """The asyncio twin of :class:`RootsWatcherBase`."""
 
-    _operation = "WatchSignals"
+    _what = "roots change"
+
+    def _convert(self, raw: core_pb2.WatchRootsResponse) -> RootsChange:
+        return roots_change(raw)
+
+
+class SignalWatcherBase(Watcher[ClientT, core_pb2.WatchSignalsResponse, SignalEvent]):
+    """Ambient Signals. ``signal_type`` keeps only that type; ``authenticated_only`` drops
+    Signals whose sender the runtime did not authenticate."""
+
     _what = "signal"
 
     def __init__(
         self,
-        client: AsyncMacpClient,
+        client: ClientT,
         *,
         auth: AuthConfig | None = None,
         signal_type: str | None = None,
@@ -604,21 +534,53 @@ class AsyncSignalWatcher(_AsyncWatcher[core_pb2.WatchSignalsResponse, SignalEven
         super().__init__(client, auth=auth, reconnect=reconnect)
         self.filter = SignalFilter(signal_type=signal_type, authenticated_only=authenticated_only)
 
-    def _open(self, timeout: TimeoutValue) -> AsyncIterator[core_pb2.WatchSignalsResponse]:
-        return self.client.watch_signals(auth=self.auth, timeout=timeout, reconnect=self.reconnect)
+    def _convert(self, raw: core_pb2.WatchSignalsResponse) -> SignalEvent | None:
+        return self.filter.convert(raw)
+
+
+class AsyncSignalWatcherBase(AsyncWatcher[ClientT, core_pb2.WatchSignalsResponse, SignalEvent]):
+    """The asyncio twin of :class:`SignalWatcherBase`."""
+
+    _what = "signal"
+
+    def __init__(
+        self,
+        client: ClientT,
+        *,
+        auth: AuthConfig | None = None,
+        signal_type: str | None = None,
+        authenticated_only: bool = False,
+        reconnect: bool = False,
+    ) -> None:
+        super().__init__(client, auth=auth, reconnect=reconnect)
+        self.filter = SignalFilter(signal_type=signal_type, authenticated_only=authenticated_only)
 
     def _convert(self, raw: core_pb2.WatchSignalsResponse) -> SignalEvent | None:
         return self.filter.convert(raw)
 
 
-class AsyncPolicyWatcher(_AsyncWatcher[policy_pb2.WatchPoliciesResponse, PolicyChange]):
-    """The asyncio twin of :class:`PolicyWatcher`."""
+class PolicyWatcherBase(Watcher[ClientT, policy_pb2.WatchPoliciesResponse, PolicyChange]):
+    """The registered policy set: now, then after every change; adds :meth:`wait_for_policy`."""
 
-    _operation = "WatchPolicies"
     _what = "policy change"
 
-    def _open(self, timeout: TimeoutValue) -> AsyncIterator[policy_pb2.WatchPoliciesResponse]:
-        return self.client.watch_policies(auth=self.auth, timeout=timeout, reconnect=self.reconnect)
+    def _convert(self, raw: policy_pb2.WatchPoliciesResponse) -> PolicyChange:
+        return policy_change(raw)
+
+    def wait_for_policy(
+        self, policy_id: str, *, timeout: TimeoutValue = None
+    ) -> policy_pb2.PolicyDescriptor:
+        """The descriptor of ``policy_id`` once it is registered (at once if it already is)."""
+        change = self._first(
+            timeout, lambda c: c.policy(policy_id) is not None, f"policy {policy_id!r}"
+        )
+        return _found(change, policy_id, self._operation)
+
+
+class AsyncPolicyWatcherBase(AsyncWatcher[ClientT, policy_pb2.WatchPoliciesResponse, PolicyChange]):
+    """The asyncio twin of :class:`PolicyWatcherBase`."""
+
+    _what = "policy change"
 
     def _convert(self, raw: policy_pb2.WatchPoliciesResponse) -> PolicyChange:
         return policy_change(raw)
@@ -629,4 +591,4 @@ class AsyncPolicyWatcher(_AsyncWatcher[policy_pb2.WatchPoliciesResponse, PolicyC
         change = await self._first(
             timeout, lambda c: c.policy(policy_id) is not None, f"policy {policy_id!r}"
         )
-        return _found(change, policy_id)
+        return _found(change, policy_id, self._operation)
