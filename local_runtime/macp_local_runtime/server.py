@@ -181,7 +181,7 @@ class LocalRuntime:
         if self._server is not None:
             raise RuntimeError("the runtime is already started")
         for warning in check_security(self.config):
-            logger.warning("macp-local-runtime: %s", warning)
+            logger.warning("macp-local-runtime: warning: %s", warning)
         loop = asyncio.new_event_loop()
         thread = threading.Thread(target=loop.run_forever, name="macp-runtime-loop", daemon=True)
         thread.start()
