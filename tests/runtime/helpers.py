@@ -107,6 +107,7 @@ class StreamClient:
         self.responses: list[core_pb2.StreamSessionResponse] = []
         self.final_code: grpc.StatusCode | None = None
         self.final_details = ""
+        self.final_macp_code: str | None = None  # the `macp-error-code` trailer, if any
         self._changed = threading.Condition()
         self._done = False
         self._call = stub.StreamSession(self._requests(), metadata=creds(sender), timeout=60)
@@ -130,6 +131,8 @@ class StreamClient:
         except grpc.RpcError as error:
             code = error.code()
             self.final_details = error.details() or ""
+            trailers = dict(error.trailing_metadata() or ())
+            self.final_macp_code = trailers.get("macp-error-code")
         with self._changed:
             self.final_code = code
             self._done = True
