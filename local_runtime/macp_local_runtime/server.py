@@ -17,11 +17,11 @@ from typing import Any, TypeVar
 
 import grpc
 from grpc import aio
-from macp.v1 import core_pb2_grpc
 
 from .auth import Authenticator, StaticToken
 from .clock import Clock, SystemClock
 from .guard import DEFAULT_MAX_STREAMS, StreamGuard
+from .handlers import add_runtime_service
 from .kernel import Kernel, SweepResult
 from .limits import RateLimiter, RateLimits
 from .policy import PolicyRegistry
@@ -203,7 +203,7 @@ class LocalRuntime:
     async def _serve(self) -> tuple[aio.Server, int]:
         receive_limit = self.config.max_payload_bytes + _TRANSPORT_SLACK_BYTES
         server = aio.server(options=[("grpc.max_receive_message_length", receive_limit)])
-        core_pb2_grpc.add_MACPRuntimeServiceServicer_to_server(self._servicer, server)
+        add_runtime_service(self._servicer, server)
         listen = self.config.listen
         try:
             if self.config.tls:

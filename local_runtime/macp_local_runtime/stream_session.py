@@ -139,6 +139,9 @@ class StreamSessionHandler:
                 state.last_activity = time.monotonic()
                 if state.output.closed:
                     return
+                if not isinstance(frame, core_pb2.StreamSessionRequest):  # UNDECODABLE bytes
+                    state.ending = _bad_frame("undecodable StreamSession frame")
+                    return
                 try:
                     self._frame(frame, state)
                 except _EndStream as end:

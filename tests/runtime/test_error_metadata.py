@@ -120,3 +120,14 @@ def test_unauthenticated_stream_and_watch(stub: Stub) -> None:
            grpc.StatusCode.UNAUTHENTICATED, "UNAUTHENTICATED")
     call = stub.StreamSession(iter([core_pb2.StreamSessionRequest()]))
     expect(lambda: next(iter(call)), grpc.StatusCode.UNAUTHENTICATED, "UNAUTHENTICATED")
+
+
+def test_undecodable_request_bytes_are_invalid_requests(runtime: LocalRuntime) -> None:
+    corrupt = b"\x0a\xff\xff"  # field 1, length-delimited, with a length past the end
+    with grpc.insecure_channel(runtime.target) as channel:
+        send_bytes = channel.unary_unary("/macp.v1.MACPRuntimeService/Send")
+        expect(lambda: send_bytes(corrupt, metadata=creds("lead"), timeout=10),
+               grpc.StatusCode.INVALID_ARGUMENT, "INVALID_REQUEST")
+        stream_bytes = channel.stream_stream("/macp.v1.MACPRuntimeService/StreamSession")
+        expect(lambda: list(stream_bytes(iter([corrupt]), metadata=creds("lead"), timeout=10)),
+               grpc.StatusCode.INVALID_ARGUMENT, "INVALID_REQUEST")
