@@ -8,7 +8,6 @@ must simply complete, and the whole test is bounded by `asyncio.wait_for`.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable, Iterator
 
 import grpc
@@ -18,7 +17,16 @@ from macp.modes.decision.v1 import decision_pb2
 from macp.v1 import core_pb2, core_pb2_grpc
 from macp_sdk.local_runtime import LocalRuntime, ManualClock, RuntimeConfig
 
-from .helpers import DECISION, StreamClient, creds, envelope, new_session_id, send, session_start
+from .helpers import (
+    DECISION,
+    StreamClient,
+    creds,
+    envelope,
+    new_session_id,
+    send,
+    session_start,
+    settles,
+)
 
 Stub = core_pb2_grpc.MACPRuntimeServiceStub
 IDLE_STREAMS = 1000
@@ -35,14 +43,6 @@ async def eventually(predicate: Callable[[], bool], timeout: float = 20.0) -> bo
         if predicate():
             return True
         await asyncio.sleep(0.02)
-    return predicate()
-
-
-def settles(predicate: Callable[[], bool], timeout: float = 20.0) -> bool:
-    for _ in range(int(timeout / 0.02)):
-        if predicate():
-            return True
-        time.sleep(0.02)
     return predicate()
 
 
