@@ -9,6 +9,7 @@ which RPCs exist, so the receipts RPCs and any new RPC keep working through it u
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any, Final, cast
 
@@ -55,17 +56,24 @@ def _unary_unary(behaviour: Callable[..., Any]) -> Callable[..., Any]:
     async def handle(request: Any, context: Context) -> Any:
         if request is UNDECODABLE:
             await _refuse(context)
-        return await behaviour(request, context)
+        response = behaviour(request, context)
+        # A plain `def` method still works (run on the loop); it must not block.
+        return await response if inspect.isawaitable(response) else response
 
     return handle
 
 
-def _unary_stream(behaviour: Callable[..., AsyncIterator[Any]]) -> Callable[..., Any]:
+def _unary_stream(behaviour: Callable[..., Any]) -> Callable[..., Any]:
     async def handle(request: Any, context: Context) -> AsyncIterator[Any]:
         if request is UNDECODABLE:
             await _refuse(context)
-        async for response in behaviour(request, context):
-            yield response
+        responses = behaviour(request, context)
+        if isinstance(responses, AsyncIterator):
+            async for response in responses:
+                yield response
+        else:
+            for response in responses:
+                yield response
 
     return handle
 
