@@ -35,6 +35,25 @@ _R = TypeVar("_R")
 logger = logging.getLogger("macp_local_runtime")
 
 
+def _quiet_foreign_loop_closed(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """Drop grpc.aio's reports of events for *another*, already closed event loop.
+
+    grpc.aio's completion poller is per process: when a client in the same process closes its
+    own event loop while calls it cancelled still have events in flight, our loop's poller
+    callback tries to hand those events to the closed loop and logs "Event loop is closed"
+    once per event. Nothing is lost for this runtime; anything else is reported as usual.
+    """
+    error = context.get("exception")
+    handle = repr(context.get("handle", ""))
+    if (
+        isinstance(error, RuntimeError)
+        and str(error) == "Event loop is closed"
+        and "PollerCompletionQueue" in handle
+    ):
+        return
+    loop.default_exception_handler(context)
+
+
 class InsecureConfigError(RuntimeError):
     """Plaintext or dev-mode auth without the explicit opt-in (`allow_insecure`)."""
 
@@ -183,6 +202,7 @@ class LocalRuntime:
         for warning in check_security(self.config):
             logger.warning("macp-local-runtime: warning: %s", warning)
         loop = asyncio.new_event_loop()
+        loop.set_exception_handler(_quiet_foreign_loop_closed)
         thread = threading.Thread(target=loop.run_forever, name="macp-runtime-loop", daemon=True)
         thread.start()
         self._loop, self._loop_thread = loop, thread
