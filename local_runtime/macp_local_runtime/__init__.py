@@ -5,8 +5,11 @@
     with LocalRuntime() as runtime:
         ...  # connect any MACP client to runtime.target (plaintext, loopback)
 
-It follows the reference runtime's behaviour (dev bearer auth, Send/Ack contract, the standard
-modes' rules, StreamSession, watchers, policies); see docs/local-runtime.md.
+It follows the reference runtime's behaviour (bearer auth, Send/Ack contract, the standard
+modes' rules, StreamSession, watchers, policies) on a grpc.aio server; in process it allows
+plaintext and dev-mode auth by default (`RuntimeConfig.allow_insecure`), while the
+`macp-local-runtime` command needs TLS and static tokens unless told `--allow-insecure`.
+See docs/local-runtime.md.
 """
 
 from .auth import Identity as Identity

@@ -1,46 +1,33 @@
-"""`macp-local-runtime --listen 127.0.0.1:50051`: serve until SIGINT or SIGTERM."""
+"""`macp-local-runtime [--listen HOST:PORT] ...`: serve until SIGINT or SIGTERM.
+
+Flags and the reference's environment variables are read by settings.py. Exit status 2 for a
+configuration the runtime refuses (including plaintext or dev-mode auth without the explicit
+opt-in), 1 when it cannot listen.
+"""
 
 from __future__ import annotations
 
-import argparse
+import logging
+import os
 import signal
 import sys
 import threading
 from collections.abc import Sequence
 from types import FrameType
 
-from .limits import RateLimits
-from .server import DEFAULT_MAX_PAYLOAD_BYTES, LocalRuntime, RuntimeConfig
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="macp-local-runtime", description="Run the embedded MACP runtime (plaintext)."
-    )
-    parser.add_argument(
-        "--listen", default="127.0.0.1:50051", help="host:port (default %(default)s)"
-    )
-    parser.add_argument(
-        "--max-payload-bytes", type=int, default=DEFAULT_MAX_PAYLOAD_BYTES, metavar="N"
-    )
-    parser.add_argument(
-        "--rate-limits",
-        action="store_true",
-        help="enforce the reference limits: 60 SessionStarts and 600 messages per sender/min",
-    )
-    return parser
+from .server import InsecureConfigError, LocalRuntime
+from .settings import SettingsError, config_from
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    config = RuntimeConfig(
-        listen=args.listen,
-        max_payload_bytes=args.max_payload_bytes,
-        rate_limits=RateLimits() if args.rate_limits else None,
-    )
-    runtime = LocalRuntime(config)
+    logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
     try:
+        config = config_from(argv, os.environ)
+        runtime = LocalRuntime(config)
         runtime.start()
+    except (SettingsError, InsecureConfigError) as error:
+        print(f"macp-local-runtime: error: {error}", file=sys.stderr)
+        return 2
     except RuntimeError as error:
         print(f"macp-local-runtime: {error}", file=sys.stderr)
         return 1
@@ -51,7 +38,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
-    print(f"macp-local-runtime listening on {runtime.target}", flush=True)
+    scheme = "TLS" if config.tls else "plaintext"
+    auth = "dev-mode auth" if runtime.dev_mode else "static tokens"
+    print(f"macp-local-runtime listening on {runtime.target} ({scheme}, {auth})", flush=True)
     while not stop.wait(0.5):
         pass
     runtime.stop()

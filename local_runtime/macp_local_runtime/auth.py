@@ -2,13 +2,17 @@
 
 Dev mode (no tokens configured): any bearer value authenticates and *is* the sender, which
 matches `AuthConfig.for_dev_agent`. Static mode: only the configured tokens authenticate, each
-bound to a sender and its rights.
+bound to a sender and its rights. As in the reference, the static resolver ignores any token
+containing "." (those are JWT-shaped and belong to the JWT resolver, which this runtime lacks),
+so such a token never authenticates here, even if it is listed.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from .errors import MacpError
 
@@ -86,7 +90,7 @@ class Authenticator:
         if self._tokens is None:
             # Dev identity: fully privileged except that it is not an observer.
             return Identity(sender=token, can_manage_mode_registry=True)
-        identity = self._tokens.get(token)
+        identity = None if "." in token else self._tokens.get(token)
         if identity is None:
             raise MacpError("Unauthenticated", "unknown token")
         return identity
@@ -97,3 +101,67 @@ def bind_sender(identity: Identity, claimed_sender: str) -> str:
     if claimed_sender and claimed_sender != identity.sender:
         raise MacpError("Unauthenticated", "sender does not match identity")
     return identity.sender
+
+
+_TOKEN_FIELDS = {
+    "token",
+    "sender",
+    "allowed_modes",
+    "can_start_sessions",
+    "max_open_sessions",
+    "can_manage_mode_registry",
+    "is_observer",
+}
+
+
+def parse_static_tokens(text: str, origin: str) -> list[StaticToken]:
+    """MACP_AUTH_TOKENS_JSON / _FILE content: a list, or {"tokens": [...]}, of token entries.
+
+    Raises ValueError naming `origin` and the offending entry.
+    """
+    try:
+        document: Any = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValueError(
+            f"{origin}:{error.lineno}:{error.colno}: invalid JSON ({error.msg})"
+        ) from error
+    entries = document.get("tokens") if isinstance(document, dict) else document
+    if not isinstance(entries, list):
+        raise ValueError(f'{origin}: expected a list of tokens or {{"tokens": [...]}}')
+    return [
+        _token_entry(entry, f"{origin}: tokens[{index}]") for index, entry in enumerate(entries)
+    ]
+
+
+def _token_entry(entry: Any, where: str) -> StaticToken:
+    if not isinstance(entry, dict):
+        raise ValueError(f"{where}: expected an object")
+    unknown = sorted(set(entry) - _TOKEN_FIELDS)
+    if unknown:
+        raise ValueError(f"{where}: unknown field(s) {', '.join(unknown)}")
+    token, sender = entry.get("token"), entry.get("sender")
+    if not isinstance(token, str) or not token or not isinstance(sender, str) or not sender:
+        raise ValueError(f"{where}: 'token' and 'sender' must be non-empty strings")
+    modes = entry.get("allowed_modes", [])
+    if not isinstance(modes, list) or not all(isinstance(m, str) for m in modes):
+        raise ValueError(f"{where}: 'allowed_modes' must be a list of strings")
+    cap = entry.get("max_open_sessions")
+    if cap is not None and (not isinstance(cap, int) or isinstance(cap, bool) or cap < 0):
+        raise ValueError(f"{where}: 'max_open_sessions' must be a non-negative integer")
+    flags = {}
+    for name, default in (
+        ("can_start_sessions", True),
+        ("can_manage_mode_registry", False),
+        ("is_observer", False),
+    ):
+        value = entry.get(name, default)
+        if not isinstance(value, bool):
+            raise ValueError(f"{where}: '{name}' must be true or false")
+        flags[name] = value
+    return StaticToken(
+        token=token,
+        sender=sender,
+        allowed_modes=tuple(modes),
+        max_open_sessions=cap,
+        **flags,
+    )

@@ -102,10 +102,23 @@ def session_not_open(reason: str = "session is not open") -> MacpError:
     return MacpError("SessionNotOpen", reason)
 
 
-class StatusError(Exception):
-    """A failure the reference reports as a gRPC status rather than an Ack."""
+# The MACP code a bare status stands for when the raiser names none (kernel look-ups).
+_STATUS_CODES: Final[dict[grpc.StatusCode, str]] = {
+    _S.NOT_FOUND: "SESSION_NOT_FOUND",
+    _S.PERMISSION_DENIED: "FORBIDDEN",
+    _S.UNAUTHENTICATED: "UNAUTHENTICATED",
+    _S.INVALID_ARGUMENT: "INVALID_REQUEST",
+}
 
-    def __init__(self, status: grpc.StatusCode, message: str) -> None:
+
+class StatusError(Exception):
+    """A failure the reference reports as a gRPC status rather than an Ack.
+
+    `code` is the MACP code sent as `macp-error-code` trailing metadata with the status.
+    """
+
+    def __init__(self, status: grpc.StatusCode, message: str, code: str = "") -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.code = code or _STATUS_CODES.get(status, "INTERNAL_ERROR")

@@ -1,27 +1,31 @@
 """Bounded publish/subscribe used by every server stream of the runtime.
 
-A subscriber that falls behind its buffer is marked as lagging rather than blocking the
-publisher (the reference runtime ends such a stream). Closing a subscription wakes its reader
-at once, which is how streams end promptly on disconnect and on shutdown.
+Publishers may run on any thread (the gRPC event loop, the sweeper, an in-process caller);
+the one reader of a subscription is a coroutine on the runtime's event loop. A subscriber
+that falls behind its buffer is marked as lagging rather than blocking the publisher (the
+reference runtime ends such a stream). Closing a subscription wakes its reader at once, which
+is how streams end promptly on disconnect and on shutdown.
 """
 
 from __future__ import annotations
 
-import queue
+import asyncio
 import threading
-from typing import Generic, TypeVar, cast
+from collections import deque
+from typing import Generic, TypeVar
 
 T = TypeVar("T")
-
-_CLOSED = object()
 
 
 class Subscription(Generic[T]):
     def __init__(self, capacity: int) -> None:
-        self._queue: queue.Queue[object] = queue.Queue()
+        self._items: deque[T] = deque()
         self._capacity = capacity
-        self._size = 0
         self._lock = threading.Lock()
+        # Bound to the reader's loop on its first wait; offers from other threads wake it
+        # through call_soon_threadsafe.
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._ready: asyncio.Event | None = None
         self.lagged = False
         self.closed = False
 
@@ -30,33 +34,61 @@ class Subscription(Generic[T]):
         with self._lock:
             if self.closed:
                 return False
-            if self._size >= self._capacity:
+            if len(self._items) >= self._capacity:
                 self.lagged = True
                 self.closed = True
-                self._queue.put(_CLOSED)
-                return False
-            self._size += 1
-        self._queue.put(item)
-        return True
+            else:
+                self._items.append(item)
+        self._wake()
+        return not self.lagged
 
     def close(self) -> None:
         with self._lock:
             if self.closed:
                 return
             self.closed = True
-        self._queue.put(_CLOSED)
+        self._wake()
 
-    def get(self, timeout: float) -> tuple[bool, T | None]:
-        """(alive, item): item is None on timeout; alive is False once closed and drained."""
+    def _wake(self) -> None:
+        loop, ready = self._loop, self._ready
+        if loop is None or ready is None:
+            return
         try:
-            item = self._queue.get(timeout=timeout)
-        except queue.Empty:
-            return True, None
-        if item is _CLOSED:
-            return False, None
+            loop.call_soon_threadsafe(ready.set)
+        except RuntimeError:  # the loop already closed: nobody is waiting any more
+            pass
+
+    def _take(self) -> tuple[bool, T | None]:
         with self._lock:
-            self._size -= 1
-        return True, cast(T, item)
+            if self._items:
+                return True, self._items.popleft()
+            if self.closed:
+                return False, None
+            if self._ready is not None:
+                self._ready.clear()
+            return True, None
+
+    async def get(self, timeout: float | None = None) -> tuple[bool, T | None]:
+        """(alive, item): item is None on timeout; alive is False once closed and drained."""
+        alive, item = self._take()
+        if item is not None or not alive:
+            return alive, item
+        if self._ready is None:
+            with self._lock:
+                self._loop = asyncio.get_running_loop()
+                self._ready = asyncio.Event()
+            alive, item = self._take()  # an offer may have raced the binding
+            if item is not None or not alive:
+                return alive, item
+        try:
+            await asyncio.wait_for(self._ready.wait(), timeout)
+        except TimeoutError:
+            return True, None
+        return self._take()
+
+    def pending(self) -> int:
+        with self._lock:
+            return len(self._items)
 
 
 class Fanout(Generic[T]):

@@ -169,7 +169,7 @@ class Kernel:
                 return self._restart(existing, envelope, now)
             session.seen_message_ids.add(envelope.message_id)
             session.history.append(envelope)
-            self._hub.broadcast(session_id, envelope)
+            self._hub.broadcast(session_id, envelope, session.audience)
             self._publish(Event.EVENT_TYPE_CREATED, session, now)
         return make_ack(envelope, OPEN, now)
 
@@ -258,7 +258,7 @@ class Kernel:
                 session.state = RESOLVED
                 session.resolution = outcome.resolution
                 session.ended_at_ms = now
-            self._hub.broadcast(session.session_id, envelope)
+            self._hub.broadcast(session.session_id, envelope, session.audience)
             if outcome.resolves:
                 self._publish(Event.EVENT_TYPE_RESOLVED, session, now)
             return make_ack(envelope, session.state, now)
@@ -361,7 +361,7 @@ class Kernel:
         session = self._get(session_id)
         if session is None:
             raise StatusError(grpc.StatusCode.NOT_FOUND, f"Session '{session_id}' not found")
-        if not session.may_observe(identity.sender, identity.is_observer):
+        if not session.audience(identity):
             raise StatusError(grpc.StatusCode.PERMISSION_DENIED, "FORBIDDEN: session access denied")
         with session.lock:
             self._expire_if_due(session, self.now_ms())
@@ -416,7 +416,7 @@ class Kernel:
         session = self._get(session_id)
         if session is None:
             raise StatusError(grpc.StatusCode.NOT_FOUND, f"Session '{session_id}' not found")
-        if not session.may_observe(identity.sender, identity.is_observer):
+        if not session.audience(identity):
             raise StatusError(
                 grpc.StatusCode.PERMISSION_DENIED,
                 "FORBIDDEN: caller is not a declared participant or observer for this session",
@@ -424,7 +424,7 @@ class Kernel:
         with session.lock:
             for envelope in session.history[after_sequence:]:
                 output.offer(core_pb2.StreamSessionResponse(envelope=envelope))
-            self._hub.bind(session_id, output)
+            self._hub.bind(session_id, output, identity)
 
     def sweep(self) -> SweepResult:
         """Expire overdue sessions and evict terminal ones past retention (since start)."""

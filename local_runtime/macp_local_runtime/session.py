@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from macp.v1 import core_pb2, envelope_pb2
 
+from .auth import Identity
 from .modes.base import ModeContext, ModeRules
 from .policy import Policy
 
@@ -71,6 +72,10 @@ class Session:
 
     def may_observe(self, sender: str, is_observer: bool) -> bool:
         return is_observer or sender == self.initiator or sender in self.participants
+
+    def audience(self, identity: Identity) -> bool:
+        """Whether this caller may see the session's envelopes (streams, GetSession)."""
+        return self.may_observe(identity.sender, identity.is_observer)
 
     def suspend_cap_exceeded(self, now_ms: int) -> bool:
         if self.suspended_at_ms is None:

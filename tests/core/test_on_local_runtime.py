@@ -33,7 +33,6 @@ from macp_sdk.errors import (
     MacpForbiddenError,
     MacpIdentityMismatchError,
     MacpInvalidSessionIdError,
-    MacpNotFoundError,
     MacpSessionAlreadyExistsError,
     MacpSessionNotFoundError,
     MacpSessionNotOpenError,
@@ -159,7 +158,7 @@ def test_mismatching_sender_is_stopped_client_side(local_rt: LocalRuntime) -> No
         text = str(info.value)
         assert "AuthConfig.for_dev_agent('y')" in text and "'x'" in text
         assert (info.value.expected, info.value.actual) == ("x", "y")
-        with pytest.raises(MacpNotFoundError):  # nothing reached the runtime
+        with pytest.raises(MacpSessionNotFoundError):  # nothing reached the runtime
             x.get_session(sid)
 
 
@@ -251,8 +250,11 @@ def test_nack_maps_to_typed_error(
 
 
 def test_unknown_session_on_a_unary_rpc_is_a_typed_grpc_error(lead: MacpClient) -> None:
-    with pytest.raises(MacpNotFoundError):
+    # The runtime names the MACP code in `macp-error-code` trailing metadata (0.9+), so the
+    # gRPC NOT_FOUND becomes the typed refusal.
+    with pytest.raises(MacpSessionNotFoundError) as info:
         lead.get_session(new_session_id())
+    assert (info.value.code, info.value.grpc_code) == ("SESSION_NOT_FOUND", "NOT_FOUND")
 
 
 # -- duplicate Ack --------------------------------------------------------------------------
@@ -332,7 +334,7 @@ def test_subscribe_without_membership_is_an_inline_error(lead: MacpClient) -> No
         queued = stream.read_error(timeout=1.0)
         assert queued is not None and queued.code == seen[0].code
         assert not stream.ended  # the stream stays open and unbound
-    with pytest.raises(MacpNotFoundError):  # a missing session ends the stream, typed
+    with pytest.raises(MacpSessionNotFoundError):  # a missing session ends the stream, typed
         with lead.open_stream(session_id=new_session_id()) as missing:
             missing.read(timeout=5.0)
 

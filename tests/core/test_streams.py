@@ -12,6 +12,7 @@ from macp_sdk.auth import AuthConfig
 from macp_sdk.client import MacpClient
 from macp_sdk.envelope import build_envelope, new_session_id, serialize_message
 from macp_sdk.errors import MacpNotFoundError, MacpRetryError, MacpSessionError
+from macp_sdk.local_runtime import LocalRuntime, RuntimeConfig
 from macp_sdk.retry import RetryPolicy
 
 from .fake_runtime import RunningRuntime, wait_until
@@ -141,9 +142,26 @@ def test_watch_ends_cleanly_at_timeout(client: MacpClient) -> None:
     assert time.monotonic() - start < 5.0
 
 
-def test_watch_break_cancels_call(client: MacpClient) -> None:
-    for _event in client.watch_roots():
-        break  # generator close must cancel the call, not hang
+def test_watch_break_cancels_call() -> None:
+    """Breaking out of a watch cancels the call: the loop ends and the server lets go."""
+    config = RuntimeConfig(sweep_interval_s=None, shutdown_grace_s=0.2)
+    with LocalRuntime(config) as rt, MacpClient(
+        target=rt.target, secure=False, auth=AuthConfig.for_dev_agent("coordinator")
+    ) as client:
+        events: list[object] = []
+
+        def watch_then_break() -> None:
+            for event in client.watch_roots():  # no client deadline: only the break ends it
+                events.append(event)
+                break
+
+        watcher = threading.Thread(target=watch_then_break, daemon=True)
+        watcher.start()
+        watcher.join(timeout=20)
+        assert not watcher.is_alive(), "breaking out of watch_roots() hung"
+        assert len(events) == 1  # WatchRoots sends one RootsChanged, then idles forever
+        # The server side saw the cancellation: the stream it held open is released.
+        assert wait_until(lambda: rt.open_streams() == 0, timeout=20)
 
 
 def test_watch_reconnects_after_unavailable(client: MacpClient, runtime: RunningRuntime) -> None:

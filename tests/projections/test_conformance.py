@@ -11,6 +11,7 @@ and per-mode facts recomputed independently from the fixture's own messages.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -28,19 +29,21 @@ from macp_sdk.projections.task import TaskProjection
 
 from .envelopes import PROJECTIONS, Feed, payload_from_json
 
-CONFORMANCE = Path(__file__).resolve().parents[2].parent / "shared" / "conformance"
+# MACP_CONFORMANCE_DIR overrides ../shared/conformance (the check that a missing set fails).
+CONFORMANCE = Path(
+    os.environ.get("MACP_CONFORMANCE_DIR")
+    or Path(__file__).resolve().parents[2].parent / "shared" / "conformance"
+)
 SETS = ("spec", "runtime")
 
 
 def _fixture_files() -> list[Any]:
+    """One case per fixture; a missing set becomes a failing case (CI must fail, not skip)."""
     params: list[Any] = []
     for name in SETS:
         files = [p for p in sorted((CONFORMANCE / name).glob("*.json")) if p.name != "schema.json"]
         if not files:
-            reason = (
-                f"conformance fixtures not found in {CONFORMANCE / name} (../shared/conformance)"
-            )
-            params.append(pytest.param(None, marks=pytest.mark.skip(reason=reason), id=name))
+            params.append(pytest.param(CONFORMANCE / name, id=f"{name}/fixtures-missing"))
         params += [pytest.param(p, id=f"{name}/{p.stem}") for p in files]
     return params
 
@@ -217,6 +220,8 @@ SPEC_MULTI_ROUND_DRIFT = ("spec", "multi_round_happy_path")
 
 @pytest.mark.parametrize("path", _fixture_files())
 def test_fixture_replays(path: Path) -> None:
+    if path.is_dir() or not path.exists():
+        pytest.fail(f"conformance fixtures not found in {path} (../shared/conformance)")
     fx = json.loads(path.read_text())
     mode = fx["mode"]
     proj = PROJECTIONS[mode](None, mode=mode)

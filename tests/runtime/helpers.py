@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import grpc
@@ -14,6 +15,15 @@ from macp.v1 import core_pb2, core_pb2_grpc, envelope_pb2
 
 Metadata = tuple[tuple[str, str], ...]
 DECISION = "macp.mode.decision.v1"
+
+
+def settles(predicate: Callable[[], bool], timeout: float = 20.0) -> bool:
+    """Poll for a state the runtime reaches asynchronously (bounded; not a timing check)."""
+    for _ in range(int(timeout / 0.02)):
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return predicate()
 
 
 def creds(sender: str) -> Metadata:
@@ -107,6 +117,7 @@ class StreamClient:
         self.responses: list[core_pb2.StreamSessionResponse] = []
         self.final_code: grpc.StatusCode | None = None
         self.final_details = ""
+        self.final_macp_code: str | None = None  # the `macp-error-code` trailer, if any
         self._changed = threading.Condition()
         self._done = False
         self._call = stub.StreamSession(self._requests(), metadata=creds(sender), timeout=60)
@@ -130,6 +141,8 @@ class StreamClient:
         except grpc.RpcError as error:
             code = error.code()
             self.final_details = error.details() or ""
+            trailers = dict(error.trailing_metadata() or ())
+            self.final_macp_code = trailers.get("macp-error-code")
         with self._changed:
             self.final_code = code
             self._done = True

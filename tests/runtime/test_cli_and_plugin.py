@@ -15,14 +15,16 @@ pytest_plugins = ["macp_sdk.local_runtime.pytest_plugin"]
 
 
 def test_command_prints_its_address_and_stops_on_sigterm() -> None:
-    command = [sys.executable, "-m", "macp_local_runtime", "--listen", "127.0.0.1:0"]
+    command = [
+        sys.executable, "-m", "macp_local_runtime", "--listen", "127.0.0.1:0", "--allow-insecure"
+    ]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     with subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env) as process:
         try:
             assert process.stdout is not None
             line = process.stdout.readline()
             assert line.startswith("macp-local-runtime listening on 127.0.0.1:")
-            target = line.rsplit(" ", 1)[1].strip()
+            target = line.split()[3]
             with grpc.insecure_channel(target) as channel:
                 stub = core_pb2_grpc.MACPRuntimeServiceStub(channel)
                 modes = stub.ListModes(core_pb2.ListModesRequest(), timeout=10).modes

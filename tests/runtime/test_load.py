@@ -25,6 +25,7 @@ from .helpers import (
     new_session_id,
     send,
     session_start,
+    settles,
 )
 
 SESSIONS = 50
@@ -123,6 +124,7 @@ def test_fifty_concurrent_sessions(runtime: LocalRuntime, clock: ManualClock) ->
             thread.start()
         for thread in threads:
             thread.join(timeout=60)
+        assert not any(thread.is_alive() for thread in threads), "load drivers hung"
         if failures:
             raise failures[0]
         for driver in drivers:
@@ -142,3 +144,54 @@ def test_fifty_concurrent_sessions(runtime: LocalRuntime, clock: ManualClock) ->
     clock.advance(runtime.config.session_retention_ms)
     assert runtime.sweep().evicted == SESSIONS
     assert runtime.session_count() == 0
+
+
+MESSAGES_PER_SESSION = 40
+SENDER_THREADS = 10
+
+
+def test_two_thousand_messages_reach_every_subscriber_once_in_order(runtime: LocalRuntime) -> None:
+    """50 sessions x 40 messages from 10 threads, one passive subscriber per session."""
+    with grpc.insecure_channel(runtime.target) as channel:
+        stub = core_pb2_grpc.MACPRuntimeServiceStub(channel)
+        sessions = [new_session_id() for _ in range(SESSIONS)]
+        subscribers = {}
+        for sid in sessions:
+            assert send(stub, session_start(DECISION, sid, "lead", ["alice"]), "lead").ok
+            subscribers[sid] = StreamClient(stub, "alice")
+            subscribers[sid].subscribe(sid, after_sequence=1)  # live traffic only
+        accepted: dict[str, list[str]] = {sid: [] for sid in sessions}
+        failures: list[BaseException] = []
+
+        def sender(owned: list[str]) -> None:
+            try:
+                for number in range(MESSAGES_PER_SESSION):
+                    for sid in owned:  # interleave this thread's sessions
+                        payload = decision_pb2.ProposalPayload(proposal_id=f"p{number}", option="x")
+                        env = envelope(DECISION, "Proposal", sid, "alice", payload)
+                        ack = send(stub, env, "alice")
+                        assert ack.ok and not ack.duplicate, ack.error
+                        accepted[sid].append(env.message_id)
+            except BaseException as error:  # noqa: BLE001 - reported by the main thread
+                failures.append(error)
+
+        threads = [
+            threading.Thread(target=sender, args=(sessions[i::SENDER_THREADS],))
+            for i in range(SENDER_THREADS)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        assert not any(thread.is_alive() for thread in threads), "senders hung"
+        if failures:
+            raise failures[0]
+        total = sum(len(ids) for ids in accepted.values())
+        assert total == SESSIONS * MESSAGES_PER_SESSION == 2000
+        for sid, stream in subscribers.items():
+            stream.wait_for(MESSAGES_PER_SESSION, timeout=30)
+            stream.half_close()
+            assert stream.wait_done() == grpc.StatusCode.OK
+            received = [e.message_id for e in stream.envelopes()]
+            assert received == accepted[sid]  # none lost, none duplicated, in order
+    assert settles(lambda: runtime.open_streams() == 0 and runtime.bound_stream_sessions() == 0)
