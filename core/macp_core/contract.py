@@ -205,6 +205,10 @@ PUBLIC_MODULES: Final[Mapping[str, Reexport]] = {
             "rpc_status",
         ),
     ),
+    "quorum_threshold": Reexport(
+        "macp_core.quorum_threshold",
+        ("effective_quorum_threshold",),
+    ),
     "retry": Reexport(
         "macp_core.retry",
         (

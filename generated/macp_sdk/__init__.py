@@ -178,12 +178,37 @@ if TYPE_CHECKING:
     from .modes.quorum import QuorumSession as QuorumSession
     from .modes.task import AsyncTaskSession as AsyncTaskSession
     from .modes.task import TaskSession as TaskSession
+    from .policy import ABSTENTION_INTERPRETATIONS as ABSTENTION_INTERPRETATIONS
+    from .policy import COMMITMENT_AUTHORITIES as COMMITMENT_AUTHORITIES
+    from .policy import CRITICAL_OBJECTION_ACTIONS as CRITICAL_OBJECTION_ACTIONS
+    from .policy import PROPOSAL_ACCEPTANCE_CRITERIA as PROPOSAL_ACCEPTANCE_CRITERIA
+    from .policy import QUORUM_THRESHOLD_TYPE_VALUES as QUORUM_THRESHOLD_TYPE_VALUES
+    from .policy import VOTING_ALGORITHM_VALUES as VOTING_ALGORITHM_VALUES
+    from .policy import VOTING_QUORUM_TYPE_VALUES as VOTING_QUORUM_TYPE_VALUES
+    from .policy import AbstentionRules as AbstentionRules
+    from .policy import CommitmentRules as CommitmentRules
+    from .policy import CounterProposalRules as CounterProposalRules
+    from .policy import EvaluationRules as EvaluationRules
+    from .policy import HandoffAcceptanceRules as HandoffAcceptanceRules
+    from .policy import ObjectionHandlingRules as ObjectionHandlingRules
+    from .policy import ProposalAcceptanceRules as ProposalAcceptanceRules
+    from .policy import QuorumThreshold as QuorumThreshold
+    from .policy import RejectionRules as RejectionRules
+    from .policy import TaskAssignmentRules as TaskAssignmentRules
+    from .policy import TaskCompletionRules as TaskCompletionRules
+    from .policy import VotingRules as VotingRules
+    from .policy import build_decision_policy as build_decision_policy
+    from .policy import build_handoff_policy as build_handoff_policy
+    from .policy import build_proposal_policy as build_proposal_policy
+    from .policy import build_quorum_policy as build_quorum_policy
+    from .policy import build_task_policy as build_task_policy
     from .projections.decision import DecisionProjection as DecisionProjection
     from .projections.handoff import HandoffProjection as HandoffProjection
     from .projections.multi_round import MultiRoundProjection as MultiRoundProjection
     from .projections.proposal import ProposalProjection as ProposalProjection
     from .projections.quorum import QuorumProjection as QuorumProjection
     from .projections.task import TaskProjection as TaskProjection
+    from .quorum_threshold import effective_quorum_threshold as effective_quorum_threshold
     from .retry import DEFAULT_RETRYABLE_CODES as DEFAULT_RETRYABLE_CODES
     from .retry import NO_RETRY as NO_RETRY
     from .retry import RetryPolicy as RetryPolicy
@@ -215,6 +240,7 @@ if TYPE_CHECKING:
     from .watchers import SignalWatcher as SignalWatcher
 
 _EXPORTS: dict[str, str] = {
+    "ABSTENTION_INTERPRETATIONS": "policy",
     "ACK_ERROR_TYPES": "errors",
     "AGENT_NOT_FOUND": "errors",
     "ANOMALY_DUPLICATE_BALLOT": "base_projection",
@@ -226,6 +252,7 @@ _EXPORTS: dict[str, str] = {
     "ANOMALY_SETTLED_HANDOFF": "base_projection",
     "ANOMALY_UNDECODABLE_PAYLOAD": "base_projection",
     "AUTHORIZATION_HEADER": "auth",
+    "AbstentionRules": "policy",
     "AckFailure": "errors",
     "AsyncBaseSession": "base_session",
     "AsyncDecisionSession": "modes.decision",
@@ -246,8 +273,12 @@ _EXPORTS: dict[str, str] = {
     "BaseSession": "base_session",
     "CLIENT_NAME": "constants",
     "CLIENT_VERSION": "constants",
+    "COMMITMENT_AUTHORITIES": "policy",
     "CORE_MESSAGE_TYPES": "base_projection",
+    "CRITICAL_OBJECTION_ACTIONS": "policy",
     "CommitmentRefLike": "envelope",
+    "CommitmentRules": "policy",
+    "CounterProposalRules": "policy",
     "DEFAULT_CONFIGURATION_VERSION": "constants",
     "DEFAULT_MODE_VERSION": "constants",
     "DEFAULT_POLICY_VERSION": "constants",
@@ -256,8 +287,10 @@ _EXPORTS: dict[str, str] = {
     "DecisionProjection": "projections.decision",
     "DecisionSession": "modes.decision",
     "ErrorDetails": "errors",
+    "EvaluationRules": "policy",
     "FORBIDDEN": "errors",
     "HISTORY_UNAVAILABLE": "errors",
+    "HandoffAcceptanceRules": "policy",
     "HandoffProjection": "projections.handoff",
     "HandoffSession": "modes.handoff",
     "INTERNAL_ERROR": "errors",
@@ -324,24 +357,30 @@ _EXPORTS: dict[str, str] = {
     "MultiRoundSession": "modes.multi_round",
     "NEGATIVE_ACTION_SUFFIXES": "envelope",
     "NO_RETRY": "retry",
+    "ObjectionHandlingRules": "policy",
     "PAYLOAD_TOO_LARGE": "errors",
     "PERMANENT_ERROR_CODES": "errors",
     "PHASE_CANCELLED": "base_projection",
     "PHASE_COMMITTED": "base_projection",
     "PHASE_PENDING": "base_projection",
     "POLICY_DENIED": "errors",
+    "PROPOSAL_ACCEPTANCE_CRITERIA": "policy",
     "PolicyChange": "watchers",
     "PolicyDenial": "errors",
     "PolicyWatcher": "watchers",
     "ProjectionAnomaly": "base_projection",
+    "ProposalAcceptanceRules": "policy",
     "ProposalProjection": "projections.proposal",
     "ProposalSession": "modes.proposal",
+    "QUORUM_THRESHOLD_TYPE_VALUES": "policy",
     "QuorumProjection": "projections.quorum",
     "QuorumSession": "modes.quorum",
+    "QuorumThreshold": "policy",
     "RATE_LIMITED": "errors",
     "RECEIPT_UNAVAILABLE": "errors",
     "REGISTRY_READ_ONLY": "errors",
     "RegistryChange": "watchers",
+    "RejectionRules": "policy",
     "RetryPolicy": "retry",
     "RetryState": "retry",
     "RootLike": "envelope",
@@ -362,6 +401,8 @@ _EXPORTS: dict[str, str] = {
     "SignalWatcher": "watchers",
     "TERMINAL_SESSION_EVENT_TYPES": "watchers",
     "TRANSPORT_ERROR_TYPES": "errors",
+    "TaskAssignmentRules": "policy",
+    "TaskCompletionRules": "policy",
     "TaskProjection": "projections.task",
     "TaskSession": "modes.task",
     "TimeoutValue": "client",
@@ -370,22 +411,31 @@ _EXPORTS: dict[str, str] = {
     "UNBOUNDED": "client",
     "UNKNOWN_POLICY_VERSION": "errors",
     "UNSUPPORTED_PROTOCOL_VERSION": "errors",
+    "VOTING_ALGORITHM_VALUES": "policy",
+    "VOTING_QUORUM_TYPE_VALUES": "policy",
+    "VotingRules": "policy",
     "ack_error": "errors",
     "as_commitment_ref": "envelope",
     "async_call_with_retry": "retry",
     "build_commitment_payload": "envelope",
     "build_commitment_ref": "envelope",
+    "build_decision_policy": "policy",
     "build_envelope": "envelope",
+    "build_handoff_policy": "policy",
     "build_progress_envelope": "envelope",
     "build_progress_payload": "envelope",
+    "build_proposal_policy": "policy",
+    "build_quorum_policy": "policy",
     "build_root": "envelope",
     "build_session_start_payload": "envelope",
     "build_signal_envelope": "envelope",
     "build_signal_payload": "envelope",
+    "build_task_policy": "policy",
     "call_with_retry": "retry",
     "configure_logging": "client",
     "decode_envelope": "_registry",
     "describe_envelope": "_registry",
+    "effective_quorum_threshold": "quorum_threshold",
     "error_from_rpc": "errors",
     "infer_outcome_positive": "envelope",
     "is_valid_session_id": "envelope",
@@ -410,6 +460,7 @@ _EXPORTS: dict[str, str] = {
 }
 
 __all__ = [
+    "ABSTENTION_INTERPRETATIONS",
     "ACK_ERROR_TYPES",
     "AGENT_NOT_FOUND",
     "ANOMALY_DUPLICATE_BALLOT",
@@ -421,6 +472,7 @@ __all__ = [
     "ANOMALY_SETTLED_HANDOFF",
     "ANOMALY_UNDECODABLE_PAYLOAD",
     "AUTHORIZATION_HEADER",
+    "AbstentionRules",
     "AckFailure",
     "AsyncBaseSession",
     "AsyncDecisionSession",
@@ -441,8 +493,12 @@ __all__ = [
     "BaseSession",
     "CLIENT_NAME",
     "CLIENT_VERSION",
+    "COMMITMENT_AUTHORITIES",
     "CORE_MESSAGE_TYPES",
+    "CRITICAL_OBJECTION_ACTIONS",
     "CommitmentRefLike",
+    "CommitmentRules",
+    "CounterProposalRules",
     "DEFAULT_CONFIGURATION_VERSION",
     "DEFAULT_MODE_VERSION",
     "DEFAULT_POLICY_VERSION",
@@ -451,8 +507,10 @@ __all__ = [
     "DecisionProjection",
     "DecisionSession",
     "ErrorDetails",
+    "EvaluationRules",
     "FORBIDDEN",
     "HISTORY_UNAVAILABLE",
+    "HandoffAcceptanceRules",
     "HandoffProjection",
     "HandoffSession",
     "INTERNAL_ERROR",
@@ -519,24 +577,30 @@ __all__ = [
     "MultiRoundSession",
     "NEGATIVE_ACTION_SUFFIXES",
     "NO_RETRY",
+    "ObjectionHandlingRules",
     "PAYLOAD_TOO_LARGE",
     "PERMANENT_ERROR_CODES",
     "PHASE_CANCELLED",
     "PHASE_COMMITTED",
     "PHASE_PENDING",
     "POLICY_DENIED",
+    "PROPOSAL_ACCEPTANCE_CRITERIA",
     "PolicyChange",
     "PolicyDenial",
     "PolicyWatcher",
     "ProjectionAnomaly",
+    "ProposalAcceptanceRules",
     "ProposalProjection",
     "ProposalSession",
+    "QUORUM_THRESHOLD_TYPE_VALUES",
     "QuorumProjection",
     "QuorumSession",
+    "QuorumThreshold",
     "RATE_LIMITED",
     "RECEIPT_UNAVAILABLE",
     "REGISTRY_READ_ONLY",
     "RegistryChange",
+    "RejectionRules",
     "RetryPolicy",
     "RetryState",
     "RootLike",
@@ -557,6 +621,8 @@ __all__ = [
     "SignalWatcher",
     "TERMINAL_SESSION_EVENT_TYPES",
     "TRANSPORT_ERROR_TYPES",
+    "TaskAssignmentRules",
+    "TaskCompletionRules",
     "TaskProjection",
     "TaskSession",
     "TimeoutValue",
@@ -565,22 +631,31 @@ __all__ = [
     "UNBOUNDED",
     "UNKNOWN_POLICY_VERSION",
     "UNSUPPORTED_PROTOCOL_VERSION",
+    "VOTING_ALGORITHM_VALUES",
+    "VOTING_QUORUM_TYPE_VALUES",
+    "VotingRules",
     "ack_error",
     "as_commitment_ref",
     "async_call_with_retry",
     "build_commitment_payload",
     "build_commitment_ref",
+    "build_decision_policy",
     "build_envelope",
+    "build_handoff_policy",
     "build_progress_envelope",
     "build_progress_payload",
+    "build_proposal_policy",
+    "build_quorum_policy",
     "build_root",
     "build_session_start_payload",
     "build_signal_envelope",
     "build_signal_payload",
+    "build_task_policy",
     "call_with_retry",
     "configure_logging",
     "decode_envelope",
     "describe_envelope",
+    "effective_quorum_threshold",
     "error_from_rpc",
     "infer_outcome_positive",
     "is_valid_session_id",

@@ -26,6 +26,7 @@ from .errors import NameCollisionError, SourceLocation
 from .formatting import format_python
 from .model import ModeModel, SdkModel
 from .modeling import build_model
+from .policy_model import PolicyModel, load_policy_model
 from .render import make_environment, render
 from .sources import load_descriptor_input
 from .writer import Manifest, OutputFile, Plan, Writer, WriteReport
@@ -64,7 +65,8 @@ class Project:
             reserved_session_names(),
         )
         notes: list[str] = []
-        files = self._render(model, compiled, notes)
+        policy = load_policy_model(self.config.proto_root, self.config.project_root, model.modes)
+        files = self._render(model, compiled, notes, policy)
         manifest = Manifest(
             generator=__version__,
             inputs=self.inputs_digest(),
@@ -116,7 +118,11 @@ class Project:
             return path.as_posix()
 
     def _render(
-        self, model: SdkModel, compiled: CompiledProtos, notes: list[str]
+        self,
+        model: SdkModel,
+        compiled: CompiledProtos,
+        notes: list[str],
+        policy: PolicyModel | None = None,
     ) -> tuple[OutputFile, ...]:
         env = make_environment(self.config.templates)
         files: list[OutputFile] = []
@@ -130,16 +136,23 @@ class Project:
             init = render(env, "package_init.py.jinja", {"header": _header(model.sources)})
             files.append(OutputFile(f"{package_dir}/__init__.py", init.encode()))
         files.append(OutputFile(f"{PROTO_PACKAGE}/py.typed", b""))
-        rendered = self._render_sdk(env, model)
+        rendered = self._render_sdk(env, model, policy)
+        if policy is not None:
+            # Policy builders: generated from the rule schemas beside the protos.
+            context = {"policy": policy, "header": _header(policy.sources)}
+            text = render(env, "sdk/policy/policy.py.jinja", context)
+            rendered.append(OutputFile(f"{SDK_PACKAGE}/policy.py", text.encode()))
         for mode in model.modes:
             rendered.extend(self._render_mode(env, model, mode, notes))
         files.extend(_formatted(rendered, self.config.output))
         _check_unique_paths(files)
         return tuple(sorted(files, key=lambda f: f.path))
 
-    def _render_sdk(self, env: jinja2.Environment, model: SdkModel) -> list[OutputFile]:
+    def _render_sdk(
+        self, env: jinja2.Environment, model: SdkModel, policy: PolicyModel | None = None
+    ) -> list[OutputFile]:
         header = _header(model.sources)
-        exports = _exports(model)
+        exports = _exports(model, policy)
         context = {"model": model, "header": header, "exports": exports}
         rendered = {
             f"{SDK_PACKAGE}/__init__.py": "sdk/__init__.py.jinja",
@@ -193,9 +206,10 @@ class Project:
         return files
 
 
-def _exports(model: SdkModel) -> tuple[tuple[str, str], ...]:
+def _exports(model: SdkModel, policy: PolicyModel | None = None) -> tuple[tuple[str, str], ...]:
     """(module relative to macp_sdk, name) for the public API; a name exported twice is an error."""
     exports = core_exports()
+    exports.extend(("policy", name) for name in (policy.exports if policy else ()))
     for name in ("MODE_REGISTRY", "ModeInfo", "decode_envelope", "describe_envelope"):
         exports.append(("_registry", name))
     for mode in model.modes:
