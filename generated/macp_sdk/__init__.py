@@ -49,6 +49,11 @@ if TYPE_CHECKING:
     from .client import MacpClient as MacpClient
     from .client import TimeoutValue as TimeoutValue
     from .client import configure_logging as configure_logging
+    from .commitment_hash import VerifyOutcome as VerifyOutcome
+    from .commitment_hash import canonical_projection as canonical_projection
+    from .commitment_hash import commitment_hash as commitment_hash
+    from .commitment_hash import is_canonical_commitment_hash as is_canonical_commitment_hash
+    from .commitment_hash import verify_commitment_hash as verify_commitment_hash
     from .constants import CLIENT_NAME as CLIENT_NAME
     from .constants import CLIENT_VERSION as CLIENT_VERSION
     from .constants import DEFAULT_CONFIGURATION_VERSION as DEFAULT_CONFIGURATION_VERSION
@@ -166,6 +171,16 @@ if TYPE_CHECKING:
     from .errors import macp_error_code as macp_error_code
     from .errors import parse_error_details as parse_error_details
     from .errors import rpc_status as rpc_status
+    from .governance import async_fetch_decision_receipt as async_fetch_decision_receipt
+    from .governance import async_fetch_receipt_keys as async_fetch_receipt_keys
+    from .governance import async_session_receipt as async_session_receipt
+    from .governance import async_verify_session_receipt as async_verify_session_receipt
+    from .governance import async_what_if_replay as async_what_if_replay
+    from .governance import fetch_decision_receipt as fetch_decision_receipt
+    from .governance import fetch_receipt_keys as fetch_receipt_keys
+    from .governance import session_receipt as session_receipt
+    from .governance import verify_session_receipt as verify_session_receipt
+    from .governance import what_if_replay as what_if_replay
     from .modes.decision import AsyncDecisionSession as AsyncDecisionSession
     from .modes.decision import DecisionSession as DecisionSession
     from .modes.handoff import AsyncHandoffSession as AsyncHandoffSession
@@ -209,6 +224,25 @@ if TYPE_CHECKING:
     from .projections.quorum import QuorumProjection as QuorumProjection
     from .projections.task import TaskProjection as TaskProjection
     from .quorum_threshold import effective_quorum_threshold as effective_quorum_threshold
+    from .receipt import RECEIPT_FORMAT as RECEIPT_FORMAT
+    from .receipt import AttestationOutcome as AttestationOutcome
+    from .receipt import DecisionReceipt as DecisionReceipt
+    from .receipt import DecisionReceiptResult as DecisionReceiptResult
+    from .receipt import JwsAttestation as JwsAttestation
+    from .receipt import MacpMissingExtraError as MacpMissingExtraError
+    from .receipt import ReceiptAttestation as ReceiptAttestation
+    from .receipt import ReceiptCommitment as ReceiptCommitment
+    from .receipt import ReceiptIntegrity as ReceiptIntegrity
+    from .receipt import ReceiptKeySet as ReceiptKeySet
+    from .receipt import ReceiptSigner as ReceiptSigner
+    from .receipt import ReceiptVerdict as ReceiptVerdict
+    from .receipt import ReceiptVerification as ReceiptVerification
+    from .receipt import VendorAttestation as VendorAttestation
+    from .receipt import build_receipt as build_receipt
+    from .receipt import commitment_from_projection as commitment_from_projection
+    from .receipt import receipt_keys_from_proto as receipt_keys_from_proto
+    from .receipt import trusted_keys_from_jwks as trusted_keys_from_jwks
+    from .receipt import verify_receipt as verify_receipt
     from .retry import DEFAULT_RETRYABLE_CODES as DEFAULT_RETRYABLE_CODES
     from .retry import NO_RETRY as NO_RETRY
     from .retry import RetryPolicy as RetryPolicy
@@ -268,6 +302,7 @@ _EXPORTS: dict[str, str] = {
     "AsyncSessionLifecycleWatcher": "watchers",
     "AsyncSignalWatcher": "watchers",
     "AsyncTaskSession": "modes.task",
+    "AttestationOutcome": "receipt",
     "AuthConfig": "auth",
     "BaseProjection": "base_projection",
     "BaseSession": "base_session",
@@ -285,6 +320,8 @@ _EXPORTS: dict[str, str] = {
     "DEFAULT_RETRYABLE_CODES": "retry",
     "DUPLICATE_MESSAGE": "errors",
     "DecisionProjection": "projections.decision",
+    "DecisionReceipt": "receipt",
+    "DecisionReceiptResult": "receipt",
     "DecisionSession": "modes.decision",
     "ErrorDetails": "errors",
     "EvaluationRules": "policy",
@@ -299,6 +336,7 @@ _EXPORTS: dict[str, str] = {
     "INVALID_REQUEST": "errors",
     "INVALID_SESSION_ID": "errors",
     "InlineErrorCallback": "streams",
+    "JwsAttestation": "receipt",
     "KNOWN_ERROR_CODES": "errors",
     "MACP_VERSION": "constants",
     "MAX_PARTICIPANTS": "constants",
@@ -326,6 +364,7 @@ _EXPORTS: dict[str, str] = {
     "MacpInvalidEnvelopeError": "errors",
     "MacpInvalidPolicyDefinitionError": "errors",
     "MacpInvalidSessionIdError": "errors",
+    "MacpMissingExtraError": "receipt",
     "MacpModeNotSupportedError": "errors",
     "MacpNotFoundError": "errors",
     "MacpPayloadTooLargeError": "errors",
@@ -377,8 +416,16 @@ _EXPORTS: dict[str, str] = {
     "QuorumSession": "modes.quorum",
     "QuorumThreshold": "policy",
     "RATE_LIMITED": "errors",
+    "RECEIPT_FORMAT": "receipt",
     "RECEIPT_UNAVAILABLE": "errors",
     "REGISTRY_READ_ONLY": "errors",
+    "ReceiptAttestation": "receipt",
+    "ReceiptCommitment": "receipt",
+    "ReceiptIntegrity": "receipt",
+    "ReceiptKeySet": "receipt",
+    "ReceiptSigner": "receipt",
+    "ReceiptVerdict": "receipt",
+    "ReceiptVerification": "receipt",
     "RegistryChange": "watchers",
     "RejectionRules": "policy",
     "RetryPolicy": "retry",
@@ -413,10 +460,17 @@ _EXPORTS: dict[str, str] = {
     "UNSUPPORTED_PROTOCOL_VERSION": "errors",
     "VOTING_ALGORITHM_VALUES": "policy",
     "VOTING_QUORUM_TYPE_VALUES": "policy",
+    "VendorAttestation": "receipt",
+    "VerifyOutcome": "commitment_hash",
     "VotingRules": "policy",
     "ack_error": "errors",
     "as_commitment_ref": "envelope",
     "async_call_with_retry": "retry",
+    "async_fetch_decision_receipt": "governance",
+    "async_fetch_receipt_keys": "governance",
+    "async_session_receipt": "governance",
+    "async_verify_session_receipt": "governance",
+    "async_what_if_replay": "governance",
     "build_commitment_payload": "envelope",
     "build_commitment_ref": "envelope",
     "build_decision_policy": "policy",
@@ -426,18 +480,25 @@ _EXPORTS: dict[str, str] = {
     "build_progress_payload": "envelope",
     "build_proposal_policy": "policy",
     "build_quorum_policy": "policy",
+    "build_receipt": "receipt",
     "build_root": "envelope",
     "build_session_start_payload": "envelope",
     "build_signal_envelope": "envelope",
     "build_signal_payload": "envelope",
     "build_task_policy": "policy",
     "call_with_retry": "retry",
+    "canonical_projection": "commitment_hash",
+    "commitment_from_projection": "receipt",
+    "commitment_hash": "commitment_hash",
     "configure_logging": "client",
     "decode_envelope": "_registry",
     "describe_envelope": "_registry",
     "effective_quorum_threshold": "quorum_threshold",
     "error_from_rpc": "errors",
+    "fetch_decision_receipt": "governance",
+    "fetch_receipt_keys": "governance",
     "infer_outcome_positive": "envelope",
+    "is_canonical_commitment_hash": "commitment_hash",
     "is_valid_session_id": "envelope",
     "macp_error_code": "errors",
     "new_commitment_id": "envelope",
@@ -445,10 +506,13 @@ _EXPORTS: dict[str, str] = {
     "new_session_id": "envelope",
     "now_unix_ms": "envelope",
     "parse_error_details": "errors",
+    "receipt_keys_from_proto": "receipt",
     "resolve_sender": "auth",
     "retry_send": "retry",
     "rpc_status": "errors",
     "serialize_message": "envelope",
+    "session_receipt": "governance",
+    "trusted_keys_from_jwks": "receipt",
     "validate_commitment_hash": "envelope",
     "validate_max_suspend_ms": "envelope",
     "validate_participants": "envelope",
@@ -457,6 +521,10 @@ _EXPORTS: dict[str, str] = {
     "validate_session_id": "envelope",
     "validate_ttl_ms": "envelope",
     "validate_unit_interval": "envelope",
+    "verify_commitment_hash": "commitment_hash",
+    "verify_receipt": "receipt",
+    "verify_session_receipt": "governance",
+    "what_if_replay": "governance",
 }
 
 __all__ = [
@@ -488,6 +556,7 @@ __all__ = [
     "AsyncSessionLifecycleWatcher",
     "AsyncSignalWatcher",
     "AsyncTaskSession",
+    "AttestationOutcome",
     "AuthConfig",
     "BaseProjection",
     "BaseSession",
@@ -505,6 +574,8 @@ __all__ = [
     "DEFAULT_RETRYABLE_CODES",
     "DUPLICATE_MESSAGE",
     "DecisionProjection",
+    "DecisionReceipt",
+    "DecisionReceiptResult",
     "DecisionSession",
     "ErrorDetails",
     "EvaluationRules",
@@ -519,6 +590,7 @@ __all__ = [
     "INVALID_REQUEST",
     "INVALID_SESSION_ID",
     "InlineErrorCallback",
+    "JwsAttestation",
     "KNOWN_ERROR_CODES",
     "MACP_VERSION",
     "MAX_PARTICIPANTS",
@@ -546,6 +618,7 @@ __all__ = [
     "MacpInvalidEnvelopeError",
     "MacpInvalidPolicyDefinitionError",
     "MacpInvalidSessionIdError",
+    "MacpMissingExtraError",
     "MacpModeNotSupportedError",
     "MacpNotFoundError",
     "MacpPayloadTooLargeError",
@@ -597,8 +670,16 @@ __all__ = [
     "QuorumSession",
     "QuorumThreshold",
     "RATE_LIMITED",
+    "RECEIPT_FORMAT",
     "RECEIPT_UNAVAILABLE",
     "REGISTRY_READ_ONLY",
+    "ReceiptAttestation",
+    "ReceiptCommitment",
+    "ReceiptIntegrity",
+    "ReceiptKeySet",
+    "ReceiptSigner",
+    "ReceiptVerdict",
+    "ReceiptVerification",
     "RegistryChange",
     "RejectionRules",
     "RetryPolicy",
@@ -633,10 +714,17 @@ __all__ = [
     "UNSUPPORTED_PROTOCOL_VERSION",
     "VOTING_ALGORITHM_VALUES",
     "VOTING_QUORUM_TYPE_VALUES",
+    "VendorAttestation",
+    "VerifyOutcome",
     "VotingRules",
     "ack_error",
     "as_commitment_ref",
     "async_call_with_retry",
+    "async_fetch_decision_receipt",
+    "async_fetch_receipt_keys",
+    "async_session_receipt",
+    "async_verify_session_receipt",
+    "async_what_if_replay",
     "build_commitment_payload",
     "build_commitment_ref",
     "build_decision_policy",
@@ -646,18 +734,25 @@ __all__ = [
     "build_progress_payload",
     "build_proposal_policy",
     "build_quorum_policy",
+    "build_receipt",
     "build_root",
     "build_session_start_payload",
     "build_signal_envelope",
     "build_signal_payload",
     "build_task_policy",
     "call_with_retry",
+    "canonical_projection",
+    "commitment_from_projection",
+    "commitment_hash",
     "configure_logging",
     "decode_envelope",
     "describe_envelope",
     "effective_quorum_threshold",
     "error_from_rpc",
+    "fetch_decision_receipt",
+    "fetch_receipt_keys",
     "infer_outcome_positive",
+    "is_canonical_commitment_hash",
     "is_valid_session_id",
     "macp_error_code",
     "new_commitment_id",
@@ -665,10 +760,13 @@ __all__ = [
     "new_session_id",
     "now_unix_ms",
     "parse_error_details",
+    "receipt_keys_from_proto",
     "resolve_sender",
     "retry_send",
     "rpc_status",
     "serialize_message",
+    "session_receipt",
+    "trusted_keys_from_jwks",
     "validate_commitment_hash",
     "validate_max_suspend_ms",
     "validate_participants",
@@ -677,6 +775,10 @@ __all__ = [
     "validate_session_id",
     "validate_ttl_ms",
     "validate_unit_interval",
+    "verify_commitment_hash",
+    "verify_receipt",
+    "verify_session_receipt",
+    "what_if_replay",
 ]
 
 

@@ -13,6 +13,7 @@ from .auth import Authenticator, Identity, bind_sender
 from .discovery import VersionNegotiationError, initialize, manifest
 from .errors import MacpError, StatusError
 from .fanout import Subscription
+from .governance import Governance
 from .ingress import check_rights, check_shape
 from .kernel import Kernel, error_ack
 from .limits import RateLimiter, check_payload_size
@@ -46,6 +47,7 @@ class RuntimeServicer(core_pb2_grpc.MACPRuntimeServiceServicer):
         self._stopping = stopping
         gates = StreamGates(authenticator, limiter, max_payload_bytes)
         self._streams = StreamSessionHandler(kernel, hub, gates, stopping)
+        self._governance = Governance(kernel, modes)
 
     # ---- helpers ------------------------------------------------------------------------
 
@@ -320,27 +322,27 @@ class RuntimeServicer(core_pb2_grpc.MACPRuntimeServiceServicer):
         subscription = self._policies.watch()
         yield from self._drain(subscription, context, self._policies.unwatch, None)
 
-    # ---- Not supported by the local runtime ---------------------------------------------
+    # ---- Governance: receipts and what-if replay (logic in governance.py) ----------------
 
     def WhatIfReplay(
         self, request: policy_pb2.WhatIfReplayRequest, context: grpc.ServicerContext
     ) -> policy_pb2.WhatIfReplayResponse:
-        context.abort(
-            grpc.StatusCode.UNIMPLEMENTED, "WhatIfReplay is not supported by the local runtime"
-        )
+        identity = self._identity(context)
+        try:
+            return self._governance.what_if(request, identity)
+        except StatusError as error:
+            context.abort(error.status, error.message)
 
     def GetDecisionReceipt(
         self, request: core_pb2.GetDecisionReceiptRequest, context: grpc.ServicerContext
     ) -> core_pb2.GetDecisionReceiptResponse:
-        context.abort(
-            grpc.StatusCode.UNIMPLEMENTED,
-            "GetDecisionReceipt is not supported by the local runtime (no signed receipts)",
-        )
+        identity = self._identity(context)
+        try:
+            return self._governance.decision_receipt(request.session_id, identity)
+        except StatusError as error:
+            context.abort(error.status, error.message)
 
     def GetReceiptKeys(
         self, request: core_pb2.GetReceiptKeysRequest, context: grpc.ServicerContext
     ) -> core_pb2.GetReceiptKeysResponse:
-        context.abort(
-            grpc.StatusCode.UNIMPLEMENTED,
-            "GetReceiptKeys is not supported by the local runtime (no signed receipts)",
-        )
+        return self._governance.receipt_keys()
