@@ -70,10 +70,19 @@ def test_a_nested_object_is_emitted_when_one_member_is_set_with_the_other_defaul
         (lambda: policy.VotingRules(weights={"a": -1.0}), "voting.weights['a']"),
         (lambda: policy.VotingRules(algorithm="weighted"), "voting.weights"),
         (lambda: policy.VotingRules(algorithm="supermajority"), "voting.threshold"),
-        (lambda: policy.CommitmentRules(authority="designated_role"), "commitment.designated_roles"),
+        (
+            lambda: policy.CommitmentRules(authority="designated_role"),
+            "commitment.designated_roles",
+        ),
         (lambda: policy.CommitmentRules(authority="anyone"), "commitment.authority"),
-        (lambda: policy.ObjectionHandlingRules(veto_threshold=0), "objection_handling.veto_threshold"),
-        (lambda: policy.ObjectionHandlingRules(veto_threshold=True), "objection_handling.veto_threshold"),
+        (
+            lambda: policy.ObjectionHandlingRules(veto_threshold=0),
+            "objection_handling.veto_threshold",
+        ),
+        (
+            lambda: policy.ObjectionHandlingRules(veto_threshold=True),
+            "objection_handling.veto_threshold",
+        ),
     ],
 )
 def test_decision_rules_outside_the_schema_are_refused(build, path: str) -> None:  # type: ignore[no-untyped-def]
@@ -100,7 +109,9 @@ def test_other_modes_check_their_own_rules() -> None:
         )
     with pytest.raises(MacpValidationError, match="implicit_accept_timeout_ms"):
         policy.build_handoff_policy(
-            "h", "d", acceptance=policy.HandoffAcceptanceRules(implicit_accept_timeout_ms=1.5)  # type: ignore[arg-type]
+            "h",
+            "d",
+            acceptance=policy.HandoffAcceptanceRules(implicit_accept_timeout_ms=1.5),  # type: ignore[arg-type]
         )
 
 
