@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import policy_naming
-from .errors import SourceLocation
+from . import naming, policy_naming
+from .errors import NameCollisionError, ReservedNameError, SourceLocation
 from .model import ModeModel
 from .policy_schema import (
     PolicySchemaError,
@@ -153,7 +153,10 @@ def build_policy_model(schemas: list[RulesSchema], modes: tuple[ModeModel, ...])
                 f"no mode has the short name {schema.mode_name!r} this rule schema is named for",
                 f"name it <short name>-rules.schema.json; modes: {', '.join(sorted(by_name))}",
             )
+    for schema in schemas:
+        _check_section_names(schema)
     classes = _classes(schemas)
+    _check_class_names(classes, schemas)
     enums: dict[str, EnumConstant] = {}
     builders = tuple(
         _builder(schema, by_name[schema.mode_name], classes, enums) for schema in schemas
@@ -165,6 +168,39 @@ def build_policy_model(schemas: list[RulesSchema], modes: tuple[ModeModel, ...])
         classes=tuple(unique.values()),
         builders=builders,
     )
+
+
+def _check_section_names(schema: RulesSchema) -> None:
+    for section in schema.sections:
+        if section.key in policy_naming.BUILDER_PARAMETERS or not naming.is_identifier(section.key):
+            raise ReservedNameError(
+                SourceLocation(schema.source, 1, 1),
+                f"rule section {section.key!r} cannot be a parameter of "
+                f"{policy_naming.builder_function(schema.mode_name)}",
+                f"{', '.join(sorted(policy_naming.BUILDER_PARAMETERS))} and Python keywords "
+                "are taken",
+            )
+
+
+def _check_class_names(
+    classes: dict[tuple[str, str], RuleClass], schemas: list[RulesSchema]
+) -> None:
+    """Two different classes must not get one name (e.g. a `proposal_acceptance` section and
+    proposal's own `acceptance`). Reported at the section whose own name gives that name."""
+    owner: dict[str, tuple[tuple[str, str], RuleClass]] = {}
+    sources = {s.mode_name: s.source for s in schemas}
+    for use, cls in sorted(classes.items()):
+        other_use, other = owner.setdefault(cls.name, (use, cls))
+        if other is cls or other.fields == cls.fields:
+            continue
+        literal = policy_naming.rules_class(use[1], None, [use[0]]) == cls.name
+        here, there = (use, other_use) if literal else (other_use, use)
+        raise NameCollisionError(
+            SourceLocation(sources[here[0]], 1, 1),
+            f"section {here[1]!r} would be named {cls.name}, like section {there[1]!r} of "
+            f"{sources[there[0]]}",
+            "rename the section so that the two classes differ",
+        )
 
 
 # --- classes ---------------------------------------------------------------------------

@@ -27,6 +27,12 @@ _ENUM_NAMES_0_22: Final = {
 }
 
 
+# Parameters every builder has besides its sections.
+BUILDER_PARAMETERS: Final = frozenset(
+    {"policy_id", "description", "schema_version", "extensions", "annotations"}
+)
+
+
 def rules_class(section: str, owner: str | None, modes: list[str]) -> str:
     """`owner` is set when the section has several shapes across modes (then prefixed)."""
     if len(modes) == 1 and (modes[0], section) in _CLASS_NAMES_0_22:

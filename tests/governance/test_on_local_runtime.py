@@ -184,3 +184,37 @@ def test_async_gating(runtime: LocalRuntime, monkeypatch: pytest.MonkeyPatch) ->
                 await async_fetch_receipt_keys(aclient)
 
     asyncio.run(main())
+
+
+def test_without_cryptography_receipts_are_unsigned(monkeypatch: pytest.MonkeyPatch) -> None:
+    from macp_local_runtime import receipts
+
+    monkeypatch.setattr(receipts, "_ED25519", None)
+    with LocalRuntime() as rt, MacpClient(target=rt.target, secure=False, auth=LEAD) as c:
+        c.initialize()
+        assert c.supports("decision_receipt.get_decision_receipt") is True
+        assert c.supports("decision_receipt.signed") is False
+        assert fetch_receipt_keys(c) == {"keys": []}
+        session = _decided(c)
+        assert session_receipt(session).receipt["attestations"] == []
+        assert verify_session_receipt(c, session.session_id) == {
+            "integrity": "match",
+            "attestations": [],
+            "verdict": "integrity_only",
+        }
+
+
+def test_without_rfc8785_receipts_are_not_offered(monkeypatch: pytest.MonkeyPatch) -> None:
+    from macp_local_runtime import receipts
+
+    monkeypatch.setattr(receipts, "_RFC8785", None)
+    with LocalRuntime() as rt, MacpClient(target=rt.target, secure=False, auth=LEAD) as c:
+        session = _decided(c)
+        # Attempted before initialize(): the runtime itself says it cannot issue one.
+        with pytest.raises(MacpSdkError) as unavailable:
+            c.get_decision_receipt(session.session_id)
+        assert getattr(unavailable.value, "macp_code", "") == "RECEIPT_UNAVAILABLE"
+        c.initialize()
+        assert c.supports("decision_receipt.get_decision_receipt") is False
+        with pytest.raises(MacpCapabilityError):
+            session_receipt(session)

@@ -140,12 +140,26 @@ def unsupported_condition(project: Path) -> tuple[Path, int]:
     return _write(project, "multi_round-rules.schema.json", text, '"allOf"')
 
 
+def reserved_section(project: Path) -> tuple[Path, int]:
+    schema = json.loads(json.dumps(MULTI_ROUND_RULES))
+    schema["properties"]["description"] = schema["properties"].pop("rounds")
+    return _write(project, "multi_round-rules.schema.json", json.dumps(schema), "{")
+
+
+def colliding_class(project: Path) -> tuple[Path, int]:
+    schema = json.loads(json.dumps(MULTI_ROUND_RULES))
+    schema["properties"]["proposal_acceptance"] = schema["properties"].pop("rounds")
+    return _write(project, "multi_round-rules.schema.json", json.dumps(schema), "{")
+
+
 CASES: dict[str, tuple[Callable[[Path], tuple[Path, int]], str]] = {
     "invalid JSON": (invalid_json, "not valid JSON"),
     "unsupported keyword": (unsupported_keyword, "'pattern' is not supported"),
     "unsupported type": (unsupported_type, "unsupported type 'null'"),
     "no such mode": (unknown_mode, "short name 'auction'"),
     "unsupported condition": (unsupported_condition, "unsupported allOf clause"),
+    "section named like a builder parameter": (reserved_section, "'description' cannot be"),
+    "two classes, one name": (colliding_class, "ProposalAcceptanceRules"),
 }
 
 
