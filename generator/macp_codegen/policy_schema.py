@@ -276,34 +276,61 @@ def _conditionals(
         )
         try:
             found.append(_conditional(clause, known))
-        except (KeyError, TypeError, ValueError, AttributeError, StopIteration):
-            raise reader.fail(pointer, "unsupported allOf clause", hint) from None
+        except _Unsupported as exc:
+            raise reader.fail(pointer, f"unsupported allOf clause: {exc}", hint) from None
     return tuple(found)
 
 
+class _Unsupported(ValueError):
+    """An allOf clause outside the supported "if member is X then ..." form."""
+
+
+def _only(mapping: Any) -> tuple[str, Any]:
+    """The single (key, value) of a one-member JSON object."""
+    if not isinstance(mapping, dict) or len(mapping) != 1:
+        raise _Unsupported("expected exactly one member")
+    ((key, value),) = mapping.items()
+    return key, value
+
+
+def _member(known: dict[str, dict[str, Prop]], section: str, member: object) -> str:
+    if not isinstance(member, str) or member not in known.get(section, {}):
+        raise _Unsupported(f"{section}.{member} is not a declared rule")
+    return member
+
+
 def _conditional(clause: Any, known: dict[str, dict[str, Prop]]) -> Conditional:
-    if set(clause) != {"if", "then"}:
-        raise ValueError("only if/then")
-    ((section, condition),) = clause["if"]["properties"].items()
-    ((field, const),) = condition["properties"].items()
-    if set(const) != {"const"} or field not in known[section]:
-        raise ValueError("if must test one known member against a const")
+    if not isinstance(clause, dict) or set(clause) != {"if", "then"}:
+        raise _Unsupported("only if/then")
+    condition = clause["if"]
+    if not isinstance(condition, dict) or set(condition) - {"properties", "required"}:
+        raise _Unsupported("unsupported if")
+    section, tested = _only(condition.get("properties"))
+    if not isinstance(tested, dict) or set(tested) - {"properties", "required"}:
+        raise _Unsupported("unsupported if")
+    field, const = _only(tested.get("properties"))
+    _member(known, section, field)
+    if not isinstance(const, dict) or set(const) != {"const"}:
+        raise _Unsupported("the if must compare one member with a const")
+    then = clause["then"]
+    if not isinstance(then, dict) or set(then) != {"properties"}:
+        raise _Unsupported("unsupported then")
     required: list[tuple[str, str]] = []
     checks: list[tuple[str, str, tuple[tuple[str, float | int], ...]]] = []
-    for target, then in clause["then"]["properties"].items():
-        for member in then.get("required", []):
-            known[target][member]  # noqa: B018 - KeyError for an unknown member
-            required.append((target, member))
-        for member, spec in then.get("properties", {}).items():
-            known[target][member]  # noqa: B018
-            if set(then) - {"required", "properties"}:
-                raise ValueError("unsupported keyword")
+    for target, rule in then["properties"].items():
+        if not isinstance(rule, dict) or set(rule) - {"required", "properties"}:
+            raise _Unsupported("unsupported then member")
+        required.extend((target, _member(known, target, m)) for m in rule.get("required", []))
+        for member, spec in rule.get("properties", {}).items():
+            _member(known, target, member)
             args: list[tuple[str, float | int]] = []
             for name, bound in spec.items():
-                if name == "minItems":
-                    args.append(("min_items", int(bound)))
-                else:
+                if name == "minItems" and isinstance(bound, int):
+                    args.append(("min_items", bound))
+                elif name in _BOUNDS and isinstance(bound, int | float):
                     args.append((_BOUNDS[name], bound))
+                else:
+                    raise _Unsupported(f"unsupported conditional keyword {name!r}")
             checks.append((target, member, tuple(args)))
     return Conditional(section, field, const["const"], tuple(required), tuple(checks))
 
