@@ -52,6 +52,11 @@ if TYPE_CHECKING:
     from .client import MacpClient as MacpClient
     from .client import TimeoutValue as TimeoutValue
     from .client import configure_logging as configure_logging
+    from .commitment_hash import VerifyOutcome as VerifyOutcome
+    from .commitment_hash import canonical_projection as canonical_projection
+    from .commitment_hash import commitment_hash as commitment_hash
+    from .commitment_hash import is_canonical_commitment_hash as is_canonical_commitment_hash
+    from .commitment_hash import verify_commitment_hash as verify_commitment_hash
     from .constants import CLIENT_NAME as CLIENT_NAME
     from .constants import CLIENT_VERSION as CLIENT_VERSION
     from .constants import DEFAULT_CONFIGURATION_VERSION as DEFAULT_CONFIGURATION_VERSION
@@ -166,6 +171,16 @@ if TYPE_CHECKING:
     from .facts.handoff import ANOMALY_SETTLED_HANDOFF as ANOMALY_SETTLED_HANDOFF
     from .facts.quorum import ANOMALY_DUPLICATE_BALLOT as ANOMALY_DUPLICATE_BALLOT
     from .facts.task import ANOMALY_DUPLICATE_TASK_ACCEPT as ANOMALY_DUPLICATE_TASK_ACCEPT
+    from .governance import async_fetch_decision_receipt as async_fetch_decision_receipt
+    from .governance import async_fetch_receipt_keys as async_fetch_receipt_keys
+    from .governance import async_fetch_what_if_replay as async_fetch_what_if_replay
+    from .governance import async_session_receipt as async_session_receipt
+    from .governance import async_verify_session_receipt as async_verify_session_receipt
+    from .governance import fetch_decision_receipt as fetch_decision_receipt
+    from .governance import fetch_receipt_keys as fetch_receipt_keys
+    from .governance import fetch_what_if_replay as fetch_what_if_replay
+    from .governance import session_receipt as session_receipt
+    from .governance import verify_session_receipt as verify_session_receipt
     from .modes.decision import AsyncDecisionSession as AsyncDecisionSession
     from .modes.decision import DecisionSession as DecisionSession
     from .modes.handoff import AsyncHandoffSession as AsyncHandoffSession
@@ -178,12 +193,56 @@ if TYPE_CHECKING:
     from .modes.quorum import QuorumSession as QuorumSession
     from .modes.task import AsyncTaskSession as AsyncTaskSession
     from .modes.task import TaskSession as TaskSession
+    from .policy import ABSTENTION_INTERPRETATIONS as ABSTENTION_INTERPRETATIONS
+    from .policy import COMMITMENT_AUTHORITIES as COMMITMENT_AUTHORITIES
+    from .policy import CRITICAL_OBJECTION_ACTIONS as CRITICAL_OBJECTION_ACTIONS
+    from .policy import PROPOSAL_ACCEPTANCE_CRITERIA as PROPOSAL_ACCEPTANCE_CRITERIA
+    from .policy import QUORUM_THRESHOLD_TYPE_VALUES as QUORUM_THRESHOLD_TYPE_VALUES
+    from .policy import VOTING_ALGORITHM_VALUES as VOTING_ALGORITHM_VALUES
+    from .policy import VOTING_QUORUM_TYPE_VALUES as VOTING_QUORUM_TYPE_VALUES
+    from .policy import AbstentionRules as AbstentionRules
+    from .policy import CommitmentRules as CommitmentRules
+    from .policy import CounterProposalRules as CounterProposalRules
+    from .policy import EvaluationRules as EvaluationRules
+    from .policy import HandoffAcceptanceRules as HandoffAcceptanceRules
+    from .policy import ObjectionHandlingRules as ObjectionHandlingRules
+    from .policy import ProposalAcceptanceRules as ProposalAcceptanceRules
+    from .policy import QuorumThreshold as QuorumThreshold
+    from .policy import RejectionRules as RejectionRules
+    from .policy import TaskAssignmentRules as TaskAssignmentRules
+    from .policy import TaskCompletionRules as TaskCompletionRules
+    from .policy import VotingRules as VotingRules
+    from .policy import build_decision_policy as build_decision_policy
+    from .policy import build_handoff_policy as build_handoff_policy
+    from .policy import build_proposal_policy as build_proposal_policy
+    from .policy import build_quorum_policy as build_quorum_policy
+    from .policy import build_task_policy as build_task_policy
     from .projections.decision import DecisionProjection as DecisionProjection
     from .projections.handoff import HandoffProjection as HandoffProjection
     from .projections.multi_round import MultiRoundProjection as MultiRoundProjection
     from .projections.proposal import ProposalProjection as ProposalProjection
     from .projections.quorum import QuorumProjection as QuorumProjection
     from .projections.task import TaskProjection as TaskProjection
+    from .quorum_threshold import effective_quorum_threshold as effective_quorum_threshold
+    from .receipt import RECEIPT_FORMAT as RECEIPT_FORMAT
+    from .receipt import AttestationOutcome as AttestationOutcome
+    from .receipt import DecisionReceipt as DecisionReceipt
+    from .receipt import DecisionReceiptResult as DecisionReceiptResult
+    from .receipt import JwsAttestation as JwsAttestation
+    from .receipt import MacpMissingExtraError as MacpMissingExtraError
+    from .receipt import ReceiptAttestation as ReceiptAttestation
+    from .receipt import ReceiptCommitment as ReceiptCommitment
+    from .receipt import ReceiptIntegrity as ReceiptIntegrity
+    from .receipt import ReceiptKeySet as ReceiptKeySet
+    from .receipt import ReceiptSigner as ReceiptSigner
+    from .receipt import ReceiptVerdict as ReceiptVerdict
+    from .receipt import ReceiptVerification as ReceiptVerification
+    from .receipt import VendorAttestation as VendorAttestation
+    from .receipt import build_receipt as build_receipt
+    from .receipt import commitment_from_projection as commitment_from_projection
+    from .receipt import receipt_keys_from_proto as receipt_keys_from_proto
+    from .receipt import trusted_keys_from_jwks as trusted_keys_from_jwks
+    from .receipt import verify_receipt as verify_receipt
     from .retry import DEFAULT_RETRYABLE_CODES as DEFAULT_RETRYABLE_CODES
     from .retry import NO_RETRY as NO_RETRY
     from .retry import RetryPolicy as RetryPolicy
@@ -215,6 +274,7 @@ if TYPE_CHECKING:
     from .watchers import SignalWatcher as SignalWatcher
 
 _EXPORTS: dict[str, str] = {
+    "ABSTENTION_INTERPRETATIONS": "policy",
     "ACK_ERROR_TYPES": "errors",
     "AGENT_NOT_FOUND": "errors",
     "ANOMALY_DUPLICATE_BALLOT": "facts.quorum",
@@ -226,6 +286,7 @@ _EXPORTS: dict[str, str] = {
     "ANOMALY_SETTLED_HANDOFF": "facts.handoff",
     "ANOMALY_UNDECODABLE_PAYLOAD": "base_projection",
     "AUTHORIZATION_HEADER": "auth",
+    "AbstentionRules": "policy",
     "AckFailure": "errors",
     "AsyncBaseSession": "base_session",
     "AsyncDecisionSession": "modes.decision",
@@ -241,23 +302,32 @@ _EXPORTS: dict[str, str] = {
     "AsyncSessionLifecycleWatcher": "watchers",
     "AsyncSignalWatcher": "watchers",
     "AsyncTaskSession": "modes.task",
+    "AttestationOutcome": "receipt",
     "AuthConfig": "auth",
     "BaseProjection": "base_projection",
     "BaseSession": "base_session",
     "CLIENT_NAME": "constants",
     "CLIENT_VERSION": "constants",
+    "COMMITMENT_AUTHORITIES": "policy",
     "CORE_MESSAGE_TYPES": "base_projection",
+    "CRITICAL_OBJECTION_ACTIONS": "policy",
     "CommitmentRefLike": "envelope",
+    "CommitmentRules": "policy",
+    "CounterProposalRules": "policy",
     "DEFAULT_CONFIGURATION_VERSION": "constants",
     "DEFAULT_MODE_VERSION": "constants",
     "DEFAULT_POLICY_VERSION": "constants",
     "DEFAULT_RETRYABLE_CODES": "retry",
     "DUPLICATE_MESSAGE": "errors",
     "DecisionProjection": "projections.decision",
+    "DecisionReceipt": "receipt",
+    "DecisionReceiptResult": "receipt",
     "DecisionSession": "modes.decision",
     "ErrorDetails": "errors",
+    "EvaluationRules": "policy",
     "FORBIDDEN": "errors",
     "HISTORY_UNAVAILABLE": "errors",
+    "HandoffAcceptanceRules": "policy",
     "HandoffProjection": "projections.handoff",
     "HandoffSession": "modes.handoff",
     "INTERNAL_ERROR": "errors",
@@ -266,6 +336,7 @@ _EXPORTS: dict[str, str] = {
     "INVALID_REQUEST": "errors",
     "INVALID_SESSION_ID": "errors",
     "InlineErrorCallback": "streams",
+    "JwsAttestation": "receipt",
     "KNOWN_ERROR_CODES": "errors",
     "MACP_VERSION": "constants",
     "MAX_PARTICIPANTS": "constants",
@@ -293,6 +364,7 @@ _EXPORTS: dict[str, str] = {
     "MacpInvalidEnvelopeError": "errors",
     "MacpInvalidPolicyDefinitionError": "errors",
     "MacpInvalidSessionIdError": "errors",
+    "MacpMissingExtraError": "receipt",
     "MacpModeNotSupportedError": "errors",
     "MacpNotFoundError": "errors",
     "MacpPayloadTooLargeError": "errors",
@@ -324,24 +396,38 @@ _EXPORTS: dict[str, str] = {
     "MultiRoundSession": "modes.multi_round",
     "NEGATIVE_ACTION_SUFFIXES": "envelope",
     "NO_RETRY": "retry",
+    "ObjectionHandlingRules": "policy",
     "PAYLOAD_TOO_LARGE": "errors",
     "PERMANENT_ERROR_CODES": "errors",
     "PHASE_CANCELLED": "base_projection",
     "PHASE_COMMITTED": "base_projection",
     "PHASE_PENDING": "base_projection",
     "POLICY_DENIED": "errors",
+    "PROPOSAL_ACCEPTANCE_CRITERIA": "policy",
     "PolicyChange": "watchers",
     "PolicyDenial": "errors",
     "PolicyWatcher": "watchers",
     "ProjectionAnomaly": "base_projection",
+    "ProposalAcceptanceRules": "policy",
     "ProposalProjection": "projections.proposal",
     "ProposalSession": "modes.proposal",
+    "QUORUM_THRESHOLD_TYPE_VALUES": "policy",
     "QuorumProjection": "projections.quorum",
     "QuorumSession": "modes.quorum",
+    "QuorumThreshold": "policy",
     "RATE_LIMITED": "errors",
+    "RECEIPT_FORMAT": "receipt",
     "RECEIPT_UNAVAILABLE": "errors",
     "REGISTRY_READ_ONLY": "errors",
+    "ReceiptAttestation": "receipt",
+    "ReceiptCommitment": "receipt",
+    "ReceiptIntegrity": "receipt",
+    "ReceiptKeySet": "receipt",
+    "ReceiptSigner": "receipt",
+    "ReceiptVerdict": "receipt",
+    "ReceiptVerification": "receipt",
     "RegistryChange": "watchers",
+    "RejectionRules": "policy",
     "RetryPolicy": "retry",
     "RetryState": "retry",
     "RootLike": "envelope",
@@ -362,6 +448,8 @@ _EXPORTS: dict[str, str] = {
     "SignalWatcher": "watchers",
     "TERMINAL_SESSION_EVENT_TYPES": "watchers",
     "TRANSPORT_ERROR_TYPES": "errors",
+    "TaskAssignmentRules": "policy",
+    "TaskCompletionRules": "policy",
     "TaskProjection": "projections.task",
     "TaskSession": "modes.task",
     "TimeoutValue": "client",
@@ -370,24 +458,48 @@ _EXPORTS: dict[str, str] = {
     "UNBOUNDED": "client",
     "UNKNOWN_POLICY_VERSION": "errors",
     "UNSUPPORTED_PROTOCOL_VERSION": "errors",
+    "VOTING_ALGORITHM_VALUES": "policy",
+    "VOTING_QUORUM_TYPE_VALUES": "policy",
+    "VendorAttestation": "receipt",
+    "VerifyOutcome": "commitment_hash",
+    "VotingRules": "policy",
     "ack_error": "errors",
     "as_commitment_ref": "envelope",
     "async_call_with_retry": "retry",
+    "async_fetch_decision_receipt": "governance",
+    "async_fetch_receipt_keys": "governance",
+    "async_fetch_what_if_replay": "governance",
+    "async_session_receipt": "governance",
+    "async_verify_session_receipt": "governance",
     "build_commitment_payload": "envelope",
     "build_commitment_ref": "envelope",
+    "build_decision_policy": "policy",
     "build_envelope": "envelope",
+    "build_handoff_policy": "policy",
     "build_progress_envelope": "envelope",
     "build_progress_payload": "envelope",
+    "build_proposal_policy": "policy",
+    "build_quorum_policy": "policy",
+    "build_receipt": "receipt",
     "build_root": "envelope",
     "build_session_start_payload": "envelope",
     "build_signal_envelope": "envelope",
     "build_signal_payload": "envelope",
+    "build_task_policy": "policy",
     "call_with_retry": "retry",
+    "canonical_projection": "commitment_hash",
+    "commitment_from_projection": "receipt",
+    "commitment_hash": "commitment_hash",
     "configure_logging": "client",
     "decode_envelope": "_registry",
     "describe_envelope": "_registry",
+    "effective_quorum_threshold": "quorum_threshold",
     "error_from_rpc": "errors",
+    "fetch_decision_receipt": "governance",
+    "fetch_receipt_keys": "governance",
+    "fetch_what_if_replay": "governance",
     "infer_outcome_positive": "envelope",
+    "is_canonical_commitment_hash": "commitment_hash",
     "is_valid_session_id": "envelope",
     "macp_error_code": "errors",
     "new_commitment_id": "envelope",
@@ -395,10 +507,13 @@ _EXPORTS: dict[str, str] = {
     "new_session_id": "envelope",
     "now_unix_ms": "envelope",
     "parse_error_details": "errors",
+    "receipt_keys_from_proto": "receipt",
     "resolve_sender": "auth",
     "retry_send": "retry",
     "rpc_status": "errors",
     "serialize_message": "envelope",
+    "session_receipt": "governance",
+    "trusted_keys_from_jwks": "receipt",
     "validate_commitment_hash": "envelope",
     "validate_max_suspend_ms": "envelope",
     "validate_participants": "envelope",
@@ -407,9 +522,13 @@ _EXPORTS: dict[str, str] = {
     "validate_session_id": "envelope",
     "validate_ttl_ms": "envelope",
     "validate_unit_interval": "envelope",
+    "verify_commitment_hash": "commitment_hash",
+    "verify_receipt": "receipt",
+    "verify_session_receipt": "governance",
 }
 
 __all__ = [
+    "ABSTENTION_INTERPRETATIONS",
     "ACK_ERROR_TYPES",
     "AGENT_NOT_FOUND",
     "ANOMALY_DUPLICATE_BALLOT",
@@ -421,6 +540,7 @@ __all__ = [
     "ANOMALY_SETTLED_HANDOFF",
     "ANOMALY_UNDECODABLE_PAYLOAD",
     "AUTHORIZATION_HEADER",
+    "AbstentionRules",
     "AckFailure",
     "AsyncBaseSession",
     "AsyncDecisionSession",
@@ -436,23 +556,32 @@ __all__ = [
     "AsyncSessionLifecycleWatcher",
     "AsyncSignalWatcher",
     "AsyncTaskSession",
+    "AttestationOutcome",
     "AuthConfig",
     "BaseProjection",
     "BaseSession",
     "CLIENT_NAME",
     "CLIENT_VERSION",
+    "COMMITMENT_AUTHORITIES",
     "CORE_MESSAGE_TYPES",
+    "CRITICAL_OBJECTION_ACTIONS",
     "CommitmentRefLike",
+    "CommitmentRules",
+    "CounterProposalRules",
     "DEFAULT_CONFIGURATION_VERSION",
     "DEFAULT_MODE_VERSION",
     "DEFAULT_POLICY_VERSION",
     "DEFAULT_RETRYABLE_CODES",
     "DUPLICATE_MESSAGE",
     "DecisionProjection",
+    "DecisionReceipt",
+    "DecisionReceiptResult",
     "DecisionSession",
     "ErrorDetails",
+    "EvaluationRules",
     "FORBIDDEN",
     "HISTORY_UNAVAILABLE",
+    "HandoffAcceptanceRules",
     "HandoffProjection",
     "HandoffSession",
     "INTERNAL_ERROR",
@@ -461,6 +590,7 @@ __all__ = [
     "INVALID_REQUEST",
     "INVALID_SESSION_ID",
     "InlineErrorCallback",
+    "JwsAttestation",
     "KNOWN_ERROR_CODES",
     "MACP_VERSION",
     "MAX_PARTICIPANTS",
@@ -488,6 +618,7 @@ __all__ = [
     "MacpInvalidEnvelopeError",
     "MacpInvalidPolicyDefinitionError",
     "MacpInvalidSessionIdError",
+    "MacpMissingExtraError",
     "MacpModeNotSupportedError",
     "MacpNotFoundError",
     "MacpPayloadTooLargeError",
@@ -519,24 +650,38 @@ __all__ = [
     "MultiRoundSession",
     "NEGATIVE_ACTION_SUFFIXES",
     "NO_RETRY",
+    "ObjectionHandlingRules",
     "PAYLOAD_TOO_LARGE",
     "PERMANENT_ERROR_CODES",
     "PHASE_CANCELLED",
     "PHASE_COMMITTED",
     "PHASE_PENDING",
     "POLICY_DENIED",
+    "PROPOSAL_ACCEPTANCE_CRITERIA",
     "PolicyChange",
     "PolicyDenial",
     "PolicyWatcher",
     "ProjectionAnomaly",
+    "ProposalAcceptanceRules",
     "ProposalProjection",
     "ProposalSession",
+    "QUORUM_THRESHOLD_TYPE_VALUES",
     "QuorumProjection",
     "QuorumSession",
+    "QuorumThreshold",
     "RATE_LIMITED",
+    "RECEIPT_FORMAT",
     "RECEIPT_UNAVAILABLE",
     "REGISTRY_READ_ONLY",
+    "ReceiptAttestation",
+    "ReceiptCommitment",
+    "ReceiptIntegrity",
+    "ReceiptKeySet",
+    "ReceiptSigner",
+    "ReceiptVerdict",
+    "ReceiptVerification",
     "RegistryChange",
+    "RejectionRules",
     "RetryPolicy",
     "RetryState",
     "RootLike",
@@ -557,6 +702,8 @@ __all__ = [
     "SignalWatcher",
     "TERMINAL_SESSION_EVENT_TYPES",
     "TRANSPORT_ERROR_TYPES",
+    "TaskAssignmentRules",
+    "TaskCompletionRules",
     "TaskProjection",
     "TaskSession",
     "TimeoutValue",
@@ -565,24 +712,48 @@ __all__ = [
     "UNBOUNDED",
     "UNKNOWN_POLICY_VERSION",
     "UNSUPPORTED_PROTOCOL_VERSION",
+    "VOTING_ALGORITHM_VALUES",
+    "VOTING_QUORUM_TYPE_VALUES",
+    "VendorAttestation",
+    "VerifyOutcome",
+    "VotingRules",
     "ack_error",
     "as_commitment_ref",
     "async_call_with_retry",
+    "async_fetch_decision_receipt",
+    "async_fetch_receipt_keys",
+    "async_fetch_what_if_replay",
+    "async_session_receipt",
+    "async_verify_session_receipt",
     "build_commitment_payload",
     "build_commitment_ref",
+    "build_decision_policy",
     "build_envelope",
+    "build_handoff_policy",
     "build_progress_envelope",
     "build_progress_payload",
+    "build_proposal_policy",
+    "build_quorum_policy",
+    "build_receipt",
     "build_root",
     "build_session_start_payload",
     "build_signal_envelope",
     "build_signal_payload",
+    "build_task_policy",
     "call_with_retry",
+    "canonical_projection",
+    "commitment_from_projection",
+    "commitment_hash",
     "configure_logging",
     "decode_envelope",
     "describe_envelope",
+    "effective_quorum_threshold",
     "error_from_rpc",
+    "fetch_decision_receipt",
+    "fetch_receipt_keys",
+    "fetch_what_if_replay",
     "infer_outcome_positive",
+    "is_canonical_commitment_hash",
     "is_valid_session_id",
     "macp_error_code",
     "new_commitment_id",
@@ -590,10 +761,13 @@ __all__ = [
     "new_session_id",
     "now_unix_ms",
     "parse_error_details",
+    "receipt_keys_from_proto",
     "resolve_sender",
     "retry_send",
     "rpc_status",
     "serialize_message",
+    "session_receipt",
+    "trusted_keys_from_jwks",
     "validate_commitment_hash",
     "validate_max_suspend_ms",
     "validate_participants",
@@ -602,6 +776,9 @@ __all__ = [
     "validate_session_id",
     "validate_ttl_ms",
     "validate_unit_interval",
+    "verify_commitment_hash",
+    "verify_receipt",
+    "verify_session_receipt",
 ]
 
 

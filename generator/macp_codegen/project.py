@@ -29,6 +29,7 @@ from .facts import FactsModel, build_facts
 from .formatting import format_python
 from .model import ModeModel, SdkModel
 from .modeling import build_model
+from .policy_model import PolicyModel, load_policy_model
 from .render import make_environment, render
 from .service_modeling import build_service, client_flavours
 from .sources import load_descriptor_input
@@ -73,7 +74,8 @@ class Project:
         service = build_service(compiled.descriptor_set, compiled.targets, compiled.source_paths)
         model = replace(model, service=service)
         notes: list[str] = []
-        files = self._render(model, compiled, notes)
+        policy = load_policy_model(self.config.proto_root, self.config.project_root, model.modes)
+        files = self._render(model, compiled, notes, policy)
         manifest = Manifest(
             generator=__version__,
             inputs=self.inputs_digest(),
@@ -125,7 +127,11 @@ class Project:
             return path.as_posix()
 
     def _render(
-        self, model: SdkModel, compiled: CompiledProtos, notes: list[str]
+        self,
+        model: SdkModel,
+        compiled: CompiledProtos,
+        notes: list[str],
+        policy: PolicyModel | None = None,
     ) -> tuple[OutputFile, ...]:
         env = make_environment(self.config.templates)
         files: list[OutputFile] = []
@@ -144,8 +150,13 @@ class Project:
             init = render(env, "package_init.py.jinja", {"header": _header(model.sources)})
             files.append(OutputFile(f"{package_dir}/__init__.py", init.encode()))
         files.append(OutputFile(f"{PROTO_PACKAGE}/py.typed", b""))
-        rendered = self._render_sdk(env, model, facts)
+        rendered = self._render_sdk(env, model, facts, policy)
         rendered.extend(self._render_service(env, model))
+        if policy is not None:
+            # Policy builders: generated from the rule schemas beside the protos.
+            context = {"policy": policy, "header": _header(policy.sources)}
+            text = render(env, "sdk/policy/policy.py.jinja", context)
+            rendered.append(OutputFile(f"{SDK_PACKAGE}/policy.py", text.encode()))
         for mode in model.modes:
             rendered.extend(self._render_mode(env, model, mode, notes))
         for mode_facts in facts.modes:
@@ -159,10 +170,14 @@ class Project:
         return tuple(sorted(files, key=lambda f: f.path))
 
     def _render_sdk(
-        self, env: jinja2.Environment, model: SdkModel, facts: FactsModel
+        self,
+        env: jinja2.Environment,
+        model: SdkModel,
+        facts: FactsModel,
+        policy: PolicyModel | None = None,
     ) -> list[OutputFile]:
         header = _header(model.sources)
-        exports = _exports(model, facts)
+        exports = _exports(model, facts, policy)
         context = {"model": model, "facts": facts, "header": header, "exports": exports}
         rendered = {
             f"{SDK_PACKAGE}/__init__.py": "sdk/__init__.py.jinja",
@@ -256,9 +271,12 @@ def _with_generated_names(
     )
 
 
-def _exports(model: SdkModel, facts: FactsModel) -> tuple[tuple[str, str], ...]:
+def _exports(
+    model: SdkModel, facts: FactsModel, policy: PolicyModel | None = None
+) -> tuple[tuple[str, str], ...]:
     """(module relative to macp_sdk, name) for the public API; a name exported twice is an error."""
     exports = core_exports()
+    exports.extend(("policy", name) for name in (policy.exports if policy else ()))
     registry_names = ["MODE_REGISTRY", "STANDARD_MODES", "ModeInfo", "decode_envelope"]
     registry_names += ["describe_envelope", *(f.mode_constant for f in facts.modes)]
     for name in registry_names:

@@ -8,6 +8,7 @@ from typing import Final
 from macp.v1 import core_pb2, policy_pb2
 
 from .ingress import SUPPORTED_VERSION
+from .receipts import receipts_available, receipts_signed
 
 RUNTIME_NAME: Final = "macp-local-runtime"
 RUNTIME_VERSION: Final = "0.1.0"
@@ -35,7 +36,10 @@ def capabilities() -> core_pb2.Capabilities:
         mode_registry=core_pb2.ModeRegistryCapability(list_modes=True, list_changed=True),
         roots=core_pb2.RootsCapability(list_roots=True, list_changed=False),
         policy_registry=policy_pb2.PolicyRegistryCapability(
-            register_policy=True, list_policies=True, list_changed=True
+            register_policy=True, list_policies=True, list_changed=True, what_if_replay=True
+        ),
+        decision_receipt=core_pb2.DecisionReceiptCapability(
+            get_decision_receipt=receipts_available(), signed=receipts_signed()
         ),
         experimental=core_pb2.ExperimentalCapabilities(features={"ext_mode_lifecycle": "true"}),
     )

@@ -381,6 +381,10 @@ class Kernel:
             next_token = sessions[-1].session_id
         return [s.metadata() for s in sessions], next_token
 
+    def session(self, session_id: str) -> Session | None:
+        """The session record, for read-only services (receipts, what-if replay)."""
+        return self._get(session_id)
+
     def session_count(self) -> int:
         with self._lock:
             return len(self._sessions)

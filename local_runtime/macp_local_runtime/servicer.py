@@ -18,6 +18,7 @@ from .auth import Authenticator, Identity, bind_sender
 from .discovery import VersionNegotiationError, initialize, manifest
 from .errors import MacpError, StatusError
 from .fanout import Subscription
+from .governance import Governance
 from .guard import StreamGuard
 from .ingress import check_rights, check_shape
 from .kernel import Kernel, error_ack
@@ -53,6 +54,7 @@ class RuntimeServicer(core_pb2_grpc.MACPRuntimeServiceServicer):
         self._guard = guard
         gates = StreamGates(authenticator, limiter, max_payload_bytes, idle_timeout_s)
         self._streams = StreamSessionHandler(kernel, hub, gates, guard)
+        self._governance = Governance(kernel, modes)
 
     # ---- helpers ------------------------------------------------------------------------
 
@@ -352,27 +354,27 @@ class RuntimeServicer(core_pb2_grpc.MACPRuntimeServiceServicer):
         async for response in self._drain(subscription, context, self._policies.unwatch, None):
             yield response
 
-    # ---- Not supported by the local runtime ---------------------------------------------
+    # ---- Governance: receipts and what-if replay (logic in governance.py) ----------------
 
     async def WhatIfReplay(
         self, request: policy_pb2.WhatIfReplayRequest, context: Context
     ) -> policy_pb2.WhatIfReplayResponse:
-        await context.abort(
-            grpc.StatusCode.UNIMPLEMENTED, "WhatIfReplay is not supported by the local runtime"
-        )
+        identity = await self._identity(context)
+        try:
+            return self._governance.what_if(request, identity)
+        except StatusError as error:
+            await abort_status(context, error)
 
     async def GetDecisionReceipt(
         self, request: core_pb2.GetDecisionReceiptRequest, context: Context
     ) -> core_pb2.GetDecisionReceiptResponse:
-        await context.abort(
-            grpc.StatusCode.UNIMPLEMENTED,
-            "GetDecisionReceipt is not supported by the local runtime (no signed receipts)",
-        )
+        identity = await self._identity(context)
+        try:
+            return self._governance.decision_receipt(request.session_id, identity)
+        except StatusError as error:
+            await abort_status(context, error)
 
     async def GetReceiptKeys(
         self, request: core_pb2.GetReceiptKeysRequest, context: Context
     ) -> core_pb2.GetReceiptKeysResponse:
-        await context.abort(
-            grpc.StatusCode.UNIMPLEMENTED,
-            "GetReceiptKeys is not supported by the local runtime (no signed receipts)",
-        )
+        return self._governance.receipt_keys()

@@ -18,6 +18,7 @@ import pytest
 from macp.modes.decision.v1 import decision_pb2
 from macp.v1 import core_pb2, envelope_pb2, policy_pb2
 from macp_core import _otel
+from macp_local_runtime import discovery
 from macp_sdk import (
     AsyncMacpClient,
     AuthConfig,
@@ -28,7 +29,6 @@ from macp_sdk import (
     MacpSessionNotFoundError,
     MacpTimeoutError,
     MacpUnavailableError,
-    MacpUnimplementedError,
     MacpValidationError,
     RetryPolicy,
 )
@@ -114,18 +114,29 @@ def resolve(client: MacpClient, sid: str) -> None:
 def test_gated_calls_are_attempted_before_initialize(lead: MacpClient) -> None:
     assert lead.server_capabilities is None
     assert lead.supports("policy_registry.what_if_replay") is None
-    with pytest.raises(MacpUnimplementedError):
+    # The runtime answers for itself: an unknown session, and its key set.
+    with pytest.raises(MacpSessionNotFoundError):
         lead.what_if_replay(new_session_id(), policy_pb2.PolicyDescriptor(policy_id="p"))
-    with pytest.raises(MacpUnimplementedError):
+    with pytest.raises(MacpSessionNotFoundError):
         lead.get_decision_receipt(new_session_id())
-    with pytest.raises(MacpUnimplementedError):
-        lead.get_receipt_keys()
+    assert "keys" in lead.get_receipt_keys().jwks_json
 
 
-def test_gated_calls_refused_without_rpc_once_capabilities_are_known(lead: MacpClient) -> None:
+def _without_governance(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The embedded runtime advertising neither what-if replay nor receipts (an older one)."""
+    bare = discovery.capabilities()
+    bare.policy_registry.what_if_replay = False
+    bare.decision_receipt.Clear()
+    monkeypatch.setattr(discovery, "capabilities", lambda: bare)
+
+
+def test_gated_calls_refused_without_rpc_once_capabilities_are_known(
+    lead: MacpClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _without_governance(monkeypatch)
     lead.initialize()
     assert lead.server_capabilities is not None
-    # What the local runtime advertises: no what-if replay, no receipts; the rest is there.
+    # What this runtime advertises: no what-if replay, no receipts; the rest is there.
     assert lead.supports("policy_registry.what_if_replay") is False
     assert lead.supports("decision_receipt.get_decision_receipt") is False
     assert lead.supports("policy_registry.list_changed") is True
@@ -160,9 +171,8 @@ def test_gated_calls_refused_without_rpc_once_capabilities_are_known(lead: MacpC
 
 def test_an_advertised_capability_lets_the_call_through(lead: MacpClient) -> None:
     lead.initialize()
-    assert lead.server_capabilities is not None
-    lead.server_capabilities.policy_registry.what_if_replay = True  # as a newer runtime says
-    with pytest.raises(MacpUnimplementedError):  # attempted: this runtime still lacks it
+    assert lead.supports("policy_registry.what_if_replay") is True
+    with pytest.raises(MacpSessionNotFoundError):  # attempted: the runtime knows no such session
         lead.what_if_replay(new_session_id(), policy_pb2.PolicyDescriptor(policy_id="p"))
 
 
@@ -172,13 +182,14 @@ def test_supports_rejects_paths_that_are_not_capability_flags(lead: MacpClient) 
             lead.supports(bad)
 
 
-def test_async_capability_gating(local_rt: LocalRuntime) -> None:
+def test_async_capability_gating(local_rt: LocalRuntime, monkeypatch: pytest.MonkeyPatch) -> None:
+    _without_governance(monkeypatch)
+
     async def main() -> None:
         async with AsyncMacpClient(
             target=local_rt.target, secure=False, auth=LEAD, default_timeout=5.0
         ) as client:
-            with pytest.raises(MacpUnimplementedError):
-                await client.get_receipt_keys()
+            assert "keys" in (await client.get_receipt_keys()).jwks_json  # attempted
             await client.initialize()
             assert client.supports("policy_registry.what_if_replay") is False
             with pytest.raises(MacpCapabilityError):

@@ -49,16 +49,23 @@ def test_discovery_constants(stub: Stub) -> None:
     assert list(stub.ListRoots(core_pb2.ListRootsRequest()).roots) == []
 
 
-@pytest.mark.parametrize("rpc,request_class", [
-    ("WhatIfReplay", policy_pb2.WhatIfReplayRequest),
-    ("GetDecisionReceipt", core_pb2.GetDecisionReceiptRequest),
-    ("GetReceiptKeys", core_pb2.GetReceiptKeysRequest),
-])
-def test_unsupported_rpcs_answer_unimplemented(stub: Stub, rpc: str, request_class: type) -> None:
-    with pytest.raises(grpc.RpcError) as error:
-        getattr(stub, rpc)(request_class(), metadata=creds("x"), timeout=5)
-    assert error.value.code() == grpc.StatusCode.UNIMPLEMENTED
-    assert "local runtime" in (error.value.details() or "")
+def test_governance_rpcs_are_advertised_and_answer(stub: Stub) -> None:
+    # Full behaviour: tests/governance/test_on_local_runtime.py.
+    capabilities = stub.Initialize(
+        core_pb2.InitializeRequest(supported_protocol_versions=["1.0"]), timeout=5
+    ).capabilities
+    assert capabilities.policy_registry.what_if_replay
+    assert capabilities.decision_receipt.get_decision_receipt
+    keys = stub.GetReceiptKeys(core_pb2.GetReceiptKeysRequest(), timeout=5)
+    assert '"keys"' in keys.jwks_json
+    with pytest.raises(grpc.RpcError) as missing:
+        stub.GetDecisionReceipt(
+            core_pb2.GetDecisionReceiptRequest(session_id="nope"), metadata=creds("x"), timeout=5
+        )
+    assert missing.value.code() == grpc.StatusCode.NOT_FOUND
+    with pytest.raises(grpc.RpcError) as no_candidate:
+        stub.WhatIfReplay(policy_pb2.WhatIfReplayRequest(), metadata=creds("x"), timeout=5)
+    assert no_candidate.value.code() == grpc.StatusCode.INVALID_ARGUMENT
 
 
 def test_ext_mode_lifecycle_and_passthrough(stub: Stub) -> None:

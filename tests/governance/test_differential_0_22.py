@@ -1,0 +1,186 @@
+"""Differential test against macp-sdk-python 0.22.0, each SDK in its own process and
+environment: receipts each builds verify with the other's `verify_receipt`, commitment hashes
+agree, the embedded runtime's receipts verify with 0.22.0, and the generated policy builders
+emit 0.22.0's rules."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .anchor import anchor_python, run_side
+
+SEED = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"  # RFC 8032 test 1
+OURS = sys.executable
+
+COMMITMENTS: list[dict[str, Any]] = [
+    {
+        "commitment_id": "c-1",
+        "action": "decision.selected",
+        "authority_scope": "team",
+        "reason": "plain",
+        "mode_version": "1.0.0",
+        "policy_version": "policy.default",
+        "configuration_version": "config.default",
+        "outcome_positive": True,
+    },
+    {
+        "commitment_id": "c-2 ✓ 😀 é",
+        "action": "decision.rejected",
+        "authority_scope": 'quote " backslash \\ tab \t nl \n ctrl \u0001 del \u007f',
+        "reason": "\u2028 line sep, \ufeff bom",
+        "mode_version": "",
+        "policy_version": "",
+        "configuration_version": "",
+        "outcome_positive": False,
+    },
+    {
+        "commitment_id": "c-3",
+        "action": "task.completed",
+        "authority_scope": "s",
+        "reason": "supersedes",
+        "mode_version": "1.0.0",
+        "policy_version": "p",
+        "configuration_version": "c",
+        "outcome_positive": True,
+        "supersedes": {"session_id": "old", "commitment_hash": "sha256:" + "a" * 64},
+    },
+    {
+        "commitment_id": "",
+        "action": "",
+        "authority_scope": "",
+        "reason": "",
+        "mode_version": "",
+        "policy_version": "",
+        "configuration_version": "",
+        "outcome_positive": False,
+        "supersedes": {"session_id": "", "commitment_hash": ""},
+    },
+]
+
+ATTESTED = {"integrity": "match", "attestations": ["valid"], "verdict": "attested"}
+
+
+@pytest.fixture(scope="module")
+def anchor() -> Path:
+    return anchor_python()
+
+
+def _jwks(python: Path | str, kid: str) -> Any:
+    return run_side(python, {"op": "public_jwk", "seed": SEED, "kid": kid})
+
+
+def test_commitment_hashes_agree(anchor: Path) -> None:
+    request = {"op": "hashes", "commitments": COMMITMENTS}
+    ours = run_side(OURS, request)
+    assert ours == run_side(anchor, request)
+    assert len(set(ours)) == len(COMMITMENTS)
+
+
+def test_receipts_we_build_verify_with_0_22_and_theirs_with_ours(anchor: Path) -> None:
+    build = {"op": "build", "commitments": COMMITMENTS, "seed": SEED, "kid": "k", "issuer": "i"}
+    ours = run_side(OURS, build)
+    theirs = run_side(anchor, build)
+    # Ed25519 and JCS are deterministic: the same inputs give the same receipt on both sides.
+    assert ours == theirs
+    jwks = _jwks(anchor, "k")
+    assert run_side(OURS, {"op": "public_jwk", "seed": SEED, "kid": "k"}) == jwks
+
+    assert run_side(anchor, {"op": "verify", "receipts": ours, "jwks": jwks}) == [ATTESTED] * 4
+    assert run_side(OURS, {"op": "verify", "receipts": theirs, "jwks": jwks}) == [ATTESTED] * 4
+
+
+def test_both_sides_judge_tampered_receipts_alike(anchor: Path) -> None:
+    build = {"op": "build", "commitments": COMMITMENTS[:1], "seed": SEED, "kid": "k", "issuer": "i"}
+    (receipt,) = run_side(OURS, build)
+    variants = []
+    for change in (
+        {"issuer": "forged"},
+        {"commitment_hash": "sha256:" + "0" * 64},
+        {"commitment": {**receipt["commitment"], "reason": "forged"}},
+        {"commitment_wire_b64": "AAAA"},
+        {"receipt_format": "other"},
+        {"attestations": [{"type": "vendor", "format": "x", "binds": "receipt", "value": "v"}]},
+        {"transcript": {"digest_alg": "sha-256", "digest": "abc", "message_count": 0.5}},
+    ):
+        variants.append({**receipt, **change})
+    request = {"op": "verify", "receipts": variants, "jwks": _jwks(anchor, "k")}
+    ours = run_side(OURS, request)
+    assert ours == run_side(anchor, request)
+    assert {v["verdict"] for v in ours} == {"integrity_only", "unverified", "refused"}
+
+
+def test_the_embedded_runtime_receipts_verify_with_0_22(anchor: Path) -> None:
+    issued = run_side(OURS, {"op": "runtime_receipt", "reason": "ship ✓"})
+    request = {"op": "verify", "receipts": [issued["receipt"]], "jwks": issued["jwks"]}
+    assert run_side(anchor, request) == [ATTESTED]
+    assert run_side(OURS, request) == [ATTESTED]
+
+
+POLICY_CASES: list[dict[str, Any]] = [
+    {"builder": "build_decision_policy", "kwargs": {"schema_version": 2}},
+    {
+        "builder": "build_decision_policy",
+        "kwargs": {
+            "schema_version": 1,
+            "voting": [
+                "VotingRules",
+                {
+                    "algorithm": "weighted",
+                    "threshold": 0.6,
+                    "quorum_type": "percentage",
+                    "quorum_value": 0.5,
+                    "weights": {"a": 2.0, "b": 1.0},
+                },
+            ],
+            "objection_handling": [
+                "ObjectionHandlingRules",
+                {"critical_severity_vetoes": True, "veto_threshold": 2},
+            ],
+            "evaluation": ["EvaluationRules", {"minimum_confidence": 0.7}],
+            "commitment": [
+                "CommitmentRules",
+                {"authority": "designated_role", "designated_roles": ["lead"]},
+            ],
+        },
+    },
+    {
+        "builder": "build_quorum_policy",
+        "kwargs": {
+            "threshold": ["QuorumThreshold", {"type": "percentage", "value": 60}],
+            "abstention": ["AbstentionRules", {"interpretation": "implicit_reject"}],
+        },
+    },
+    {"builder": "build_proposal_policy", "kwargs": {}},
+    {
+        "builder": "build_proposal_policy",
+        "kwargs": {
+            "acceptance": ["ProposalAcceptanceRules", {"criterion": "counterparty"}],
+            "counter_proposal": ["CounterProposalRules", {"max_rounds": 3}],
+            "rejection": ["RejectionRules", {"terminal_on_any_reject": True}],
+        },
+    },
+    {
+        "builder": "build_task_policy",
+        "kwargs": {
+            "assignment": ["TaskAssignmentRules", {"allow_reassignment_on_reject": True}],
+            "completion": ["TaskCompletionRules", {"require_output": True}],
+            "annotations": {"_why": "audit"},
+        },
+    },
+    {
+        "builder": "build_handoff_policy",
+        "kwargs": {
+            "acceptance": ["HandoffAcceptanceRules", {"implicit_accept_timeout_ms": 500}],
+            "extensions": {"x-com.acme.audit": {"level": 1}},
+        },
+    },
+]
+
+
+def test_generated_policy_builders_emit_0_22_rules(anchor: Path) -> None:
+    request = {"op": "policies", "cases": POLICY_CASES}
+    assert run_side(OURS, request) == run_side(anchor, request)
