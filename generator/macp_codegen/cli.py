@@ -113,10 +113,11 @@ def _generate(project: Project, args: argparse.Namespace) -> int:
         _generate_once(project)
         return EXIT_OK
     from .render import BUILTIN_TEMPLATES
+    from .compile import TOOLKIT_PROTO_ROOT
     from .watch import watch
 
     config = project.config
-    roots = [config.proto_root, BUILTIN_TEMPLATES, *config.include]
+    roots = [config.proto_root, BUILTIN_TEMPLATES, TOOLKIT_PROTO_ROOT, *config.include]
     if config.templates is not None:
         roots.append(config.templates)
     shown = ", ".join(str(r) for r in roots)
