@@ -36,6 +36,15 @@ from .types import (
     TerminalResult,
 )
 
+__all__ = [
+    "PHASE_EXPIRED",
+    "TERMINAL_PHASES",
+    "InitiatorConfig",
+    "Participant",
+    "ParticipantActions",
+    "ParticipantCore",
+]
+
 logger = get_logger("agent")
 
 PHASE_EXPIRED = "Expired"

@@ -29,6 +29,17 @@ from ..client import MacpClient
 from .cancel_callback import start_cancel_callback_server
 from .participant import InitiatorConfig, Participant
 
+__all__ = [
+    "BOOTSTRAP_ENV",
+    "Bootstrap",
+    "BootstrapError",
+    "CancelCallback",
+    "InitiatorConfig",
+    "bind_cancel_callback",
+    "from_bootstrap",
+    "load_bootstrap",
+]
+
 logger = get_logger("agent")
 
 BOOTSTRAP_ENV = "MACP_BOOTSTRAP_FILE"
