@@ -102,11 +102,18 @@ class GrpcTransportAdapter:
         self._stream: MacpStream | None = None
         self._delivered = 0
         self._seq = 0
+        self._attempts = 0
 
     @property
     def last_sequence(self) -> int:
         """How many envelopes were handed to the consumer (the resume cursor)."""
         return self._delivered
+
+    @property
+    def subscribe_attempts(self) -> int:
+        """How many subscribes were sent (more than one: the session was not there yet, or
+        the stream was reconnected)."""
+        return self._attempts
 
     @property
     def stopped(self) -> bool:
@@ -119,6 +126,7 @@ class GrpcTransportAdapter:
             if stream is None:
                 return
             try:
+                self._attempts += 1
                 stream.subscribe(self._session_id, self._delivered)
                 for message in self._drain(stream):
                     attempt = 0
