@@ -103,6 +103,7 @@ class GrpcTransportAdapter:
         self._delivered = 0
         self._seq = 0
         self._attempts = 0
+        self._retrying = threading.Event()
 
     @property
     def last_sequence(self) -> int:
@@ -114,6 +115,11 @@ class GrpcTransportAdapter:
         """How many subscribes were sent (more than one: the session was not there yet, or
         the stream was reconnected)."""
         return self._attempts
+
+    @property
+    def retrying(self) -> bool:
+        """True while waiting to resubscribe (e.g. the session does not exist yet)."""
+        return self._retrying.is_set()
 
     @property
     def stopped(self) -> bool:
@@ -145,8 +151,12 @@ class GrpcTransportAdapter:
                     delay,
                 )
                 attempt += 1
-                if self._stop.wait(delay):
-                    return
+                self._retrying.set()
+                try:
+                    if self._stop.wait(delay):
+                        return
+                finally:
+                    self._retrying.clear()
             except MacpSdkError:
                 if self._stop.is_set():
                     return  # subscribe on a stream cancelled meanwhile
