@@ -115,7 +115,10 @@ CASES: dict[str, tuple[Callable[[Path], tuple[Path, int]], str]] = {
     "method shadows the base session": (shadowed_base_method, "'commit'"),
     "unknown reference": (unknown_reference, "references 'Ballot'"),
     "handler shadows the participant": (shadowed_participant_member, "on_terminal"),
-    "action shadows the participant actions": (shadowed_participant_action, "ParticipantActions.send"),
+    "action shadows the participant actions": (
+        shadowed_participant_action,
+        "ParticipantActions.send",
+    ),
 }
 
 
