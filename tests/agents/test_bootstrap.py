@@ -284,6 +284,7 @@ def test_the_flat_0_22_shape_is_read_too(tmp_path: Path) -> None:
         (lambda d: d["run"].pop("sessionId"), "run.sessionId: required"),
         (lambda d: d.pop("execution"), "execution.modeName: required"),
         (lambda d: d["runtime"].update(tls="yes"), "runtime.tls: expected true or false"),
+        (lambda d: d["runtime"].pop("allowInsecure"), "runtime.allowInsecure is not true"),
         (lambda d: d.update(cancelCallback={"host": "h", "port": 1, "path": "x"}), "must start"),
         (lambda d: d["initiator"]["kickoff"].update(payload="%%"), "initiator.kickoff.payload"),
     ],

@@ -3,12 +3,15 @@ agent API only (typed handlers, typed actions, the initiator's SessionStart and 
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from macp.v1 import envelope_pb2
 from macp_sdk import MacpClient
-from macp_sdk.agent import Participant
+from macp_sdk.agent import GrpcTransportAdapter, Participant
+from macp_sdk.errors import MacpSessionError
 
-from .helpers import make, no_threads_left_behind, run_in_threads
+from .helpers import JOIN_BOUND, make, no_threads_left_behind, run_in_threads
 from .scenarios import LEAD, MEMBERS, SCENARIOS, initiator_config, wire
 
 
@@ -101,3 +104,51 @@ def test_the_generic_participant_dispatches_by_message_type_with_the_mode_bound_
     assert seen["bob"][:2] == ["SessionStart", "Proposal"]
     assert seen["bob"][-1] == "Commitment"
     assert phases == ["Evaluation", "Voting", "Committed"]
+
+
+def test_a_typed_participant_refuses_another_mode(clients: dict[str, MacpClient]) -> None:
+    with pytest.raises(MacpSessionError, match="macp.mode.decision.v1 participant"):
+        SCENARIOS["decision"].participant_class(
+            participant_id="alice",
+            session_id="s" * 22,
+            client=clients["alice"],
+            mode="macp.mode.task.v1",
+        )
+
+
+def test_a_subscriber_that_starts_before_session_start_gets_everything(
+    session_id: str, clients: dict[str, MacpClient]
+) -> None:
+    """alice subscribes first and is refused (NOT_FOUND: no such session yet); only then does
+    the lead start the session. alice retries, replays SessionStart and the kickoff, votes."""
+    decision = SCENARIOS["decision"]
+    transport = GrpcTransportAdapter(clients["alice"], session_id)
+    pair = ["lead", "alice"]
+    alice = make(
+        decision.participant_class, "alice", session_id, clients, pair, transport=transport
+    )
+    config = initiator_config("decision")
+    config.participants = pair
+    lead = make(decision.participant_class, "lead", session_id, clients, pair, initiator=config)
+    seen: list[str] = []
+    alice.on("*", lambda m, ctx: seen.append(m.message_type))
+    alice.on_proposal(lambda record, ctx: ctx.actions.vote(record.proposal_id, "approve"))
+    lead.on_vote(lambda record, ctx: ctx.actions.commit("decision.approved", "r", reason="ok"))
+
+    early = threading.Thread(target=alice.run, name="agent-alice")
+    early.start()
+    try:
+        refused = threading.Event()
+        for _ in range(2000):
+            if transport.retrying:
+                break
+            refused.wait(0.01)
+        assert transport.retrying, "alice never saw the session missing"
+        results = run_in_threads([lead])
+    finally:
+        early.join(JOIN_BOUND)
+    assert not early.is_alive()
+    assert results["lead"].state == "Committed"
+    assert alice.terminal_result is not None and alice.terminal_result.state == "Committed"
+    assert transport.subscribe_attempts >= 2
+    assert seen == ["SessionStart", "Proposal", "Vote", "Commitment"]

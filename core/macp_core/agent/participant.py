@@ -116,6 +116,11 @@ class ParticipantCore(Generic[A]):
         resolved = mode or self.MODE
         if not resolved:
             raise MacpSessionError(f"{type(self).__name__} needs a mode")
+        if self.MODE and resolved != self.MODE:
+            raise MacpSessionError(
+                f"{type(self).__name__} is a {self.MODE} participant, not {resolved}; "
+                f"use Participant(mode={resolved!r}) or that mode's participant class"
+            )
         self._participant_id = participant_id
         self._session_id = session_id
         self._mode = resolved

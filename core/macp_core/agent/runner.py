@@ -182,6 +182,12 @@ def _spec_shape(root: _Reader, mode_override: str | None) -> Bootstrap:
             f"{source}: execution.modeName: required (the mode id, e.g. macp.mode.decision.v1)"
         )
     tls = runtime.flag("tls", True)
+    allow_insecure = runtime.flag("allowInsecure", False)
+    if not tls and not allow_insecure:
+        raise BootstrapError(
+            f"{source}: runtime.tls is false but runtime.allowInsecure is not true "
+            "(a plaintext channel is a development-only escape hatch; set both, or use TLS)"
+        )
     auth = AuthConfig.for_bearer(
         runtime.need("bearerToken"), expected_sender=participant_id, sender_hint=participant_id
     )
@@ -223,7 +229,7 @@ def _spec_shape(root: _Reader, mode_override: str | None) -> Bootstrap:
         mode=mode,
         runtime_address=runtime.need("address"),
         secure=tls,
-        allow_insecure=runtime.flag("allowInsecure", False),
+        allow_insecure=allow_insecure,
         auth=auth,
         participants=participants,
         mode_version=initiator.mode_version if initiator else None,
@@ -287,13 +293,19 @@ def _flat_shape(root: _Reader, mode_override: str | None) -> Bootstrap:
             kickoff_message_type=kickoff.text("message_type") if kickoff else None,
             kickoff_payload=payload,
         )
+    secure, allow_insecure = root.flag("secure", True), root.flag("allow_insecure", False)
+    if not secure and not allow_insecure:
+        raise BootstrapError(
+            f"{source}: secure is false but allow_insecure is not true "
+            "(a plaintext channel is a development-only escape hatch; set both, or use TLS)"
+        )
     return Bootstrap(
         participant_id=participant_id,
         session_id=root.need("session_id"),
         mode=mode_override or root.need("mode"),
         runtime_address=address,
-        secure=root.flag("secure", True),
-        allow_insecure=root.flag("allow_insecure", False),
+        secure=secure,
+        allow_insecure=allow_insecure,
         auth=auth,
         participants=participants,
         mode_version=versions["mode_version"],
@@ -337,7 +349,7 @@ def from_bootstrap(
     boot = load_bootstrap(bootstrap_path, mode=mode)
     client = MacpClient(
         target=boot.runtime_address,
-        secure=boot.secure and not boot.allow_insecure,
+        secure=boot.secure,
         allow_insecure=boot.allow_insecure,
         auth=boot.auth,
     )
