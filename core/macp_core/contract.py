@@ -367,6 +367,7 @@ PUBLIC_MODULES: Final[Mapping[str, Reexport]] = {
         "macp_core.agent.types",
         (
             "SESSION_CANCELLED",
+            "SESSION_EVICTED",
             "SESSION_EXPIRED",
             "HandlerContext",
             "IncomingMessage",

@@ -17,7 +17,7 @@ from .._logging import get_logger
 from ..async_client import AsyncMacpClient
 from ..auth import AuthConfig
 from ..base_projection import PHASE_CANCELLED, BaseProjection
-from ..errors import MacpSdkError, MacpSessionError, MacpTransportError
+from ..errors import MacpNotFoundError, MacpSdkError, MacpSessionError, MacpTransportError
 from ..retry import RetryPolicy
 from ..streams import AsyncMacpStream
 from .actions import AsyncParticipantActions
@@ -28,6 +28,7 @@ from .transports import (
     DEFAULT_SUBSCRIBE_RETRY,
     backoff_delay,
     ended_event,
+    evicted_event,
     should_retry,
 )
 from .types import IncomingMessage, TerminalResult
@@ -164,6 +165,8 @@ class AsyncGrpcTransportAdapter:
     async def _session_ended(self) -> IncomingMessage | None:
         try:
             response = await self._client.get_session(self._session_id, auth=self._auth)
+        except MacpNotFoundError:
+            return evicted_event(self._delivered)
         except MacpSdkError as exc:
             logger.debug("liveness check of %s failed: %s", self._session_id, exc)
             return None

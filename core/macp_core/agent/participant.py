@@ -28,6 +28,7 @@ from .modes import binding_for, payload_class
 from .transports import DEFAULT_SESSION_CHECK_INTERVAL, GrpcTransportAdapter, TransportAdapter
 from .types import (
     SESSION_CANCELLED,
+    SESSION_EVICTED,
     SESSION_EXPIRED,
     AnyContext,
     HandlerContext,
@@ -37,6 +38,7 @@ from .types import (
 )
 
 __all__ = [
+    "PHASE_ENDED",
     "PHASE_EXPIRED",
     "TERMINAL_PHASES",
     "InitiatorConfig",
@@ -48,9 +50,16 @@ __all__ = [
 logger = get_logger("agent")
 
 PHASE_EXPIRED = "Expired"
-# Where a session ends: its projection's terminal phases plus expiry (never on the stream).
-TERMINAL_PHASES: frozenset[str] = frozenset({PHASE_COMMITTED, PHASE_CANCELLED, PHASE_EXPIRED})
-_LIFECYCLE_STATES = {SESSION_CANCELLED: PHASE_CANCELLED, SESSION_EXPIRED: PHASE_EXPIRED}
+PHASE_ENDED = "Ended"  # gone from the runtime before this participant learnt how it ended
+# Where a session ends: its projection's terminal phases plus what is never on the stream.
+TERMINAL_PHASES: frozenset[str] = frozenset(
+    {PHASE_COMMITTED, PHASE_CANCELLED, PHASE_EXPIRED, PHASE_ENDED}
+)
+_LIFECYCLE_STATES = {
+    SESSION_CANCELLED: PHASE_CANCELLED,
+    SESSION_EXPIRED: PHASE_EXPIRED,
+    SESSION_EVICTED: PHASE_ENDED,
+}
 
 
 @dataclass

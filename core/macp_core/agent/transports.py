@@ -23,11 +23,11 @@ from macp.v1 import envelope_pb2
 from .._logging import get_logger
 from ..auth import AuthConfig
 from ..client import MacpClient
-from ..errors import MacpSdkError, MacpTransportError
+from ..errors import MacpNotFoundError, MacpSdkError, MacpTransportError
 from ..retry import RetryPolicy
 from ..streams import MacpStream
 from .decoding import envelope_to_message
-from .types import SESSION_CANCELLED, SESSION_EXPIRED, IncomingMessage
+from .types import SESSION_CANCELLED, SESSION_EVICTED, SESSION_EXPIRED, IncomingMessage
 
 logger = get_logger("agent")
 
@@ -63,6 +63,13 @@ def ended_event(state: int) -> IncomingMessage | None:
     """The synthetic lifecycle message for a session state that ends it, else None."""
     kind = _ENDED_STATES.get(state)  # type: ignore[call-overload]
     return None if kind is None else IncomingMessage(message_type=kind, sender="", payload={})
+
+
+def evicted_event(delivered: int) -> IncomingMessage | None:
+    """GetSession said NOT_FOUND: after envelopes were delivered, the session is gone."""
+    if delivered == 0:
+        return None  # not started yet: the subscription's own retry handles that
+    return IncomingMessage(message_type=SESSION_EVICTED, sender="", payload={})
 
 
 def should_retry(
@@ -197,6 +204,8 @@ class GrpcTransportAdapter:
     def _session_ended(self) -> IncomingMessage | None:
         try:
             response = self._client.get_session(self._session_id, auth=self._auth)
+        except MacpNotFoundError:
+            return evicted_event(self._delivered)
         except MacpSdkError as exc:
             logger.debug("liveness check of %s failed: %s", self._session_id, exc)
             return None

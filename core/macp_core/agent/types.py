@@ -12,6 +12,8 @@ from macp.v1 import core_pb2, envelope_pb2
 # (from GetSession when the stream goes quiet) so a participant still learns the session ended.
 SESSION_CANCELLED = "SessionCancel"
 SESSION_EXPIRED = "TtlExpired"
+# The runtime no longer knows a session this participant saw: it ended and was evicted.
+SESSION_EVICTED = "SessionEvicted"
 
 
 @dataclass(slots=True)

@@ -9,6 +9,9 @@ from macp_core.agent.types import (
     SESSION_CANCELLED as SESSION_CANCELLED,
 )
 from macp_core.agent.types import (
+    SESSION_EVICTED as SESSION_EVICTED,
+)
+from macp_core.agent.types import (
     SESSION_EXPIRED as SESSION_EXPIRED,
 )
 from macp_core.agent.types import (
@@ -35,6 +38,7 @@ from macp_core.agent.types import (
 
 __all__ = [
     "SESSION_CANCELLED",
+    "SESSION_EVICTED",
     "SESSION_EXPIRED",
     "HandlerContext",
     "IncomingMessage",
