@@ -22,7 +22,7 @@ from ..base_projection import PHASE_CANCELLED, PHASE_COMMITTED, BaseProjection
 from ..client import MacpClient
 from ..errors import MacpSessionError
 from .actions import ParticipantActions, _ActionsCore
-from .decoding import message_envelope
+from .decoding import envelope_to_message, message_envelope
 from .dispatcher import Dispatcher
 from .modes import binding_for, payload_class
 from .transports import DEFAULT_SESSION_CHECK_INTERVAL, GrpcTransportAdapter, TransportAdapter
@@ -321,8 +321,6 @@ class Participant(ParticipantCore[ParticipantActions]):
 
     def process_event(self, envelope: envelope_pb2.Envelope) -> None:
         """Handle one envelope as if the transport delivered it (tests, custom loops)."""
-        from .decoding import envelope_to_message
-
         self._process(envelope_to_message(envelope))
 
     def _process(self, message: IncomingMessage) -> None:
