@@ -11,7 +11,7 @@ import asyncio
 import inspect
 import threading
 from collections.abc import AsyncIterator, Awaitable
-from typing import Any, Protocol
+from typing import Any, Protocol, Self
 
 from .._logging import get_logger
 from ..async_client import AsyncMacpClient
@@ -31,7 +31,13 @@ from .transports import (
     evicted_event,
     should_retry,
 )
-from .types import IncomingMessage, TerminalResult
+from .types import (
+    AsyncMessageHandler,
+    AsyncPhaseChangeHandler,
+    AsyncTerminalHandler,
+    IncomingMessage,
+    TerminalResult,
+)
 
 logger = get_logger("agent")
 
@@ -237,6 +243,22 @@ class AsyncParticipant(ParticipantCore[AsyncParticipantActions]):
     @property
     def client(self) -> AsyncMacpClient:
         return self._client
+
+    # -- registration (fluent); handlers may be coroutine functions ------------------------
+    def on(self, message_type: str, handler: AsyncMessageHandler) -> Self:
+        """Call ``handler(message, ctx)`` for each ``message_type`` (``'*'``: every one)."""
+        self._dispatcher.on(message_type, handler)
+        return self
+
+    def on_phase_change(self, phase: str, handler: AsyncPhaseChangeHandler) -> Self:
+        """Call ``handler(phase, ctx)`` when the projection enters ``phase`` (``'*'``: any)."""
+        self._dispatcher.on_phase_change(phase, handler)
+        return self
+
+    def on_terminal(self, handler: AsyncTerminalHandler) -> Self:
+        """Call ``handler(TerminalResult)`` once, when the session ends; the loop then stops."""
+        self._dispatcher.on_terminal(handler)
+        return self
 
     async def _process(self, message: IncomingMessage) -> None:
         self._apply(message)

@@ -33,7 +33,10 @@ from .types import (
     AnyContext,
     HandlerContext,
     IncomingMessage,
+    MessageHandler,
+    PhaseChangeHandler,
     SessionInfo,
+    TerminalHandler,
     TerminalResult,
 )
 
@@ -191,22 +194,6 @@ class ParticipantCore(Generic[A]):
         """How the session ended, once ``on_terminal`` fired."""
         return self._terminal
 
-    # -- registration (fluent) -----------------------------------------------------------
-    def on(self, message_type: str, handler: Any) -> Self:
-        """Call ``handler(message, ctx)`` for each ``message_type`` (``'*'``: every one)."""
-        self._dispatcher.on(message_type, handler)
-        return self
-
-    def on_phase_change(self, phase: str, handler: Any) -> Self:
-        """Call ``handler(phase, ctx)`` when the projection enters ``phase`` (``'*'``: any)."""
-        self._dispatcher.on_phase_change(phase, handler)
-        return self
-
-    def on_terminal(self, handler: Any) -> Self:
-        """Call ``handler(TerminalResult)`` once, when the session ends; the loop then stops."""
-        self._dispatcher.on_terminal(handler)
-        return self
-
     @property
     def dispatcher(self) -> Dispatcher:
         return self._dispatcher
@@ -318,6 +305,22 @@ class Participant(ParticipantCore[ParticipantActions]):
     @property
     def client(self) -> MacpClient:
         return self._client
+
+    # -- registration (fluent) -----------------------------------------------------------
+    def on(self, message_type: str, handler: MessageHandler) -> Self:
+        """Call ``handler(message, ctx)`` for each ``message_type`` (``'*'``: every one)."""
+        self._dispatcher.on(message_type, handler)
+        return self
+
+    def on_phase_change(self, phase: str, handler: PhaseChangeHandler) -> Self:
+        """Call ``handler(phase, ctx)`` when the projection enters ``phase`` (``'*'``: any)."""
+        self._dispatcher.on_phase_change(phase, handler)
+        return self
+
+    def on_terminal(self, handler: TerminalHandler) -> Self:
+        """Call ``handler(TerminalResult)`` once, when the session ends; the loop then stops."""
+        self._dispatcher.on_terminal(handler)
+        return self
 
     def process_event(self, envelope: envelope_pb2.Envelope) -> None:
         """Handle one envelope as if the transport delivered it (tests, custom loops)."""
