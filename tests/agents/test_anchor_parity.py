@@ -53,9 +53,11 @@ KNOWN_DEVIATIONS = {
 @pytest.fixture(scope="module")
 def anchor_python() -> Path:
     python = ANCHOR_VENV / "bin" / "python"
-    if not python.exists():
+    installed = ANCHOR_VENV / "installed"  # written last: an interrupted install is redone
+    if not installed.exists():
         venv.create(ANCHOR_VENV, with_pip=True, clear=True)
         subprocess.run([str(python), "-m", "pip", "install", "--quiet", ANCHOR], check=True)
+        installed.write_text(ANCHOR)
     return python
 
 
