@@ -23,6 +23,50 @@ class Reexport:
 
 PACKAGE: Final = "macp_core"
 
+_AGENT_NAMES: Final = (
+    "TERMINAL_PHASES",
+    "AsyncGrpcTransportAdapter",
+    "AsyncParticipant",
+    "AsyncParticipantActions",
+    "Bootstrap",
+    "BootstrapError",
+    "CancelCallbackServer",
+    "CommitmentResult",
+    "CommitmentStrategy",
+    "Dispatcher",
+    "EvaluationResult",
+    "EvaluationStrategy",
+    "GrpcTransportAdapter",
+    "HandlerContext",
+    "HttpTransportAdapter",
+    "IncomingMessage",
+    "InitiatorConfig",
+    "MessageHandler",
+    "ModeBinding",
+    "Participant",
+    "ParticipantActions",
+    "PhaseChangeHandler",
+    "SessionInfo",
+    "TerminalHandler",
+    "TerminalResult",
+    "TransportAdapter",
+    "VoteResult",
+    "VotingStrategy",
+    "binding_for",
+    "commitment_handler",
+    "evaluation_handler",
+    "from_bootstrap",
+    "function_committer",
+    "function_evaluator",
+    "function_voter",
+    "load_bootstrap",
+    "majority_committer",
+    "majority_voter",
+    "register_mode_binding",
+    "start_cancel_callback_server",
+    "voting_handler",
+)
+
 # `macp_sdk.<key>` -> what it re-exports. The embedded runtime is a package of its own
 # (`macp_local_runtime`); the SDK keeps its historical path `macp_sdk.local_runtime`.
 PUBLIC_MODULES: Final[Mapping[str, Reexport]] = {
@@ -272,6 +316,74 @@ PUBLIC_MODULES: Final[Mapping[str, Reexport]] = {
     "local_runtime.pytest_plugin": Reexport(
         "macp_local_runtime.pytest_plugin", ("macp_runtime",), top_level=False
     ),
+    # The agent framework, at 0.22.0's paths (`macp_sdk.agent`, `macp_sdk.agent.strategies`,
+    # ...; none of it at `macp_sdk` top level, as in 0.22.0) plus the asyncio twin `agent.aio`.
+    "agent": Reexport("macp_core.agent", _AGENT_NAMES, top_level=False),
+    "agent.actions": Reexport(
+        "macp_core.agent.actions", ("AsyncParticipantActions", "ParticipantActions"), False
+    ),
+    "agent.aio": Reexport(
+        "macp_core.agent.aio",
+        ("AsyncGrpcTransportAdapter", "AsyncParticipant", "AsyncTransportAdapter"),
+        top_level=False,
+    ),
+    "agent.cancel_callback": Reexport(
+        "macp_core.agent.cancel_callback",
+        ("CancelCallbackServer", "start_cancel_callback_server"),
+        top_level=False,
+    ),
+    "agent.dispatcher": Reexport("macp_core.agent.dispatcher", ("Dispatcher",), False),
+    "agent.participant": Reexport(
+        "macp_core.agent.participant",
+        ("TERMINAL_PHASES", "InitiatorConfig", "Participant", "ParticipantActions"),
+        top_level=False,
+    ),
+    "agent.runner": Reexport(
+        "macp_core.agent.runner",
+        ("Bootstrap", "BootstrapError", "InitiatorConfig", "from_bootstrap", "load_bootstrap"),
+        top_level=False,
+    ),
+    "agent.strategies": Reexport(
+        "macp_core.agent.strategies",
+        (
+            "CommitmentResult",
+            "CommitmentStrategy",
+            "EvaluationResult",
+            "EvaluationStrategy",
+            "VoteResult",
+            "VotingStrategy",
+            "commitment_handler",
+            "evaluation_handler",
+            "function_committer",
+            "function_evaluator",
+            "function_voter",
+            "majority_committer",
+            "majority_voter",
+            "voting_handler",
+        ),
+        top_level=False,
+    ),
+    "agent.transports": Reexport(
+        "macp_core.agent.transports",
+        ("GrpcTransportAdapter", "HttpTransportAdapter", "TransportAdapter"),
+        top_level=False,
+    ),
+    "agent.types": Reexport(
+        "macp_core.agent.types",
+        (
+            "SESSION_CANCELLED",
+            "SESSION_EVICTED",
+            "SESSION_EXPIRED",
+            "HandlerContext",
+            "IncomingMessage",
+            "MessageHandler",
+            "PhaseChangeHandler",
+            "SessionInfo",
+            "TerminalHandler",
+            "TerminalResult",
+        ),
+        top_level=False,
+    ),
 }
 
 # Modules the generator writes from the service descriptor (`macp_sdk.<key>`: the clients
@@ -375,3 +487,47 @@ SESSION_MEMBERS: Final[frozenset[str]] = frozenset(
 #     note_anomaly(anomaly)          the one place anomalies are kept and logged
 SESSION_PROTOCOL: Final[tuple[str, ...]] = ("resolve_sender", "send_payload")
 PROJECTION_PROTOCOL: Final[tuple[str, ...]] = ("apply_mode_envelope", "note_anomaly")
+
+
+# Every public member of the agent participants and their actions (both flavours): a
+# generated `on_<message>` registration or typed action method must not take one of these.
+PARTICIPANT_MEMBERS: Final[frozenset[str]] = frozenset(
+    {
+        "MODE",
+        "actions",
+        "attach_cancel_callback_server",
+        "cancel",
+        "client",
+        "dispatcher",
+        "initiator_config",
+        "is_stopped",
+        "mode",
+        "on",
+        "on_phase_change",
+        "on_terminal",
+        "participant_id",
+        "process_event",
+        "projection",
+        "run",
+        "session",
+        "session_id",
+        "stop",
+        "terminal_result",
+    }
+)
+PARTICIPANT_ACTIONS_MEMBERS: Final[frozenset[str]] = frozenset(
+    {
+        "ALLOW_EMPTY_PARTICIPANTS",
+        "MODE",
+        "build",
+        "cancel_session",
+        "commit",
+        "get_session",
+        "mode",
+        "participant_id",
+        "send",
+        "send_envelope",
+        "session_id",
+        "start_session",
+    }
+)

@@ -193,6 +193,18 @@ if TYPE_CHECKING:
     from .modes.quorum import QuorumSession as QuorumSession
     from .modes.task import AsyncTaskSession as AsyncTaskSession
     from .modes.task import TaskSession as TaskSession
+    from .participants.decision import AsyncDecisionParticipant as AsyncDecisionParticipant
+    from .participants.decision import DecisionParticipant as DecisionParticipant
+    from .participants.handoff import AsyncHandoffParticipant as AsyncHandoffParticipant
+    from .participants.handoff import HandoffParticipant as HandoffParticipant
+    from .participants.multi_round import AsyncMultiRoundParticipant as AsyncMultiRoundParticipant
+    from .participants.multi_round import MultiRoundParticipant as MultiRoundParticipant
+    from .participants.proposal import AsyncProposalParticipant as AsyncProposalParticipant
+    from .participants.proposal import ProposalParticipant as ProposalParticipant
+    from .participants.quorum import AsyncQuorumParticipant as AsyncQuorumParticipant
+    from .participants.quorum import QuorumParticipant as QuorumParticipant
+    from .participants.task import AsyncTaskParticipant as AsyncTaskParticipant
+    from .participants.task import TaskParticipant as TaskParticipant
     from .policy import ABSTENTION_INTERPRETATIONS as ABSTENTION_INTERPRETATIONS
     from .policy import COMMITMENT_AUTHORITIES as COMMITMENT_AUTHORITIES
     from .policy import CRITICAL_OBJECTION_ACTIONS as CRITICAL_OBJECTION_ACTIONS
@@ -289,18 +301,24 @@ _EXPORTS: dict[str, str] = {
     "AbstentionRules": "policy",
     "AckFailure": "errors",
     "AsyncBaseSession": "base_session",
+    "AsyncDecisionParticipant": "participants.decision",
     "AsyncDecisionSession": "modes.decision",
+    "AsyncHandoffParticipant": "participants.handoff",
     "AsyncHandoffSession": "modes.handoff",
     "AsyncMacpClient": "async_client",
     "AsyncMacpStream": "streams",
     "AsyncModeRegistryWatcher": "watchers",
+    "AsyncMultiRoundParticipant": "participants.multi_round",
     "AsyncMultiRoundSession": "modes.multi_round",
     "AsyncPolicyWatcher": "watchers",
+    "AsyncProposalParticipant": "participants.proposal",
     "AsyncProposalSession": "modes.proposal",
+    "AsyncQuorumParticipant": "participants.quorum",
     "AsyncQuorumSession": "modes.quorum",
     "AsyncRootsWatcher": "watchers",
     "AsyncSessionLifecycleWatcher": "watchers",
     "AsyncSignalWatcher": "watchers",
+    "AsyncTaskParticipant": "participants.task",
     "AsyncTaskSession": "modes.task",
     "AttestationOutcome": "receipt",
     "AuthConfig": "auth",
@@ -319,6 +337,7 @@ _EXPORTS: dict[str, str] = {
     "DEFAULT_POLICY_VERSION": "constants",
     "DEFAULT_RETRYABLE_CODES": "retry",
     "DUPLICATE_MESSAGE": "errors",
+    "DecisionParticipant": "participants.decision",
     "DecisionProjection": "projections.decision",
     "DecisionReceipt": "receipt",
     "DecisionReceiptResult": "receipt",
@@ -328,6 +347,7 @@ _EXPORTS: dict[str, str] = {
     "FORBIDDEN": "errors",
     "HISTORY_UNAVAILABLE": "errors",
     "HandoffAcceptanceRules": "policy",
+    "HandoffParticipant": "participants.handoff",
     "HandoffProjection": "projections.handoff",
     "HandoffSession": "modes.handoff",
     "INTERNAL_ERROR": "errors",
@@ -392,6 +412,7 @@ _EXPORTS: dict[str, str] = {
     "MacpValidationError": "errors",
     "ModeInfo": "_registry",
     "ModeRegistryWatcher": "watchers",
+    "MultiRoundParticipant": "participants.multi_round",
     "MultiRoundProjection": "projections.multi_round",
     "MultiRoundSession": "modes.multi_round",
     "NEGATIVE_ACTION_SUFFIXES": "envelope",
@@ -409,9 +430,11 @@ _EXPORTS: dict[str, str] = {
     "PolicyWatcher": "watchers",
     "ProjectionAnomaly": "base_projection",
     "ProposalAcceptanceRules": "policy",
+    "ProposalParticipant": "participants.proposal",
     "ProposalProjection": "projections.proposal",
     "ProposalSession": "modes.proposal",
     "QUORUM_THRESHOLD_TYPE_VALUES": "policy",
+    "QuorumParticipant": "participants.quorum",
     "QuorumProjection": "projections.quorum",
     "QuorumSession": "modes.quorum",
     "QuorumThreshold": "policy",
@@ -450,6 +473,7 @@ _EXPORTS: dict[str, str] = {
     "TRANSPORT_ERROR_TYPES": "errors",
     "TaskAssignmentRules": "policy",
     "TaskCompletionRules": "policy",
+    "TaskParticipant": "participants.task",
     "TaskProjection": "projections.task",
     "TaskSession": "modes.task",
     "TimeoutValue": "client",
@@ -543,18 +567,24 @@ __all__ = [
     "AbstentionRules",
     "AckFailure",
     "AsyncBaseSession",
+    "AsyncDecisionParticipant",
     "AsyncDecisionSession",
+    "AsyncHandoffParticipant",
     "AsyncHandoffSession",
     "AsyncMacpClient",
     "AsyncMacpStream",
     "AsyncModeRegistryWatcher",
+    "AsyncMultiRoundParticipant",
     "AsyncMultiRoundSession",
     "AsyncPolicyWatcher",
+    "AsyncProposalParticipant",
     "AsyncProposalSession",
+    "AsyncQuorumParticipant",
     "AsyncQuorumSession",
     "AsyncRootsWatcher",
     "AsyncSessionLifecycleWatcher",
     "AsyncSignalWatcher",
+    "AsyncTaskParticipant",
     "AsyncTaskSession",
     "AttestationOutcome",
     "AuthConfig",
@@ -573,6 +603,7 @@ __all__ = [
     "DEFAULT_POLICY_VERSION",
     "DEFAULT_RETRYABLE_CODES",
     "DUPLICATE_MESSAGE",
+    "DecisionParticipant",
     "DecisionProjection",
     "DecisionReceipt",
     "DecisionReceiptResult",
@@ -582,6 +613,7 @@ __all__ = [
     "FORBIDDEN",
     "HISTORY_UNAVAILABLE",
     "HandoffAcceptanceRules",
+    "HandoffParticipant",
     "HandoffProjection",
     "HandoffSession",
     "INTERNAL_ERROR",
@@ -646,6 +678,7 @@ __all__ = [
     "MacpValidationError",
     "ModeInfo",
     "ModeRegistryWatcher",
+    "MultiRoundParticipant",
     "MultiRoundProjection",
     "MultiRoundSession",
     "NEGATIVE_ACTION_SUFFIXES",
@@ -663,9 +696,11 @@ __all__ = [
     "PolicyWatcher",
     "ProjectionAnomaly",
     "ProposalAcceptanceRules",
+    "ProposalParticipant",
     "ProposalProjection",
     "ProposalSession",
     "QUORUM_THRESHOLD_TYPE_VALUES",
+    "QuorumParticipant",
     "QuorumProjection",
     "QuorumSession",
     "QuorumThreshold",
@@ -704,6 +739,7 @@ __all__ = [
     "TRANSPORT_ERROR_TYPES",
     "TaskAssignmentRules",
     "TaskCompletionRules",
+    "TaskParticipant",
     "TaskProjection",
     "TaskSession",
     "TimeoutValue",

@@ -112,8 +112,8 @@ def _generate(project: Project, args: argparse.Namespace) -> int:
     if not args.watch:
         _generate_once(project)
         return EXIT_OK
-    from .render import BUILTIN_TEMPLATES
     from .compile import TOOLKIT_PROTO_ROOT
+    from .render import BUILTIN_TEMPLATES
     from .watch import watch
 
     config = project.config

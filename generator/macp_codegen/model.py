@@ -175,3 +175,34 @@ class SdkModel:
     core_payloads: tuple[CorePayload, ...]
     modes: tuple[ModeModel, ...]
     service: ServiceModel | None = None  # the runtime service the clients are generated from
+
+
+# -- agent participants: read by templates/sdk/participants (built by agent_modeling.py) -----
+@dataclass(frozen=True)
+class HandlerModel:
+    message_type: str
+    method: str  # typed registration, e.g. on_vote
+    record_class: str  # what the handler receives, e.g. VoteRecord
+
+
+@dataclass(frozen=True)
+class ParticipantModel:
+    mode: ModeModel
+    participant_class: str
+    async_participant_class: str
+    actions_class: str
+    async_actions_class: str
+    context_alias: str
+    async_context_alias: str
+    handlers: tuple[HandlerModel, ...]
+
+    @property
+    def exports(self) -> tuple[str, ...]:
+        return (
+            self.participant_class,
+            self.async_participant_class,
+            self.actions_class,
+            self.async_actions_class,
+            self.context_alias,
+            self.async_context_alias,
+        )

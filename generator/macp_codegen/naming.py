@@ -193,3 +193,26 @@ def async_class(name: str) -> str:
 def base_class(name: str) -> str:
     """The hand-written core base a generated class extends: `MacpClient` -> `MacpClientBase`."""
     return f"{name}Base"
+
+
+# -- agent participants (macp_sdk.participants.<module>) ---------------------------------
+def participant_class(short_name: str) -> str:
+    return f"{pascal_case(short_name)}Participant"
+
+
+def actions_class(short_name: str) -> str:
+    return f"{pascal_case(short_name)}Actions"
+
+
+def context_alias(short_name: str) -> str:
+    """The typed HandlerContext alias of a mode's participant, e.g. `DecisionContext`."""
+    return f"{pascal_case(short_name)}Context"
+
+
+def asyncio_twin(name: str) -> str:
+    return f"Async{name}"
+
+
+def handler_method(message_type: str) -> str:
+    """`TaskRequest` -> `on_task_request`: typed registration for one message type."""
+    return f"on_{snake_case(message_type)}"

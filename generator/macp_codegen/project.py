@@ -12,6 +12,7 @@ import jinja2
 from macp_core import contract
 
 from . import __version__, naming
+from .agent_modeling import build_participant_model
 from .compile import CompiledProtos, compile_protos
 from .config import Config
 from .core_contract import (
@@ -165,6 +166,7 @@ class Project:
             rendered.append(
                 OutputFile(f"{SDK_PACKAGE}/facts/{mode_facts.module}.py", text.encode())
             )
+        rendered.extend(_render_participants(env, model))
         files.extend(_formatted(rendered, self.config.output))
         _check_unique_paths(files)
         return tuple(sorted(files, key=lambda f: f.path))
@@ -298,8 +300,36 @@ def _exports(
         exports.append((mode.session_module, mode.session_class))
         exports.append((mode.session_module, mode.async_session_class))
         exports.append((mode.projection_module, mode.projection_class))
+        participant = build_participant_model(mode)
+        for name in (participant.participant_class, participant.async_participant_class):
+            exports.append((f"participants.{mode.module}", name))
     check_unique_exports(exports)
     return tuple(sorted(set(exports), key=lambda e: (e[1], e[0])))
+
+
+def _render_participants(env: jinja2.Environment, model: SdkModel) -> list[OutputFile]:
+    """macp_sdk/participants: one module of typed agent participants per mode."""
+    participants = [build_participant_model(mode) for mode in model.modes]
+    if not participants:
+        return []
+    files = [
+        OutputFile(
+            f"{SDK_PACKAGE}/participants/{p.mode.module}.py",
+            render(
+                env,
+                "sdk/participants/mode.py.jinja",
+                {"participant": p, "header": _header([p.mode.proto_file])},
+            ).encode(),
+        )
+        for p in participants
+    ]
+    init = render(
+        env,
+        "sdk/participants/__init__.py.jinja",
+        {"participants": participants, "header": _header(model.sources)},
+    )
+    files.append(OutputFile(f"{SDK_PACKAGE}/participants/__init__.py", init.encode()))
+    return files
 
 
 def _formatted(files: list[OutputFile], output: Path) -> list[OutputFile]:

@@ -105,3 +105,26 @@ def test_the_core_holds_no_per_rpc_literal() -> None:
                 if node.value in facts:
                     found.append(f"{path.name}:{node.lineno}: {node.value!r}")
     assert not found, found
+
+
+def _public_members(cls: type) -> set[str]:
+    return {name for name, _ in inspect.getmembers(cls) if not name.startswith("_")}
+
+
+def test_participant_members_cover_both_participants() -> None:
+    """A generated `on_<message>` must not shadow them: the generator reads this list."""
+    from macp_core.agent import AsyncParticipant, Participant
+
+    for cls in (Participant, AsyncParticipant):
+        assert _public_members(cls) <= contract.PARTICIPANT_MEMBERS, sorted(
+            _public_members(cls) - contract.PARTICIPANT_MEMBERS
+        )
+
+
+def test_participant_actions_members_cover_both_actions_classes() -> None:
+    from macp_core.agent import AsyncParticipantActions, ParticipantActions
+
+    for cls in (ParticipantActions, AsyncParticipantActions):
+        assert _public_members(cls) <= contract.PARTICIPANT_ACTIONS_MEMBERS, sorted(
+            _public_members(cls) - contract.PARTICIPANT_ACTIONS_MEMBERS
+        )

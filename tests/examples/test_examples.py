@@ -23,6 +23,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from examples import (  # noqa: E402
+    agents,
     event_driven,
     pipeline,
     policy_decision,
@@ -263,3 +264,15 @@ def test_run_demo_script_exits_zero() -> None:
     check_demo_output(lines)
     assert lines[-1] == "All patterns completed."
     assert "plaintext channel" not in proc.stderr  # the demo hides the expected warning
+
+
+def test_agents_take_the_decision_as_handlers(runtime: LocalRuntime) -> None:
+    facts = agents.main(runtime.target, timeout=20.0)
+
+    assert facts["state"] == RESOLVED
+    assert facts["reason"] == "majority: p-canary"
+    assert facts["ended"] == dict.fromkeys(["alice", "bob", "carol", "coordinator"], "Committed")
+    outcomes = facts["agent_outcomes"]
+    assert isinstance(outcomes, dict) and set(outcomes) == {"alice", "bob", "carol"}
+    assert set(outcomes.values()) <= {"accepted", "too late: session already resolved"}
+    assert outcomes["alice"] == outcomes["carol"] == "accepted"  # the two votes that decide

@@ -74,6 +74,26 @@ def shadowed_base_method(project: Path) -> tuple[Path, int]:
     )
 
 
+def shadowed_participant_member(project: Path) -> tuple[Path, int]:
+    """Message type `Terminal` would register as `on_terminal`, which Participant has."""
+    return _edit(
+        project,
+        DECISION,
+        "// One participant's vote",
+        "message TerminalPayload {\n  string note = 1;\n}\n\n// One participant's vote",
+    )
+
+
+def shadowed_participant_action(project: Path) -> tuple[Path, int]:
+    """Method `send` would shadow ParticipantActions.send in the generated actions."""
+    return _edit(
+        project,
+        DECISION,
+        "// One participant's vote",
+        "message SendPayload {\n  string note = 1;\n}\n\n// One participant's vote",
+    )
+
+
 def unknown_reference(project: Path) -> tuple[Path, int]:
     path, _ = _edit(
         project,
@@ -99,6 +119,11 @@ CASES: dict[str, tuple[Callable[[Path], tuple[Path, int]], str]] = {
     "method shadows the base session": (shadowed_base_method, "'commit'"),
     "unknown reference": (unknown_reference, "references 'Ballot'"),
     "infinite bound": (infinite_bound, "not a finite number"),
+    "handler shadows the participant": (shadowed_participant_member, "on_terminal"),
+    "action shadows the participant actions": (
+        shadowed_participant_action,
+        "ParticipantActions.send",
+    ),
 }
 
 

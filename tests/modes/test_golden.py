@@ -15,7 +15,13 @@ from codegen_helpers import run_cli
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 # The files a mode contributes; the package __init__ also lists the core, so it is left out.
-COMPARED = ("macp_sdk/_registry.py", "macp_sdk/facts", "macp_sdk/modes", "macp_sdk/projections")
+COMPARED = (
+    "macp_sdk/_registry.py",
+    "macp_sdk/facts",
+    "macp_sdk/modes",
+    "macp_sdk/projections",
+    "macp_sdk/participants",
+)
 
 
 def _compared_files(root: Path) -> dict[str, str]:

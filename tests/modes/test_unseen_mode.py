@@ -2,8 +2,9 @@
 
 The proto sits next to the project's own protos (as a user adding a mode would put it), is
 generated into a temporary folder, imported from there in a fresh interpreter, registered on
-the embedded runtime as an extension mode and driven through a whole session. No hand-written
-line is involved.
+the embedded runtime as an extension mode and driven through a whole session, then through a
+second one by two agents (generated participant, typed `on_bid` and `ctx.actions.bid`). No
+hand-written line is involved.
 
 Its package is `acme.auction.v1`, which the naming convention maps to `ext.auction.v1`: ids
 under `macp.mode.*` are reserved for standards-track modes and the runtime refuses to register
@@ -59,7 +60,40 @@ with LocalRuntime() as runtime:
         session.retract("b1", reason="too low", sender="ann", auth=ann)
         ack = session.commit(action="auction.sold", authority_scope="lot-7", reason="b2 wins")
         projection = session.auction_projection
+
+        # The same mode as agents: typed handlers and actions, generated like the session.
+        import threading
+        from macp_sdk import AuctionParticipant
+        from macp_sdk.agent import InitiatorConfig
+        from macp_sdk.envelope import new_session_id
+
+        agent_session, ended = new_session_id(), {}
+        with MacpClient(target=runtime.target, secure=False, auth=ann) as ann_client:
+            seller = AuctionParticipant(
+                participant_id="auctioneer", session_id=agent_session, client=client,
+                initiator_config=InitiatorConfig(
+                    intent="sell lot 8", participants=bidders, ttl_ms=60_000
+                ),
+            )
+            bidder = AuctionParticipant(
+                participant_id="ann", session_id=agent_session, client=ann_client
+            )
+            bidder.on("SessionStart", lambda m, ctx: ctx.actions.bid("b9", amount=300))
+            seller.on_bid(
+                lambda bid, ctx: ctx.actions.commit(
+                    "auction.sold", "lot-8", reason=f"{bid.bid_id} at {bid.amount}"
+                )
+            )
+            for agent in (seller, bidder):
+                agent.on_terminal(lambda r, who=agent.participant_id: ended.__setitem__(who, r))
+            threads = [threading.Thread(target=a.run) for a in (bidder, seller)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(30)
         print(json.dumps({
+            "agents": {who: r.state for who, r in sorted(ended.items())},
+            "agent_reason": ended["auctioneer"].commitment.reason,
             "registered": registered.ok,
             "mode": AuctionSession.MODE,
             "bids": sorted(projection.bid_records),
@@ -91,6 +125,8 @@ def test_a_new_mode_without_options_runs_a_whole_session(tmp_path: Path, repo_ro
     assert run.returncode == 0, run.stderr
     facts = json.loads(run.stdout.strip().splitlines()[-1])
     assert facts == {
+        "agents": {"ann": "Committed", "auctioneer": "Committed"},
+        "agent_reason": "b9 at 300",
         "registered": True,
         "mode": "ext.auction.v1",
         "bids": ["b1", "b2"],

@@ -1,0 +1,118 @@
+"""Differential tests against macp-sdk-python 0.22.0, installed in its own virtual
+environment (.cache/anchor-0.22; it ships its own `macp` package) and run as its own process.
+
+- The same agent scenario (only 0.22.0's agent API) runs under both SDKs against one embedded
+  runtime; what the agents observe must be identical.
+- Every public name of 0.22.0's `macp_sdk.agent` modules exists here, with its parameters;
+  the deviations are listed below with their reason, and the list must stay exact.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import venv
+from pathlib import Path
+from typing import Any
+
+import pytest
+from macp_sdk.envelope import new_session_id
+from macp_sdk.local_runtime import LocalRuntime
+
+HERE = Path(__file__).resolve().parent
+ANCHOR_VENV = HERE.parents[1] / ".cache" / "anchor-0.22"
+ANCHOR = "macp-sdk-python==0.22.0"
+
+# (module, name, what) -> why this SDK differs on purpose.
+KNOWN_DEVIATIONS = {
+    **{
+        (module, "ParticipantActions", f"method {method}"): (
+            "mode actions are generated per mode: DecisionActions (what Participant(mode="
+            "decision) gets as ctx.actions) has them, typed"
+        )
+        for module in ("macp_sdk.agent", "macp_sdk.agent.participant")
+        for method in ("evaluate", "propose", "raise_objection", "vote")
+    },
+    **{
+        (module, "CancelCallbackServer", f"init {field}"): (
+            "built by start_cancel_callback_server only; its fields are private"
+        )
+        for module in ("macp_sdk.agent", "macp_sdk.agent.cancel_callback")
+        for field in ("address", "_httpd", "_thread")
+    },
+    **{
+        (module, "GrpcTransportAdapter", "init timeout"): (
+            "this SDK's open_stream has no deadline; the subscription lives until stop()"
+        )
+        for module in ("macp_sdk.agent", "macp_sdk.agent.transports")
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def anchor_python() -> Path:
+    python = ANCHOR_VENV / "bin" / "python"
+    installed = ANCHOR_VENV / "installed"  # written last: an interrupted install is redone
+    if not installed.exists():
+        venv.create(ANCHOR_VENV, with_pip=True, clear=True)
+        subprocess.run([str(python), "-m", "pip", "install", "--quiet", ANCHOR], check=True)
+        installed.write_text(ANCHOR)
+    return python
+
+
+def _run(python: Path | str, *args: str) -> Any:
+    result = subprocess.run(
+        [str(python), *args], capture_output=True, text=True, timeout=120, cwd=HERE
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_the_same_agents_observe_the_same_session_under_both_sdks(anchor_python: Path) -> None:
+    with LocalRuntime() as runtime:
+        script = str(HERE / "anchor_scenario.py")
+        theirs = _run(anchor_python, script, runtime.target, new_session_id())
+        ours = _run(sys.executable, script, runtime.target, new_session_id())
+    assert theirs["ends"]["lead"]["state"] == "Committed"  # the scenario did run to its end
+    assert ours == theirs
+
+
+def _deviations(theirs: dict[str, Any], ours: dict[str, Any]) -> set[tuple[str, str, str]]:
+    found: set[tuple[str, str, str]] = set()
+    for module, names in theirs.items():
+        for name, described in names.items():
+            mine = ours.get(module, {}).get(name)
+            if mine is None:
+                found.add((module, name, "missing"))
+                continue
+            if described["kind"] == "callable":
+                found |= {
+                    (module, name, f"param {p}")
+                    for p in described["params"] or []
+                    if p not in (mine.get("params") or [])
+                }
+            if described["kind"] != "class":
+                continue
+            found |= {
+                (module, name, f"init {p}")
+                for p in described["init"] or []
+                if p not in (mine.get("init") or [])
+            }
+            for method, params in described["methods"].items():
+                if method not in mine["methods"]:
+                    found.add((module, name, f"method {method}"))
+                    continue
+                found |= {
+                    (module, name, f"{method} param {p}")
+                    for p in params or []
+                    if p not in (mine["methods"][method] or [])
+                }
+    return found
+
+
+def test_the_public_agent_api_of_0_22_is_here(anchor_python: Path) -> None:
+    script = str(HERE / "anchor_api.py")
+    theirs, ours = _run(anchor_python, script), _run(sys.executable, script)
+    assert "Participant" in theirs["macp_sdk.agent"]  # the dump is not empty
+    assert _deviations(theirs, ours) == set(KNOWN_DEVIATIONS)
