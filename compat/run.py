@@ -62,7 +62,11 @@ def build_wheel() -> Path:
 
 
 def _installed(python: Path, distribution: str) -> bool:
-    probe = "import importlib.metadata as m, sys\ntry: m.version(sys.argv[1])\nexcept m.PackageNotFoundError: sys.exit(1)"
+    probe = (
+        "import importlib.metadata as m, sys\n"
+        "try: m.version(sys.argv[1])\n"
+        "except m.PackageNotFoundError: sys.exit(1)"
+    )
     return subprocess.run([str(python), "-c", probe, distribution]).returncode == 0
 
 
@@ -73,8 +77,11 @@ def prepare(client: Client, sdk: str, wheel: Path | None) -> Path:
     pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
     stamp = home / ".compat-stamp"
     wanted = json.dumps(
-        {"sdk": ANCHOR_SDK if sdk == "anchor" else "ours", "deps": client.deps,
-         "client": client.requirement}
+        {
+            "sdk": ANCHOR_SDK if sdk == "anchor" else "ours",
+            "deps": client.deps,
+            "client": client.requirement,
+        }
     )
     fresh = not (python.exists() and stamp.exists() and stamp.read_text() == wanted)
     if fresh:
@@ -97,7 +104,9 @@ def prepare(client: Client, sdk: str, wheel: Path | None) -> Path:
     if sdk == "ours":
         intruders = [name for name in REPLACED if _installed(python, name)]
         if intruders:
-            raise SystemExit(f"compat: {', '.join(intruders)} got into {home}; ours must replace it")
+            raise SystemExit(
+                f"compat: {', '.join(intruders)} got into {home}; ours must replace it"
+            )
     return python
 
 
@@ -138,10 +147,12 @@ def run_driver(client: Client, python: Path, target: str | None) -> list[dict[st
         )
         output, errors, status = proc.stdout, proc.stderr, proc.returncode
     except subprocess.TimeoutExpired as expired:
-        output = expired.stdout.decode() if isinstance(expired.stdout, bytes) else expired.stdout or ""
+        output = (
+            expired.stdout.decode() if isinstance(expired.stdout, bytes) else expired.stdout or ""
+        )
         errors, status = f"driver timed out after {DRIVER_TIMEOUT_S} s", -1
     results = [
-        json.loads(line[len(RESULT_PREFIX):])
+        json.loads(line[len(RESULT_PREFIX) :])
         for line in output.splitlines()
         if line.startswith(RESULT_PREFIX)
     ]

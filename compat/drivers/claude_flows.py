@@ -120,7 +120,9 @@ def consensus_with_subagents(target: str) -> None:
     client = _client(target)
     result = asyncio.run(
         macp_consensus(
-            client, "ship v2 to all users", agents=_agents("security", "sre", "product"),
+            client,
+            "ship v2 to all users",
+            agents=_agents("security", "sre", "product"),
             query=query,
         )
     )
@@ -171,8 +173,11 @@ def participants_mixed_evaluators(target: str) -> None:
         ),
         ConsensusParticipant(
             "rules",
-            lambda proposal, info: {"recommendation": "APPROVE", "confidence": 1,
-                                    "reason": "in policy"},
+            lambda proposal, info: {
+                "recommendation": "APPROVE",
+                "confidence": 1,
+                "reason": "in policy",
+            },
         ),
     ]
     client = _client(target)
@@ -276,8 +281,9 @@ def receipt_integrity_only(target: str) -> None:
 
     query = StubQuery({"You review security.": _verdict("APPROVE")})
     client = _client(target)
-    result = asyncio.run(macp_consensus(client, "audit me", agents=_agents("security"),
-                                        query=query))
+    result = asyncio.run(
+        macp_consensus(client, "audit me", agents=_agents("security"), query=query)
+    )
     client.close()
     receipt = consensus_receipt(result, issuer="did:web:example.com")
     check(verify_receipt(receipt, {})["verdict"] == "integrity_only", "verdict", receipt)

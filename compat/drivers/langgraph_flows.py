@@ -113,8 +113,11 @@ def decision_graph_approves(target: str) -> None:
     node = MacpConsensusNode(
         client,
         _participants(
-            {"fraud": _answer("APPROVE"), "growth": _answer("APPROVE"),
-             "compliance": _answer("REJECT")}
+            {
+                "fraud": _answer("APPROVE"),
+                "growth": _answer("APPROVE"),
+                "compliance": _answer("REJECT"),
+            }
         ),
     )
     final = _fraud_graph(node).invoke({"transaction": {"id": "tx-1", "amount": 120}})
@@ -134,8 +137,11 @@ def decision_graph_rejects(target: str) -> None:
     node = MacpConsensusNode(
         client,
         _participants(
-            {"fraud": _answer("BLOCK"), "growth": _answer("REJECT"),
-             "compliance": _answer("APPROVE")}
+            {
+                "fraud": _answer("BLOCK"),
+                "growth": _answer("REJECT"),
+                "compliance": _answer("APPROVE"),
+            }
         ),
     )
     final = _fraud_graph(node).invoke({"transaction": {"id": "tx-2", "amount": 9000}})
@@ -151,8 +157,9 @@ def quorum_graph_approves(target: str) -> None:
     client = _client(target)
     node = MacpConsensusNode(
         client,
-        _participants({"alice": _answer("APPROVE"), "bob": _answer("REVIEW"),
-                       "carol": _answer("APPROVE")}),
+        _participants(
+            {"alice": _answer("APPROVE"), "bob": _answer("REVIEW"), "carol": _answer("APPROVE")}
+        ),
         mode="quorum",
         threshold=2,
         output_key="macp",

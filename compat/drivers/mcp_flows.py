@@ -63,8 +63,17 @@ def decision_over_mcp_tools(target: str) -> None:
         ):
             names = sorted(t.name for t in (await lead.list_tools()).tools)
             check(
-                names == ["commit", "evaluate", "get_commitment", "get_session", "propose",
-                          "start_session", "verify", "vote"],
+                names
+                == [
+                    "commit",
+                    "evaluate",
+                    "get_commitment",
+                    "get_session",
+                    "propose",
+                    "start_session",
+                    "verify",
+                    "vote",
+                ],
                 "tools",
                 names,
             )
@@ -79,15 +88,24 @@ def decision_over_mcp_tools(target: str) -> None:
             _structured(
                 await lead.call_tool(
                     "propose",
-                    {"session_id": sid, "proposal_id": "p1", "option": "canary",
-                     "rationale": "safe"},
+                    {
+                        "session_id": sid,
+                        "proposal_id": "p1",
+                        "option": "canary",
+                        "rationale": "safe",
+                    },
                 )
             )
             _structured(
                 await alice.call_tool(
                     "evaluate",
-                    {"session_id": sid, "proposal_id": "p1", "recommendation": "APPROVE",
-                     "confidence": 0.8, "reason": "fine"},
+                    {
+                        "session_id": sid,
+                        "proposal_id": "p1",
+                        "recommendation": "APPROVE",
+                        "confidence": 0.8,
+                        "reason": "fine",
+                    },
                 )
             )
             for agent in (alice, lead):
@@ -108,16 +126,24 @@ def decision_over_mcp_tools(target: str) -> None:
             refused = _error_text(
                 await alice.call_tool(
                     "commit",
-                    {"session_id": sid, "action": "deployment.approved",
-                     "authority_scope": "release", "reason": "p1 won"},
+                    {
+                        "session_id": sid,
+                        "action": "deployment.approved",
+                        "authority_scope": "release",
+                        "reason": "p1 won",
+                    },
                 )
             )
             check(refused.startswith("FORBIDDEN: "), "non-initiator commit refused", refused)
             committed = _structured(
                 await lead.call_tool(
                     "commit",
-                    {"session_id": sid, "action": "deployment.approved",
-                     "authority_scope": "release", "reason": "p1 won"},
+                    {
+                        "session_id": sid,
+                        "action": "deployment.approved",
+                        "authority_scope": "release",
+                        "reason": "p1 won",
+                    },
                 )
             )
             check(committed["session_state"] == "RESOLVED", "resolved", committed)
@@ -134,8 +160,7 @@ def decision_over_mcp_tools(target: str) -> None:
             by_bytes = _structured(
                 await lead.call_tool(
                     "verify",
-                    {"commitment_hash": got["commitment_hash"],
-                     "payload_b64": got["payload_b64"]},
+                    {"commitment_hash": got["commitment_hash"], "payload_b64": got["payload_b64"]},
                 )
             )
             check(by_bytes["outcome"] == "match", "verify bytes", by_bytes)
@@ -233,8 +258,15 @@ def _rule(mode: str, threshold: int) -> Any:
         {
             "version": 1,
             "server": "files",
-            "rules": [{"tool": "write_*", "mode": mode, "participants": ["alice", "bob"],
-                       "threshold": threshold, "ttl_ms": 30000}],
+            "rules": [
+                {
+                    "tool": "write_*",
+                    "mode": mode,
+                    "participants": ["alice", "bob"],
+                    "threshold": threshold,
+                    "ttl_ms": 30000,
+                }
+            ],
         },
         "gate",
     )
@@ -288,8 +320,58 @@ def gate_decision_denies(target: str) -> None:
 
     verdict = asyncio.run(flow())
     check(isinstance(verdict, Refused), "refused", verdict)
-    check(verdict.text.startswith("POLICY_DENIED: tool call write_file denied by session "),
-          "refusal text", verdict.text)
+    check(
+        verdict.text.startswith("POLICY_DENIED: tool call write_file denied by session "),
+        "refusal text",
+        verdict.text,
+    )
+
+
+def gate_waits_on_one_stream(target: str) -> None:
+    """While approvers take their time, the gate keeps one subscription open.
+
+    The gate reads with a poll timeout and takes ``None`` for the end of the stream, as the
+    SDK documents (a timeout raises MacpTimeoutError): an SDK that returns ``None`` on a
+    timeout makes it reopen and replay the stream on every poll.
+    """
+    from macp_mcp.bridge import default_client_factory
+    from macp_mcp.gate import Approved, GateEngine, context_id
+
+    policy = _rule("macp.mode.quorum.v1", 1)
+    args = {"path": "/srv/slow.txt"}
+    cid = context_id("files", "write_file", args)
+    opened: list[int] = []
+
+    def counting_factory(settings: Any) -> Any:
+        client = default_client_factory(settings)
+        open_stream = client.open_stream
+
+        def counted(*a: Any, **kw: Any) -> Any:
+            opened.append(1)
+            return open_stream(*a, **kw)
+
+        client.open_stream = counted
+        return client
+
+    async def slow_approver() -> None:
+        await asyncio.sleep(2.0)  # ten of the gate's 0.2 s polls
+        await _approve_when_open(target, cid, "quorum", {"alice": "APPROVE"}, cid)
+
+    async def flow() -> Any:
+        engine = GateEngine(
+            _settings(target, "gate"), client_factory=counting_factory, poll_seconds=0.2
+        )
+        try:
+            verdict, _ = await asyncio.gather(
+                engine.decide(policy.rules[0], "files", "write_file", args), slow_approver()
+            )
+        finally:
+            await engine.aclose()
+        return verdict
+
+    verdict = asyncio.run(flow())
+    check(isinstance(verdict, Approved), "approved", verdict)
+    check(len(opened) <= 2, "stream opens while waiting 2 s (0.22.0: 1)", len(opened))
 
 
 def gate_proxy_forwards(target: str) -> None:
@@ -328,8 +410,11 @@ def gate_proxy_forwards(target: str) -> None:
             )
             check(not gated.is_error, "gated call", gated)
             meta = (gated.meta or {})[META_KEY]
-            check(meta["outcome"] == "approve" and bool(HASH.match(meta["commitment_hash"])),
-                  "commitment meta", meta)
+            check(
+                meta["outcome"] == "approve" and bool(HASH.match(meta["commitment_hash"])),
+                "commitment meta",
+                meta,
+            )
         check(written == ["/srv/c.txt"], "upstream ran the approved call once", written)
 
     asyncio.run(flow())
@@ -342,9 +427,14 @@ def payload_hash_matches_sdk(target: str) -> None:
     from macp_sdk import commitment_hash
 
     payload = core_pb2.CommitmentPayload(
-        commitment_id="c1", action="a.approved", authority_scope="s", reason="r",
-        mode_version="1.0.0", policy_version="policy.default",
-        configuration_version="config.default", outcome_positive=True,
+        commitment_id="c1",
+        action="a.approved",
+        authority_scope="s",
+        reason="r",
+        mode_version="1.0.0",
+        policy_version="policy.default",
+        configuration_version="config.default",
+        outcome_positive=True,
     )
     claim = commitment_hash(payload)
     bridge = MacpBridge(_settings(target, "x"))
@@ -359,6 +449,7 @@ FLOWS = [
     stdio_command,
     gate_quorum_approves,
     gate_decision_denies,
+    gate_waits_on_one_stream,
     gate_proxy_forwards,
     payload_hash_matches_sdk,
 ]
