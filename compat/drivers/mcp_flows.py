@@ -14,6 +14,7 @@ import base64
 import json
 import os
 import re
+import subprocess
 import sys
 from typing import Any
 
@@ -187,6 +188,12 @@ def stdio_command(target: str) -> None:
 
     env = dict(os.environ)
     env.update(MACP_RUNTIME_TARGET=target, MACP_AGENT_ID="desk", MACP_ALLOW_INSECURE="1")
+    # The MCP client only sees "Connection closed" when the server dies at start: say why.
+    probe = subprocess.run(
+        [sys.executable, "-c", "import macp_mcp.server"], capture_output=True, text=True, env=env
+    )
+    stderr_lines = probe.stderr.strip().splitlines()
+    check(probe.returncode == 0, "the macp-mcp server imports", stderr_lines[-1:])
     params = StdioServerParameters(command=sys.executable, args=["-m", "macp_mcp"], env=env)
 
     async def flow() -> None:
