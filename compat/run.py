@@ -48,13 +48,25 @@ def _run(cmd: Sequence[str], **kwargs: object) -> None:
         raise SystemExit(f"compat: command failed ({result.returncode}): {' '.join(cmd)}")
 
 
-def build_wheel() -> Path:
-    """This project's wheel, built fresh so the run tests the current tree."""
+def build_wheel(project: Path) -> Path:
+    """The project's wheel, built fresh so the run tests the current tree."""
     dist = CACHE / "dist"
     shutil.rmtree(dist, ignore_errors=True)
     dist.mkdir(parents=True)
-    _log("compat: building this project's wheel")
-    _run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(dist), str(ROOT)])
+    _log(f"compat: building the wheel of {project}")
+    _run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "-w",
+            str(dist),
+            str(project),
+        ]
+    )
     wheels = sorted(dist.glob("*.whl"))
     if len(wheels) != 1:
         raise SystemExit(f"compat: expected one wheel in {dist}, found {wheels}")
@@ -174,9 +186,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sdk", choices=("ours", "anchor"), default="ours")
     parser.add_argument("--client", action="append", choices=[c.name for c in CLIENTS])
+    parser.add_argument(
+        "--project",
+        type=Path,
+        default=ROOT,
+        help="the source tree whose wheel is 'ours' (default: this one), e.g. a merge preview",
+    )
     args = parser.parse_args(argv)
     chosen = [c for c in CLIENTS if not args.client or c.name in args.client]
-    wheel = build_wheel() if args.sdk == "ours" else None
+    wheel = build_wheel(args.project.resolve()) if args.sdk == "ours" else None
     report: dict[str, list[dict[str, object]]] = {}
     for client in chosen:
         python = prepare(client, args.sdk, wheel)
