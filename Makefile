@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup generate check run test lint typecheck bench clean wheel-test
+.PHONY: setup generate check run test lint typecheck bench clean wheel-test compat compat-reference
 
 setup: $(STAMP)
 
@@ -25,8 +25,8 @@ run: generate
 	$(BIN)/python examples/run_demo.py
 
 lint: setup
-	$(BIN)/ruff check generator core local_runtime tests examples generated
-	$(BIN)/ruff format --check generator core local_runtime
+	$(BIN)/ruff check generator core local_runtime tests examples generated compat
+	$(BIN)/ruff format --check generator core local_runtime compat
 
 typecheck: setup
 	$(BIN)/mypy generator/macp_codegen core/macp_core local_runtime/macp_local_runtime generated
@@ -38,6 +38,16 @@ test: setup lint
 # generate + run an SDK from it. Also part of `make test` (about 20 s with a warm pip cache).
 wheel-test: setup
 	$(BIN)/python -m pytest -m wheel
+
+# The three published clients of macp-sdk-python 0.22.0's API (langgraph-macp, claude-agent-sdk-macp,
+# macp-mcp) on this project's SDK, each in its own venv under .cache/compat/ (the first run installs
+# about 700 MB, mostly claude-agent-sdk's bundled CLI). Not part of `make test`; see compat/README.md.
+compat: setup
+	$(BIN)/python compat/run.py --sdk ours
+
+# The same flows on macp-sdk-python 0.22.0 itself: what "passing" looks like.
+compat-reference: setup
+	$(BIN)/python compat/run.py --sdk anchor
 
 clean:
 	rm -rf $(VENV) build *.egg-info
