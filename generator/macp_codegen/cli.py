@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 from . import __version__
 from .config import Config, load_config
-from .errors import EXIT_BAD_INPUT, EXIT_DRIFT, EXIT_OK, CodegenError
 from .describe import FORMATS as DESCRIBE_FORMATS
+from .errors import EXIT_BAD_INPUT, EXIT_DRIFT, EXIT_OK, CodegenError
 from .findings import FORMATS
 
 if TYPE_CHECKING:

@@ -97,9 +97,7 @@ def _signature(action: ActionModel) -> str:
     params = [f.param for f in action.positional]
     if action.keyword:
         params.append("*")
-        params.extend(
-            f.param if f.no_default else f"{f.param}={f.default}" for f in action.keyword
-        )
+        params.extend(f.param if f.no_default else f"{f.param}={f.default}" for f in action.keyword)
     return f"{action.method}({', '.join(params)})"
 
 

@@ -1,5 +1,5 @@
 """Every code block of the README and docs/ runs (or is written, parsed or compiled), so the
-docs cannot rot. Rules per fence: see `blocks.py`."""
+docs cannot rot. Rules per fence: see `tests/docs_blocks.py`."""
 
 from __future__ import annotations
 
@@ -11,9 +11,8 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from blocks import Block, blocks, is_project_page, pages
-
 from conftest import REPO
+from docs_blocks import Block, blocks, is_project_page, pages
 
 PAGES = pages(REPO)
 SHOWN_ONLY = {"sh", "yaml", "proto", "text", "console", "json", "jinja"}

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from codegen_helpers import run_cli
-
 from macp_codegen.cli import main
 from macp_codegen.describe import FORMATS, SCHEMA_VERSION
 
