@@ -187,7 +187,7 @@ def _check(project: Project, args: argparse.Namespace) -> int:
             seconds = time.perf_counter() - started
             print(
                 "macp-codegen: generated code is up to date "
-                f"(inputs and output unchanged, {seconds:.2f} s)"
+                f"(inputs and output unchanged) in {seconds:.2f} s"
             )
         return EXIT_OK
     drift = find_drift(project)
@@ -204,7 +204,8 @@ def _breaking(project: Project, args: argparse.Namespace) -> int:
     from .findings import render
 
     findings = find_breaking(project, args.against)
-    sys.stdout.write(render(findings, args.against, args.format))
+    if findings or not args.quiet:
+        sys.stdout.write(render(findings, args.against, args.format))
     return EXIT_DRIFT if findings else EXIT_OK
 
 

@@ -6,17 +6,22 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import re
-from pathlib import Path
 
 import pytest
-
 from conftest import REPO
-from macp_codegen import config, core_contract, docs_model, facts, model, policy_model
-from macp_codegen import service_model
+from macp_codegen import (
+    config,
+    core_contract,
+    docs_model,
+    facts,
+    model,
+    policy_model,
+    service_model,
+)
 from macp_codegen.cli import _parser
 
 DOCS = REPO / "docs"
-OPTIONS_PROTO = REPO / "generator" / "macp_codegen" / "proto" / "macp" / "sdk" / "v1" / "options.proto"
+OPTIONS_PROTO = REPO / "generator/macp_codegen/proto/macp/sdk/v1/options.proto"
 
 
 def _spec_fields(message: str) -> list[str]:
@@ -98,7 +103,7 @@ def test_mode_pages_are_linked_from_the_site() -> None:
         assert page in nav, page
 
 
-def test_every_docs_page_is_reachable(tmp_path: Path) -> None:
+def test_every_docs_page_is_reachable() -> None:
     """Pages not in mkdocs.yml's nav are only the generated mode pages (linked from the index)."""
     nav = (REPO / "mkdocs.yml").read_text()
     for page in DOCS.rglob("*.md"):
