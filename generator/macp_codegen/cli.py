@@ -181,14 +181,9 @@ def _generate_reporting_errors(project: Project, args: argparse.Namespace) -> No
 def _check(project: Project, args: argparse.Namespace) -> int:
     from .check import find_drift, unchanged_since_generate, write_report
 
-    started = time.perf_counter()
     if not args.full and unchanged_since_generate(project):
         if not args.quiet:
-            seconds = time.perf_counter() - started
-            print(
-                "macp-codegen: generated code is up to date "
-                f"(inputs and output unchanged) in {seconds:.2f} s"
-            )
+            print("macp-codegen: generated code is up to date (inputs and output unchanged)")
         return EXIT_OK
     drift = find_drift(project)
     if drift.in_sync and args.quiet:
