@@ -36,11 +36,12 @@ test: setup lint docs-build
 
 # The documentation site: `make docs` serves it on http://127.0.0.1:8000 and rebuilds on change;
 # `make docs-build` builds it with --strict (a broken link or API reference fails), in `make test`.
+# Not --quiet: it hides the warnings that --strict counts, and the build would pass anyway.
 docs: setup
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
 
 docs-build: setup
-	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir .cache/site
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir .cache/site
 
 # Build the wheel, install it (with the codegen extra) in a fresh venv outside the tree and
 # generate + run an SDK from it. Also part of `make test` (about 20 s with a warm pip cache).
