@@ -5,14 +5,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup generate check run test lint typecheck bench clean wheel-test compat compat-reference
+.PHONY: setup generate check run test lint typecheck bench clean wheel-test compat compat-reference docs docs-build
 
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[codegen,dev]'
+	$(BIN)/python -m pip install --quiet -e '.[codegen,dev,docs]'
 	@touch $(STAMP)
 
 generate: setup
@@ -31,8 +31,17 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy generator/macp_codegen core/macp_core local_runtime/macp_local_runtime generated
 
-test: setup lint
+test: setup lint docs-build
 	$(BIN)/python -m pytest
+
+# The documentation site: `make docs` serves it on http://127.0.0.1:8000 and rebuilds on change;
+# `make docs-build` builds it with --strict (a broken link or API reference fails), in `make test`.
+# Not --quiet: it hides the warnings that --strict counts, and the build would pass anyway.
+docs: setup
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
+
+docs-build: setup
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir .cache/site
 
 # Build the wheel, install it (with the codegen extra) in a fresh venv outside the tree and
 # generate + run an SDK from it. Also part of `make test` (about 20 s with a warm pip cache).

@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import __version__
 from .config import Config, load_config
+from .describe import FORMATS as DESCRIBE_FORMATS
 from .errors import EXIT_BAD_INPUT, EXIT_DRIFT, EXIT_OK, CodegenError
 from .findings import FORMATS
 
@@ -66,9 +68,16 @@ def _parser() -> argparse.ArgumentParser:
         ("generate", "regenerate the SDK from the protos"),
         ("check", "exit 1 with a diff if the generated SDK is out of date; writes nothing"),
         ("breaking", "exit 1 if the protos break the wire or the SDK of an earlier version"),
-        ("describe", "print the modes and actions the generator finds"),
+        ("describe", "print the modes, actions, fields and options as the generator sees them"),
     ):
         command = sub.add_parser(name, help=text)
+        loudness = command.add_mutually_exclusive_group()
+        loudness.add_argument(
+            "-v", "--verbose", action="store_true", help="say more (every file, locations)"
+        )
+        loudness.add_argument(
+            "-q", "--quiet", action="store_true", help="print nothing unless something is wrong"
+        )
         command.add_argument("--project-root", type=Path)
         command.add_argument("--proto-root", type=Path)
         command.add_argument("--output", type=Path)
@@ -92,6 +101,8 @@ def _parser() -> argparse.ArgumentParser:
         "--against", required=True, help="a git ref (e.g. origin/main) or a descriptor set file"
     )
     breaking.add_argument("--format", choices=FORMATS, default="text")
+    describe = commands["describe"]
+    describe.add_argument("--format", choices=DESCRIBE_FORMATS, default="tree")
     return parser
 
 
@@ -110,7 +121,7 @@ def _config(args: argparse.Namespace) -> Config:
 
 def _generate(project: Project, args: argparse.Namespace) -> int:
     if not args.watch:
-        _generate_once(project)
+        _generate_once(project, args)
         return EXIT_OK
     from .compile import TOOLKIT_PROTO_ROOT
     from .render import BUILTIN_TEMPLATES
@@ -122,26 +133,48 @@ def _generate(project: Project, args: argparse.Namespace) -> int:
         roots.append(config.templates)
     shown = ", ".join(str(r) for r in roots)
     print(f"macp-codegen: watching {shown} (Ctrl-C stops)", flush=True)
-    watch(roots, lambda: _generate_reporting_errors(project), interval=args.interval)
+    watch(roots, lambda: _generate_reporting_errors(project, args), interval=args.interval)
     print("macp-codegen: stopped watching")
     return EXIT_OK
 
 
-def _generate_once(project: Project) -> None:
+def _generate_once(project: Project, args: argparse.Namespace) -> None:
+    started = time.perf_counter()
     build, report = project.generate()
+    if args.quiet:
+        return
     for note in build.notes:
         print(f"note     {note}")
-    for path in report.written:
-        print(f"wrote    {path}")
-    for path in report.removed:
-        print(f"removed  {path}")
-    print(f"macp-codegen: {report.summary()} in {project.config.output}", flush=True)
+    if args.verbose:
+        for path in report.written:
+            print(f"wrote    {path}")
+        for path in report.removed:
+            print(f"removed  {path}")
+    print(
+        summary_line(len(build.model.modes), report.summary(), project, started),
+        flush=True,
+    )
 
 
-def _generate_reporting_errors(project: Project) -> None:
+def summary_line(modes: int, files: str, project: Project, started: float) -> str:
+    """The one line a run ends with: modes, files written / unchanged / removed, time."""
+    where = _shown_path(project.config.output, project.config.project_root)
+    seconds = time.perf_counter() - started
+    plural = "" if modes == 1 else "s"
+    return f"macp-codegen: {modes} mode{plural}, {files} in {where} ({seconds:.2f} s)"
+
+
+def _shown_path(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix() or "."
+    except ValueError:
+        return str(path)
+
+
+def _generate_reporting_errors(project: Project, args: argparse.Namespace) -> None:
     """In watch mode bad input is reported and the loop goes on: the fix is one save away."""
     try:
-        _generate_once(project)
+        _generate_once(project, args)
     except CodegenError as exc:
         print(exc.render(), file=sys.stderr, flush=True)
 
@@ -150,13 +183,15 @@ def _check(project: Project, args: argparse.Namespace) -> int:
     from .check import find_drift, unchanged_since_generate, write_report
 
     if not args.full and unchanged_since_generate(project):
-        print("macp-codegen: generated code is up to date (inputs and output unchanged)")
+        if not args.quiet:
+            print("macp-codegen: generated code is up to date (inputs and output unchanged)")
         return EXIT_OK
     drift = find_drift(project)
+    if drift.in_sync and args.quiet:
+        return EXIT_OK
     config = project.config
-    write_report(
-        drift, config.output, config.project_root, _fix_command(args), sys.stdout, not args.no_diff
-    )
+    diffs = not (args.no_diff or args.quiet)
+    write_report(drift, config.output, config.project_root, _fix_command(args), sys.stdout, diffs)
     return EXIT_OK if drift.in_sync else EXIT_DRIFT
 
 
@@ -165,19 +200,19 @@ def _breaking(project: Project, args: argparse.Namespace) -> int:
     from .findings import render
 
     findings = find_breaking(project, args.against)
-    sys.stdout.write(render(findings, args.against, args.format))
+    if findings or not args.quiet:
+        sys.stdout.write(render(findings, args.against, args.format))
     return EXIT_DRIFT if findings else EXIT_OK
 
 
 def _describe(project: Project, args: argparse.Namespace) -> int:
+    from .describe import render_json, render_tree
+
     model = project.build().model
-    for mode in model.modes:
-        kind = "standard" if mode.standard else "extension"
-        print(f"{mode.id}  ({kind}, {mode.proto_file})  -> {mode.session_class}")
-        for action in mode.actions:
-            params = ", ".join(f.param for f in action.parameters)
-            aliases = f"  (also {', '.join(action.aliases)})" if action.aliases else ""
-            print(f"  {action.message_type:16} {action.method}({params}){aliases}")
+    if args.format == "json":
+        sys.stdout.write(render_json(model))
+    elif not args.quiet:
+        sys.stdout.write(render_tree(model, verbose=args.verbose))
     return EXIT_OK
 
 

@@ -1,7 +1,12 @@
-"""Settings: `[tool.macp-codegen]` in pyproject.toml, overridable from the command line."""
+"""Settings: `[tool.macp-codegen]` in pyproject.toml, overridable from the command line.
+
+A wrong setting is reported at its line: tomllib keeps no positions, so `_locate` finds the
+key's line in the table's text (the table header's line when the key cannot be found).
+"""
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -33,9 +38,11 @@ def load_config(project_root: Path) -> Config:
     """Reads pyproject.toml in `project_root`; missing keys fall back to the conventional layout."""
     pyproject = project_root / "pyproject.toml"
     table: dict[str, object] = {}
+    text = ""
     if pyproject.is_file():
+        text = pyproject.read_text(encoding="utf-8")
         try:
-            data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+            data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(
                 SourceLocation(str(pyproject), getattr(exc, "lineno", 0), getattr(exc, "colno", 0)),
@@ -47,7 +54,7 @@ def load_config(project_root: Path) -> Config:
     unknown = sorted(set(table) - _KNOWN_KEYS)
     if unknown:
         raise ConfigError(
-            SourceLocation(str(pyproject)),
+            _locate(pyproject, text, unknown[0]),
             f"unknown key(s) in [tool.macp-codegen]: {', '.join(unknown)}",
             f"known keys are {', '.join(sorted(_KNOWN_KEYS))}",
         )
@@ -58,16 +65,26 @@ def load_config(project_root: Path) -> Config:
             return None
         if not isinstance(value, str):
             raise ConfigError(
-                SourceLocation(str(pyproject)), f"[tool.macp-codegen] {key} must be a string path"
+                _locate(pyproject, text, key),
+                f"[tool.macp-codegen] {key} must be a string path, not {_toml_type(value)}",
+                f'write it as {key} = "some/folder"',
             )
         return (project_root / value).resolve()
 
     include_raw = table.get("include", [])
     if not isinstance(include_raw, list) or not all(isinstance(p, str) for p in include_raw):
         raise ConfigError(
-            SourceLocation(str(pyproject)), "[tool.macp-codegen] include must be a list of paths"
+            _locate(pyproject, text, "include"),
+            "[tool.macp-codegen] include must be a list of paths",
+            'write it as include = ["some/folder"]',
         )
     bindings = table.get("bindings")
+    if bindings is not None and not isinstance(bindings, str):
+        raise ConfigError(
+            _locate(pyproject, text, "bindings"),
+            f"[tool.macp-codegen] bindings must be a package name, not {_toml_type(bindings)}",
+            'write it as bindings = "macp"',
+        )
     return Config(
         project_root=project_root.resolve(),
         proto_root=path_of("proto_root", "proto") or project_root / "proto",
@@ -77,3 +94,28 @@ def load_config(project_root: Path) -> Config:
         descriptor_set=path_of("descriptor_set", None),
         bindings=bindings if isinstance(bindings, str) else None,
     )
+
+
+_TABLE = re.compile(r"^\s*\[\s*tool\s*\.\s*(\"macp-codegen\"|macp-codegen)\s*\]\s*(#.*)?$")
+_HEADER = re.compile(r"^\s*\[")
+
+
+def _locate(pyproject: Path, text: str, key: str) -> SourceLocation:
+    """The line and column of `key` in [tool.macp-codegen] (its header's line as a fallback)."""
+    key_line = re.compile(rf"^(\s*)(\"{re.escape(key)}\"|{re.escape(key)})\s*=")
+    inside, header = False, 0
+    for number, line in enumerate(text.splitlines(), start=1):
+        if _TABLE.match(line):
+            inside, header = True, number
+            continue
+        if inside and _HEADER.match(line):
+            inside = False
+        match = key_line.match(line) if inside else None
+        if match:
+            return SourceLocation(str(pyproject), number, len(match.group(1)) + 1)
+    return SourceLocation(str(pyproject), header)
+
+
+def _toml_type(value: object) -> str:
+    names = {bool: "a boolean", int: "an integer", float: "a number", list: "an array"}
+    return names.get(type(value), "a table" if isinstance(value, dict) else type(value).__name__)
