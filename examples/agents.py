@@ -20,6 +20,7 @@ from macp.v1.envelope_pb2 import SessionState
 from macp_sdk import AuthConfig, MacpClient, MacpSessionNotOpenError
 from macp_sdk.agent import InitiatorConfig, TerminalResult
 from macp_sdk.envelope import new_session_id
+from macp_sdk.facts.decision import PROPOSAL
 from macp_sdk.participants.decision import DecisionContext, DecisionParticipant
 from macp_sdk.projections._decision_base import ProposalRecord, VoteRecord
 
@@ -32,7 +33,7 @@ def coordinator(client: MacpClient, session_id: str, voters: list[str]) -> Decis
         intent="choose the rollout strategy",
         participants=[COORDINATOR, *voters],
         ttl_ms=60_000,
-        kickoff_message_type="Proposal",
+        kickoff_message_type=PROPOSAL,
         kickoff_payload={"proposal_id": "p-canary", "option": "canary"},
     )
     me = DecisionParticipant(

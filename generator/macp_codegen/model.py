@@ -197,6 +197,21 @@ class ParticipantModel:
     handlers: tuple[HandlerModel, ...]
 
     @property
+    def abc_imports(self) -> tuple[str, ...]:
+        """What the participants module imports from collections.abc."""
+        return ("Awaitable", "Callable", *(("Sequence",) if self.mode.uses_sequence else ()))
+
+    @property
+    def action_message_types(self) -> tuple[tuple[str, str], ...]:
+        """(actions method or alias, the message type it sends) for the mode binding: the
+        core's strategies find a mode's message types through it instead of naming them."""
+        return tuple(
+            (method, action.message_type)
+            for action in self.mode.actions
+            for method in (action.method, *action.aliases)
+        )
+
+    @property
     def exports(self) -> tuple[str, ...]:
         return (
             self.participant_class,

@@ -91,19 +91,58 @@ def test_hand_written_rpcs_are_methods_of_both_client_bases() -> None:
         assert callable(getattr(AsyncMacpClientBase, method, None)), rpc
 
 
+def _member_set_classes() -> dict[str, tuple[type, ...]]:
+    """The contract's member sets and the hand-written classes whose members they list."""
+    from macp_core.agent import (
+        AsyncParticipant,
+        AsyncParticipantActions,
+        Participant,
+        ParticipantActions,
+    )
+
+    return {
+        "CLIENT_MEMBERS": (MacpClientBase, AsyncMacpClientBase),
+        "SESSION_MEMBERS": (BaseSession, AsyncBaseSession),
+        "PARTICIPANT_MEMBERS": (Participant, AsyncParticipant),
+        "PARTICIPANT_ACTIONS_MEMBERS": (ParticipantActions, AsyncParticipantActions),
+    }
+
+
+def _member_entries(tree: ast.Module) -> dict[int, str]:
+    """id(literal) -> the member set it is an entry of, for the contract's `*_MEMBERS`."""
+    entries: dict[int, str] = {}
+    for node in tree.body:
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            if node.target.id.endswith("_MEMBERS") and node.value is not None:
+                for inner in ast.walk(node.value):
+                    entries[id(inner)] = node.target.id
+    return entries
+
+
 def test_the_core_holds_no_per_rpc_literal() -> None:
     """RPC names and their client method names are facts of core.proto and its options; the
-    core may only name the RPCs it implements by hand (and its contract lists them)."""
+    core may only name the RPCs it implements by hand (and its contract lists them).
+
+    One use is not an RPC name: an entry of a contract member set names a member of a
+    hand-written class (`ParticipantActions.get_session`), and is allowed only when every
+    class that set describes really has that member."""
     service = core_pb2.DESCRIPTOR.services_by_name["MACPRuntimeService"]
     generated = {m.name for m in service.methods} - contract.HAND_WRITTEN_RPCS
     facts = generated | {re.sub(r"(?<=[a-z])(?=[A-Z])", "_", n).lower() for n in generated}
+    classes = _member_set_classes()
     core = Path(contract.__file__).parent
     found = []
-    for path in sorted(core.glob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for path in sorted(core.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        members = _member_entries(tree) if path.name == "contract.py" else {}
+        for node in ast.walk(tree):
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
-                if node.value in facts:
-                    found.append(f"{path.name}:{node.lineno}: {node.value!r}")
+                if node.value not in facts:
+                    continue
+                owners = classes.get(members.get(id(node), ""), ())
+                if owners and all(hasattr(cls, node.value) for cls in owners):
+                    continue
+                found.append(f"{path.relative_to(core)}:{node.lineno}: {node.value!r}")
     assert not found, found
 
 

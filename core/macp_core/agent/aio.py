@@ -16,7 +16,7 @@ from typing import Any, Protocol, Self
 from .._logging import get_logger
 from ..auth import AuthConfig
 from ..base_projection import PHASE_CANCELLED, BaseProjection
-from ..errors import MacpNotFoundError, MacpSdkError, MacpSessionError, MacpTransportError
+from ..errors import MacpSdkError, MacpSessionError
 from ..retry import RetryPolicy
 from ..session_client import AsyncSessionClient
 from ..streams import AsyncMacpStream
@@ -29,6 +29,7 @@ from .transports import (
     backoff_delay,
     ended_event,
     evicted_event,
+    session_missing,
     should_retry,
 )
 from .types import (
@@ -123,19 +124,15 @@ class AsyncGrpcTransportAdapter:
                     attempt = 0
                     yield message
                 return
-            except MacpTransportError as exc:
+            except MacpSdkError as exc:
                 if wake.is_set():
-                    return
+                    return  # our own cancel surfaced as an error (or hit a cancelled stream)
                 if not should_retry(exc, self._delivered, attempt, self._retry):
                     raise
                 delay = backoff_delay(self._retry, attempt)
                 attempt += 1
                 if await _wait(wake, delay):
                     return
-            except MacpSdkError:
-                if wake.is_set():
-                    return
-                raise
             finally:
                 await stream.cancel() if wake.is_set() else await stream.close(grace=0.5)
 
@@ -171,9 +168,9 @@ class AsyncGrpcTransportAdapter:
     async def _session_ended(self) -> IncomingMessage | None:
         try:
             response = await self._client.get_session(self._session_id, auth=self._auth)
-        except MacpNotFoundError:
-            return evicted_event(self._delivered)
         except MacpSdkError as exc:
+            if session_missing(exc):
+                return evicted_event(self._delivered)
             logger.debug("liveness check of %s failed: %s", self._session_id, exc)
             return None
         return ended_event(response.metadata.state)

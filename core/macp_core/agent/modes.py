@@ -39,6 +39,9 @@ class ModeBinding:
     actions_class: type[ParticipantActions]
     async_actions_class: type[AsyncParticipantActions]
     payloads: Mapping[str, type[Message]] = field(default_factory=dict)
+    # Actions method (or alias) -> the message type it sends, e.g. the generated Decision
+    # binding maps "vote" to its Vote message: the strategies react by action, not by name.
+    action_message_types: Mapping[str, str] = field(default_factory=dict)
     # The generated typed participants, used by ``from_bootstrap``.
     participant_class: type[Participant] | None = None
     async_participant_class: type[AsyncParticipant] | None = None

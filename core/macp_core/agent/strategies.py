@@ -2,10 +2,12 @@
 
 Protocols for evaluating, voting and committing; ``*_handler`` adapters that turn a strategy
 into a message handler; ``function_*`` wrappers for plain functions; and two built-ins,
-``majority_voter`` and ``majority_committer``. The handlers react to the Decision mode's
-messages (Proposal → evaluate, Evaluation → vote, Vote → commit) and act through
-``ctx.actions``, so they work with any actions object offering ``evaluate``/``vote``/
-``commit`` (the generated ``DecisionActions`` does).
+``majority_voter`` and ``majority_committer``. The handlers react to the messages the mode's
+``propose``, ``evaluate`` and ``vote`` actions send (in the Decision mode: Proposal → evaluate,
+Evaluation → vote, Vote → commit) and act through ``ctx.actions``, so they work in any mode
+whose generated actions offer ``evaluate``/``vote``/``commit`` (``DecisionActions`` does).
+The message types come from the mode binding the generated participants module registers:
+the core names actions, never a mode's message types.
 """
 
 from __future__ import annotations
@@ -17,10 +19,11 @@ from typing import Any, Protocol
 
 from ..envelope import infer_outcome_positive
 from ..errors import MacpSessionError, MacpValidationError
+from .modes import binding_for
 from .types import AnyContext, IncomingMessage, MessageHandler, SessionInfo
 
-# The Decision messages the built-in handlers react to (0.22.0 behaviour).
-_PROPOSAL, _EVALUATION, _VOTE = "Proposal", "Evaluation", "Vote"
+# The actions whose messages the built-in handlers react to (0.22.0's Decision behaviour).
+_PROPOSE, _EVALUATE, _VOTE = "propose", "evaluate", "vote"
 _APPROVE, _ABSTAIN, _REVIEW = "APPROVE", "ABSTAIN", "REVIEW"
 
 
@@ -71,15 +74,22 @@ def _action(ctx: AnyContext, name: str) -> Callable[..., Any]:
     return found  # type: ignore[no-any-return]
 
 
+def _sent_by(message: IncomingMessage, ctx: AnyContext, action: str) -> bool:
+    """Whether ``message`` is what the session mode's ``action`` sends."""
+    message_type = binding_for(ctx.session.mode).action_message_types.get(action)
+    return message_type is not None and message.message_type == message_type
+
+
 def _proposal_id(message: IncomingMessage) -> str:
     return message.proposal_id or str(message.payload.get("proposal_id", ""))
 
 
 def evaluation_handler(strategy: EvaluationStrategy) -> MessageHandler:
-    """On each Proposal: ``strategy.evaluate(payload, session)``, then send the Evaluation."""
+    """On each proposal (what ``propose`` sends): ``strategy.evaluate(payload, session)``,
+    then send the evaluation."""
 
     def handler(message: IncomingMessage, ctx: AnyContext) -> None:
-        if message.message_type != _PROPOSAL:
+        if not _sent_by(message, ctx, _PROPOSE):
             return
         result = strategy.evaluate(message.payload, ctx.session)
         if not math.isfinite(result.confidence) or not 0.0 <= result.confidence <= 1.0:
@@ -90,7 +100,7 @@ def evaluation_handler(strategy: EvaluationStrategy) -> MessageHandler:
             result.confidence,
             result.reason,
         )
-        _action(ctx, "evaluate")(
+        _action(ctx, _EVALUATE)(
             _proposal_id(message),
             result.recommendation,
             confidence=result.confidence,
@@ -101,24 +111,26 @@ def evaluation_handler(strategy: EvaluationStrategy) -> MessageHandler:
 
 
 def voting_handler(strategy: VotingStrategy) -> MessageHandler:
-    """On each Evaluation: if ``should_vote(projection)``, send ``decide_vote(projection)``."""
+    """On each evaluation (what ``evaluate`` sends): if ``should_vote(projection)``, send
+    ``decide_vote(projection)``."""
 
     def handler(message: IncomingMessage, ctx: AnyContext) -> None:
-        if message.message_type != _EVALUATION or not strategy.should_vote(ctx.projection):
+        if not _sent_by(message, ctx, _EVALUATE) or not strategy.should_vote(ctx.projection):
             return
         decision = strategy.decide_vote(ctx.projection)
         ctx.log("vote: vote=%s reason=%s", decision.vote, decision.reason)
-        _action(ctx, "vote")(_proposal_id(message), decision.vote, reason=decision.reason)
+        _action(ctx, _VOTE)(_proposal_id(message), decision.vote, reason=decision.reason)
 
     return handler
 
 
 def commitment_handler(strategy: CommitmentStrategy) -> MessageHandler:
-    """On each Vote: if ``should_commit(projection)``, send ``decide_commitment``'s
-    Commitment (an unset ``outcome_positive`` is inferred from the action)."""
+    """On each vote (what ``vote`` sends): if ``should_commit(projection)``, send
+    ``decide_commitment``'s Commitment (an unset ``outcome_positive`` is inferred from the
+    action)."""
 
     def handler(message: IncomingMessage, ctx: AnyContext) -> None:
-        if message.message_type != _VOTE or not strategy.should_commit(ctx.projection):
+        if not _sent_by(message, ctx, _VOTE) or not strategy.should_commit(ctx.projection):
             return
         decision = strategy.decide_commitment(ctx.projection)
         positive = (

@@ -22,7 +22,13 @@ from macp.v1 import envelope_pb2
 
 from .._logging import get_logger
 from ..auth import AuthConfig
-from ..errors import MacpNotFoundError, MacpSdkError, MacpTransportError
+from ..errors import (
+    MacpAckError,
+    MacpNotFoundError,
+    MacpSdkError,
+    MacpSessionNotFoundError,
+    MacpTransportError,
+)
 from ..retry import RetryPolicy
 from ..session_client import SessionClient
 from ..streams import MacpStream
@@ -31,13 +37,13 @@ from .types import SESSION_CANCELLED, SESSION_EVICTED, SESSION_EXPIRED, Incoming
 
 logger = get_logger("agent")
 
-# Subscribing before the initiator's SessionStart reached the runtime gives NOT_FOUND; that
-# startup race is retried for up to ~10 s by default.
+# Subscribing before the initiator's SessionStart reached the runtime gives SESSION_NOT_FOUND;
+# that startup race is retried for up to ~10 s by default.
 DEFAULT_SUBSCRIBE_RETRY = RetryPolicy(max_retries=12, backoff_base=0.05, backoff_max=1.0)
 # Cancellation and expiry are not delivered on a session stream; when the stream has been
 # quiet this long, GetSession tells whether the session ended.
 DEFAULT_SESSION_CHECK_INTERVAL = 2.0
-# Failures worth reconnecting for (resuming after the last delivered envelope).
+# gRPC statuses worth reconnecting for (resuming after the last delivered envelope).
 RECONNECT_CODES = frozenset({"UNAVAILABLE", "RESOURCE_EXHAUSTED"})
 
 _ENDED_STATES = {
@@ -72,14 +78,28 @@ def evicted_event(delivered: int) -> IncomingMessage | None:
     return IncomingMessage(message_type=SESSION_EVICTED, sender="", payload={})
 
 
-def should_retry(
-    exc: MacpTransportError, delivered: int, attempt: int, policy: RetryPolicy
-) -> bool:
+def session_missing(exc: MacpSdkError) -> bool:
+    """The runtime has no such session. A runtime that names the refusal sends
+    ``macp-error-code: SESSION_NOT_FOUND`` (:class:`MacpSessionNotFoundError`); one that does
+    not answers a bare gRPC NOT_FOUND (:class:`MacpNotFoundError`)."""
+    return isinstance(exc, MacpSessionNotFoundError | MacpNotFoundError)
+
+
+def grpc_status(exc: MacpSdkError) -> str:
+    """The gRPC status name a failed call ended with ("" if it was not a gRPC status)."""
+    if isinstance(exc, MacpTransportError):
+        return exc.code
+    if isinstance(exc, MacpAckError):
+        return exc.grpc_code  # a status that carried a MACP code (e.g. RATE_LIMITED)
+    return ""
+
+
+def should_retry(exc: MacpSdkError, delivered: int, attempt: int, policy: RetryPolicy) -> bool:
     if attempt >= policy.max_retries:
         return False
-    if exc.code == "NOT_FOUND":
+    if session_missing(exc):
         return delivered == 0  # once anything arrived, the session demonstrably exists
-    return exc.code in RECONNECT_CODES
+    return grpc_status(exc) in RECONNECT_CODES
 
 
 class GrpcTransportAdapter:
@@ -145,16 +165,16 @@ class GrpcTransportAdapter:
                     attempt = 0
                     yield message
                 return
-            except MacpTransportError as exc:
+            except MacpSdkError as exc:
                 if self._stop.is_set():
-                    return  # our own cancel surfaced as a transport error
+                    return  # our own cancel surfaced as an error (or hit a cancelled stream)
                 if not should_retry(exc, self._delivered, attempt, self._retry):
                     raise
                 delay = backoff_delay(self._retry, attempt)
                 logger.debug(
                     "session %s stream: %s, resubscribing in %.2fs",
                     self._session_id,
-                    exc.code,
+                    exc,
                     delay,
                 )
                 attempt += 1
@@ -164,10 +184,6 @@ class GrpcTransportAdapter:
                         return
                 finally:
                     self._retrying.clear()
-            except MacpSdkError:
-                if self._stop.is_set():
-                    return  # subscribe on a stream cancelled meanwhile
-                raise
             finally:
                 self._release(stream)
 
@@ -204,9 +220,9 @@ class GrpcTransportAdapter:
     def _session_ended(self) -> IncomingMessage | None:
         try:
             response = self._client.get_session(self._session_id, auth=self._auth)
-        except MacpNotFoundError:
-            return evicted_event(self._delivered)
         except MacpSdkError as exc:
+            if session_missing(exc):
+                return evicted_event(self._delivered)
             logger.debug("liveness check of %s failed: %s", self._session_id, exc)
             return None
         return ended_event(response.metadata.state)
@@ -249,7 +265,8 @@ class HttpTransportAdapter:
 
     def start(self) -> Iterator[IncomingMessage]:
         url = f"{self._base_url}/sessions/{self._session_id}/events"
-        headers = {"Accept": "application/json"}
+        # Lower case: header names are case-insensitive (urllib capitalizes them).
+        headers = {"accept": "application/json"}
         if self._auth_token:
             headers["Authorization"] = f"Bearer {self._auth_token}"
         while not self._stop.is_set():

@@ -361,6 +361,12 @@ register_mode_binding(
         actions_class=DecisionActions,
         async_actions_class=AsyncDecisionActions,
         payloads=MODE_REGISTRY[MODE].payloads,
+        action_message_types={
+            "propose": "Proposal",
+            "evaluate": "Evaluation",
+            "raise_objection": "Objection",
+            "vote": "Vote",
+        },
         participant_class=DecisionParticipant,
         async_participant_class=AsyncDecisionParticipant,
     )

@@ -362,6 +362,12 @@ register_mode_binding(
         actions_class=HandoffActions,
         async_actions_class=AsyncHandoffActions,
         payloads=MODE_REGISTRY[MODE].payloads,
+        action_message_types={
+            "offer": "HandoffOffer",
+            "add_context": "HandoffContext",
+            "accept_handoff": "HandoffAccept",
+            "decline": "HandoffDecline",
+        },
         participant_class=HandoffParticipant,
         async_participant_class=AsyncHandoffParticipant,
     )

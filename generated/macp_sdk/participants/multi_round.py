@@ -150,6 +150,9 @@ register_mode_binding(
         actions_class=MultiRoundActions,
         async_actions_class=AsyncMultiRoundActions,
         payloads=MODE_REGISTRY[MODE].payloads,
+        action_message_types={
+            "contribute": "Contribute",
+        },
         participant_class=MultiRoundParticipant,
         async_participant_class=AsyncMultiRoundParticipant,
     )

@@ -425,6 +425,13 @@ register_mode_binding(
         actions_class=ProposalActions,
         async_actions_class=AsyncProposalActions,
         payloads=MODE_REGISTRY[MODE].payloads,
+        action_message_types={
+            "propose": "Proposal",
+            "counter_propose": "CounterProposal",
+            "accept": "Accept",
+            "reject": "Reject",
+            "withdraw": "Withdraw",
+        },
         participant_class=ProposalParticipant,
         async_participant_class=AsyncProposalParticipant,
     )

@@ -346,6 +346,12 @@ register_mode_binding(
         actions_class=QuorumActions,
         async_actions_class=AsyncQuorumActions,
         payloads=MODE_REGISTRY[MODE].payloads,
+        action_message_types={
+            "request_approval": "ApprovalRequest",
+            "approve": "Approve",
+            "reject": "Reject",
+            "abstain": "Abstain",
+        },
         participant_class=QuorumParticipant,
         async_participant_class=AsyncQuorumParticipant,
     )

@@ -525,6 +525,18 @@ register_mode_binding(
         actions_class=TaskActions,
         async_actions_class=AsyncTaskActions,
         payloads=MODE_REGISTRY[MODE].payloads,
+        action_message_types={
+            "request_task": "TaskRequest",
+            "request": "TaskRequest",
+            "accept_task": "TaskAccept",
+            "reject_task": "TaskReject",
+            "update_task": "TaskUpdate",
+            "update": "TaskUpdate",
+            "complete_task": "TaskComplete",
+            "complete": "TaskComplete",
+            "fail_task": "TaskFail",
+            "fail": "TaskFail",
+        },
         participant_class=TaskParticipant,
         async_participant_class=AsyncTaskParticipant,
     )

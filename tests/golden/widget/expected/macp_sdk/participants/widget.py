@@ -233,6 +233,11 @@ register_mode_binding(
         actions_class=WidgetActions,
         async_actions_class=AsyncWidgetActions,
         payloads=MODE_REGISTRY[MODE].payloads,
+        action_message_types={
+            "place_order": "Order",
+            "order": "Order",
+            "confirm": "Confirm",
+        },
         participant_class=WidgetParticipant,
         async_participant_class=AsyncWidgetParticipant,
     )
