@@ -68,6 +68,13 @@ def load_config(project_root: Path) -> Config:
             SourceLocation(str(pyproject)), "[tool.macp-codegen] include must be a list of paths"
         )
     bindings = table.get("bindings")
+    if bindings is not None and not (isinstance(bindings, str) and bindings.isidentifier()):
+        raise ConfigError(
+            SourceLocation(str(pyproject), _key_line(pyproject, "bindings"), 1),
+            f"[tool.macp-codegen] bindings must be the name of an installed package, "
+            f"not {bindings!r}",
+            'write e.g. bindings = "macp"',
+        )
     return Config(
         project_root=project_root.resolve(),
         proto_root=path_of("proto_root", "proto") or project_root / "proto",
@@ -77,3 +84,11 @@ def load_config(project_root: Path) -> Config:
         descriptor_set=path_of("descriptor_set", None),
         bindings=bindings if isinstance(bindings, str) else None,
     )
+
+
+def _key_line(pyproject: Path, key: str) -> int:
+    """The 1-based line of `key = ...` in pyproject.toml (0 when not found)."""
+    for number, line in enumerate(pyproject.read_text(encoding="utf-8").splitlines(), 1):
+        if line.split("=", 1)[0].strip() == key:
+            return number
+    return 0
