@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import __version__
-from .config import Config, load_config
-from .errors import EXIT_BAD_INPUT, EXIT_DRIFT, EXIT_OK, CodegenError
+from .config import Config, check_sdk_package, load_config
+from .errors import EXIT_BAD_INPUT, EXIT_DRIFT, EXIT_OK, CodegenError, SourceLocation
 from .findings import FORMATS
 
 if TYPE_CHECKING:
@@ -26,6 +26,7 @@ _CONFIG_FLAGS = (
     ("include", "--include"),
     ("descriptor_set", "--descriptor-set"),
     ("bindings", "--bindings"),
+    ("sdk_package", "--sdk-package"),
 )
 
 
@@ -76,6 +77,9 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--include", type=Path, action="append", default=[])
         command.add_argument("--descriptor-set", type=Path, help="a FileDescriptorSet file")
         command.add_argument("--bindings", help="an installed bindings package, e.g. macp")
+        command.add_argument(
+            "--sdk-package", help="generate a mode package of this name for the installed SDK"
+        )
         commands[name] = command
     generate = commands["generate"]
     generate.add_argument(
@@ -98,6 +102,8 @@ def _parser() -> argparse.ArgumentParser:
 def _config(args: argparse.Namespace) -> Config:
     root = (args.project_root or Path.cwd()).resolve()
     config = load_config(root)
+    if args.sdk_package is not None:
+        check_sdk_package(args.sdk_package, SourceLocation("--sdk-package"))
     return config.with_overrides(
         proto_root=args.proto_root.resolve() if args.proto_root else None,
         output=args.output.resolve() if args.output else None,
@@ -105,6 +111,7 @@ def _config(args: argparse.Namespace) -> Config:
         include=tuple(p.resolve() for p in args.include) or None,
         descriptor_set=args.descriptor_set.resolve() if args.descriptor_set else None,
         bindings=args.bindings,
+        sdk_package=args.sdk_package,
     )
 
 

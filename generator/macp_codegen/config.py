@@ -8,7 +8,15 @@ from pathlib import Path
 
 from .errors import ConfigError, SourceLocation
 
-_KNOWN_KEYS = {"proto_root", "templates", "output", "include", "descriptor_set", "bindings"}
+_KNOWN_KEYS = {
+    "proto_root",
+    "templates",
+    "output",
+    "include",
+    "descriptor_set",
+    "bindings",
+    "sdk_package",
+}
 
 
 @dataclass(frozen=True)
@@ -23,6 +31,9 @@ class Config:
     # Alternative inputs: a serialized FileDescriptorSet, or an installed bindings package.
     descriptor_set: Path | None = None
     bindings: str | None = None
+    # The package generated into; another name than macp_sdk makes a mode package of its own
+    # (importing the installed macp_sdk core and plugging into its registry).
+    sdk_package: str | None = None
 
     def with_overrides(self, **changes: object) -> Config:
         present = {key: value for key, value in changes.items() if value is not None}
@@ -75,6 +86,11 @@ def load_config(project_root: Path) -> Config:
             f"not {bindings!r}",
             'write e.g. bindings = "macp"',
         )
+    sdk_package = table.get("sdk_package")
+    if sdk_package is not None:
+        check_sdk_package(
+            sdk_package, SourceLocation(str(pyproject), _key_line(pyproject, "sdk_package"), 1)
+        )
     return Config(
         project_root=project_root.resolve(),
         proto_root=path_of("proto_root", "proto") or project_root / "proto",
@@ -83,7 +99,17 @@ def load_config(project_root: Path) -> Config:
         include=tuple((project_root / p).resolve() for p in include_raw),
         descriptor_set=path_of("descriptor_set", None),
         bindings=bindings if isinstance(bindings, str) else None,
+        sdk_package=sdk_package if isinstance(sdk_package, str) else None,
     )
+
+
+def check_sdk_package(name: object, where: SourceLocation) -> None:
+    if not (isinstance(name, str) and name.isidentifier() and name.islower()):
+        raise ConfigError(
+            where,
+            f"sdk_package must be a lower-case Python package name, not {name!r}",
+            'write e.g. sdk_package = "acme_modes"',
+        )
 
 
 def _key_line(pyproject: Path, key: str) -> int:

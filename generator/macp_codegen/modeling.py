@@ -90,6 +90,7 @@ def build_model(
     targets: tuple[str, ...],
     source_paths: dict[str, Path],
     reserved_session_names: frozenset[str] = frozenset(),
+    sdk_package: str = SDK_PACKAGE,
 ) -> SdkModel:
     reader = OptionReader(descriptor_set)
     files = {f.name: f for f in descriptor_set.file}
@@ -101,13 +102,16 @@ def build_model(
         if file.package == CORE_PACKAGE:
             core_payloads.extend(_core_payloads(file))
         elif not file.package.startswith(TOOLING_PACKAGES) and _is_mode_file(file, reader):
-            modes.append(_build_mode(file, index, reader, reserved_session_names))
+            modes.append(_build_mode(file, index, reader, reserved_session_names, sdk_package))
     _check_mode_collisions(modes)
     return SdkModel(
         generator_version=__version__,
         sources=tuple(sorted(targets)),
         core_payloads=tuple(sorted(core_payloads, key=lambda p: p.message_type)),
         modes=tuple(sorted(modes, key=lambda m: m.id)),
+        sdk_package=sdk_package,
+        base_sdk_package=SDK_PACKAGE,
+        entry_point_group=naming.modes_entry_point_group(SDK_PACKAGE),
     )
 
 
@@ -131,6 +135,7 @@ def _build_mode(
     index: SourceIndex,
     reader: OptionReader,
     reserved_session_names: frozenset[str],
+    sdk_package: str = SDK_PACKAGE,
 ) -> ModeModel:
     options = reader.mode(file)
     where = index.location(FILE_OPTIONS)
@@ -200,11 +205,11 @@ def _build_mode(
         pb2_package=naming.module_package(pb2),
         pb2_alias=naming.module_basename(pb2),
         module=module,
-        session_path=naming.module_file(SDK_PACKAGE, session_module),
+        session_path=naming.module_file(sdk_package, session_module),
         base_path=naming.module_file(
-            SDK_PACKAGE, naming.qualified_name(PROJECTIONS_PACKAGE, base_module)
+            sdk_package, naming.qualified_name(PROJECTIONS_PACKAGE, base_module)
         ),
-        scaffold_path=naming.module_file(SDK_PACKAGE, projection_module),
+        scaffold_path=naming.module_file(sdk_package, projection_module),
         session_module=session_module,
         projection_module=projection_module,
         session_class=session_class,

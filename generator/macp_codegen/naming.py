@@ -201,3 +201,8 @@ def async_class(name: str) -> str:
 def base_class(name: str) -> str:
     """The hand-written core base a generated class extends: `MacpClient` -> `MacpClientBase`."""
     return f"{name}Base"
+
+
+def modes_entry_point_group(sdk_package: str) -> str:
+    """The entry-point group through which installed mode packages add modes to the SDK."""
+    return f"{sdk_package}.modes"

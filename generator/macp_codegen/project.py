@@ -24,7 +24,7 @@ from .core_contract import (
     reexports,
     reserved_session_names,
 )
-from .errors import NameCollisionError, SourceLocation
+from .errors import NameCollisionError, OptionError, SourceLocation
 from .facts import FactsModel, build_facts
 from .formatting import format_python
 from .model import ModeModel, SdkModel
@@ -36,6 +36,8 @@ from .sources import load_descriptor_input
 from .writer import Manifest, OutputFile, Plan, Writer, WriteReport
 
 PROTO_PACKAGE = "macp"
+# Modules the installed SDK ships; a mode package of its own never generates them.
+INSTALLED_PREFIXES = (f"{PROTO_PACKAGE}/", "google/")
 TOOLKIT_DIR = Path(__file__).resolve().parent  # generator source, templates, shipped protos
 CONTRACT_PATH = Path(contract.__file__).resolve()
 PINNED_TOOLS = ("protobuf", "grpcio-tools", "mypy-protobuf", "jinja2", "libcst", "ruff")
@@ -70,11 +72,21 @@ class Project:
             compiled.targets,
             compiled.source_paths,
             reserved_session_names(),
+            self.config.sdk_package or SDK_PACKAGE,
         )
-        service = build_service(compiled.descriptor_set, compiled.targets, compiled.source_paths)
-        model = replace(model, service=service)
         notes: list[str] = []
-        policy = load_policy_model(self.config.proto_root, self.config.project_root, model.modes)
+        policy: PolicyModel | None = None
+        if model.is_plugin:
+            # A mode package of its own: the installed SDK brings the core, client and policy.
+            check_plugin_modes(model)
+        else:
+            service = build_service(
+                compiled.descriptor_set, compiled.targets, compiled.source_paths
+            )
+            model = replace(model, service=service)
+            policy = load_policy_model(
+                self.config.proto_root, self.config.project_root, model.modes
+            )
         files = self._render(model, compiled, notes, policy)
         manifest = Manifest(
             generator=__version__,
@@ -111,7 +123,7 @@ class Project:
                 h.update(path.relative_to(root).as_posix().encode() + b"\0")
                 h.update(path.read_bytes() + b"\0")
         # Where the inputs come from and where the output goes, machine-independently.
-        for key in ("descriptor_set", "bindings", "output"):
+        for key in ("descriptor_set", "bindings", "output", "sdk_package"):
             value = getattr(config, key)
             shown = self._label(value) if isinstance(value, Path) else str(value)
             h.update(f"{key}={shown}\0".encode())
@@ -136,21 +148,30 @@ class Project:
         env = make_environment(self.config.templates)
         files: list[OutputFile] = []
         for path, text in compiled.modules.items():
+            if model.is_plugin and path.startswith(INSTALLED_PREFIXES):
+                continue  # the installed SDK ships these modules (macp.v1, options, ...)
             # protoc's and mypy-protobuf's own output: typed (mypy reads the stubs) but not
             # written to this project's lint rules, so say so instead of excluding folders.
             header = _header([_proto_source_of(path)]) + "\n# ruff: noqa"
             files.append(OutputFile(path, _with_header(text, header)))
         facts = build_facts(compiled.descriptor_set, model)
-        sdk_packages = (
-            [f"{SDK_PACKAGE}/facts", f"{SDK_PACKAGE}/modes", f"{SDK_PACKAGE}/projections"]
-            if model.modes
-            else []
+        sdk = model.sdk_package
+        sdk_packages = [f"{sdk}/facts", f"{sdk}/modes", f"{sdk}/projections"] if model.modes else []
+        proto_dirs = _package_dirs(
+            {
+                p: t
+                for p, t in compiled.modules.items()
+                if not model.is_plugin or not p.startswith(INSTALLED_PREFIXES)
+            }
         )
-        for package_dir in _package_dirs(compiled.modules) + sdk_packages:
+        for package_dir in proto_dirs + sdk_packages:
             init = render(env, "package_init.py.jinja", {"header": _header(model.sources)})
             files.append(OutputFile(f"{package_dir}/__init__.py", init.encode()))
-        files.append(OutputFile(f"{PROTO_PACKAGE}/py.typed", b""))
-        rendered = self._render_sdk(env, model, facts, policy)
+        if model.is_plugin:
+            rendered = self._render_plugin(env, model, facts, proto_dirs)
+        else:
+            files.append(OutputFile(f"{PROTO_PACKAGE}/py.typed", b""))
+            rendered = self._render_sdk(env, model, facts, policy)
         rendered.extend(self._render_service(env, model))
         if policy is not None:
             # Policy builders: generated from the rule schemas beside the protos.
@@ -162,9 +183,7 @@ class Project:
         for mode_facts in facts.modes:
             context = {"facts": mode_facts, "header": _header([mode_facts.mode.proto_file])}
             text = render(env, "sdk/facts.py.jinja", context)
-            rendered.append(
-                OutputFile(f"{SDK_PACKAGE}/facts/{mode_facts.module}.py", text.encode())
-            )
+            rendered.append(OutputFile(f"{sdk}/facts/{mode_facts.module}.py", text.encode()))
         files.extend(_formatted(rendered, self.config.output))
         _check_unique_paths(files)
         return tuple(sorted(files, key=lambda f: f.path))
@@ -197,6 +216,35 @@ class Project:
             text = render(env, "sdk/reexport.py.jinja", shim)
             files.append(OutputFile(reexport.path, text.encode()))
         return files
+
+    def _render_plugin(
+        self, env: jinja2.Environment, model: SdkModel, facts: FactsModel, proto_dirs: list[str]
+    ) -> list[OutputFile]:
+        """A mode package of its own: its registry (named by an entry point), its public names,
+        and a pyproject.toml that installs it with that entry point."""
+        sdk = model.sdk_package
+        header = _header(model.sources)
+        exports = _plugin_exports(model, facts)
+        context = {"model": model, "facts": facts, "header": header, "exports": exports}
+        packages = sorted({d.split("/")[0] for d in proto_dirs} | {sdk})
+        project = {
+            "model": model,
+            "distribution": sdk.replace("_", "-"),
+            "packages": [name for p in packages for name in (p, f"{p}.*")],
+        }
+        return [
+            OutputFile(
+                f"{sdk}/__init__.py", render(env, "sdk/__init__.py.jinja", context).encode()
+            ),
+            OutputFile(
+                f"{sdk}/_registry.py",
+                render(env, "sdk/_plugin_registry.py.jinja", context).encode(),
+            ),
+            OutputFile(f"{sdk}/py.typed", b""),
+            OutputFile(
+                "pyproject.toml", render(env, "plugin_pyproject.toml.jinja", project).encode()
+            ),
+        ]
 
     def _render_service(self, env: jinja2.Environment, model: SdkModel) -> list[OutputFile]:
         """The clients and watchers, from the service model (nothing without a service)."""
@@ -294,6 +342,30 @@ def _exports(
     else:  # no service, no generated modules to re-export from
         generated = set(generated_module_reexports())
         exports = [e for e in exports if e[0] not in generated]
+    for mode in model.modes:
+        exports.append((mode.session_module, mode.session_class))
+        exports.append((mode.session_module, mode.async_session_class))
+        exports.append((mode.projection_module, mode.projection_class))
+    check_unique_exports(exports)
+    return tuple(sorted(set(exports), key=lambda e: (e[1], e[0])))
+
+
+def check_plugin_modes(model: SdkModel) -> None:
+    """A mode package's protos need a package of their own: `macp` is the installed SDK's."""
+    for mode in model.modes:
+        if mode.pb2_module.startswith(f"{PROTO_PACKAGE}."):
+            raise OptionError(
+                mode.location,
+                f"mode {mode.id} is in proto package {mode.package}, inside the installed "
+                f"SDK's {PROTO_PACKAGE!r} package, so the mode package {model.sdk_package} "
+                "could not ship its protobuf module",
+                "move the proto to a package of your own, e.g. acme.auction.v1",
+            )
+
+
+def _plugin_exports(model: SdkModel, facts: FactsModel) -> tuple[tuple[str, str], ...]:
+    """A mode package's public names: its sessions, projections and mode id constants."""
+    exports = [("_registry", "MODES"), *(("_registry", f.mode_constant) for f in facts.modes)]
     for mode in model.modes:
         exports.append((mode.session_module, mode.session_class))
         exports.append((mode.session_module, mode.async_session_class))
