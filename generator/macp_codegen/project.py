@@ -58,9 +58,19 @@ class Project:
 
     def compile(self) -> CompiledProtos:
         loaded = load_descriptor_input(self.config)
+        if loaded is not None and self.config.bindings is not None and self._has_protos():
+            # Installed bindings carry the wire, the project's protos the SDK options.
+            from .overlay import with_project_options
+
+            own = compile_protos(self.config.proto_root, self.config.include)
+            return with_project_options(loaded, own)
         if loaded is not None:
             return loaded
         return compile_protos(self.config.proto_root, self.config.include)
+
+    def _has_protos(self) -> bool:
+        root = self.config.proto_root
+        return root.is_dir() and any(root.rglob("*.proto"))
 
     def build(self) -> Build:
         # First repair an interrupted swap: the build reads the user's scaffolds from the
