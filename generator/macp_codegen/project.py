@@ -72,11 +72,14 @@ class Project:
         root = self.config.proto_root
         return root.is_dir() and any(root.rglob("*.proto"))
 
-    def build(self) -> Build:
+    def build(self, compiled: CompiledProtos | None = None) -> Build:
+        """The model and every output file; `compiled` comes from a protoc/buf plugin request
+        (otherwise the configured inputs are compiled)."""
         # First repair an interrupted swap: the build reads the user's scaffolds from the
         # output folder, and building without them would replace their code with fresh stubs.
         self.writer.recover()
-        compiled = self.compile()
+        if compiled is None:
+            compiled = self.compile()
         model = build_model(
             compiled.descriptor_set,
             compiled.targets,
