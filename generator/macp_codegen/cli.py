@@ -158,7 +158,14 @@ def _check(project: Project, args: argparse.Namespace) -> int:
     if not args.full and unchanged_since_generate(project):
         print("macp-codegen: generated code is up to date (inputs and output unchanged)")
         return EXIT_OK
-    drift = find_drift(project)
+    from .scaffold import StaleScaffoldError
+
+    try:
+        drift = find_drift(project)
+    except StaleScaffoldError as exc:
+        # The user's projection needs an edit generate cannot make for them: drift, with the fix.
+        print(exc.render())
+        return EXIT_DRIFT
     config = project.config
     write_report(
         drift, config.output, config.project_root, _fix_command(args), sys.stdout, not args.no_diff

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import importlib.util
 from dataclasses import dataclass, replace
@@ -286,12 +287,12 @@ class Project:
         self, env: jinja2.Environment, model: SdkModel, mode: ModeModel, notes: list[str]
     ) -> list[OutputFile]:
         context = {"model": model, "mode": mode, "header": _header([mode.proto_file])}
+        base = render(env, "sdk/projections/base.py.jinja", context)
         files = [
             OutputFile(mode.session_path, render(env, "sdk/modes/mode.py.jinja", context).encode()),
-            OutputFile(
-                mode.base_path, render(env, "sdk/projections/base.py.jinja", context).encode()
-            ),
+            OutputFile(mode.base_path, base.encode()),
         ]
+        handlers = tuple(action.hook for action in mode.actions)
         scaffold_path = mode.scaffold_path
         fresh = render(env, "sdk/projections/scaffold.py.jinja", context)
         on_disk = self.config.output / scaffold_path
@@ -299,18 +300,30 @@ class Project:
             # libcst takes ~0.1 s to import; only a regeneration that merges pays for it.
             from .scaffold import merge_scaffold
 
-            merged = merge_scaffold(on_disk.read_text(encoding="utf-8"), fresh, mode, str(on_disk))
-            fresh = merged.text
+            merged = merge_scaffold(
+                on_disk.read_text(encoding="utf-8"), fresh, mode, str(on_disk), _top_names(base)
+            )
+            fresh, handlers = merged.text, merged.handlers
             notes.extend(
                 f"{scaffold_path}: hook {hook} has no action any more (kept, not deleted)"
                 for hook in merged.orphaned_hooks
             )
             notes.extend(f"{scaffold_path}: added hook {hook}" for hook in merged.added_hooks)
-        hooks = tuple(
-            naming.qualified_name(mode.projection_class, action.hook) for action in mode.actions
-        )
+        hooks = tuple(naming.qualified_name(mode.projection_class, h) for h in handlers)
         files.append(OutputFile(scaffold_path, fresh.encode(), "scaffold", requires=hooks))
         return files
+
+
+def _top_names(source: str) -> frozenset[str]:
+    """The names a rendered module defines at top level (classes, functions, assignments)."""
+    names: set[str] = set()
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.ClassDef | ast.FunctionDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.update(t.id for t in targets if isinstance(t, ast.Name))
+    return frozenset(names)
 
 
 def _with_generated_names(
