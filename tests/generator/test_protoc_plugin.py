@@ -79,3 +79,27 @@ def test_bad_input_through_the_plugin_is_a_located_error(tmp_path: Path, repo_ro
 def test_an_unknown_plugin_option_is_reported(tmp_path: Path, repo_root: Path) -> None:
     run = _protoc(repo_root / "proto", tmp_path / "out", "colour=blue")
     assert run.returncode != 0 and "unknown plugin option 'colour=blue'" in run.stderr
+
+
+def test_the_plugin_makes_a_mode_package_of_its_own(tmp_path: Path) -> None:
+    from codegen_helpers import run_cli
+
+    proto = tmp_path / "proto"
+    (proto / "acme/auction/v1").mkdir(parents=True)
+    (proto / "acme/auction/v1/auction.proto").write_text(
+        'syntax = "proto3";\n\npackage acme.auction.v1;\n\n'
+        "message BidPayload {\n  string bid_id = 1;\n  int64 amount = 2;\n}\n"
+    )
+    generated = tmp_path / "generated"
+    result = run_cli(
+        "generate", "--project-root", str(tmp_path), "--sdk-package", "acme_modes",
+        "--output", str(generated),
+    )  # fmt: skip
+    assert result.status == 0, result.err
+    run = _protoc(proto, tmp_path / "out", "sdk_package=acme_modes", f"out={generated}")
+    assert run.returncode == 0, run.stderr
+    expected = tree_fingerprint(generated)
+    expected.pop(".macp-codegen-manifest.json")
+    assert tree_fingerprint(tmp_path / "out") == expected
+    assert "acme_modes/_registry.py" in expected and "pyproject.toml" in expected
+    assert not any(path.startswith(("macp/", "macp_sdk/")) for path in expected)
