@@ -60,7 +60,15 @@ def _normalized(value: str, normalize: str) -> str:
 
 def _range_text(minimum: float | None, maximum: float | None) -> str:
     if minimum is not None and maximum is not None:
-        return f"a number from {minimum:g} to {maximum:g}"
+        return f"a number from {_number(minimum)} to {_number(maximum)}"
     if minimum is not None:
-        return f"a number >= {minimum:g}"
-    return f"a number <= {maximum:g}"
+        return f"a number >= {_number(minimum)}"
+    return f"a number <= {_number(maximum)}"
+
+
+def _number(bound: float | None) -> str:
+    """Bounds are floats in the options; a whole one prints as an integer (100000000, not
+    1e+08), since int64 fields are bounded by whole numbers."""
+    if isinstance(bound, float) and bound.is_integer():
+        return str(int(bound))
+    return repr(bound)

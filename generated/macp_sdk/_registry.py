@@ -22,14 +22,9 @@ from typing import TYPE_CHECKING, Final
 
 from google.protobuf import text_format
 from google.protobuf.message import DecodeError, Message
-from macp.modes.decision.v1 import decision_pb2
-from macp.modes.handoff.v1 import handoff_pb2
-from macp.modes.multi_round.v1 import multi_round_pb2
-from macp.modes.proposal.v1 import proposal_pb2
-from macp.modes.quorum.v1 import quorum_pb2
-from macp.modes.task.v1 import task_pb2
 from macp.v1 import core_pb2, envelope_pb2
 from macp_core._decoding import decode_payload
+from macp_core._mode_registry import LazyPayloads, PluggableRegistry
 
 if TYPE_CHECKING:
     from macp_core.base_session import BaseSession
@@ -47,6 +42,8 @@ __all__ = [
     "ModeInfo",
     "decode_envelope",
     "describe_envelope",
+    "MODES_ENTRY_POINT_GROUP",
+    "descriptor_of",
     "mode_descriptor",
     "payload_class",
     "session_class",
@@ -71,6 +68,12 @@ class ModeInfo:
     payloads: Mapping[str, type[Message]] = field(default_factory=dict)
     session_class: str = ""
     schema_uris: Mapping[str, str] = field(default_factory=dict)
+    # The package holding the mode's session module ("" = this SDK package).
+    sdk_package: str = ""
+
+
+# Installed mode packages add their modes under this entry-point group.
+MODES_ENTRY_POINT_GROUP: Final = "macp_sdk.modes"
 
 
 # Mode ids, named as 0.22.0's constants named them.
@@ -103,7 +106,9 @@ CORE_PAYLOADS: Mapping[str, type[Message]] = MappingProxyType(
     }
 )
 
-MODE_REGISTRY: Mapping[str, ModeInfo] = MappingProxyType(
+# This SDK's modes, then those of installed mode packages; each mode's protobuf module is
+# imported when the mode is first used, so one broken mode never breaks the others.
+MODE_REGISTRY: Mapping[str, ModeInfo] = PluggableRegistry(
     {
         "ext.multi_round.v1": ModeInfo(
             id="ext.multi_round.v1",
@@ -121,10 +126,11 @@ MODE_REGISTRY: Mapping[str, ModeInfo] = MappingProxyType(
                 "Commitment",
             ),
             terminal_message_types=("Commitment",),
-            payloads=MappingProxyType(
+            payloads=LazyPayloads(
+                "macp.modes.multi_round.v1.multi_round_pb2",
                 {
-                    "Contribute": multi_round_pb2.ContributePayload,
-                }
+                    "Contribute": "ContributePayload",
+                },
             ),
             session_class="multi_round:MultiRoundSession",
             schema_uris=MappingProxyType(
@@ -152,13 +158,14 @@ MODE_REGISTRY: Mapping[str, ModeInfo] = MappingProxyType(
                 "Commitment",
             ),
             terminal_message_types=("Commitment",),
-            payloads=MappingProxyType(
+            payloads=LazyPayloads(
+                "macp.modes.decision.v1.decision_pb2",
                 {
-                    "Proposal": decision_pb2.ProposalPayload,
-                    "Evaluation": decision_pb2.EvaluationPayload,
-                    "Objection": decision_pb2.ObjectionPayload,
-                    "Vote": decision_pb2.VotePayload,
-                }
+                    "Proposal": "ProposalPayload",
+                    "Evaluation": "EvaluationPayload",
+                    "Objection": "ObjectionPayload",
+                    "Vote": "VotePayload",
+                },
             ),
             session_class="decision:DecisionSession",
             schema_uris=MappingProxyType(
@@ -186,13 +193,14 @@ MODE_REGISTRY: Mapping[str, ModeInfo] = MappingProxyType(
                 "Commitment",
             ),
             terminal_message_types=("Commitment",),
-            payloads=MappingProxyType(
+            payloads=LazyPayloads(
+                "macp.modes.handoff.v1.handoff_pb2",
                 {
-                    "HandoffOffer": handoff_pb2.HandoffOfferPayload,
-                    "HandoffContext": handoff_pb2.HandoffContextPayload,
-                    "HandoffAccept": handoff_pb2.HandoffAcceptPayload,
-                    "HandoffDecline": handoff_pb2.HandoffDeclinePayload,
-                }
+                    "HandoffOffer": "HandoffOfferPayload",
+                    "HandoffContext": "HandoffContextPayload",
+                    "HandoffAccept": "HandoffAcceptPayload",
+                    "HandoffDecline": "HandoffDeclinePayload",
+                },
             ),
             session_class="handoff:HandoffSession",
             schema_uris=MappingProxyType(
@@ -221,14 +229,15 @@ MODE_REGISTRY: Mapping[str, ModeInfo] = MappingProxyType(
                 "Commitment",
             ),
             terminal_message_types=("Commitment",),
-            payloads=MappingProxyType(
+            payloads=LazyPayloads(
+                "macp.modes.proposal.v1.proposal_pb2",
                 {
-                    "Proposal": proposal_pb2.ProposalPayload,
-                    "CounterProposal": proposal_pb2.CounterProposalPayload,
-                    "Accept": proposal_pb2.AcceptPayload,
-                    "Reject": proposal_pb2.RejectPayload,
-                    "Withdraw": proposal_pb2.WithdrawPayload,
-                }
+                    "Proposal": "ProposalPayload",
+                    "CounterProposal": "CounterProposalPayload",
+                    "Accept": "AcceptPayload",
+                    "Reject": "RejectPayload",
+                    "Withdraw": "WithdrawPayload",
+                },
             ),
             session_class="proposal:ProposalSession",
             schema_uris=MappingProxyType(
@@ -256,13 +265,14 @@ MODE_REGISTRY: Mapping[str, ModeInfo] = MappingProxyType(
                 "Commitment",
             ),
             terminal_message_types=("Commitment",),
-            payloads=MappingProxyType(
+            payloads=LazyPayloads(
+                "macp.modes.quorum.v1.quorum_pb2",
                 {
-                    "ApprovalRequest": quorum_pb2.ApprovalRequestPayload,
-                    "Approve": quorum_pb2.ApprovePayload,
-                    "Reject": quorum_pb2.RejectPayload,
-                    "Abstain": quorum_pb2.AbstainPayload,
-                }
+                    "ApprovalRequest": "ApprovalRequestPayload",
+                    "Approve": "ApprovePayload",
+                    "Reject": "RejectPayload",
+                    "Abstain": "AbstainPayload",
+                },
             ),
             session_class="quorum:QuorumSession",
             schema_uris=MappingProxyType(
@@ -292,15 +302,16 @@ MODE_REGISTRY: Mapping[str, ModeInfo] = MappingProxyType(
                 "Commitment",
             ),
             terminal_message_types=("Commitment",),
-            payloads=MappingProxyType(
+            payloads=LazyPayloads(
+                "macp.modes.task.v1.task_pb2",
                 {
-                    "TaskRequest": task_pb2.TaskRequestPayload,
-                    "TaskAccept": task_pb2.TaskAcceptPayload,
-                    "TaskReject": task_pb2.TaskRejectPayload,
-                    "TaskUpdate": task_pb2.TaskUpdatePayload,
-                    "TaskComplete": task_pb2.TaskCompletePayload,
-                    "TaskFail": task_pb2.TaskFailPayload,
-                }
+                    "TaskRequest": "TaskRequestPayload",
+                    "TaskAccept": "TaskAcceptPayload",
+                    "TaskReject": "TaskRejectPayload",
+                    "TaskUpdate": "TaskUpdatePayload",
+                    "TaskComplete": "TaskCompletePayload",
+                    "TaskFail": "TaskFailPayload",
+                },
             ),
             session_class="task:TaskSession",
             schema_uris=MappingProxyType(
@@ -309,7 +320,8 @@ MODE_REGISTRY: Mapping[str, ModeInfo] = MappingProxyType(
                 }
             ),
         ),
-    }
+    },
+    group=MODES_ENTRY_POINT_GROUP,
 )
 
 
@@ -323,7 +335,11 @@ def payload_class(mode: str, message_type: str) -> type[Message] | None:
 
 def mode_descriptor(mode: str) -> core_pb2.ModeDescriptor:
     """The runtime's ListModes shape for a known mode, ready for RegisterExtMode."""
-    info = MODE_REGISTRY[mode]
+    return descriptor_of(MODE_REGISTRY[mode])
+
+
+def descriptor_of(info: ModeInfo) -> core_pb2.ModeDescriptor:
+    """The runtime's ListModes shape of one mode's facts."""
     return core_pb2.ModeDescriptor(
         mode=info.id,
         mode_version=info.version,
@@ -339,10 +355,10 @@ def mode_descriptor(mode: str) -> core_pb2.ModeDescriptor:
 
 def session_class(mode: str) -> type[BaseSession]:
     """The generated session class of a known mode (imported on first use)."""
-    module, _, name = MODE_REGISTRY[mode].session_class.partition(":")
-    found: type[BaseSession] = getattr(
-        importlib.import_module(f"{__package__}.modes.{module}"), name
-    )
+    info = MODE_REGISTRY[mode]
+    module, _, name = info.session_class.partition(":")
+    package = info.sdk_package or __package__
+    found: type[BaseSession] = getattr(importlib.import_module(f"{package}.modes.{module}"), name)
     return found
 
 

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import __version__
-from .config import Config, load_config
+from .config import Config, check_sdk_package, load_config
 from .describe import FORMATS as DESCRIBE_FORMATS
-from .errors import EXIT_BAD_INPUT, EXIT_DRIFT, EXIT_OK, CodegenError
+from .errors import EXIT_BAD_INPUT, EXIT_DRIFT, EXIT_OK, CodegenError, SourceLocation
 from .findings import FORMATS
 
 if TYPE_CHECKING:
@@ -28,6 +28,7 @@ _CONFIG_FLAGS = (
     ("include", "--include"),
     ("descriptor_set", "--descriptor-set"),
     ("bindings", "--bindings"),
+    ("sdk_package", "--sdk-package"),
 )
 
 
@@ -85,6 +86,9 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--include", type=Path, action="append", default=[])
         command.add_argument("--descriptor-set", type=Path, help="a FileDescriptorSet file")
         command.add_argument("--bindings", help="an installed bindings package, e.g. macp")
+        command.add_argument(
+            "--sdk-package", help="generate a mode package of this name for the installed SDK"
+        )
         commands[name] = command
     generate = commands["generate"]
     generate.add_argument(
@@ -109,6 +113,8 @@ def _parser() -> argparse.ArgumentParser:
 def _config(args: argparse.Namespace) -> Config:
     root = (args.project_root or Path.cwd()).resolve()
     config = load_config(root)
+    if args.sdk_package is not None:
+        check_sdk_package(args.sdk_package, SourceLocation("--sdk-package"))
     return config.with_overrides(
         proto_root=args.proto_root.resolve() if args.proto_root else None,
         output=args.output.resolve() if args.output else None,
@@ -116,6 +122,7 @@ def _config(args: argparse.Namespace) -> Config:
         include=tuple(p.resolve() for p in args.include) or None,
         descriptor_set=args.descriptor_set.resolve() if args.descriptor_set else None,
         bindings=args.bindings,
+        sdk_package=args.sdk_package,
     )
 
 
@@ -186,7 +193,14 @@ def _check(project: Project, args: argparse.Namespace) -> int:
         if not args.quiet:
             print("macp-codegen: generated code is up to date (inputs and output unchanged)")
         return EXIT_OK
-    drift = find_drift(project)
+    from .scaffold import StaleScaffoldError
+
+    try:
+        drift = find_drift(project)
+    except StaleScaffoldError as exc:
+        # The user's projection needs an edit generate cannot make for them: drift, with the fix.
+        print(exc.render())
+        return EXIT_DRIFT
     if drift.in_sync and args.quiet:
         return EXIT_OK
     config = project.config

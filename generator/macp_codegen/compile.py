@@ -99,6 +99,7 @@ def compile_descriptor_set(
     descriptor_set: descriptor_pb2.FileDescriptorSet, targets: tuple[str, ...]
 ) -> CompiledProtos:
     """Same outputs from descriptors compiled elsewhere (a .pb file, installed bindings)."""
+    descriptor_set = _without_default_json_names(descriptor_set)
     with tempfile.TemporaryDirectory(prefix="macp-codegen-") as tmp:
         fds_in = Path(tmp) / "in.pb"
         fds_in.write_bytes(descriptor_set.SerializeToString(deterministic=True))
@@ -110,6 +111,40 @@ def compile_descriptor_set(
         source_paths={t: Path(t) for t in targets},
         modules=dict(sorted(modules.items())),
     )
+
+
+def _without_default_json_names(
+    descriptor_set: descriptor_pb2.FileDescriptorSet,
+) -> descriptor_pb2.FileDescriptorSet:
+    """`protoc --descriptor_set_out` (and buf) fill in every field's json_name, which protoc
+    leaves out of the descriptors it embeds when compiling from source; the same proto must give
+    the same `_pb2.py` bytes either way, so a json_name equal to the default one is dropped."""
+    result = descriptor_pb2.FileDescriptorSet()
+    result.CopyFrom(descriptor_set)
+    for file in result.file:
+        for field in file.extension:
+            _drop_default_json_name(field)
+        for message in file.message_type:
+            _strip_message(message)
+    return result
+
+
+def _strip_message(message: descriptor_pb2.DescriptorProto) -> None:
+    for field in [*message.field, *message.extension]:
+        _drop_default_json_name(field)
+    for nested in message.nested_type:
+        _strip_message(nested)
+
+
+def _drop_default_json_name(field: descriptor_pb2.FieldDescriptorProto) -> None:
+    if field.HasField("json_name") and field.json_name == _default_json_name(field.name):
+        field.ClearField("json_name")
+
+
+def _default_json_name(name: str) -> str:
+    """protoc's ToJsonName: underscores dropped, the letter after each one upper-cased."""
+    parts = name.split("_")
+    return parts[0] + "".join(part[:1].upper() + part[1:] for part in parts[1:])
 
 
 def _check_parses(target: str, proto_root: Path, include_paths: list[Path]) -> None:

@@ -13,7 +13,15 @@ from pathlib import Path
 
 from .errors import ConfigError, SourceLocation
 
-_KNOWN_KEYS = {"proto_root", "templates", "output", "include", "descriptor_set", "bindings"}
+_KNOWN_KEYS = {
+    "proto_root",
+    "templates",
+    "output",
+    "include",
+    "descriptor_set",
+    "bindings",
+    "sdk_package",
+}
 
 
 @dataclass(frozen=True)
@@ -28,6 +36,9 @@ class Config:
     # Alternative inputs: a serialized FileDescriptorSet, or an installed bindings package.
     descriptor_set: Path | None = None
     bindings: str | None = None
+    # The package generated into; another name than macp_sdk makes a mode package of its own
+    # (importing the installed macp_sdk core and plugging into its registry).
+    sdk_package: str | None = None
 
     def with_overrides(self, **changes: object) -> Config:
         present = {key: value for key, value in changes.items() if value is not None}
@@ -79,12 +90,16 @@ def load_config(project_root: Path) -> Config:
             'write it as include = ["some/folder"]',
         )
     bindings = table.get("bindings")
-    if bindings is not None and not isinstance(bindings, str):
+    if bindings is not None and not (isinstance(bindings, str) and bindings.isidentifier()):
         raise ConfigError(
             _locate(pyproject, text, "bindings"),
-            f"[tool.macp-codegen] bindings must be a package name, not {_toml_type(bindings)}",
-            'write it as bindings = "macp"',
+            "[tool.macp-codegen] bindings must be a package name, "
+            f"not {_toml_type(bindings) if not isinstance(bindings, str) else repr(bindings)}",
+            'write the name of an installed package, e.g. bindings = "macp"',
         )
+    sdk_package = table.get("sdk_package")
+    if sdk_package is not None:
+        check_sdk_package(sdk_package, _locate(pyproject, text, "sdk_package"))
     return Config(
         project_root=project_root.resolve(),
         proto_root=path_of("proto_root", "proto") or project_root / "proto",
@@ -93,6 +108,7 @@ def load_config(project_root: Path) -> Config:
         include=tuple((project_root / p).resolve() for p in include_raw),
         descriptor_set=path_of("descriptor_set", None),
         bindings=bindings if isinstance(bindings, str) else None,
+        sdk_package=sdk_package if isinstance(sdk_package, str) else None,
     )
 
 
@@ -119,3 +135,12 @@ def _locate(pyproject: Path, text: str, key: str) -> SourceLocation:
 def _toml_type(value: object) -> str:
     names = {bool: "a boolean", int: "an integer", float: "a number", list: "an array"}
     return names.get(type(value), "a table" if isinstance(value, dict) else type(value).__name__)
+
+
+def check_sdk_package(name: object, where: SourceLocation) -> None:
+    if not (isinstance(name, str) and name.isidentifier() and name.islower()):
+        raise ConfigError(
+            where,
+            f"sdk_package must be a lower-case Python package name, not {name!r}",
+            'write e.g. sdk_package = "acme_modes"',
+        )

@@ -175,6 +175,15 @@ class SdkModel:
     core_payloads: tuple[CorePayload, ...]
     modes: tuple[ModeModel, ...]
     service: ServiceModel | None = None  # the runtime service the clients are generated from
+    # The package generated into: the SDK itself, or a mode package of the user's own that
+    # plugs into the installed SDK's registry through `entry_point_group`.
+    sdk_package: str = "macp_sdk"
+    base_sdk_package: str = "macp_sdk"
+    entry_point_group: str = "macp_sdk.modes"
+
+    @property
+    def is_plugin(self) -> bool:
+        return self.sdk_package != self.base_sdk_package
 
 
 # -- agent participants: read by templates/sdk/participants (built by agent_modeling.py) -----

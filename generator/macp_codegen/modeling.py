@@ -40,6 +40,13 @@ MODE_ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*\.v\d+$")
 BUILDER_PARAMS = frozenset({"session_id", "sender", "auth", "message_id", "timestamp_unix_ms"})
 # Attributes every decoded record carries besides the payload fields.
 RECORD_ATTRS = frozenset({"sender", "message_id", "timestamp_unix_ms", "session_id"})
+# Message types the core owns: a mode payload of that type would shadow the core's payload.
+CORE_MESSAGE_TYPES = frozenset(
+    {"SessionStart", "Commitment", "Progress", "Signal", "SessionCancel", "SessionSuspend"}
+    | {"SessionResume"}
+)
+# The runtime reserves this id prefix for standards-track modes (RegisterExtMode refuses it).
+STANDARD_ID_PREFIX = "macp.mode."
 
 _SCALARS: dict[int, tuple[str, str, str]] = {
     # proto type -> (name, annotation, default literal)
@@ -83,6 +90,7 @@ def build_model(
     targets: tuple[str, ...],
     source_paths: dict[str, Path],
     reserved_session_names: frozenset[str] = frozenset(),
+    sdk_package: str = SDK_PACKAGE,
 ) -> SdkModel:
     reader = OptionReader(descriptor_set)
     files = {f.name: f for f in descriptor_set.file}
@@ -94,13 +102,16 @@ def build_model(
         if file.package == CORE_PACKAGE:
             core_payloads.extend(_core_payloads(file))
         elif not file.package.startswith(TOOLING_PACKAGES) and _is_mode_file(file, reader):
-            modes.append(_build_mode(file, index, reader, reserved_session_names))
+            modes.append(_build_mode(file, index, reader, reserved_session_names, sdk_package))
     _check_mode_collisions(modes)
     return SdkModel(
         generator_version=__version__,
         sources=tuple(sorted(targets)),
         core_payloads=tuple(sorted(core_payloads, key=lambda p: p.message_type)),
         modes=tuple(sorted(modes, key=lambda m: m.id)),
+        sdk_package=sdk_package,
+        base_sdk_package=SDK_PACKAGE,
+        entry_point_group=naming.modes_entry_point_group(SDK_PACKAGE),
     )
 
 
@@ -124,6 +135,7 @@ def _build_mode(
     index: SourceIndex,
     reader: OptionReader,
     reserved_session_names: frozenset[str],
+    sdk_package: str = SDK_PACKAGE,
 ) -> ModeModel:
     options = reader.mode(file)
     where = index.location(FILE_OPTIONS)
@@ -144,14 +156,33 @@ def _build_mode(
     aliases = _literal_aliases(file, reader)
     actions = _build_actions(file, index, reader, reserved_session_names, aliases)
     message_types = [a.message_type for a in actions]
+    if not actions:
+        raise OptionError(
+            where if options.present else index.location(FILE_SYNTAX),
+            f"mode {mode_id!r} in {file.name} defines no payload messages",
+            "add a message named <Type>Payload, or mark one with (macp.sdk.v1.action)",
+        )
     terminal = options.terminal_message_types or (COMMITMENT,)
     for terminal_type in terminal:
-        if terminal_type != COMMITMENT and terminal_type not in message_types:
+        # The runtime ends a session only on Commitment (runtime-behavior.md): any other
+        # terminal type would be advertised but never end a session.
+        if terminal_type != COMMITMENT:
             raise OptionError(
                 where,
-                f"terminal message type {terminal_type!r} is not a message type of this mode",
-                f"use one of {', '.join([COMMITMENT, *message_types])}",
+                f"terminal message type {terminal_type!r} is not accepted by the runtime, "
+                f"which ends sessions only on {COMMITMENT!r}",
+                f'set terminal_message_types: ["{COMMITMENT}"] or leave it out',
             )
+    standard = (
+        options.standard if options.standard is not None else mode_id.startswith(STANDARD_ID_PREFIX)
+    )
+    if not standard and mode_id.startswith(STANDARD_ID_PREFIX):
+        raise OptionError(
+            where,
+            f"mode id {mode_id!r} is an extension mode, but the runtime reserves "
+            f"{STANDARD_ID_PREFIX}* for standards-track modes and refuses to register it",
+            f'set (macp.sdk.v1.mode).id to "ext.{short_name}.{mode_id.rsplit(".", 1)[-1]}"',
+        )
     pb2 = naming.pb2_module(file.name)
     module = naming.mode_module(short_name)
     base_module = naming.projection_base_module(short_name)
@@ -167,20 +198,18 @@ def _build_mode(
         participant_model=options.participant_model,
         terminal_message_types=tuple(terminal),
         message_types=_flow(message_types, terminal),
-        standard=options.standard
-        if options.standard is not None
-        else mode_id.startswith("macp.mode."),
+        standard=standard,
         package=file.package,
         proto_file=file.name,
         pb2_module=pb2,
         pb2_package=naming.module_package(pb2),
         pb2_alias=naming.module_basename(pb2),
         module=module,
-        session_path=naming.module_file(SDK_PACKAGE, session_module),
+        session_path=naming.module_file(sdk_package, session_module),
         base_path=naming.module_file(
-            SDK_PACKAGE, naming.qualified_name(PROJECTIONS_PACKAGE, base_module)
+            sdk_package, naming.qualified_name(PROJECTIONS_PACKAGE, base_module)
         ),
-        scaffold_path=naming.module_file(SDK_PACKAGE, projection_module),
+        scaffold_path=naming.module_file(sdk_package, projection_module),
         session_module=session_module,
         projection_module=projection_module,
         session_class=session_class,
@@ -262,6 +291,13 @@ def _build_actions(
                 "set a distinct (macp.sdk.v1.action).message_type",
             )
         seen_types[action.message_type] = action
+        if action.message_type in CORE_MESSAGE_TYPES:
+            raise ReservedNameError(
+                where,
+                f"{action.message_name} would carry message_type {action.message_type!r}, "
+                "which the core protocol already defines",
+                "rename the message or set (macp.sdk.v1.action).message_type",
+            )
         for name in (action.method, *action.aliases):
             if name in reserved_session_names:
                 raise ReservedNameError(
@@ -328,6 +364,9 @@ def _build_action(
     )
     by_name = {f.name: f for f in fields}
     _check_params_unique(fields, where, message.name)
+    _check_generated_locals(
+        fields, message.name, naming.module_basename(naming.pb2_module(file.name))
+    )
     subject = options.subject_field or (
         fields[0].name if fields and fields[0].name.endswith("_id") else ""
     )
@@ -523,6 +562,18 @@ def _literal_aliases(
         name = naming.literal_alias(field_name, qualifier)
         result[(message_name, field_name)] = (name, values)
     return result
+
+
+def _check_generated_locals(fields: tuple[FieldModel, ...], msg: str, pb2_alias: str) -> None:
+    """A parameter may not shadow a name the generated builders and methods use."""
+    for f in fields:
+        if f.param in naming.GENERATED_LOCALS or f.param == pb2_alias:
+            raise ReservedNameError(
+                f.location,
+                f"field {msg}.{f.name} would become the parameter {f.param!r}, a name the "
+                "generated code relies on",
+                f'set [(macp.sdk.v1.field) = {{param_name: "{f.param}_value"}}] or rename it',
+            )
 
 
 def _check_params_unique(fields: tuple[FieldModel, ...], where: SourceLocation, msg: str) -> None:

@@ -25,6 +25,14 @@ def is_reserved(name: str) -> bool:
     )
 
 
+# Names the generated builders and session methods use in their bodies: a payload parameter
+# of that name would shadow them.
+GENERATED_LOCALS = frozenset(
+    {"self", "cls", "checked", "payload", "build_envelope", "list", "cast", "MODE"}
+    | {"MODE_VERSION", "core_pb2", "envelope_pb2", "mode_descriptor", "super"}
+)
+
+
 def is_identifier(name: str) -> bool:
     return name.isidentifier() and not is_reserved(name)
 
@@ -216,3 +224,8 @@ def asyncio_twin(name: str) -> str:
 def handler_method(message_type: str) -> str:
     """`TaskRequest` -> `on_task_request`: typed registration for one message type."""
     return f"on_{snake_case(message_type)}"
+
+
+def modes_entry_point_group(sdk_package: str) -> str:
+    """The entry-point group through which installed mode packages add modes to the SDK."""
+    return f"{sdk_package}.modes"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import importlib.util
 from dataclasses import dataclass, replace
@@ -26,7 +27,7 @@ from .core_contract import (
     reserved_session_names,
 )
 from .docs_model import index_path, mode_doc
-from .errors import NameCollisionError, SourceLocation
+from .errors import NameCollisionError, OptionError, SourceLocation
 from .facts import FactsModel, build_facts
 from .formatting import format_python
 from .model import ModeModel, SdkModel
@@ -38,6 +39,8 @@ from .sources import load_descriptor_input
 from .writer import Manifest, OutputFile, Plan, Writer, WriteReport
 
 PROTO_PACKAGE = "macp"
+# Modules the installed SDK ships; a mode package of its own never generates them.
+INSTALLED_PREFIXES = (f"{PROTO_PACKAGE}/", "google/")
 TOOLKIT_DIR = Path(__file__).resolve().parent  # generator source, templates, shipped protos
 CONTRACT_PATH = Path(contract.__file__).resolve()
 PINNED_TOOLS = ("protobuf", "grpcio-tools", "mypy-protobuf", "jinja2", "libcst", "ruff")
@@ -58,25 +61,48 @@ class Project:
 
     def compile(self) -> CompiledProtos:
         loaded = load_descriptor_input(self.config)
+        if loaded is not None and self.config.bindings is not None and self._has_protos():
+            # Installed bindings carry the wire, the project's protos the SDK options.
+            from .overlay import with_project_options
+
+            own = compile_protos(self.config.proto_root, self.config.include)
+            return with_project_options(loaded, own)
         if loaded is not None:
             return loaded
         return compile_protos(self.config.proto_root, self.config.include)
 
-    def build(self) -> Build:
+    def _has_protos(self) -> bool:
+        root = self.config.proto_root
+        return root.is_dir() and any(root.rglob("*.proto"))
+
+    def build(self, compiled: CompiledProtos | None = None) -> Build:
+        """The model and every output file; `compiled` comes from a protoc/buf plugin request
+        (otherwise the configured inputs are compiled)."""
         # First repair an interrupted swap: the build reads the user's scaffolds from the
         # output folder, and building without them would replace their code with fresh stubs.
         self.writer.recover()
-        compiled = self.compile()
+        if compiled is None:
+            compiled = self.compile()
         model = build_model(
             compiled.descriptor_set,
             compiled.targets,
             compiled.source_paths,
             reserved_session_names(),
+            self.config.sdk_package or SDK_PACKAGE,
         )
-        service = build_service(compiled.descriptor_set, compiled.targets, compiled.source_paths)
-        model = replace(model, service=service)
         notes: list[str] = []
-        policy = load_policy_model(self.config.proto_root, self.config.project_root, model.modes)
+        policy: PolicyModel | None = None
+        if model.is_plugin:
+            # A mode package of its own: the installed SDK brings the core, client and policy.
+            check_plugin_modes(model)
+        else:
+            service = build_service(
+                compiled.descriptor_set, compiled.targets, compiled.source_paths
+            )
+            model = replace(model, service=service)
+            policy = load_policy_model(
+                self.config.proto_root, self.config.project_root, model.modes
+            )
         files = self._render(model, compiled, notes, policy)
         manifest = Manifest(
             generator=__version__,
@@ -113,7 +139,7 @@ class Project:
                 h.update(path.relative_to(root).as_posix().encode() + b"\0")
                 h.update(path.read_bytes() + b"\0")
         # Where the inputs come from and where the output goes, machine-independently.
-        for key in ("descriptor_set", "bindings", "output"):
+        for key in ("descriptor_set", "bindings", "output", "sdk_package"):
             value = getattr(config, key)
             shown = self._label(value) if isinstance(value, Path) else str(value)
             h.update(f"{key}={shown}\0".encode())
@@ -138,35 +164,42 @@ class Project:
         env = make_environment(self.config.templates)
         files: list[OutputFile] = []
         for path, text in compiled.modules.items():
+            if model.is_plugin and path.startswith(INSTALLED_PREFIXES):
+                continue  # the installed SDK ships these modules (macp.v1, options, ...)
             # protoc's and mypy-protobuf's own output: typed (mypy reads the stubs) but not
             # written to this project's lint rules, so say so instead of excluding folders.
             header = _header([_proto_source_of(path)]) + "\n# ruff: noqa"
             files.append(OutputFile(path, _with_header(text, header)))
         facts = build_facts(compiled.descriptor_set, model)
-        sdk_packages = (
-            [f"{SDK_PACKAGE}/facts", f"{SDK_PACKAGE}/modes", f"{SDK_PACKAGE}/projections"]
-            if model.modes
-            else []
+        sdk = model.sdk_package
+        sdk_packages = [f"{sdk}/facts", f"{sdk}/modes", f"{sdk}/projections"] if model.modes else []
+        proto_dirs = _package_dirs(
+            {
+                p: t
+                for p, t in compiled.modules.items()
+                if not model.is_plugin or not p.startswith(INSTALLED_PREFIXES)
+            }
         )
-        for package_dir in _package_dirs(compiled.modules) + sdk_packages:
+        for package_dir in proto_dirs + sdk_packages:
             init = render(env, "package_init.py.jinja", {"header": _header(model.sources)})
             files.append(OutputFile(f"{package_dir}/__init__.py", init.encode()))
-        files.append(OutputFile(f"{PROTO_PACKAGE}/py.typed", b""))
-        rendered = self._render_sdk(env, model, facts, policy)
+        if model.is_plugin:
+            rendered = self._render_plugin(env, model, facts, proto_dirs)
+        else:
+            files.append(OutputFile(f"{PROTO_PACKAGE}/py.typed", b""))
+            rendered = self._render_sdk(env, model, facts, policy)
         rendered.extend(self._render_service(env, model))
         if policy is not None:
             # Policy builders: generated from the rule schemas beside the protos.
             context = {"policy": policy, "header": _header(policy.sources)}
             text = render(env, "sdk/policy/policy.py.jinja", context)
-            rendered.append(OutputFile(f"{SDK_PACKAGE}/policy.py", text.encode()))
+            rendered.append(OutputFile(f"{sdk}/policy.py", text.encode()))
         for mode in model.modes:
             rendered.extend(self._render_mode(env, model, mode, notes))
         for mode_facts in facts.modes:
             context = {"facts": mode_facts, "header": _header([mode_facts.mode.proto_file])}
             text = render(env, "sdk/facts.py.jinja", context)
-            rendered.append(
-                OutputFile(f"{SDK_PACKAGE}/facts/{mode_facts.module}.py", text.encode())
-            )
+            rendered.append(OutputFile(f"{sdk}/facts/{mode_facts.module}.py", text.encode()))
             # The mode's reference page (docs/modes/<mode>.md), read by the documentation site.
             doc = mode_doc(mode_facts)
             header = f"Generated by macp-codegen {__version__} from {mode_facts.mode.proto_file}."
@@ -179,7 +212,7 @@ class Project:
             header += " Do not edit: run `macp-codegen generate`."
             text = render(env, "docs/index.md.jinja", {"docs": docs, "header": header})
             rendered.append(OutputFile(index_path(), text.encode()))
-        rendered.extend(_render_participants(env, model))
+        rendered.extend(_render_participants(env, model, sdk))
         files.extend(_formatted(rendered, self.config.output))
         _check_unique_paths(files)
         return tuple(sorted(files, key=lambda f: f.path))
@@ -213,6 +246,35 @@ class Project:
             files.append(OutputFile(reexport.path, text.encode()))
         return files
 
+    def _render_plugin(
+        self, env: jinja2.Environment, model: SdkModel, facts: FactsModel, proto_dirs: list[str]
+    ) -> list[OutputFile]:
+        """A mode package of its own: its registry (named by an entry point), its public names,
+        and a pyproject.toml that installs it with that entry point."""
+        sdk = model.sdk_package
+        header = _header(model.sources)
+        exports = _plugin_exports(model, facts)
+        context = {"model": model, "facts": facts, "header": header, "exports": exports}
+        packages = sorted({d.split("/")[0] for d in proto_dirs} | {sdk})
+        project = {
+            "model": model,
+            "distribution": sdk.replace("_", "-"),
+            "packages": [name for p in packages for name in (p, f"{p}.*")],
+        }
+        return [
+            OutputFile(
+                f"{sdk}/__init__.py", render(env, "sdk/__init__.py.jinja", context).encode()
+            ),
+            OutputFile(
+                f"{sdk}/_registry.py",
+                render(env, "sdk/_plugin_registry.py.jinja", context).encode(),
+            ),
+            OutputFile(f"{sdk}/py.typed", b""),
+            OutputFile(
+                "pyproject.toml", render(env, "plugin_pyproject.toml.jinja", project).encode()
+            ),
+        ]
+
     def _render_service(self, env: jinja2.Environment, model: SdkModel) -> list[OutputFile]:
         """The clients and watchers, from the service model (nothing without a service)."""
         if model.service is None:
@@ -240,12 +302,12 @@ class Project:
         self, env: jinja2.Environment, model: SdkModel, mode: ModeModel, notes: list[str]
     ) -> list[OutputFile]:
         context = {"model": model, "mode": mode, "header": _header([mode.proto_file])}
+        base = render(env, "sdk/projections/base.py.jinja", context)
         files = [
             OutputFile(mode.session_path, render(env, "sdk/modes/mode.py.jinja", context).encode()),
-            OutputFile(
-                mode.base_path, render(env, "sdk/projections/base.py.jinja", context).encode()
-            ),
+            OutputFile(mode.base_path, base.encode()),
         ]
+        handlers = tuple(action.hook for action in mode.actions)
         scaffold_path = mode.scaffold_path
         fresh = render(env, "sdk/projections/scaffold.py.jinja", context)
         on_disk = self.config.output / scaffold_path
@@ -253,18 +315,30 @@ class Project:
             # libcst takes ~0.1 s to import; only a regeneration that merges pays for it.
             from .scaffold import merge_scaffold
 
-            merged = merge_scaffold(on_disk.read_text(encoding="utf-8"), fresh, mode, str(on_disk))
-            fresh = merged.text
+            merged = merge_scaffold(
+                on_disk.read_text(encoding="utf-8"), fresh, mode, str(on_disk), _top_names(base)
+            )
+            fresh, handlers = merged.text, merged.handlers
             notes.extend(
                 f"{scaffold_path}: hook {hook} has no action any more (kept, not deleted)"
                 for hook in merged.orphaned_hooks
             )
             notes.extend(f"{scaffold_path}: added hook {hook}" for hook in merged.added_hooks)
-        hooks = tuple(
-            naming.qualified_name(mode.projection_class, action.hook) for action in mode.actions
-        )
+        hooks = tuple(naming.qualified_name(mode.projection_class, h) for h in handlers)
         files.append(OutputFile(scaffold_path, fresh.encode(), "scaffold", requires=hooks))
         return files
+
+
+def _top_names(source: str) -> frozenset[str]:
+    """The names a rendered module defines at top level (classes, functions, assignments)."""
+    names: set[str] = set()
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.ClassDef | ast.FunctionDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.update(t.id for t in targets if isinstance(t, ast.Name))
+    return frozenset(names)
 
 
 def _with_generated_names(
@@ -320,14 +394,14 @@ def _exports(
     return tuple(sorted(set(exports), key=lambda e: (e[1], e[0])))
 
 
-def _render_participants(env: jinja2.Environment, model: SdkModel) -> list[OutputFile]:
-    """macp_sdk/participants: one module of typed agent participants per mode."""
+def _render_participants(env: jinja2.Environment, model: SdkModel, sdk: str) -> list[OutputFile]:
+    """<sdk>/participants: one module of typed agent participants per mode."""
     participants = [build_participant_model(mode) for mode in model.modes]
     if not participants:
         return []
     files = [
         OutputFile(
-            f"{SDK_PACKAGE}/participants/{p.mode.module}.py",
+            f"{sdk}/participants/{p.mode.module}.py",
             render(
                 env,
                 "sdk/participants/mode.py.jinja",
@@ -341,8 +415,32 @@ def _render_participants(env: jinja2.Environment, model: SdkModel) -> list[Outpu
         "sdk/participants/__init__.py.jinja",
         {"participants": participants, "header": _header(model.sources)},
     )
-    files.append(OutputFile(f"{SDK_PACKAGE}/participants/__init__.py", init.encode()))
+    files.append(OutputFile(f"{sdk}/participants/__init__.py", init.encode()))
     return files
+
+
+def check_plugin_modes(model: SdkModel) -> None:
+    """A mode package's protos need a package of their own: `macp` is the installed SDK's."""
+    for mode in model.modes:
+        if mode.pb2_module.startswith(f"{PROTO_PACKAGE}."):
+            raise OptionError(
+                mode.location,
+                f"mode {mode.id} is in proto package {mode.package}, inside the installed "
+                f"SDK's {PROTO_PACKAGE!r} package, so the mode package {model.sdk_package} "
+                "could not ship its protobuf module",
+                "move the proto to a package of your own, e.g. acme.auction.v1",
+            )
+
+
+def _plugin_exports(model: SdkModel, facts: FactsModel) -> tuple[tuple[str, str], ...]:
+    """A mode package's public names: its sessions, projections and mode id constants."""
+    exports = [("_registry", "MODES"), *(("_registry", f.mode_constant) for f in facts.modes)]
+    for mode in model.modes:
+        exports.append((mode.session_module, mode.session_class))
+        exports.append((mode.session_module, mode.async_session_class))
+        exports.append((mode.projection_module, mode.projection_class))
+    check_unique_exports(exports)
+    return tuple(sorted(set(exports), key=lambda e: (e[1], e[0])))
 
 
 def _formatted(files: list[OutputFile], output: Path) -> list[OutputFile]:

@@ -7,11 +7,11 @@
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
+import ast
+import sys
 from pathlib import Path
 
-from google.protobuf import descriptor_pb2
+from google.protobuf import descriptor_pb2, descriptor_pool
 from google.protobuf.message import DecodeError
 
 from .compile import CompiledProtos, compile_descriptor_set
@@ -25,7 +25,7 @@ def load_descriptor_input(config: Config) -> CompiledProtos | None:
     if config.descriptor_set is not None:
         return from_descriptor_set_file(config.descriptor_set)
     if config.bindings is not None:
-        return from_bindings(config.bindings)
+        return from_bindings(config.bindings, exclude=config.output)
     return None
 
 
@@ -45,27 +45,79 @@ def from_descriptor_set_file(path: Path) -> CompiledProtos:
     return _compiled(descriptor_set, str(path))
 
 
-def from_bindings(package: str) -> CompiledProtos:
-    try:
-        root = importlib.import_module(package)
-    except ImportError as exc:
-        raise CodegenError(
-            SourceLocation(package),
-            f"cannot import bindings package {package!r}: {exc}",
-            "install it in this environment",
-        ) from exc
+def from_bindings(package: str, exclude: Path | None = None) -> CompiledProtos:
+    """Reads the installed package's `*_pb2.py` files without importing them.
+
+    The package is looked up on the import path, skipping `exclude` (the project's own output):
+    in this project's environment `macp` is also the generator's own output, which must never
+    stand in for the installed bindings. Each module's embedded descriptor is read from its
+    source, so bindings that own the name `macp` can be read beside this SDK's `macp`.
+    """
+    root = _installed_package(package, exclude)
     files: dict[str, descriptor_pb2.FileDescriptorProto] = {}
-    search = getattr(root, "__path__", [])
-    for info in sorted(pkgutil.walk_packages(search, prefix=f"{package}."), key=lambda i: i.name):
-        if not info.name.endswith("_pb2"):
-            continue
-        module = importlib.import_module(info.name)
-        proto = descriptor_pb2.FileDescriptorProto.FromString(module.DESCRIPTOR.serialized_pb)
-        _add_with_dependencies(module.DESCRIPTOR, files)
-        files[proto.name] = proto
+    for module in sorted(root.rglob("*_pb2.py")):
+        proto = _embedded_descriptor(module)
+        if proto is not None:
+            files[proto.name] = proto
     if not files:
-        raise CodegenError(SourceLocation(package), "no *_pb2 modules found in the package")
-    return _compiled(_ordered(files), package)
+        raise CodegenError(SourceLocation(str(root)), "no *_pb2 modules found in the package")
+    _add_missing_dependencies(files)
+    return _compiled(ordered(files), str(root))
+
+
+def _installed_package(package: str, exclude: Path | None) -> Path:
+    skipped = exclude.resolve() if exclude is not None else None
+    seen_own = False
+    for entry in sys.path:
+        base = Path(entry or ".").resolve()
+        candidate = base / package.replace(".", "/")
+        if not candidate.is_dir():
+            continue
+        if skipped is not None and candidate.is_relative_to(skipped):
+            seen_own = True
+            continue
+        return candidate
+    found = " (only this project's own output holds it)" if seen_own else ""
+    raise CodegenError(
+        SourceLocation(package),
+        f"no installed bindings package {package!r} on the import path{found}",
+        "install it (e.g. `pip install --target DIR macp-proto`) and put DIR on PYTHONPATH, "
+        "or pass --descriptor-set",
+    )
+
+
+def _embedded_descriptor(module: Path) -> descriptor_pb2.FileDescriptorProto | None:
+    """The FileDescriptorProto protoc embedded in a `_pb2.py` (`AddSerializedFile(b'...')`)."""
+    tree = ast.parse(module.read_text(encoding="utf-8"), str(module))
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "AddSerializedFile"
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, bytes)
+        ):
+            return descriptor_pb2.FileDescriptorProto.FromString(node.args[0].value)
+    return None
+
+
+def _add_missing_dependencies(files: dict[str, descriptor_pb2.FileDescriptorProto]) -> None:
+    """Imports the bindings do not ship (well-known types) come from protobuf's own pool."""
+    pool = descriptor_pool.Default()
+    pending = [d for f in files.values() for d in f.dependency]
+    while pending:
+        name = pending.pop()
+        if name in files:
+            continue
+        try:
+            found = pool.FindFileByName(name)
+        except KeyError:
+            continue  # reported by the compile step as an unresolved import
+        proto = descriptor_pb2.FileDescriptorProto()
+        found.CopyToProto(proto)
+        files[name] = proto
+        pending.extend(proto.dependency)
 
 
 def _add_with_dependencies(
@@ -78,7 +130,7 @@ def _add_with_dependencies(
             _add_with_dependencies(dependency, files)
 
 
-def _ordered(
+def ordered(
     files: dict[str, descriptor_pb2.FileDescriptorProto],
 ) -> descriptor_pb2.FileDescriptorSet:
     """Dependencies before dependents, ties by name, so the output is deterministic."""

@@ -130,7 +130,7 @@ def test_runner_reads_results_and_a_crashed_driver(compat_path: None, tmp_path: 
         "raise SystemExit(1)\n"
     )
     crashed = tmp_path / "crashed.py"
-    crashed.write_text("import macp_sdk.agent\n")
+    crashed.write_text("import macp_sdk.no_such_module_in_any_version\n")
     python = Path(sys.executable)
     results = run.run_driver(clients.Client("c", "c==1", (), str(good)), python, None)
     assert [(r["flow"], r["ok"]) for r in results] == [("a", True), ("b", False)]

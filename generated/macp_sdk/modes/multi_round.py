@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, ClassVar, cast
 from macp.modes.multi_round.v1 import multi_round_pb2
 from macp.v1 import core_pb2, envelope_pb2
 from macp_core._field_checks import checked
+from macp_core._registration import registered
 from macp_core.auth import AuthConfig
 from macp_core.base_projection import BaseProjection
 from macp_core.base_session import AsyncBaseSession, BaseSession
@@ -93,8 +94,13 @@ class MultiRoundSession(BaseSession):
     def register_mode(
         cls, client: SessionClient, *, auth: AuthConfig | None = None
     ) -> core_pb2.RegisterExtModeResponse:
-        """Registers this mode on a runtime as an extension mode (RegisterExtMode)."""
-        return client.register_ext_mode(cls.mode_descriptor(), auth=auth)
+        """Registers this mode on a runtime as an extension mode (RegisterExtMode).
+
+        Raises MacpSdkError when the runtime refuses it (e.g. an id it reserves).
+        """
+        response = client.register_ext_mode(cls.mode_descriptor(), auth=auth)
+        registered(cls.MODE, response)
+        return response
 
     def contribute(
         self,
@@ -136,8 +142,13 @@ class AsyncMultiRoundSession(AsyncBaseSession):
     async def register_mode(
         cls, client: AsyncSessionClient, *, auth: AuthConfig | None = None
     ) -> core_pb2.RegisterExtModeResponse:
-        """Registers this mode on a runtime as an extension mode (RegisterExtMode)."""
-        return await client.register_ext_mode(cls.mode_descriptor(), auth=auth)
+        """Registers this mode on a runtime as an extension mode (RegisterExtMode).
+
+        Raises MacpSdkError when the runtime refuses it (e.g. an id it reserves).
+        """
+        response = await client.register_ext_mode(cls.mode_descriptor(), auth=auth)
+        registered(cls.MODE, response)
+        return response
 
     async def contribute(
         self,

@@ -8,12 +8,14 @@ Subclass it in projections/decision.py (yours to edit) and override the `on_*` h
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar, TypeAlias
 
 from macp.modes.decision.v1 import decision_pb2
 from macp.v1 import envelope_pb2
 from macp_core._decoding import decode_payload
+from macp_core._hooks import resolve_hooks
 from macp_core.base_projection import BaseProjection, ProjectionAnomaly
 
 __all__ = [
@@ -141,6 +143,19 @@ class DecisionProjectionBase(BaseProjection):
     """Decodes each accepted macp.mode.decision.v1 envelope into its record and calls its hook."""
 
     MODE: ClassVar[str] = "macp.mode.decision.v1"
+    # Record class -> its default hook. Hooks are resolved per subclass by record type (see
+    # macp_core._hooks), so renaming an action's method never orphans an overriding hook.
+    DEFAULT_HOOKS: ClassVar[Mapping[str, str]] = {
+        "ProposalRecord": "on_propose",
+        "EvaluationRecord": "on_evaluate",
+        "ObjectionRecord": "on_raise_objection",
+        "VoteRecord": "on_vote",
+    }
+    _hooks: ClassVar[dict[str, str]] = dict(DEFAULT_HOOKS)
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._hooks = resolve_hooks(cls, cls.DEFAULT_HOOKS, DecisionProjectionBase)
 
     def __init__(self, session_id: str | None = None, *, mode: str | None = None) -> None:
         super().__init__(session_id, mode=mode)
@@ -187,25 +202,25 @@ class DecisionProjectionBase(BaseProjection):
         record = ProposalRecord.decode(envelope)
         self.proposal_records.setdefault(record.proposal_id, []).append(record)
         self.latest_by_sender[record.sender] = record
-        self.on_propose(record)
+        getattr(self, self._hooks["ProposalRecord"])(record)
 
     def _apply_evaluate(self, envelope: envelope_pb2.Envelope) -> None:
         record = EvaluationRecord.decode(envelope)
         self.evaluation_records.setdefault(record.proposal_id, []).append(record)
         self.latest_by_sender[record.sender] = record
-        self.on_evaluate(record)
+        getattr(self, self._hooks["EvaluationRecord"])(record)
 
     def _apply_raise_objection(self, envelope: envelope_pb2.Envelope) -> None:
         record = ObjectionRecord.decode(envelope)
         self.objection_records.setdefault(record.proposal_id, []).append(record)
         self.latest_by_sender[record.sender] = record
-        self.on_raise_objection(record)
+        getattr(self, self._hooks["ObjectionRecord"])(record)
 
     def _apply_vote(self, envelope: envelope_pb2.Envelope) -> None:
         record = VoteRecord.decode(envelope)
         self.vote_records.setdefault(record.proposal_id, []).append(record)
         self.latest_by_sender[record.sender] = record
-        self.on_vote(record)
+        getattr(self, self._hooks["VoteRecord"])(record)
 
     def on_propose(self, record: ProposalRecord) -> None:
         """Called once for each accepted Proposal; override to derive facts."""

@@ -8,12 +8,14 @@ Subclass it in projections/handoff.py (yours to edit) and override the `on_*` ho
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar, TypeAlias
 
 from macp.modes.handoff.v1 import handoff_pb2
 from macp.v1 import envelope_pb2
 from macp_core._decoding import decode_payload
+from macp_core._hooks import resolve_hooks
 from macp_core.base_projection import BaseProjection, ProjectionAnomaly
 
 __all__ = [
@@ -143,6 +145,19 @@ class HandoffProjectionBase(BaseProjection):
     """Decodes each accepted macp.mode.handoff.v1 envelope into its record and calls its hook."""
 
     MODE: ClassVar[str] = "macp.mode.handoff.v1"
+    # Record class -> its default hook. Hooks are resolved per subclass by record type (see
+    # macp_core._hooks), so renaming an action's method never orphans an overriding hook.
+    DEFAULT_HOOKS: ClassVar[Mapping[str, str]] = {
+        "HandoffOfferRecord": "on_offer",
+        "HandoffContextRecord": "on_add_context",
+        "HandoffAcceptRecord": "on_accept_handoff",
+        "HandoffDeclineRecord": "on_decline",
+    }
+    _hooks: ClassVar[dict[str, str]] = dict(DEFAULT_HOOKS)
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._hooks = resolve_hooks(cls, cls.DEFAULT_HOOKS, HandoffProjectionBase)
 
     def __init__(self, session_id: str | None = None, *, mode: str | None = None) -> None:
         super().__init__(session_id, mode=mode)
@@ -189,25 +204,25 @@ class HandoffProjectionBase(BaseProjection):
         record = HandoffOfferRecord.decode(envelope)
         self.handoff_offer_records.setdefault(record.handoff_id, []).append(record)
         self.latest_by_sender[record.sender] = record
-        self.on_offer(record)
+        getattr(self, self._hooks["HandoffOfferRecord"])(record)
 
     def _apply_add_context(self, envelope: envelope_pb2.Envelope) -> None:
         record = HandoffContextRecord.decode(envelope)
         self.handoff_context_records.setdefault(record.handoff_id, []).append(record)
         self.latest_by_sender[record.sender] = record
-        self.on_add_context(record)
+        getattr(self, self._hooks["HandoffContextRecord"])(record)
 
     def _apply_accept_handoff(self, envelope: envelope_pb2.Envelope) -> None:
         record = HandoffAcceptRecord.decode(envelope)
         self.handoff_accept_records.setdefault(record.handoff_id, []).append(record)
         self.latest_by_sender[record.sender] = record
-        self.on_accept_handoff(record)
+        getattr(self, self._hooks["HandoffAcceptRecord"])(record)
 
     def _apply_decline(self, envelope: envelope_pb2.Envelope) -> None:
         record = HandoffDeclineRecord.decode(envelope)
         self.handoff_decline_records.setdefault(record.handoff_id, []).append(record)
         self.latest_by_sender[record.sender] = record
-        self.on_decline(record)
+        getattr(self, self._hooks["HandoffDeclineRecord"])(record)
 
     def on_offer(self, record: HandoffOfferRecord) -> None:
         """Called once for each accepted HandoffOffer; override to derive facts."""

@@ -8,12 +8,14 @@ Subclass it in projections/multi_round.py (yours to edit) and override the `on_*
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar, TypeAlias
 
 from macp.modes.multi_round.v1 import multi_round_pb2
 from macp.v1 import envelope_pb2
 from macp_core._decoding import decode_payload
+from macp_core._hooks import resolve_hooks
 from macp_core.base_projection import BaseProjection, ProjectionAnomaly
 
 __all__ = [
@@ -52,6 +54,16 @@ class MultiRoundProjectionBase(BaseProjection):
     """Decodes each accepted ext.multi_round.v1 envelope into its record and calls its hook."""
 
     MODE: ClassVar[str] = "ext.multi_round.v1"
+    # Record class -> its default hook. Hooks are resolved per subclass by record type (see
+    # macp_core._hooks), so renaming an action's method never orphans an overriding hook.
+    DEFAULT_HOOKS: ClassVar[Mapping[str, str]] = {
+        "ContributeRecord": "on_contribute",
+    }
+    _hooks: ClassVar[dict[str, str]] = dict(DEFAULT_HOOKS)
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._hooks = resolve_hooks(cls, cls.DEFAULT_HOOKS, MultiRoundProjectionBase)
 
     def __init__(self, session_id: str | None = None, *, mode: str | None = None) -> None:
         super().__init__(session_id, mode=mode)
@@ -86,7 +98,7 @@ class MultiRoundProjectionBase(BaseProjection):
         record = ContributeRecord.decode(envelope)
         self.contribute_records.setdefault("", []).append(record)
         self.latest_by_sender[record.sender] = record
-        self.on_contribute(record)
+        getattr(self, self._hooks["ContributeRecord"])(record)
 
     def on_contribute(self, record: ContributeRecord) -> None:
         """Called once for each accepted Contribute; override to derive facts."""

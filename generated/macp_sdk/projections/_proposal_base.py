@@ -8,12 +8,14 @@ Subclass it in projections/proposal.py (yours to edit) and override the `on_*` h
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar, TypeAlias
 
 from macp.modes.proposal.v1 import proposal_pb2
 from macp.v1 import envelope_pb2
 from macp_core._decoding import decode_payload
+from macp_core._hooks import resolve_hooks
 from macp_core.base_projection import BaseProjection, ProjectionAnomaly
 
 __all__ = [
@@ -170,6 +172,20 @@ class ProposalProjectionBase(BaseProjection):
     """Decodes each accepted macp.mode.proposal.v1 envelope into its record and calls its hook."""
 
     MODE: ClassVar[str] = "macp.mode.proposal.v1"
+    # Record class -> its default hook. Hooks are resolved per subclass by record type (see
+    # macp_core._hooks), so renaming an action's method never orphans an overriding hook.
+    DEFAULT_HOOKS: ClassVar[Mapping[str, str]] = {
+        "ProposalRecord": "on_propose",
+        "CounterProposalRecord": "on_counter_propose",
+        "AcceptRecord": "on_accept",
+        "RejectRecord": "on_reject",
+        "WithdrawRecord": "on_withdraw",
+    }
+    _hooks: ClassVar[dict[str, str]] = dict(DEFAULT_HOOKS)
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._hooks = resolve_hooks(cls, cls.DEFAULT_HOOKS, ProposalProjectionBase)
 
     def __init__(self, session_id: str | None = None, *, mode: str | None = None) -> None:
         super().__init__(session_id, mode=mode)
@@ -220,31 +236,31 @@ class ProposalProjectionBase(BaseProjection):
         record = ProposalRecord.decode(envelope)
         self.proposal_records.setdefault(record.proposal_id, []).append(record)
         self.latest_by_sender[record.sender] = record
-        self.on_propose(record)
+        getattr(self, self._hooks["ProposalRecord"])(record)
 
     def _apply_counter_propose(self, envelope: envelope_pb2.Envelope) -> None:
         record = CounterProposalRecord.decode(envelope)
         self.counter_proposal_records.setdefault(record.proposal_id, []).append(record)
         self.latest_by_sender[record.sender] = record
-        self.on_counter_propose(record)
+        getattr(self, self._hooks["CounterProposalRecord"])(record)
 
     def _apply_accept(self, envelope: envelope_pb2.Envelope) -> None:
         record = AcceptRecord.decode(envelope)
         self.accept_records.setdefault(record.proposal_id, []).append(record)
         self.latest_by_sender[record.sender] = record
-        self.on_accept(record)
+        getattr(self, self._hooks["AcceptRecord"])(record)
 
     def _apply_reject(self, envelope: envelope_pb2.Envelope) -> None:
         record = RejectRecord.decode(envelope)
         self.reject_records.setdefault(record.proposal_id, []).append(record)
         self.latest_by_sender[record.sender] = record
-        self.on_reject(record)
+        getattr(self, self._hooks["RejectRecord"])(record)
 
     def _apply_withdraw(self, envelope: envelope_pb2.Envelope) -> None:
         record = WithdrawRecord.decode(envelope)
         self.withdraw_records.setdefault(record.proposal_id, []).append(record)
         self.latest_by_sender[record.sender] = record
-        self.on_withdraw(record)
+        getattr(self, self._hooks["WithdrawRecord"])(record)
 
     def on_propose(self, record: ProposalRecord) -> None:
         """Called once for each accepted Proposal; override to derive facts."""

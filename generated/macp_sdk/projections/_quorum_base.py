@@ -8,12 +8,14 @@ Subclass it in projections/quorum.py (yours to edit) and override the `on_*` hoo
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar, TypeAlias
 
 from macp.modes.quorum.v1 import quorum_pb2
 from macp.v1 import envelope_pb2
 from macp_core._decoding import decode_payload
+from macp_core._hooks import resolve_hooks
 from macp_core.base_projection import BaseProjection, ProjectionAnomaly
 
 __all__ = [
@@ -135,6 +137,19 @@ class QuorumProjectionBase(BaseProjection):
     """Decodes each accepted macp.mode.quorum.v1 envelope into its record and calls its hook."""
 
     MODE: ClassVar[str] = "macp.mode.quorum.v1"
+    # Record class -> its default hook. Hooks are resolved per subclass by record type (see
+    # macp_core._hooks), so renaming an action's method never orphans an overriding hook.
+    DEFAULT_HOOKS: ClassVar[Mapping[str, str]] = {
+        "ApprovalRequestRecord": "on_request_approval",
+        "ApproveRecord": "on_approve",
+        "RejectRecord": "on_reject",
+        "AbstainRecord": "on_abstain",
+    }
+    _hooks: ClassVar[dict[str, str]] = dict(DEFAULT_HOOKS)
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._hooks = resolve_hooks(cls, cls.DEFAULT_HOOKS, QuorumProjectionBase)
 
     def __init__(self, session_id: str | None = None, *, mode: str | None = None) -> None:
         super().__init__(session_id, mode=mode)
@@ -181,25 +196,25 @@ class QuorumProjectionBase(BaseProjection):
         record = ApprovalRequestRecord.decode(envelope)
         self.approval_request_records.setdefault(record.request_id, []).append(record)
         self.latest_by_sender[record.sender] = record
-        self.on_request_approval(record)
+        getattr(self, self._hooks["ApprovalRequestRecord"])(record)
 
     def _apply_approve(self, envelope: envelope_pb2.Envelope) -> None:
         record = ApproveRecord.decode(envelope)
         self.approve_records.setdefault(record.request_id, []).append(record)
         self.latest_by_sender[record.sender] = record
-        self.on_approve(record)
+        getattr(self, self._hooks["ApproveRecord"])(record)
 
     def _apply_reject(self, envelope: envelope_pb2.Envelope) -> None:
         record = RejectRecord.decode(envelope)
         self.reject_records.setdefault(record.request_id, []).append(record)
         self.latest_by_sender[record.sender] = record
-        self.on_reject(record)
+        getattr(self, self._hooks["RejectRecord"])(record)
 
     def _apply_abstain(self, envelope: envelope_pb2.Envelope) -> None:
         record = AbstainRecord.decode(envelope)
         self.abstain_records.setdefault(record.request_id, []).append(record)
         self.latest_by_sender[record.sender] = record
-        self.on_abstain(record)
+        getattr(self, self._hooks["AbstainRecord"])(record)
 
     def on_request_approval(self, record: ApprovalRequestRecord) -> None:
         """Called once for each accepted ApprovalRequest; override to derive facts."""

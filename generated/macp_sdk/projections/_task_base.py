@@ -8,12 +8,14 @@ Subclass it in projections/task.py (yours to edit) and override the `on_*` hooks
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar, TypeAlias
 
 from macp.modes.task.v1 import task_pb2
 from macp.v1 import envelope_pb2
 from macp_core._decoding import decode_payload
+from macp_core._hooks import resolve_hooks
 from macp_core.base_projection import BaseProjection, ProjectionAnomaly
 
 __all__ = [
@@ -214,6 +216,21 @@ class TaskProjectionBase(BaseProjection):
     """Decodes each accepted macp.mode.task.v1 envelope into its record and calls its hook."""
 
     MODE: ClassVar[str] = "macp.mode.task.v1"
+    # Record class -> its default hook. Hooks are resolved per subclass by record type (see
+    # macp_core._hooks), so renaming an action's method never orphans an overriding hook.
+    DEFAULT_HOOKS: ClassVar[Mapping[str, str]] = {
+        "TaskRequestRecord": "on_request_task",
+        "TaskAcceptRecord": "on_accept_task",
+        "TaskRejectRecord": "on_reject_task",
+        "TaskUpdateRecord": "on_update_task",
+        "TaskCompleteRecord": "on_complete_task",
+        "TaskFailRecord": "on_fail_task",
+    }
+    _hooks: ClassVar[dict[str, str]] = dict(DEFAULT_HOOKS)
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._hooks = resolve_hooks(cls, cls.DEFAULT_HOOKS, TaskProjectionBase)
 
     def __init__(self, session_id: str | None = None, *, mode: str | None = None) -> None:
         super().__init__(session_id, mode=mode)
@@ -268,37 +285,37 @@ class TaskProjectionBase(BaseProjection):
         record = TaskRequestRecord.decode(envelope)
         self.task_request_records.setdefault(record.task_id, []).append(record)
         self.latest_by_sender[record.sender] = record
-        self.on_request_task(record)
+        getattr(self, self._hooks["TaskRequestRecord"])(record)
 
     def _apply_accept_task(self, envelope: envelope_pb2.Envelope) -> None:
         record = TaskAcceptRecord.decode(envelope)
         self.task_accept_records.setdefault(record.task_id, []).append(record)
         self.latest_by_sender[record.sender] = record
-        self.on_accept_task(record)
+        getattr(self, self._hooks["TaskAcceptRecord"])(record)
 
     def _apply_reject_task(self, envelope: envelope_pb2.Envelope) -> None:
         record = TaskRejectRecord.decode(envelope)
         self.task_reject_records.setdefault(record.task_id, []).append(record)
         self.latest_by_sender[record.sender] = record
-        self.on_reject_task(record)
+        getattr(self, self._hooks["TaskRejectRecord"])(record)
 
     def _apply_update_task(self, envelope: envelope_pb2.Envelope) -> None:
         record = TaskUpdateRecord.decode(envelope)
         self.task_update_records.setdefault(record.task_id, []).append(record)
         self.latest_by_sender[record.sender] = record
-        self.on_update_task(record)
+        getattr(self, self._hooks["TaskUpdateRecord"])(record)
 
     def _apply_complete_task(self, envelope: envelope_pb2.Envelope) -> None:
         record = TaskCompleteRecord.decode(envelope)
         self.task_complete_records.setdefault(record.task_id, []).append(record)
         self.latest_by_sender[record.sender] = record
-        self.on_complete_task(record)
+        getattr(self, self._hooks["TaskCompleteRecord"])(record)
 
     def _apply_fail_task(self, envelope: envelope_pb2.Envelope) -> None:
         record = TaskFailRecord.decode(envelope)
         self.task_fail_records.setdefault(record.task_id, []).append(record)
         self.latest_by_sender[record.sender] = record
-        self.on_fail_task(record)
+        getattr(self, self._hooks["TaskFailRecord"])(record)
 
     def on_request_task(self, record: TaskRequestRecord) -> None:
         """Called once for each accepted TaskRequest; override to derive facts."""

@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Final
 
-from acme.widget.v1 import widget_pb2
 from google.protobuf import text_format
 from google.protobuf.message import DecodeError, Message
 from macp.v1 import core_pb2, envelope_pb2
 from macp_core._decoding import decode_payload
+from macp_core._mode_registry import LazyPayloads, PluggableRegistry
 
 if TYPE_CHECKING:
     from macp_core.base_session import BaseSession
@@ -29,6 +29,8 @@ __all__ = [
     "ModeInfo",
     "decode_envelope",
     "describe_envelope",
+    "MODES_ENTRY_POINT_GROUP",
+    "descriptor_of",
     "mode_descriptor",
     "payload_class",
     "session_class",
@@ -53,6 +55,12 @@ class ModeInfo:
     payloads: Mapping[str, type[Message]] = field(default_factory=dict)
     session_class: str = ""
     schema_uris: Mapping[str, str] = field(default_factory=dict)
+    # The package holding the mode's session module ("" = this SDK package).
+    sdk_package: str = ""
+
+
+# Installed mode packages add their modes under this entry-point group.
+MODES_ENTRY_POINT_GROUP: Final = "macp_sdk.modes"
 
 
 # Mode ids, named as 0.22.0's constants named them.
@@ -64,7 +72,9 @@ STANDARD_MODES: Final[tuple[str, ...]] = ()
 
 CORE_PAYLOADS: Mapping[str, type[Message]] = MappingProxyType({})
 
-MODE_REGISTRY: Mapping[str, ModeInfo] = MappingProxyType(
+# This SDK's modes, then those of installed mode packages; each mode's protobuf module is
+# imported when the mode is first used, so one broken mode never breaks the others.
+MODE_REGISTRY: Mapping[str, ModeInfo] = PluggableRegistry(
     {
         "ext.widget.v1": ModeInfo(
             id="ext.widget.v1",
@@ -83,11 +93,12 @@ MODE_REGISTRY: Mapping[str, ModeInfo] = MappingProxyType(
                 "Commitment",
             ),
             terminal_message_types=("Commitment",),
-            payloads=MappingProxyType(
+            payloads=LazyPayloads(
+                "acme.widget.v1.widget_pb2",
                 {
-                    "Order": widget_pb2.OrderPayload,
-                    "Confirm": widget_pb2.ConfirmPayload,
-                }
+                    "Order": "OrderPayload",
+                    "Confirm": "ConfirmPayload",
+                },
             ),
             session_class="widget:GadgetSession",
             schema_uris=MappingProxyType(
@@ -96,7 +107,8 @@ MODE_REGISTRY: Mapping[str, ModeInfo] = MappingProxyType(
                 }
             ),
         ),
-    }
+    },
+    group=MODES_ENTRY_POINT_GROUP,
 )
 
 
@@ -110,7 +122,11 @@ def payload_class(mode: str, message_type: str) -> type[Message] | None:
 
 def mode_descriptor(mode: str) -> core_pb2.ModeDescriptor:
     """The runtime's ListModes shape for a known mode, ready for RegisterExtMode."""
-    info = MODE_REGISTRY[mode]
+    return descriptor_of(MODE_REGISTRY[mode])
+
+
+def descriptor_of(info: ModeInfo) -> core_pb2.ModeDescriptor:
+    """The runtime's ListModes shape of one mode's facts."""
     return core_pb2.ModeDescriptor(
         mode=info.id,
         mode_version=info.version,
@@ -126,10 +142,10 @@ def mode_descriptor(mode: str) -> core_pb2.ModeDescriptor:
 
 def session_class(mode: str) -> type[BaseSession]:
     """The generated session class of a known mode (imported on first use)."""
-    module, _, name = MODE_REGISTRY[mode].session_class.partition(":")
-    found: type[BaseSession] = getattr(
-        importlib.import_module(f"{__package__}.modes.{module}"), name
-    )
+    info = MODE_REGISTRY[mode]
+    module, _, name = info.session_class.partition(":")
+    package = info.sdk_package or __package__
+    found: type[BaseSession] = getattr(importlib.import_module(f"{package}.modes.{module}"), name)
     return found
 
 

@@ -8,12 +8,14 @@ Subclass it in projections/widget.py (yours to edit) and override the `on_*` hoo
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar, TypeAlias
 
 from acme.widget.v1 import widget_pb2
 from macp.v1 import envelope_pb2
 from macp_core._decoding import decode_payload
+from macp_core._hooks import resolve_hooks
 from macp_core.base_projection import BaseProjection, ProjectionAnomaly
 
 __all__ = [
@@ -89,6 +91,17 @@ class WidgetProjectionBase(BaseProjection):
     """Decodes each accepted ext.widget.v1 envelope into its record and calls its hook."""
 
     MODE: ClassVar[str] = "ext.widget.v1"
+    # Record class -> its default hook. Hooks are resolved per subclass by record type (see
+    # macp_core._hooks), so renaming an action's method never orphans an overriding hook.
+    DEFAULT_HOOKS: ClassVar[Mapping[str, str]] = {
+        "OrderRecord": "on_place_order",
+        "ConfirmRecord": "on_confirm",
+    }
+    _hooks: ClassVar[dict[str, str]] = dict(DEFAULT_HOOKS)
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._hooks = resolve_hooks(cls, cls.DEFAULT_HOOKS, WidgetProjectionBase)
 
     def __init__(self, session_id: str | None = None, *, mode: str | None = None) -> None:
         super().__init__(session_id, mode=mode)
@@ -127,13 +140,13 @@ class WidgetProjectionBase(BaseProjection):
         record = OrderRecord.decode(envelope)
         self.order_records.setdefault(record.order_id, []).append(record)
         self.latest_by_sender[record.sender] = record
-        self.on_place_order(record)
+        getattr(self, self._hooks["OrderRecord"])(record)
 
     def _apply_confirm(self, envelope: envelope_pb2.Envelope) -> None:
         record = ConfirmRecord.decode(envelope)
         self.confirm_records.setdefault(record.order_id, []).append(record)
         self.latest_by_sender[record.sender] = record
-        self.on_confirm(record)
+        getattr(self, self._hooks["ConfirmRecord"])(record)
 
     def on_place_order(self, record: OrderRecord) -> None:
         """Called once for each accepted Order; override to derive facts."""
