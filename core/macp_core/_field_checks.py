@@ -64,3 +64,15 @@ def _range_text(minimum: float | None, maximum: float | None) -> str:
     if minimum is not None:
         return f"a number >= {minimum:g}"
     return f"a number <= {maximum:g}"
+
+
+def exactly_one(group: str, **members: object) -> None:
+    """A oneof takes exactly one member: raises MacpValidationError naming the others."""
+    given = [name for name, value in members.items() if value is not None]
+    if len(given) != 1:
+        raise MacpValidationError(
+            group,
+            tuple(given),
+            "exactly one of " + ", ".join(members),
+            hint="pass one member of the oneof; the runtime would keep only the last",
+        )

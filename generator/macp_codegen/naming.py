@@ -193,3 +193,14 @@ def async_class(name: str) -> str:
 def base_class(name: str) -> str:
     """The hand-written core base a generated class extends: `MacpClient` -> `MacpClientBase`."""
     return f"{name}Base"
+
+
+def enum_alias(python_path: str) -> str:
+    """The Literal of an enum's value names: `Currency` -> `CurrencyName`,
+    `BidPayload.Currency` -> `BidPayloadCurrencyName`."""
+    return "".join(python_path.split(".")) + "Name"
+
+
+def private_name(name: str) -> str:
+    """A module-private helper behind a public name: `build_x_payload` -> `_build_x_payload`."""
+    return f"_{name}"
