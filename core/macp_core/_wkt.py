@@ -8,7 +8,7 @@ record compares equal to what was sent.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from google.protobuf import any_pb2, duration_pb2, json_format, struct_pb2, timestamp_pb2
@@ -28,7 +28,7 @@ def to_timestamp(name: str, value: datetime) -> timestamp_pb2.Timestamp:
 
 def from_timestamp(value: timestamp_pb2.Timestamp) -> datetime:
     """The instant as an aware UTC datetime (sub-microsecond digits are dropped)."""
-    return value.ToDatetime(tzinfo=timezone.utc)
+    return value.ToDatetime(tzinfo=UTC)
 
 
 def to_duration(value: timedelta) -> duration_pb2.Duration:
@@ -44,8 +44,8 @@ def from_duration(value: duration_pb2.Duration) -> timedelta:
 def to_struct(name: str, value: Mapping[str, object]) -> struct_pb2.Struct:
     struct = struct_pb2.Struct()
     try:
-        struct.update(dict(value))
-    except (TypeError, ValueError) as exc:
+        json_format.ParseDict(dict(value), struct)
+    except (json_format.ParseError, TypeError, ValueError) as exc:
         raise MacpValidationError(name, value, f"a JSON-like mapping ({exc})") from None
     return struct
 

@@ -281,6 +281,7 @@ class FieldShape:
     build_value: str  # protobuf constructor argument, from the parameter
     decode_value: str  # record attribute, from `payload`
     enums: tuple[EnumAlias, ...]
+    set_member: str = ""  # oneof members: the statement that sets it on `_payload` (not None)
 
 
 def shape_field(
@@ -371,6 +372,14 @@ def shape_field(
             enums,
         )
     build = param if to_proto == PLACEHOLDER else f"None if {param} is None else {converted}"
+    # The stubs type a oneof member's constructor argument without None, so builders set the
+    # chosen member after construction instead.
+    target = f"_payload.{field.name}"
+    set_member = (
+        f"{target}.CopyFrom({converted})"
+        if field.type == FDP.TYPE_MESSAGE
+        else f"{target} = {converted}"
+    )
     return FieldShape(
         value.kind,
         value.proto_type,
@@ -382,6 +391,7 @@ def shape_field(
         build,
         f"{decoded} if payload.HasField({python_literal(field.name)}) else None",
         enums,
+        set_member if in_oneof else "",
     )
 
 

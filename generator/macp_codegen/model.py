@@ -51,6 +51,7 @@ class FieldModel:
     oneof: str  # the oneof group this field belongs to, or ""
     build_value: str  # Python source: the protobuf constructor argument from the parameter
     decode_value: str  # Python source: the record attribute from `payload`
+    set_member: str  # oneof members: Python statement setting it on `_payload` ("" otherwise)
     enums: tuple[tuple[str, tuple[str, ...]], ...]  # (Literal alias, value names) it uses
     required: bool  # must be non-empty / non-zero before sending
     no_default: bool  # callers must pass it

@@ -483,6 +483,7 @@ def _build_field(
         oneof=oneof,
         build_value=shape.build_value,
         decode_value=shape.decode_value,
+        set_member=shape.set_member,
         enums=tuple((e.name, e.values) for e in shape.enums),
         required=options.required,
         no_default=no_default and not oneof,
