@@ -348,6 +348,13 @@ def _build_action(
             f"subject_field {subject!r} is not a field of {message.name}",
             f"use one of {', '.join(by_name) or '(no fields)'}",
         )
+    if subject and (by_name[subject].kind != "scalar" or by_name[subject].repeated):
+        # Records are grouped by the subject's value, so it must be a plain, hashable value.
+        raise OptionError(
+            option_where,
+            f"subject_field {subject!r} of {message.name} is not a singular scalar field",
+            "pick a string or number field as the subject",
+        )
     positional_names = options.positional or ((subject,) if subject else ())
     for name in positional_names:
         if name not in by_name or by_name[name].hidden or by_name[name].oneof:
@@ -524,10 +531,10 @@ def _oneofs(
     for f in fields:
         if f.oneof:
             groups.setdefault(f.oneof, []).append(f)
-    for name in groups:
+    for name, members in groups.items():
         if name in RECORD_ATTRS or name in BUILDER_PARAMS or not naming.is_identifier(name):
             raise ReservedNameError(
-                fields[0].location,
+                members[0].location,
                 f"oneof {message.name}.{name} would become a record attribute {name!r}, which "
                 "every record already has or which is not an identifier",
                 "rename the oneof",
