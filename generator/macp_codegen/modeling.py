@@ -433,6 +433,14 @@ def _build_field(
     oneof = _real_oneof(message, proto_field)
     literal_alias, _ = context.literals.get((message.name, proto_field.name), ("", ()))
     is_scalar = proto_field.type in field_types.SCALARS
+    scalar_type = field_types.SCALARS[proto_field.type][0] if is_scalar else ""
+    _check_field_options(
+        options,
+        scalar_type,
+        proto_field.label == FDP.LABEL_REPEATED,  # maps too
+        option_where,
+        proto_field.name,
+    )
     # Client-side checks apply to scalars; on other kinds `required` only means "no default".
     shape = field_types.shape_field(
         proto_field,
@@ -451,9 +459,6 @@ def _build_field(
         ),
     )
     repeated = proto_field.label == FDP.LABEL_REPEATED and shape.kind != "map"
-    _check_field_options(
-        options, shape.proto_type, repeated or shape.kind == "map", option_where, proto_field.name
-    )
     if oneof and (options.hidden or options.from_sender):
         raise OptionError(
             option_where,
