@@ -476,7 +476,8 @@ def _build_field(
     if options.default_string:
         default = python_literal(options.default_string)
     # A required value or one from a closed set has no sensible default: callers pass it.
-    no_default = (
+    # A oneof member never has one here: its group's overloads say which member is required.
+    no_default = not oneof and (
         options.no_default
         or options.required
         or bool(literal_alias and not options.default_string and not shape.presence)
@@ -498,7 +499,7 @@ def _build_field(
         set_member=shape.set_member,
         enums=tuple((e.name, e.values) for e in shape.enums),
         required=options.required,
-        no_default=no_default and not oneof,
+        no_default=no_default,
         default=default,
         allowed=options.allowed,
         normalize=options.normalize,

@@ -60,11 +60,15 @@ BID = {
     "sequence": -(2**62),
     "weight": 0.25,
     "automatic": True,
+    "tier": "GOLD",
+    "wire": {"iban": "DE00", "amount": 520},
 }
+EXPECTED_BID = {**BID, "tier": "gold", "card_id": None, "funding": "wire"}
 CLOSES = [
     {"sold_to": "bob"},
     {"no_sale_reason": ""},  # a oneof member set to its default is still the chosen one
     {"relisted_at": datetime(2026, 6, 1, tzinfo=UTC)},
+    {"refunded_in": "CURRENCY_USD"},
 ]
 
 
@@ -78,8 +82,16 @@ def runtime_checks() -> dict[str, str]:
     attempts = {
         "two_oneof_members": lambda: build_close_payload(sold_to="a", no_sale_reason="b"),  # type: ignore[call-overload]
         "no_oneof_member": lambda: build_close_payload(),  # type: ignore[call-overload]
-        "wrong_enum_name": lambda: build_bid_payload(amount=money_pb2.Money(), currency="EURO"),  # type: ignore[arg-type]
+        "wrong_enum_name": lambda: build_bid_payload(
+            amount=money_pb2.Money(), card_id="c", currency="EURO"
+        ),  # type: ignore[arg-type]
         "naive_datetime": lambda: build_close_payload(relisted_at=datetime(2026, 1, 1)),
+        "empty_required_member": lambda: build_close_payload(sold_to=""),
+        "value_not_allowed": lambda: build_bid_payload(
+            amount=money_pb2.Money(),
+            card_id="c",
+            tier="bronze",  # type: ignore[arg-type]
+        ),
     }
     for name, attempt in attempts.items():
         try:
@@ -122,7 +134,7 @@ def main() -> None:
         closes = projection.close_records["lot-7"]
         facts[name] = {
             "offer": compare(offer, EXPECTED_OFFER),
-            "bid": compare(bid, BID),
+            "bid": compare(bid, EXPECTED_BID),
             "closes": [
                 {**compare(record, close), "outcome": record.outcome == next(iter(close))}
                 for record, close in zip(closes, CLOSES, strict=True)

@@ -53,12 +53,17 @@ def test_every_construct_round_trips_through_the_runtime(market_tree: Path) -> N
         assert seen["offer"] == dict.fromkeys(seen["offer"], True), (side, seen["offer"])
         assert len(seen["offer"]) == 16  # every field of OfferPayload
         assert seen["bid"] == dict.fromkeys(
-            ("amount", "currency", "max_increments", "sequence", "weight", "automatic"), True
+            (
+                *("amount", "currency", "max_increments", "sequence", "weight", "automatic"),
+                *("tier", "wire", "card_id", "funding"),
+            ),
+            True,
         ), side
         assert seen["closes"] == [
             {"sold_to": True, "outcome": True},
             {"no_sale_reason": True, "outcome": True},
             {"relisted_at": True, "outcome": True},
+            {"refunded_in": True, "outcome": True},
         ], side
         assert seen["unset"] == dict.fromkeys(seen["unset"], True), (side, seen["unset"])
         assert seen["extension_unpacks"] is True
@@ -69,6 +74,8 @@ def test_every_construct_round_trips_through_the_runtime(market_tree: Path) -> N
         "no_oneof_member": "outcome",
         "wrong_enum_name": "currency",
         "naive_datetime": "relisted_at",
+        "empty_required_member": "sold_to",
+        "value_not_allowed": "tier",
     }
 
 
@@ -101,11 +108,13 @@ def use(client: MacpClient, projection: MarketProjection) -> None:
         note=None,
         subtitle="x",
     )
-    session.bid("lot-1", amount=money_pb2.Money(units=3), currency="CURRENCY_USD")
+    session.bid("lot-1", amount=money_pb2.Money(units=3), currency="CURRENCY_USD", card_id="c")
+    session.bid("lot-1", amount=money_pb2.Money(), wire={"iban": "x"}, tier="GOLD")
+    session.close("lot-1", refunded_in=market_pb2.CURRENCY_EUR)
     session.close("lot-1", sold_to="bob")
     session.close("lot-1", relisted_at=datetime.now(UTC))
     build_close_payload(no_sale_reason="none")
-    build_bid(session_id="s", sender="a", amount=money_pb2.Money(), max_increments=None)
+    build_bid(session_id="s", sender="a", amount=money_pb2.Money(), max_increments=None, card_id="")
     record = projection.close_records["lot-1"][0]
     if record.outcome == "sold_to":
         winner: str | None = record.sold_to
@@ -126,13 +135,15 @@ def misuse(client: MacpClient) -> None:
     session = MarketSession(client)
     session.close("lot-1", sold_to="bob", no_sale_reason="x")  # E: call-overload
     build_close_payload(sold_to="a", relisted_at=None)  # E: call-overload
-    session.bid("lot-1", amount=money_pb2.Money(), currency="CURRENCY_YEN")  # E: arg-type
-    session.bid("lot-1", amount=money_pb2.Money(), currency=5)  # E: arg-type
+    session.offer("lot-1", currencies=["CURRENCY_YEN"])  # E: list-item
+    session.offer("lot-1", condition=5)  # E: arg-type
     session.offer("lot-1", grade="CURRENCY_EUR")  # E: arg-type
-    session.bid("lot-1", amount=market_pb2.OfferPayload.Lot())  # E: arg-type
+    session.offer("lot-1", lot=money_pb2.Money())  # E: arg-type
     session.offer("lot-1", reserve_prices=[market_pb2.OfferPayload.Lot()])  # E: list-item
-    session.bid("lot-1")  # E: call-arg
     session.offer("lot-1", opens_at=1_700_000_000)  # E: arg-type
+    session.bid("lot-1", amount=money_pb2.Money(), card_id="c", wire={})  # E: call-overload
+    session.bid("lot-1", amount=money_pb2.Money())  # E: call-overload
+    session.close("lot-1", refunded_in="CURRENCY_YEN")  # E: call-overload
 """
 
 
@@ -174,7 +185,7 @@ def test_misuse_is_rejected_line_by_line(market_tree: Path) -> None:
         for number, line in enumerate(MISUSE.splitlines(), start=1)
         for code in re.findall(r"# E: ([a-z-]+)", line)
     }
-    assert len(expected) == 9
+    assert len(expected) == 11
     for number, code in expected.items():
         assert code in errors.get(number, set()), f"line {number}: expected [{code}]\n{report}"
     unexpected = set(errors) - set(expected)

@@ -18,6 +18,9 @@ __all__ = [
     "OFFER",
     "BID",
     "CLOSE",
+    "TIER_VALUES",
+    "TIER_GOLD",
+    "TIER_SILVER",
 ]
 
 MODE: Final = "ext.market.v1"
@@ -33,3 +36,11 @@ MESSAGE_TYPES: Final[tuple[str, ...]] = (
     CLOSE,
 )
 TERMINAL_MESSAGE_TYPES: Final[tuple[str, ...]] = ("Commitment",)
+
+# Allowed values of `tier` (Bid), as the proto lists them.
+TIER_GOLD: Final = "gold"
+TIER_SILVER: Final = "silver"
+TIER_VALUES: Final[tuple[str, ...]] = (
+    "gold",
+    "silver",
+)

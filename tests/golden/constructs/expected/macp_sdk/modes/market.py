@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, ClassVar, cast, overload
+from typing import TYPE_CHECKING, ClassVar, Literal, cast, overload
 
 from acme.common.v1 import money_pb2
 from acme.market.v1 import market_pb2
@@ -18,7 +18,7 @@ from google.protobuf import wrappers_pb2
 from google.protobuf.message import Message
 from macp.v1 import core_pb2, envelope_pb2
 from macp_core._enums import enum_number
-from macp_core._field_checks import exactly_one
+from macp_core._field_checks import checked, exactly_one
 from macp_core._wkt import to_any, to_duration, to_struct, to_timestamp
 from macp_core.auth import AuthConfig
 from macp_core.base_projection import BaseProjection
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from macp_core.session_client import AsyncSessionClient, SessionClient
 
 __all__ = [
+    "TierValue",
     "CurrencyName",
     "GradeName",
     "OfferPayloadConditionName",
@@ -53,6 +54,13 @@ __all__ = [
 
 MODE = "ext.market.v1"
 MODE_VERSION = "1.0.0"
+
+TierValue = Literal[
+    "gold",
+    "silver",
+    "GOLD",
+    "SILVER",
+]
 
 
 def build_offer_payload(
@@ -169,6 +177,7 @@ def build_offer(
     )
 
 
+@overload
 def build_bid_payload(
     *,
     lot_id: str = "",
@@ -178,9 +187,73 @@ def build_bid_payload(
     sequence: int = 0,
     weight: float = 0.0,
     automatic: bool = False,
+    tier: TierValue | None = None,
+    card_id: str,
+) -> market_pb2.BidPayload: ...
+
+
+@overload
+def build_bid_payload(
+    *,
+    lot_id: str = "",
+    amount: money_pb2.Money,
+    currency: CurrencyName | market_pb2.Currency.ValueType = "CURRENCY_UNSPECIFIED",
+    max_increments: int | None = None,
+    sequence: int = 0,
+    weight: float = 0.0,
+    automatic: bool = False,
+    tier: TierValue | None = None,
+    wire: Mapping[str, object],
+) -> market_pb2.BidPayload: ...
+
+
+def build_bid_payload(
+    *,
+    lot_id: str = "",
+    amount: money_pb2.Money,
+    currency: CurrencyName | market_pb2.Currency.ValueType = "CURRENCY_UNSPECIFIED",
+    max_increments: int | None = None,
+    sequence: int = 0,
+    weight: float = 0.0,
+    automatic: bool = False,
+    tier: TierValue | None = None,
+    card_id: str | None = None,
+    wire: Mapping[str, object] | None = None,
 ) -> market_pb2.BidPayload:
     """The Bid payload, checked and normalised."""
-    return market_pb2.BidPayload(
+    return _build_bid_payload(
+        lot_id=lot_id,
+        amount=amount,
+        currency=currency,
+        max_increments=max_increments,
+        sequence=sequence,
+        weight=weight,
+        automatic=automatic,
+        tier=tier,
+        card_id=card_id,
+        wire=wire,
+    )
+
+
+def _build_bid_payload(
+    *,
+    lot_id: str = "",
+    amount: money_pb2.Money,
+    currency: CurrencyName | market_pb2.Currency.ValueType = "CURRENCY_UNSPECIFIED",
+    max_increments: int | None = None,
+    sequence: int = 0,
+    weight: float = 0.0,
+    automatic: bool = False,
+    tier: TierValue | None = None,
+    card_id: str | None = None,
+    wire: Mapping[str, object] | None = None,
+) -> market_pb2.BidPayload:
+    exactly_one(
+        "funding",
+        card_id=card_id,
+        wire=wire,
+    )
+    _payload = market_pb2.BidPayload(
         lot_id=lot_id,
         amount=amount,
         currency=market_pb2.Currency.ValueType(
@@ -190,7 +263,53 @@ def build_bid_payload(
         sequence=sequence,
         weight=weight,
         automatic=automatic,
+        tier=None
+        if tier is None
+        else checked("tier", tier, allowed=("gold", "silver"), normalize="lower"),
     )
+    if card_id is not None:
+        _payload.card_id = card_id
+    elif wire is not None:
+        _payload.wire.CopyFrom(to_struct("wire", wire))
+    return _payload
+
+
+@overload
+def build_bid(
+    *,
+    session_id: str,
+    sender: str,
+    lot_id: str = "",
+    amount: money_pb2.Money,
+    currency: CurrencyName | market_pb2.Currency.ValueType = "CURRENCY_UNSPECIFIED",
+    max_increments: int | None = None,
+    sequence: int = 0,
+    weight: float = 0.0,
+    automatic: bool = False,
+    tier: TierValue | None = None,
+    card_id: str,
+    message_id: str | None = None,
+    timestamp_unix_ms: int | None = None,
+) -> envelope_pb2.Envelope: ...
+
+
+@overload
+def build_bid(
+    *,
+    session_id: str,
+    sender: str,
+    lot_id: str = "",
+    amount: money_pb2.Money,
+    currency: CurrencyName | market_pb2.Currency.ValueType = "CURRENCY_UNSPECIFIED",
+    max_increments: int | None = None,
+    sequence: int = 0,
+    weight: float = 0.0,
+    automatic: bool = False,
+    tier: TierValue | None = None,
+    wire: Mapping[str, object],
+    message_id: str | None = None,
+    timestamp_unix_ms: int | None = None,
+) -> envelope_pb2.Envelope: ...
 
 
 def build_bid(
@@ -204,14 +323,18 @@ def build_bid(
     sequence: int = 0,
     weight: float = 0.0,
     automatic: bool = False,
+    tier: TierValue | None = None,
+    card_id: str | None = None,
+    wire: Mapping[str, object] | None = None,
     message_id: str | None = None,
     timestamp_unix_ms: int | None = None,
 ) -> envelope_pb2.Envelope:
     """Builds the Envelope of one Bid message.
 
-    A bid: an imported message that must be given, enums, optional and plain scalars.
+    A bid: an imported message that must be given, enums, optional and plain scalars, a
+    oneof.
     """
-    payload = build_bid_payload(
+    payload = _build_bid_payload(
         lot_id=lot_id,
         amount=amount,
         currency=currency,
@@ -219,6 +342,9 @@ def build_bid(
         sequence=sequence,
         weight=weight,
         automatic=automatic,
+        tier=tier,
+        card_id=card_id,
+        wire=wire,
     )
     return build_envelope(
         mode=MODE,
@@ -255,12 +381,21 @@ def build_close_payload(
 ) -> market_pb2.ClosePayload: ...
 
 
+@overload
+def build_close_payload(
+    *,
+    lot_id: str = "",
+    refunded_in: CurrencyName | market_pb2.Currency.ValueType,
+) -> market_pb2.ClosePayload: ...
+
+
 def build_close_payload(
     *,
     lot_id: str = "",
     sold_to: str | None = None,
     no_sale_reason: str | None = None,
     relisted_at: datetime | None = None,
+    refunded_in: CurrencyName | market_pb2.Currency.ValueType | None = None,
 ) -> market_pb2.ClosePayload:
     """The Close payload, checked and normalised."""
     return _build_close_payload(
@@ -268,6 +403,7 @@ def build_close_payload(
         sold_to=sold_to,
         no_sale_reason=no_sale_reason,
         relisted_at=relisted_at,
+        refunded_in=refunded_in,
     )
 
 
@@ -277,22 +413,28 @@ def _build_close_payload(
     sold_to: str | None = None,
     no_sale_reason: str | None = None,
     relisted_at: datetime | None = None,
+    refunded_in: CurrencyName | market_pb2.Currency.ValueType | None = None,
 ) -> market_pb2.ClosePayload:
     exactly_one(
         "outcome",
         sold_to=sold_to,
         no_sale_reason=no_sale_reason,
         relisted_at=relisted_at,
+        refunded_in=refunded_in,
     )
     _payload = market_pb2.ClosePayload(
         lot_id=lot_id,
     )
     if sold_to is not None:
-        _payload.sold_to = sold_to
+        _payload.sold_to = checked("sold_to", sold_to, required=True)
     elif no_sale_reason is not None:
         _payload.no_sale_reason = no_sale_reason
     elif relisted_at is not None:
         _payload.relisted_at.CopyFrom(to_timestamp("relisted_at", relisted_at))
+    elif refunded_in is not None:
+        _payload.refunded_in = market_pb2.Currency.ValueType(
+            enum_number("refunded_in", market_pb2.Currency.DESCRIPTOR, refunded_in)
+        )
     return _payload
 
 
@@ -332,6 +474,18 @@ def build_close(
 ) -> envelope_pb2.Envelope: ...
 
 
+@overload
+def build_close(
+    *,
+    session_id: str,
+    sender: str,
+    lot_id: str = "",
+    refunded_in: CurrencyName | market_pb2.Currency.ValueType,
+    message_id: str | None = None,
+    timestamp_unix_ms: int | None = None,
+) -> envelope_pb2.Envelope: ...
+
+
 def build_close(
     *,
     session_id: str,
@@ -340,6 +494,7 @@ def build_close(
     sold_to: str | None = None,
     no_sale_reason: str | None = None,
     relisted_at: datetime | None = None,
+    refunded_in: CurrencyName | market_pb2.Currency.ValueType | None = None,
     message_id: str | None = None,
     timestamp_unix_ms: int | None = None,
 ) -> envelope_pb2.Envelope:
@@ -352,6 +507,7 @@ def build_close(
         sold_to=sold_to,
         no_sale_reason=no_sale_reason,
         relisted_at=relisted_at,
+        refunded_in=refunded_in,
     )
     return build_envelope(
         mode=MODE,
@@ -438,6 +594,7 @@ class MarketSession(BaseSession):
         )
         return self.send_payload("Offer", payload, sender=sender, auth=auth)
 
+    @overload
     def bid(
         self,
         lot_id: str,
@@ -448,14 +605,51 @@ class MarketSession(BaseSession):
         sequence: int = 0,
         weight: float = 0.0,
         automatic: bool = False,
+        tier: TierValue | None = None,
+        card_id: str,
+        sender: str | None = None,
+        auth: AuthConfig | None = None,
+    ) -> envelope_pb2.Ack: ...
+
+    @overload
+    def bid(
+        self,
+        lot_id: str,
+        *,
+        amount: money_pb2.Money,
+        currency: CurrencyName | market_pb2.Currency.ValueType = "CURRENCY_UNSPECIFIED",
+        max_increments: int | None = None,
+        sequence: int = 0,
+        weight: float = 0.0,
+        automatic: bool = False,
+        tier: TierValue | None = None,
+        wire: Mapping[str, object],
+        sender: str | None = None,
+        auth: AuthConfig | None = None,
+    ) -> envelope_pb2.Ack: ...
+
+    def bid(
+        self,
+        lot_id: str,
+        *,
+        amount: money_pb2.Money,
+        currency: CurrencyName | market_pb2.Currency.ValueType = "CURRENCY_UNSPECIFIED",
+        max_increments: int | None = None,
+        sequence: int = 0,
+        weight: float = 0.0,
+        automatic: bool = False,
+        tier: TierValue | None = None,
+        card_id: str | None = None,
+        wire: Mapping[str, object] | None = None,
         sender: str | None = None,
         auth: AuthConfig | None = None,
     ) -> envelope_pb2.Ack:
         """Sends Bid and returns the runtime's Ack.
 
-        A bid: an imported message that must be given, enums, optional and plain scalars.
+        A bid: an imported message that must be given, enums, optional and plain scalars, a
+        oneof.
         """
-        payload = build_bid_payload(
+        payload = _build_bid_payload(
             lot_id=lot_id,
             amount=amount,
             currency=currency,
@@ -463,6 +657,9 @@ class MarketSession(BaseSession):
             sequence=sequence,
             weight=weight,
             automatic=automatic,
+            tier=tier,
+            card_id=card_id,
+            wire=wire,
         )
         return self.send_payload("Bid", payload, sender=sender, auth=auth)
 
@@ -496,6 +693,16 @@ class MarketSession(BaseSession):
         auth: AuthConfig | None = None,
     ) -> envelope_pb2.Ack: ...
 
+    @overload
+    def close(
+        self,
+        lot_id: str,
+        *,
+        refunded_in: CurrencyName | market_pb2.Currency.ValueType,
+        sender: str | None = None,
+        auth: AuthConfig | None = None,
+    ) -> envelope_pb2.Ack: ...
+
     def close(
         self,
         lot_id: str,
@@ -503,6 +710,7 @@ class MarketSession(BaseSession):
         sold_to: str | None = None,
         no_sale_reason: str | None = None,
         relisted_at: datetime | None = None,
+        refunded_in: CurrencyName | market_pb2.Currency.ValueType | None = None,
         sender: str | None = None,
         auth: AuthConfig | None = None,
     ) -> envelope_pb2.Ack:
@@ -515,6 +723,7 @@ class MarketSession(BaseSession):
             sold_to=sold_to,
             no_sale_reason=no_sale_reason,
             relisted_at=relisted_at,
+            refunded_in=refunded_in,
         )
         return self.send_payload("Close", payload, sender=sender, auth=auth)
 
@@ -593,6 +802,7 @@ class AsyncMarketSession(AsyncBaseSession):
         )
         return await self.send_payload("Offer", payload, sender=sender, auth=auth)
 
+    @overload
     async def bid(
         self,
         lot_id: str,
@@ -603,14 +813,51 @@ class AsyncMarketSession(AsyncBaseSession):
         sequence: int = 0,
         weight: float = 0.0,
         automatic: bool = False,
+        tier: TierValue | None = None,
+        card_id: str,
+        sender: str | None = None,
+        auth: AuthConfig | None = None,
+    ) -> envelope_pb2.Ack: ...
+
+    @overload
+    async def bid(
+        self,
+        lot_id: str,
+        *,
+        amount: money_pb2.Money,
+        currency: CurrencyName | market_pb2.Currency.ValueType = "CURRENCY_UNSPECIFIED",
+        max_increments: int | None = None,
+        sequence: int = 0,
+        weight: float = 0.0,
+        automatic: bool = False,
+        tier: TierValue | None = None,
+        wire: Mapping[str, object],
+        sender: str | None = None,
+        auth: AuthConfig | None = None,
+    ) -> envelope_pb2.Ack: ...
+
+    async def bid(
+        self,
+        lot_id: str,
+        *,
+        amount: money_pb2.Money,
+        currency: CurrencyName | market_pb2.Currency.ValueType = "CURRENCY_UNSPECIFIED",
+        max_increments: int | None = None,
+        sequence: int = 0,
+        weight: float = 0.0,
+        automatic: bool = False,
+        tier: TierValue | None = None,
+        card_id: str | None = None,
+        wire: Mapping[str, object] | None = None,
         sender: str | None = None,
         auth: AuthConfig | None = None,
     ) -> envelope_pb2.Ack:
         """Sends Bid and returns the runtime's Ack.
 
-        A bid: an imported message that must be given, enums, optional and plain scalars.
+        A bid: an imported message that must be given, enums, optional and plain scalars, a
+        oneof.
         """
-        payload = build_bid_payload(
+        payload = _build_bid_payload(
             lot_id=lot_id,
             amount=amount,
             currency=currency,
@@ -618,6 +865,9 @@ class AsyncMarketSession(AsyncBaseSession):
             sequence=sequence,
             weight=weight,
             automatic=automatic,
+            tier=tier,
+            card_id=card_id,
+            wire=wire,
         )
         return await self.send_payload("Bid", payload, sender=sender, auth=auth)
 
@@ -651,6 +901,16 @@ class AsyncMarketSession(AsyncBaseSession):
         auth: AuthConfig | None = None,
     ) -> envelope_pb2.Ack: ...
 
+    @overload
+    async def close(
+        self,
+        lot_id: str,
+        *,
+        refunded_in: CurrencyName | market_pb2.Currency.ValueType,
+        sender: str | None = None,
+        auth: AuthConfig | None = None,
+    ) -> envelope_pb2.Ack: ...
+
     async def close(
         self,
         lot_id: str,
@@ -658,6 +918,7 @@ class AsyncMarketSession(AsyncBaseSession):
         sold_to: str | None = None,
         no_sale_reason: str | None = None,
         relisted_at: datetime | None = None,
+        refunded_in: CurrencyName | market_pb2.Currency.ValueType | None = None,
         sender: str | None = None,
         auth: AuthConfig | None = None,
     ) -> envelope_pb2.Ack:
@@ -670,5 +931,6 @@ class AsyncMarketSession(AsyncBaseSession):
             sold_to=sold_to,
             no_sale_reason=no_sale_reason,
             relisted_at=relisted_at,
+            refunded_in=refunded_in,
         )
         return await self.send_payload("Close", payload, sender=sender, auth=auth)

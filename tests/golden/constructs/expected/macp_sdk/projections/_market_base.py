@@ -127,6 +127,10 @@ class BidRecord:
     sequence: int
     weight: float
     automatic: bool
+    tier: str | None
+    card_id: str | None
+    wire: dict[str, Any] | None
+    funding: Literal["card_id", "wire"] | None  # which member is set
     sender: str
     message_id: str
     timestamp_unix_ms: int
@@ -144,6 +148,10 @@ class BidRecord:
             sequence=payload.sequence,
             weight=payload.weight,
             automatic=payload.automatic,
+            tier=payload.tier if payload.HasField("tier") else None,
+            card_id=payload.card_id if payload.HasField("card_id") else None,
+            wire=from_struct(payload.wire) if payload.HasField("wire") else None,
+            funding=payload.WhichOneof("funding"),
             sender=envelope.sender,
             message_id=envelope.message_id,
             timestamp_unix_ms=envelope.timestamp_unix_ms,
@@ -160,7 +168,10 @@ class CloseRecord:
     sold_to: str | None
     no_sale_reason: str | None
     relisted_at: datetime | None
-    outcome: Literal["sold_to", "no_sale_reason", "relisted_at"] | None  # which member is set
+    refunded_in: CurrencyName | int | None
+    outcome: (
+        Literal["sold_to", "no_sale_reason", "relisted_at", "refunded_in"] | None
+    )  # which member is set
     sender: str
     message_id: str
     timestamp_unix_ms: int
@@ -174,6 +185,12 @@ class CloseRecord:
             no_sale_reason=payload.no_sale_reason if payload.HasField("no_sale_reason") else None,
             relisted_at=from_timestamp(payload.relisted_at)
             if payload.HasField("relisted_at")
+            else None,
+            refunded_in=cast(
+                "CurrencyName | int",
+                enum_label(market_pb2.Currency.DESCRIPTOR, payload.refunded_in),
+            )
+            if payload.HasField("refunded_in")
             else None,
             outcome=payload.WhichOneof("outcome"),
             sender=envelope.sender,
