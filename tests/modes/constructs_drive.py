@@ -6,6 +6,7 @@ projection and prints, as JSON, which records equal what was sent.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 from datetime import UTC, datetime, timedelta, timezone
@@ -19,10 +20,15 @@ assert macp_sdk.__file__ is not None and macp_sdk.__file__.startswith(sys.argv[1
 from acme.common.v1 import money_pb2  # noqa: E402
 from acme.market.v1 import market_pb2  # noqa: E402
 from google.protobuf import any_pb2  # noqa: E402
-from macp_sdk import AuthConfig, MacpClient  # noqa: E402
+from macp_sdk import AsyncMacpClient, AuthConfig, MacpClient  # noqa: E402
 from macp_sdk.errors import MacpValidationError  # noqa: E402
 from macp_sdk.local_runtime import LocalRuntime  # noqa: E402
-from macp_sdk.modes.market import MarketSession, build_bid_payload, build_close_payload  # noqa: E402
+from macp_sdk.modes.market import (  # noqa: E402
+    AsyncMarketSession,
+    MarketSession,
+    build_bid_payload,
+    build_close_payload,
+)
 from macp_sdk.projections.market import MarketProjection  # noqa: E402
 
 OFFER = {
@@ -103,6 +109,27 @@ def runtime_checks() -> dict[str, str]:
     return refused
 
 
+async def async_leg(target: str, auth: AuthConfig, bob: AuthConfig) -> dict[str, object]:
+    """The asyncio session sends the same payloads; its records must equal them too."""
+    async with AsyncMacpClient(target=target, secure=False, auth=auth) as client:
+        session = AsyncMarketSession(client, auth=auth)
+        await session.start(intent="sell lot 9", participants=["auctioneer", "bob"], ttl_ms=60_000)
+        await session.offer("lot-9", **OFFER)  # type: ignore[arg-type]
+        await session.bid("lot-9", sender="bob", auth=bob, **BID)  # type: ignore[arg-type]
+        for close in CLOSES:
+            await session.close("lot-9", **close)  # type: ignore[call-overload]
+        projection = session.market_projection
+        closes = projection.close_records["lot-9"]
+        return {
+            "offer": all(compare(projection.offer_records["lot-9"][0], EXPECTED_OFFER).values()),
+            "bid": all(compare(projection.bid_records["lot-9"][0], EXPECTED_BID).values()),
+            "closes": [
+                all(compare(record, close).values()) and record.outcome == next(iter(close))
+                for record, close in zip(closes, CLOSES, strict=True)
+            ],
+        }
+
+
 def main() -> None:
     auth = AuthConfig.for_dev_agent("auctioneer")
     bob = AuthConfig.for_dev_agent("bob")
@@ -127,6 +154,7 @@ def main() -> None:
                     replayed.apply_envelope(envelope)
             finally:
                 stream.close()
+        asynchronous = asyncio.run(async_leg(runtime.target, auth, bob))
     facts: dict[str, object] = {"registered": registered.ok}
     for name, projection in (("local", local), ("stream", replayed)):
         offer, bare = projection.offer_records["lot-7"][0], projection.offer_records["lot-8"][0]
@@ -163,6 +191,7 @@ def main() -> None:
         local.bid_records == replayed.bid_records,
         local.close_records == replayed.close_records,
     ]
+    facts["async"] = asynchronous
     facts["refused"] = runtime_checks()
     print(json.dumps(facts))
 

@@ -3,7 +3,8 @@
 The case's protos (tests/golden/constructs/proto: acme.market.v1 importing acme.common.v1) are
 added to a copy of the project's protos and generated once per module. Then:
 - a session on the embedded runtime sends every construct, and both the session's own
-  projection and a fresh one fed from the runtime's stream hold records equal to what was sent;
+  projection and a fresh one fed from the runtime's stream hold records equal to what was sent
+  (the asyncio session's records too);
 - mypy --strict accepts the generated modules and correct calls, and rejects two oneof
   members, a wrong enum name and a wrong message type, line by line;
 - the builders refuse the same mistakes at run time.
@@ -69,6 +70,7 @@ def test_every_construct_round_trips_through_the_runtime(market_tree: Path) -> N
         assert seen["extension_unpacks"] is True
         assert seen["anomalies"] == 0
     assert facts["records_equal"] == [True, True, True]
+    assert facts["async"] == {"offer": True, "bid": True, "closes": [True] * 4}
     assert facts["refused"] == {
         "two_oneof_members": "outcome",
         "no_oneof_member": "outcome",
