@@ -433,15 +433,16 @@ def _build_field(
     oneof = _real_oneof(message, proto_field)
     literal_alias, _ = context.literals.get((message.name, proto_field.name), ("", ()))
     is_scalar = proto_field.type in field_types.SCALARS
+    is_repeated = proto_field.label == FDP.LABEL_REPEATED  # maps too
     scalar_type = field_types.SCALARS[proto_field.type][0] if is_scalar else ""
     _check_field_options(
         options,
         scalar_type,
-        proto_field.label == FDP.LABEL_REPEATED,  # maps too
+        is_repeated,
         option_where,
         proto_field.name,
     )
-    # Client-side checks apply to scalars; on other kinds `required` only means "no default".
+    # Client-side checks apply to singular scalars; elsewhere `required` only means "no default".
     shape = field_types.shape_field(
         proto_field,
         context.types,
@@ -451,7 +452,7 @@ def _build_field(
         literal_alias=literal_alias,
         checked_call=field_types.checked_call(
             param,
-            required=options.required and is_scalar,
+            required=options.required and is_scalar and not is_repeated,
             allowed=options.allowed,
             normalize=options.normalize,
             minimum=options.minimum,
@@ -510,7 +511,7 @@ def _build_field(
         references=options.references,
         literal_alias=literal_alias,
         checks=FieldChecks(
-            required=options.required and is_scalar,
+            required=options.required and is_scalar and not is_repeated,
             allowed=options.allowed,
             normalize=options.normalize,
             minimum=options.minimum,
