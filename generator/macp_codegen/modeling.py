@@ -348,11 +348,14 @@ def _build_action(
             f"subject_field {subject!r} is not a field of {message.name}",
             f"use one of {', '.join(by_name) or '(no fields)'}",
         )
-    if subject and (by_name[subject].kind != "scalar" or by_name[subject].repeated):
-        # Records are grouped by the subject's value, so it must be a plain, hashable value.
+    if subject and (
+        by_name[subject].kind != "scalar" or by_name[subject].repeated or by_name[subject].presence
+    ):
+        # Records are grouped by the subject's value, so it must be a plain value, never None.
         raise OptionError(
             option_where,
-            f"subject_field {subject!r} of {message.name} is not a singular scalar field",
+            f"subject_field {subject!r} of {message.name} is not a singular scalar field "
+            "(outside oneofs, not optional)",
             "pick a string or number field as the subject",
         )
     positional_names = options.positional or ((subject,) if subject else ())

@@ -91,6 +91,16 @@ CASES: dict[str, tuple[tuple[tuple[str, str], ...], str, str]] = {
         "option (macp.sdk.v1.action)",
         "subject_field 'tier' of OrderPayload is not a singular scalar field",
     ),
+    "subject is optional": (
+        (
+            (
+                "{senders: SENDER_ROLE_INITIATOR}",
+                '{senders: SENDER_ROLE_INITIATOR, subject_field: "note", positional: []}',
+            ),
+        ),
+        "option (macp.sdk.v1.action)",
+        "subject_field 'note' of OrderPayload is not a singular scalar field",
+    ),
     "allowed values on an enum": (
         (("Size size = 3;", 'Size size = 3 [(macp.sdk.v1.field) = {allowed: ["SMALL"]}];'),),
         "Size size = 3",
