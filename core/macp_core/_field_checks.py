@@ -72,3 +72,15 @@ def _number(bound: float | None) -> str:
     if isinstance(bound, float) and bound.is_integer():
         return str(int(bound))
     return repr(bound)
+
+
+def exactly_one(group: str, **members: object) -> None:
+    """A oneof takes exactly one member: raises MacpValidationError naming the others."""
+    given = [name for name, value in members.items() if value is not None]
+    if len(given) != 1:
+        raise MacpValidationError(
+            group,
+            tuple(given),
+            "exactly one of " + ", ".join(members),
+            hint="pass one member of the oneof; the runtime would keep only the last",
+        )

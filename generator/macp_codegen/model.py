@@ -41,10 +41,18 @@ class FieldModel:
     name: str  # proto field name
     param: str  # Python parameter name
     number: int
-    proto_type: str  # "string", "bytes", "double", "message", ...
+    proto_type: str  # "string", "bytes", "double", "enum", "message", "map", ...
+    kind: str  # scalar, enum, message, timestamp, duration, struct, any, wrapper or map
     annotation: str  # parameter annotation, e.g. "str", "VoteValue", "Sequence[str]"
+    bare_annotation: str  # the same without `| None`: what an overload that needs it takes
     record_annotation: str  # attribute annotation on the decoded record
     repeated: bool
+    presence: bool  # None means unset (messages, `optional`, oneof members, maps)
+    oneof: str  # the oneof group this field belongs to, or ""
+    build_value: str  # Python source: the protobuf constructor argument from the parameter
+    decode_value: str  # Python source: the record attribute from `payload`
+    set_member: str  # oneof members: Python statement setting it on `_payload` ("" otherwise)
+    enums: tuple[tuple[str, tuple[str, ...]], ...]  # (Literal alias, value names) it uses
     required: bool  # must be non-empty / non-zero before sending
     no_default: bool  # callers must pass it
     default: str  # Python literal of the parameter default
@@ -59,6 +67,28 @@ class FieldModel:
     checks: FieldChecks  # what the builder checks before sending (`checks.any` is False: none)
     doc: str
     location: SourceLocation
+
+
+@dataclass(frozen=True)
+class OneofModel:
+    """A real (not `optional`) oneof: builders take exactly one member."""
+
+    name: str
+    members: tuple[FieldModel, ...]
+
+    @property
+    def record_annotation(self) -> str:
+        names = ", ".join(f'"{m.name}"' for m in self.members)
+        return f"Literal[{names}] | None"
+
+
+@dataclass(frozen=True)
+class Signature:
+    """One overload of a builder or session method: which parameters it takes."""
+
+    positional: tuple[FieldModel, ...]  # session method, before `*`
+    keyword: tuple[FieldModel, ...]  # session method, keyword-only
+    settable: tuple[FieldModel, ...]  # builders (all keyword-only), in proto order
 
 
 @dataclass(frozen=True)
@@ -80,6 +110,12 @@ class ActionModel:
     fields: tuple[FieldModel, ...]  # every proto field, in proto order
     positional: tuple[FieldModel, ...]  # parameters before `*`
     keyword: tuple[FieldModel, ...]  # keyword-only parameters (no hidden ones)
+    oneofs: tuple[OneofModel, ...]
+    # With oneofs: one @overload per choice of members, so mypy rejects two members; the
+    # builders share `payload_impl`, which checks the choice at run time. Else () and
+    # `payload_impl` is the public payload builder.
+    overloads: tuple[Signature, ...]
+    payload_impl: str
     doc: str
     location: SourceLocation
 
@@ -137,6 +173,8 @@ class ModeModel:
     projection_accessor: str  # e.g. decision_projection
     actions: tuple[ActionModel, ...]
     literal_aliases: tuple[tuple[str, tuple[str, ...]], ...]
+    enum_aliases: tuple[tuple[str, tuple[str, ...]], ...]  # Literal of each enum's names
+    pb2_imports: tuple[tuple[str, str, str], ...]  # (package, module, alias) of other pb2s
     records_union: str  # alias naming any record of this mode, e.g. DecisionRecord
     base_module: str  # macp_sdk.projections.<base_module>, the always-rewritten base
     doc: str
@@ -149,7 +187,7 @@ class ModeModel:
 
     @property
     def uses_literals(self) -> bool:
-        return bool(self.literal_aliases)
+        return bool(self.literal_aliases or self.enum_aliases)
 
     @property
     def uses_checks(self) -> bool:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from google.protobuf import descriptor_pb2
 
-from . import __version__, naming
+from . import __version__, field_types, naming
 from .core_contract import SDK_PACKAGE
 from .errors import NameCollisionError, OptionError, ReservedNameError, SourceLocation
 from .literals import python_literal
@@ -22,7 +24,16 @@ from .locations import (
     MESSAGE_OPTIONS,
     SourceIndex,
 )
-from .model import ActionModel, CorePayload, FieldChecks, FieldModel, ModeModel, SdkModel
+from .model import (
+    ActionModel,
+    CorePayload,
+    FieldChecks,
+    FieldModel,
+    ModeModel,
+    OneofModel,
+    SdkModel,
+    Signature,
+)
 from .options import ActionOptions, FieldOptions, OptionReader
 
 FDP = descriptor_pb2.FieldDescriptorProto
@@ -48,25 +59,6 @@ CORE_MESSAGE_TYPES = frozenset(
 # The runtime reserves this id prefix for standards-track modes (RegisterExtMode refuses it).
 STANDARD_ID_PREFIX = "macp.mode."
 
-_SCALARS: dict[int, tuple[str, str, str]] = {
-    # proto type -> (name, annotation, default literal)
-    FDP.TYPE_STRING: ("string", "str", '""'),
-    FDP.TYPE_BYTES: ("bytes", "bytes", 'b""'),
-    FDP.TYPE_BOOL: ("bool", "bool", "False"),
-    FDP.TYPE_DOUBLE: ("double", "float", "0.0"),
-    FDP.TYPE_FLOAT: ("float", "float", "0.0"),
-    FDP.TYPE_INT32: ("int32", "int", "0"),
-    FDP.TYPE_INT64: ("int64", "int", "0"),
-    FDP.TYPE_UINT32: ("uint32", "int", "0"),
-    FDP.TYPE_UINT64: ("uint64", "int", "0"),
-    FDP.TYPE_SINT32: ("sint32", "int", "0"),
-    FDP.TYPE_SINT64: ("sint64", "int", "0"),
-    FDP.TYPE_FIXED32: ("fixed32", "int", "0"),
-    FDP.TYPE_FIXED64: ("fixed64", "int", "0"),
-    FDP.TYPE_SFIXED32: ("sfixed32", "int", "0"),
-    FDP.TYPE_SFIXED64: ("sfixed64", "int", "0"),
-    FDP.TYPE_ENUM: ("enum", "int", "0"),
-}
 _NUMERIC = frozenset(
     {
         "double",
@@ -93,6 +85,7 @@ def build_model(
     sdk_package: str = SDK_PACKAGE,
 ) -> SdkModel:
     reader = OptionReader(descriptor_set)
+    types = field_types.TypeIndex(descriptor_set)
     files = {f.name: f for f in descriptor_set.file}
     core_payloads: list[CorePayload] = []
     modes: list[ModeModel] = []
@@ -102,7 +95,9 @@ def build_model(
         if file.package == CORE_PACKAGE:
             core_payloads.extend(_core_payloads(file))
         elif not file.package.startswith(TOOLING_PACKAGES) and _is_mode_file(file, reader):
-            modes.append(_build_mode(file, index, reader, reserved_session_names, sdk_package))
+            modes.append(
+                _build_mode(file, index, reader, reserved_session_names, types, sdk_package)
+            )
     _check_mode_collisions(modes)
     return SdkModel(
         generator_version=__version__,
@@ -135,6 +130,7 @@ def _build_mode(
     index: SourceIndex,
     reader: OptionReader,
     reserved_session_names: frozenset[str],
+    types: field_types.TypeIndex,
     sdk_package: str = SDK_PACKAGE,
 ) -> ModeModel:
     options = reader.mode(file)
@@ -153,8 +149,13 @@ def _build_mode(
     session_class = options.session_class or naming.session_class(short_name)
     _check_identifier(session_class, where, "session_class", "set (macp.sdk.v1.mode).session_class")
 
-    aliases = _literal_aliases(file, reader)
-    actions = _build_actions(file, index, reader, reserved_session_names, aliases)
+    pb2 = naming.pb2_module(file.name)
+    context = _FieldContext(
+        _literal_aliases(file, reader),
+        types,
+        field_types.ModuleAliases(file.name, naming.module_basename(pb2)),
+    )
+    actions = _build_actions(file, index, reader, reserved_session_names, context)
     message_types = [a.message_type for a in actions]
     if not actions:
         raise OptionError(
@@ -183,7 +184,6 @@ def _build_mode(
             f"{STANDARD_ID_PREFIX}* for standards-track modes and refuses to register it",
             f'set (macp.sdk.v1.mode).id to "ext.{short_name}.{mode_id.rsplit(".", 1)[-1]}"',
         )
-    pb2 = naming.pb2_module(file.name)
     module = naming.mode_module(short_name)
     base_module = naming.projection_base_module(short_name)
     session_module = naming.qualified_name(MODES_PACKAGE, module)
@@ -219,7 +219,9 @@ def _build_mode(
         projection_base_class=naming.projection_base_class(short_name),
         projection_accessor=naming.projection_accessor(short_name),
         actions=actions,
-        literal_aliases=tuple(sorted(set(aliases.values()))),
+        literal_aliases=tuple(sorted(set(context.literals.values()))),
+        enum_aliases=_enum_aliases(actions),
+        pb2_imports=context.modules.imports(file.name),
         records_union=naming.records_union(short_name),
         base_module=base_module,
         doc=index.comment(FILE_SYNTAX),
@@ -254,9 +256,18 @@ def _check_module_names(mode: ModeModel) -> None:
         claim(name, source)
     for alias, _ in mode.literal_aliases:
         claim(alias, f"allowed values {alias}")
+    for alias, _ in mode.enum_aliases:
+        claim(alias, f"the value names of enum {alias.removesuffix('Name')}")
+    for _, _, alias in mode.pb2_imports:
+        claim(alias, f"the protobuf module {alias}")
     for action in mode.actions:
         origin = f"{action.message_name} ({action.location})"
-        for name in (action.record_class, action.builder, action.payload_builder):
+        for name in {
+            action.record_class,
+            action.builder,
+            action.payload_builder,
+            action.payload_impl,
+        }:
             claim(name, origin)
 
 
@@ -271,7 +282,7 @@ def _build_actions(
     index: SourceIndex,
     reader: OptionReader,
     reserved_session_names: frozenset[str],
-    aliases: dict[tuple[str, str], tuple[str, tuple[str, ...]]],
+    context: _FieldContext,
 ) -> tuple[ActionModel, ...]:
     actions: list[ActionModel] = []
     seen_types: dict[str, ActionModel] = {}
@@ -280,7 +291,7 @@ def _build_actions(
         options = reader.action(message)
         if options.skip or (not options.present and not message.name.endswith("Payload")):
             continue
-        action = _build_action(file, message, message_index, index, reader, options, aliases)
+        action = _build_action(file, message, message_index, index, reader, options, context)
         where = action.location
         if action.message_type in seen_types:
             other = seen_types[action.message_type]
@@ -341,7 +352,7 @@ def _build_action(
     index: SourceIndex,
     reader: OptionReader,
     options: ActionOptions,
-    aliases: dict[tuple[str, str], tuple[str, tuple[str, ...]]],
+    context: _FieldContext,
 ) -> ActionModel:
     path = (FILE_MESSAGE, message_index)
     where = index.location(*path)
@@ -358,7 +369,7 @@ def _build_action(
             index,
             path,
             reader.field(proto_field),
-            aliases.get((message.name, proto_field.name), ("", ())),
+            context,
         )
         for i, proto_field in enumerate(message.field)
     )
@@ -368,7 +379,9 @@ def _build_action(
         fields, message.name, naming.module_basename(naming.pb2_module(file.name))
     )
     subject = options.subject_field or (
-        fields[0].name if fields and fields[0].name.endswith("_id") else ""
+        fields[0].name
+        if fields and fields[0].name.endswith("_id") and fields[0].kind == "scalar"
+        else ""
     )
     if subject and subject not in by_name:
         raise OptionError(
@@ -376,16 +389,29 @@ def _build_action(
             f"subject_field {subject!r} is not a field of {message.name}",
             f"use one of {', '.join(by_name) or '(no fields)'}",
         )
+    if subject and (
+        by_name[subject].kind != "scalar" or by_name[subject].repeated or by_name[subject].presence
+    ):
+        # Records are grouped by the subject's value, so it must be a plain value, never None.
+        raise OptionError(
+            option_where,
+            f"subject_field {subject!r} of {message.name} is not a singular scalar field "
+            "(outside oneofs, not optional)",
+            "pick a string or number field as the subject",
+        )
     positional_names = options.positional or ((subject,) if subject else ())
     for name in positional_names:
-        if name not in by_name or by_name[name].hidden:
+        if name not in by_name or by_name[name].hidden or by_name[name].oneof:
             raise OptionError(
                 option_where,
-                f"positional field {name!r} is not a settable field of {message.name}",
-                f"use one of {', '.join(f.name for f in fields if not f.hidden)}",
+                f"positional field {name!r} is not a settable field of {message.name} "
+                "outside a oneof",
+                f"use one of {', '.join(f.name for f in fields if not f.hidden and not f.oneof)}",
             )
     positional = tuple(by_name[n] for n in positional_names)
     keyword = tuple(f for f in fields if f.name not in positional_names and not f.hidden)
+    oneofs = _oneofs(message, fields)
+    payload_builder = naming.payload_builder_function(method)
     return ActionModel(
         message_type=message_type,
         message_name=message.name,
@@ -393,7 +419,7 @@ def _build_action(
         method=method,
         aliases=options.aliases,
         builder=naming.builder_function(method),
-        payload_builder=naming.payload_builder_function(method),
+        payload_builder=payload_builder,
         record_class=naming.record_class(message_type),
         hook=naming.hook_method(method),
         apply_method=naming.apply_method(method),
@@ -404,9 +430,21 @@ def _build_action(
         fields=fields,
         positional=positional,
         keyword=keyword,
+        oneofs=oneofs,
+        overloads=_overloads(positional, keyword, tuple(f for f in fields if not f.hidden), oneofs),
+        payload_impl=naming.private_name(payload_builder) if oneofs else payload_builder,
         doc=index.comment(*path),
         location=where,
     )
+
+
+@dataclass(frozen=True)
+class _FieldContext:
+    """What field modelling needs from the file and descriptor set around it."""
+
+    literals: dict[tuple[str, str], tuple[str, tuple[str, ...]]]  # (message, field) -> alias
+    types: field_types.TypeIndex
+    modules: field_types.ModuleAliases
 
 
 def _build_field(
@@ -416,20 +454,11 @@ def _build_field(
     index: SourceIndex,
     message_path: tuple[int, ...],
     options: FieldOptions,
-    literal: tuple[str, tuple[str, ...]],
+    context: _FieldContext,
 ) -> FieldModel:
     path = (*message_path, MESSAGE_FIELD, field_index)
     where = index.location(*path)
     option_where = index.location(*path, FIELD_OPTIONS)
-    if proto_field.type not in _SCALARS:
-        raise OptionError(
-            where,
-            f"field {message.name}.{proto_field.name} has a message type; mode payload fields "
-            "must be scalars, enums or repeated scalars",
-            "flatten the field or encode it as bytes",
-        )
-    proto_type, annotation, default = _SCALARS[proto_field.type]
-    repeated = proto_field.label == FDP.LABEL_REPEATED
     param = options.param_name or proto_field.name
     if naming.is_reserved(param) or not param.isidentifier():
         raise ReservedNameError(
@@ -445,28 +474,77 @@ def _build_field(
             "which every builder already takes",
             f'set [(macp.sdk.v1.field) = {{param_name: "{param}_field"}}]',
         )
-    _check_field_options(options, proto_type, repeated, option_where, proto_field.name)
+    oneof = _real_oneof(message, proto_field)
+    literal_alias, _ = context.literals.get((message.name, proto_field.name), ("", ()))
+    is_scalar = proto_field.type in field_types.SCALARS
+    is_repeated = proto_field.label == FDP.LABEL_REPEATED  # maps too
+    scalar_type = field_types.SCALARS[proto_field.type][0] if is_scalar else ""
+    _check_field_options(
+        options,
+        scalar_type,
+        is_repeated,
+        option_where,
+        proto_field.name,
+    )
+    # Client-side checks apply to singular scalars; elsewhere `required` only means "no default".
+    shape = field_types.shape_field(
+        proto_field,
+        context.types,
+        context.modules,
+        param,
+        in_oneof=bool(oneof),
+        literal_alias=literal_alias,
+        checked_call=field_types.checked_call(
+            param,
+            required=options.required and is_scalar and not is_repeated,
+            allowed=options.allowed,
+            normalize=options.normalize,
+            minimum=options.minimum,
+            maximum=options.maximum,
+        ),
+    )
+    repeated = proto_field.label == FDP.LABEL_REPEATED and shape.kind != "map"
+    if oneof and (options.hidden or options.from_sender):
+        raise OptionError(
+            option_where,
+            f"field {proto_field.name!r} is a member of oneof {oneof!r}, so it cannot be "
+            "hidden or filled from the sender",
+            "drop the option or move the field out of the oneof",
+        )
+    if shape.presence and options.from_sender:
+        raise OptionError(
+            option_where,
+            f"field {proto_field.name!r} tracks presence, so from_sender would always set it",
+            "drop from_sender or make the field a plain string",
+        )
+    default = shape.default
     if options.default_string:
         default = python_literal(options.default_string)
-    record_annotation = f"tuple[{annotation}, ...]" if repeated else annotation
-    if repeated:
-        annotation, default = f"Sequence[{annotation}]", "()"
-    literal_alias, _ = literal
-    if literal_alias:
-        annotation = literal_alias
+    # A required value or one from a closed set has no sensible default: callers pass it.
+    # A oneof member never has one here: its group's overloads say which member is required.
+    no_default = not oneof and (
+        options.no_default
+        or options.required
+        or bool(literal_alias and not options.default_string and not shape.presence)
+    )
     return FieldModel(
         name=proto_field.name,
         param=param,
         number=proto_field.number,
-        proto_type=proto_type,
-        annotation=annotation,
-        record_annotation=record_annotation,
+        proto_type=shape.proto_type,
+        kind=shape.kind,
+        annotation=shape.bare_annotation if no_default else shape.annotation,
+        bare_annotation=shape.bare_annotation,
+        record_annotation=shape.record_annotation,
         repeated=repeated,
+        presence=shape.presence,
+        oneof=oneof,
+        build_value=shape.build_value,
+        decode_value=shape.decode_value,
+        set_member=shape.set_member,
+        enums=tuple((e.name, e.values) for e in shape.enums),
         required=options.required,
-        # A required value or one from a closed set has no sensible default: callers pass it.
-        no_default=options.no_default
-        or options.required
-        or bool(literal_alias and not options.default_string),
+        no_default=no_default,
         default=default,
         allowed=options.allowed,
         normalize=options.normalize,
@@ -477,7 +555,7 @@ def _build_field(
         references=options.references,
         literal_alias=literal_alias,
         checks=FieldChecks(
-            required=options.required,
+            required=options.required and is_scalar and not is_repeated,
             allowed=options.allowed,
             normalize=options.normalize,
             minimum=options.minimum,
@@ -486,6 +564,78 @@ def _build_field(
         doc=index.comment(*path),
         location=where,
     )
+
+
+def _real_oneof(
+    message: descriptor_pb2.DescriptorProto, proto_field: descriptor_pb2.FieldDescriptorProto
+) -> str:
+    """The oneof a field belongs to, "" for none or for proto3 `optional` (a synthetic one)."""
+    if not proto_field.HasField("oneof_index") or proto_field.proto3_optional:
+        return ""
+    return message.oneof_decl[proto_field.oneof_index].name
+
+
+def _oneofs(
+    message: descriptor_pb2.DescriptorProto, fields: tuple[FieldModel, ...]
+) -> tuple[OneofModel, ...]:
+    groups: dict[str, list[FieldModel]] = {}
+    for f in fields:
+        if f.oneof:
+            groups.setdefault(f.oneof, []).append(f)
+    for name, members in groups.items():
+        if name in RECORD_ATTRS or name in BUILDER_PARAMS or not naming.is_identifier(name):
+            raise ReservedNameError(
+                members[0].location,
+                f"oneof {message.name}.{name} would become a record attribute {name!r}, which "
+                "every record already has or which is not an identifier",
+                "rename the oneof",
+            )
+    return tuple(OneofModel(name, tuple(members)) for name, members in groups.items())
+
+
+def _overloads(
+    positional: tuple[FieldModel, ...],
+    keyword: tuple[FieldModel, ...],
+    settable: tuple[FieldModel, ...],
+    oneofs: tuple[OneofModel, ...],
+) -> tuple[Signature, ...]:
+    """One signature per choice of a member in each oneof: that member required, the others
+    of its group absent, so passing two members of a group matches no overload."""
+    if not oneofs:
+        return ()
+    signatures = []
+    for choice in itertools.product(*(group.members for group in oneofs)):
+        chosen = {f.name for f in choice}
+
+        def pick(
+            fields: tuple[FieldModel, ...], chosen: set[str] = chosen
+        ) -> tuple[FieldModel, ...]:
+            return tuple(
+                replace(f, annotation=f.bare_annotation, no_default=True) if f.name in chosen else f
+                for f in fields
+                if not f.oneof or f.name in chosen
+            )
+
+        signatures.append(Signature(positional, pick(keyword), pick(settable)))
+    return tuple(signatures)
+
+
+def _enum_aliases(
+    actions: tuple[ActionModel, ...],
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The Literal alias of every enum a payload uses, each name once."""
+    found: dict[str, tuple[str, ...]] = {}
+    for action in actions:
+        for f in action.fields:
+            for name, values in f.enums:
+                if found.get(name, values) != values:
+                    raise NameCollisionError(
+                        f.location,
+                        f"two enums used by this mode would both be named {name}",
+                        "rename one of the enums",
+                    )
+                found[name] = values
+    return tuple(sorted(found.items()))
 
 
 def _check_field_options(

@@ -229,3 +229,14 @@ def handler_method(message_type: str) -> str:
 def modes_entry_point_group(sdk_package: str) -> str:
     """The entry-point group through which installed mode packages add modes to the SDK."""
     return f"{sdk_package}.modes"
+
+
+def enum_alias(python_path: str) -> str:
+    """The Literal of an enum's value names: `Currency` -> `CurrencyName`,
+    `BidPayload.Currency` -> `BidPayloadCurrencyName`."""
+    return "".join(python_path.split(".")) + "Name"
+
+
+def private_name(name: str) -> str:
+    """A module-private helper behind a public name: `build_x_payload` -> `_build_x_payload`."""
+    return f"_{name}"

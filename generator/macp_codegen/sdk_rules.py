@@ -6,6 +6,8 @@
 - method-renamed / method-removed: a session method, or one of its aliases, is gone.
 - required-fields-changed: the fields that must be non-empty before sending changed.
 - parameter-removed / parameter-now-mandatory: a call that worked before now fails.
+- oneof-changed: a oneof is new or has other members, so calls must now pass exactly one of
+  them (a call passing none, or two, that worked before now fails).
 Actions are matched by protobuf message, then message_type, then method, so a renamed message
 whose options keep the action still compares with its old self.
 """
@@ -104,6 +106,15 @@ def _action_findings(mode: ModeModel, old: ActionModel, new: ActionModel) -> Ite
                 "parameter-now-mandatory",
                 new_field.location,
                 f"{mode.session_class}.{new.method}() now needs argument {param!r}",
+            )
+    old_groups = {frozenset(m.name for m in group.members) for group in old.oneofs}
+    for group in new.oneofs:
+        if frozenset(m.name for m in group.members) not in old_groups:
+            yield _sdk(
+                "oneof-changed",
+                group.members[0].location,
+                f"{mode.session_class}.{new.method}() now takes exactly one of "
+                + ", ".join(m.param for m in group.members),
             )
     new_params = {f.param for f in new.parameters}
     for param in sorted(set(old_params) - new_params):
