@@ -18,36 +18,46 @@ dicts/lists/sets.
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any, SupportsIndex
 
-# One undo step: a function and its arguments.
-_Step = tuple[Callable[..., object], tuple[Any, ...]]
+# One undo step: a function followed by its arguments (one flat tuple: less to allocate).
+_Step = tuple[Any, ...]
 
 
 class Journal:
     """The undo steps of the envelope being applied; ``steps`` is None when none is open."""
 
-    __slots__ = ("steps",)
+    __slots__ = ("steps", "_spare")
 
     def __init__(self) -> None:
         self.steps: list[_Step] | None = None
+        self._spare: list[_Step] = []
 
     def begin(self) -> None:
-        self.steps = []
+        self.steps = self._spare  # one list reused for every envelope
 
     def commit(self) -> None:
+        if self.steps is not None:
+            self.steps.clear()
         self.steps = None
 
     def rollback(self) -> None:
         steps, self.steps = self.steps, None  # undoing must not log more steps
-        for undo, args in reversed(steps or ()):
-            undo(*args)
+        for step in reversed(steps or ()):
+            step[0](*step[1:])
+        if steps is not None:
+            steps.clear()
+
+
+_PLAIN_CONTAINERS = frozenset({dict, list, set})
 
 
 def adopt(value: Any, journal: Journal) -> Any:
     """``value`` as stored state: plain dict/list/set become tracked (recursively)."""
     kind = type(value)
+    if kind not in _PLAIN_CONTAINERS:
+        return value
     if kind is dict:
         tracked_dict = TrackedDict(journal)
         for key, item in value.items():
@@ -97,8 +107,7 @@ class TrackedDict(dict[Any, Any]):
 
     __slots__ = ("_journal",)
 
-    def __init__(self, journal: Journal) -> None:
-        super().__init__()
+    def __init__(self, journal: Journal) -> None:  # the base __init__ adds nothing when empty
         self._journal = journal
 
     def __reduce_ex__(self, protocol: Any) -> Any:
@@ -112,16 +121,24 @@ class TrackedDict(dict[Any, Any]):
         if steps is not None:
             old = dict.get(self, key, _MISSING)
             if old is _MISSING:
-                steps.append((dict.__delitem__, (self, key)))
+                steps.append((dict.__delitem__, self, key))
             else:
-                steps.append((dict.__setitem__, (self, key, old)))
-        dict.__setitem__(self, key, adopt(value, self._journal))
+                steps.append((dict.__setitem__, self, key, old))
+        if type(value) in _PLAIN_CONTAINERS:
+            value = adopt(value, self._journal)
+        dict.__setitem__(self, key, value)
 
     def setdefault(self, key: Any, default: Any = None) -> Any:
-        if key in self:
-            return dict.__getitem__(self, key)
-        self[key] = default
-        return dict.__getitem__(self, key)
+        value = dict.get(self, key, _MISSING)
+        if value is not _MISSING:
+            return value
+        steps = self._journal.steps
+        if steps is not None:
+            steps.append((dict.__delitem__, self, key))
+        if type(default) in _PLAIN_CONTAINERS:
+            default = adopt(default, self._journal)
+        dict.__setitem__(self, key, default)
+        return default
 
     def update(self, *args: Any, **kwargs: Any) -> None:
         for key, value in dict(*args, **kwargs).items():
@@ -135,7 +152,7 @@ class TrackedDict(dict[Any, Any]):
         # Re-inserting a removed key would move it to the end: keep the exact order instead.
         steps = self._journal.steps
         if steps is not None:
-            steps.append((_restore_dict, (self, dict(self))))
+            steps.append((_restore_dict, self, dict(self)))
 
     def __delitem__(self, key: Any) -> None:
         if key in self:
@@ -163,8 +180,7 @@ class TrackedList(list[Any]):
 
     __slots__ = ("_journal",)
 
-    def __init__(self, journal: Journal) -> None:
-        super().__init__()
+    def __init__(self, journal: Journal) -> None:  # the base __init__ adds nothing when empty
         self._journal = journal
 
     def __reduce_ex__(self, protocol: Any) -> Any:
@@ -176,13 +192,15 @@ class TrackedList(list[Any]):
     def append(self, value: Any) -> None:
         steps = self._journal.steps
         if steps is not None:
-            steps.append((_truncate_list, (self, len(self))))
-        list.append(self, adopt(value, self._journal))
+            steps.append((_truncate_list, self, len(self)))
+        if type(value) in _PLAIN_CONTAINERS:
+            value = adopt(value, self._journal)
+        list.append(self, value)
 
     def extend(self, values: Iterable[Any]) -> None:
         steps = self._journal.steps
         if steps is not None:
-            steps.append((_truncate_list, (self, len(self))))
+            steps.append((_truncate_list, self, len(self)))
         list.extend(self, [adopt(value, self._journal) for value in values])
 
     def __iadd__(self, values: Iterable[Any]) -> TrackedList:  # type: ignore[misc]
@@ -195,15 +213,15 @@ class TrackedList(list[Any]):
         steps = self._journal.steps
         if steps is not None:
             if index == -1 or index == len(self):
-                steps.append((list.append, (self, value)))
+                steps.append((list.append, self, value))
             else:
-                steps.append((list.insert, (self, index if index >= 0 else index + 1, value)))
+                steps.append((list.insert, self, index if index >= 0 else index + 1, value))
         return value
 
     def _before_rewrite(self) -> None:
         steps = self._journal.steps
         if steps is not None:
-            steps.append((_restore_list, (self, list(self))))
+            steps.append((_restore_list, self, list(self)))
 
     def __setitem__(self, index: Any, value: Any) -> None:
         self._before_rewrite()
@@ -250,8 +268,7 @@ class TrackedSet(set[Any]):
 
     __slots__ = ("_journal",)
 
-    def __init__(self, journal: Journal) -> None:
-        super().__init__()
+    def __init__(self, journal: Journal) -> None:  # the base __init__ adds nothing when empty
         self._journal = journal
 
     def __reduce_ex__(self, protocol: Any) -> Any:
@@ -263,13 +280,13 @@ class TrackedSet(set[Any]):
     def add(self, value: Any) -> None:
         steps = self._journal.steps
         if steps is not None and value not in self:
-            steps.append((set.discard, (self, value)))
+            steps.append((set.discard, self, value))
         set.add(self, value)
 
     def discard(self, value: Any) -> None:
         steps = self._journal.steps
         if steps is not None and value in self:
-            steps.append((set.add, (self, value)))
+            steps.append((set.add, self, value))
         set.discard(self, value)
 
     def remove(self, value: Any) -> None:
@@ -281,13 +298,13 @@ class TrackedSet(set[Any]):
         value = set.pop(self)
         steps = self._journal.steps
         if steps is not None:
-            steps.append((set.add, (self, value)))
+            steps.append((set.add, self, value))
         return value
 
     def _before_rewrite(self) -> None:
         steps = self._journal.steps
         if steps is not None:
-            steps.append((_restore_set, (self, set(self))))
+            steps.append((_restore_set, self, set(self)))
 
     def clear(self) -> None:
         self._before_rewrite()
@@ -297,7 +314,7 @@ class TrackedSet(set[Any]):
         added = {value for other in others for value in other if value not in self}
         steps = self._journal.steps
         if steps is not None and added:
-            steps.append((set.difference_update, (self, added)))
+            steps.append((set.difference_update, self, added))
         set.update(self, added)
 
     def difference_update(self, *others: Iterable[Any]) -> None:

@@ -168,20 +168,23 @@ class BaseProjection:
         ``message_id``, an undecodable payload, or anything the mode hook raises is recorded
         as an anomaly (False) and leaves the state untouched.
         """
-        if self.mode and envelope.mode and envelope.mode != self.mode:
+        # Protobuf field reads are not free: read each once.
+        mode, session_id, message_id = envelope.mode, envelope.session_id, envelope.message_id
+        if mode and self.mode and mode != self.mode:
             return False
-        if not envelope.session_id:
+        if not session_id:
             return False  # ambient Signal/Progress: not part of any session
-        if self.session_id is None and envelope.session_id:
-            self.session_id = envelope.session_id
-        elif envelope.session_id != self.session_id:
-            self._record_anomaly(
-                ANOMALY_FOREIGN_SESSION,
-                envelope,
-                f"envelope for session {envelope.session_id!r}, projection is {self.session_id!r}",
-            )
-            return False
-        if envelope.message_id and envelope.message_id in self._seen_message_ids:
+        if session_id != self.session_id:
+            if self.session_id is None:
+                self.session_id = session_id
+            else:
+                self._record_anomaly(
+                    ANOMALY_FOREIGN_SESSION,
+                    envelope,
+                    f"envelope for session {session_id!r}, projection is {self.session_id!r}",
+                )
+                return False
+        if message_id and message_id in self._seen_message_ids:
             self._record_anomaly(ANOMALY_DUPLICATE_MESSAGE, envelope, "message_id already applied")
             return False
         anomalies_before = len(self.anomalies)
@@ -200,8 +203,8 @@ class BaseProjection:
             return False
         self._journal.commit()
         self.transcript.append(envelope)
-        if envelope.message_id:
-            self._seen_message_ids.add(envelope.message_id)
+        if message_id:
+            self._seen_message_ids.add(message_id)
         return True
 
     def apply_all(self, envelopes: list[envelope_pb2.Envelope]) -> int:
@@ -210,7 +213,9 @@ class BaseProjection:
 
     def _apply(self, envelope: envelope_pb2.Envelope) -> None:
         kind = envelope.message_type
-        if kind == "SessionStart":
+        if kind not in CORE_MESSAGE_TYPES:  # the common case first: one set lookup
+            self._apply_mode_envelope(envelope)
+        elif kind == "SessionStart":
             start = core_pb2.SessionStartPayload.FromString(envelope.payload)
             self.session_start = start
             self.participants = list(start.participants)
@@ -231,10 +236,8 @@ class BaseProjection:
             self.suspended = False
         elif kind == "Signal":
             core_pb2.SignalPayload.FromString(envelope.payload)  # informational; must decode
-        elif kind == "Progress":
-            core_pb2.ProgressPayload.FromString(envelope.payload)
         else:
-            self._apply_mode_envelope(envelope)
+            core_pb2.ProgressPayload.FromString(envelope.payload)
 
     def _apply_mode_envelope(self, envelope: envelope_pb2.Envelope) -> None:
         """Hook for generated mode projections. Parse before mutating; raising rolls back."""
@@ -242,7 +245,9 @@ class BaseProjection:
     # -- state helpers -------------------------------------------------------------------
     def _set_phase(self, phase: str) -> None:
         """Move to ``phase`` unless already terminal (a terminal phase is final)."""
-        if self.phase in self.TERMINAL_PHASES and phase != self.phase:
+        if phase == self.phase:
+            return  # nothing to write (or to journal)
+        if self.phase in self.TERMINAL_PHASES:
             logger.debug("phase stays %s (ignored move to %s)", self.phase, phase)
             return
         self.phase = phase
@@ -283,7 +288,7 @@ class BaseProjection:
         value = adopt(value, journal)
         steps = journal.steps
         if steps is not None and not _is_data_descriptor(type(self), name):
-            steps.append((_restore_attribute, (self, name, self.__dict__.get(name, _MISSING))))
+            steps.append((_restore_attribute, self, name, self.__dict__.get(name, _MISSING)))
         object.__setattr__(self, name, value)
         if _is_value(value):
             self._opaque.discard(name)
@@ -293,7 +298,7 @@ class BaseProjection:
     def __delattr__(self, name: str) -> None:
         steps = self._journal.steps
         if steps is not None and name in self.__dict__ and name not in _UNTRACKED:
-            steps.append((_restore_attribute, (self, name, self.__dict__[name])))
+            steps.append((_restore_attribute, self, name, self.__dict__[name]))
         object.__delattr__(self, name)
 
     def _begin(self) -> None:
@@ -304,7 +309,7 @@ class BaseProjection:
             for name in self._opaque:
                 if name in self.__dict__:
                     saved = copy.deepcopy(self.__dict__[name])
-                    journal.steps.append((_restore_attribute, (self, name, saved)))
+                    journal.steps.append((_restore_attribute, self, name, saved))
 
     def _roll_back(self, anomalies_before: int) -> None:
         self._journal.rollback()
