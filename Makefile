@@ -35,7 +35,26 @@ test: setup lint
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) .bench build *.egg-info
+
+# Benchmarks (not part of `make test`): writes docs/performance.md. macp-sdk-python 0.22.0
+# ships its own `macp` package, so it gets its own venv (.bench/ref), never ours.
+REF_VENV := .bench/ref
+BENCH_STAMP := $(VENV)/.bench-installed
+REF_STAMP := $(REF_VENV)/.installed
+BENCH_ARGS ?=
+
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[codegen,dev,bench]'
+	@touch $(BENCH_STAMP)
+
+$(REF_STAMP):
+	@test -x $(REF_VENV)/bin/python || $(PYTHON) -m venv $(REF_VENV)
+	$(REF_VENV)/bin/python -m pip install --quiet macp-sdk-python==0.22.0 pyperf==2.10.0
+	@touch $(REF_STAMP)
+
+bench: $(BENCH_STAMP) $(REF_STAMP)
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 # Breaking changes in proto/ against a git ref (default: the main branch).
 AGAINST ?= main
