@@ -63,7 +63,9 @@ def floor_run(target: str) -> Callable[[int], float]:
                 configuration_version="config.default",
                 ttl_ms=3_600_000,
             )
-            request = core_pb2.SendRequest(envelope=envelope(session_id, "orch", "SessionStart", start))
+            request = core_pb2.SendRequest(
+                envelope=envelope(session_id, "orch", "SessionStart", start)
+            )
             assert stub.Send(request, metadata=metadata["orch"]).ack.ok
             t0 = time.perf_counter()
             for sender, kind, pid in _script():

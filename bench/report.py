@@ -90,7 +90,7 @@ def render(
         )
     ours, ref, floor = (get(f"replay-{s}") for s in ("ours", "ref", "floor"))
     to_ref, to_floor = _ratio(ours, ref), _ratio(ours, floor)
-    rate = (lambda s: "n/a" if s is None or not s.values else f"{1 / s.median:,.0f}/s")
+    rate = lambda s: "n/a" if s is None or not s.values else f"{1 / s.median:,.0f}/s"
     lines += [
         "",
         "## Projection replay",
@@ -139,7 +139,12 @@ def render(
     floor_only = None
     if get("import-floor") and python:
         floor_only = get("import-floor").median - python.median
-    for side, label in (("ours", "ours"), ("ref", "0.22.0"), ("floor", "floor"), ("python", "python -c pass")):
+    for side, label in (
+        ("ours", "ours"),
+        ("ref", "0.22.0"),
+        ("floor", "floor"),
+        ("python", "python -c pass"),
+    ):
         series = get(f"import-{side}")
         only = None if series is None or python is None else series.median - python.median
         only_ratio = None if only is None or not floor_only else only / floor_only

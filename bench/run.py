@@ -266,14 +266,20 @@ def machine() -> str:
     cpu = "unknown CPU"
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.exists():
-        names = [x.split(":", 1)[1].strip() for x in cpuinfo.read_text().splitlines() if x.startswith("model name")]
+        names = [
+            x.split(":", 1)[1].strip()
+            for x in cpuinfo.read_text().splitlines()
+            if x.startswith("model name")
+        ]
         cpu = names[0] if names else cpu
     version = subprocess.run(
         [str(OURS), "-c", "import platform; print(platform.python_version())"],
         capture_output=True,
         text=True,
     ).stdout.strip()
-    return f"{os.cpu_count()} cores, {cpu}, Python {version}, {platform.system()} {platform.release()}"
+    return (
+        f"{os.cpu_count()} cores, {cpu}, Python {version}, {platform.system()} {platform.release()}"
+    )
 
 
 def main() -> int:

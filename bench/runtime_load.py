@@ -26,7 +26,9 @@ MESSAGES_PER_SESSION_50 = 60  # 50 sessions x 60 = 3,000 messages per value
 MESSAGES_ONE_SESSION = 1_500
 
 
-def _load(target: str, sessions: int, threads: int, latencies: list[float]) -> Callable[[int], float]:
+def _load(
+    target: str, sessions: int, threads: int, latencies: list[float]
+) -> Callable[[int], float]:
     import grpc
     from macp.modes.decision.v1 import decision_pb2
     from macp.v1 import core_pb2, core_pb2_grpc, envelope_pb2
@@ -67,7 +69,9 @@ def _load(target: str, sessions: int, threads: int, latencies: list[float]) -> C
         for k in range(per_session):
             for session_id in session_ids:
                 request = envelope(
-                    session_id, "Proposal", decision_pb2.ProposalPayload(proposal_id=f"p{k}", option="o")
+                    session_id,
+                    "Proposal",
+                    decision_pb2.ProposalPayload(proposal_id=f"p{k}", option="o"),
                 )
                 t0 = time.perf_counter()
                 ack = stub.Send(request, metadata=metadata).ack

@@ -23,7 +23,9 @@ ORCH = "agent://orch"
 REPLAY_ENVELOPES = 100_000
 
 
-def _envelope(envelope_pb2: Any, session_id: str, index: int, sender: str, kind: str, payload: Any) -> Any:
+def _envelope(
+    envelope_pb2: Any, session_id: str, index: int, sender: str, kind: str, payload: Any
+) -> Any:
     return envelope_pb2.Envelope(
         macp_version="1.0",
         mode=MODE,

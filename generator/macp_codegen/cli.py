@@ -7,12 +7,15 @@ import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .config import Config, load_config
 from .errors import EXIT_BAD_INPUT, EXIT_DRIFT, EXIT_OK, CodegenError
 from .findings import FORMATS
-from .project import Project
+
+if TYPE_CHECKING:  # imported when needed: a no-op `check` never pays for protoc and Jinja2
+    from .project import Project
 
 # Flags that choose the inputs and output; a fix command repeats the ones that were given.
 _CONFIG_FLAGS = (
@@ -31,6 +34,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         config = _config(args)
+        if args.command == "check" and not args.full and _up_to_date(config):
+            return EXIT_OK
+        from .project import Project
+
         handler = {
             "generate": _generate,
             "check": _check,
@@ -131,12 +138,19 @@ def _generate_reporting_errors(project: Project) -> None:
         print(exc.render(), file=sys.stderr, flush=True)
 
 
-def _check(project: Project, args: argparse.Namespace) -> int:
-    from .check import find_drift, unchanged_since_generate, write_report
+def _up_to_date(config: Config) -> bool:
+    """The fast path of `check`: the inputs digest and the output match the manifest."""
+    from .check import unchanged_since_generate
 
-    if not args.full and unchanged_since_generate(project):
-        print("macp-codegen: generated code is up to date (inputs and output unchanged)")
-        return EXIT_OK
+    if not unchanged_since_generate(config):
+        return False
+    print("macp-codegen: generated code is up to date (inputs and output unchanged)")
+    return True
+
+
+def _check(project: Project, args: argparse.Namespace) -> int:
+    from .check import find_drift, write_report
+
     drift = find_drift(project)
     config = project.config
     write_report(
