@@ -188,7 +188,10 @@ class BaseProjection:
             self._record_anomaly(ANOMALY_DUPLICATE_MESSAGE, envelope, "message_id already applied")
             return False
         anomalies_before = len(self.anomalies)
-        self._begin()
+        journal = self._journal
+        journal.begin()
+        if self._opaque:
+            self._save_opaque()
         try:
             self._apply(envelope)
         except DecodeError as exc:
@@ -201,7 +204,7 @@ class BaseProjection:
                 ANOMALY_REJECTED_ENVELOPE, envelope, f"{type(exc).__name__}: {exc}"
             )
             return False
-        self._journal.commit()
+        journal.commit()
         self.transcript.append(envelope)
         if message_id:
             self._seen_message_ids.add(message_id)
@@ -301,15 +304,15 @@ class BaseProjection:
             steps.append((_restore_attribute, self, name, self.__dict__[name]))
         object.__delattr__(self, name)
 
-    def _begin(self) -> None:
-        journal = self._journal
-        journal.begin()
-        if self._opaque and journal.steps is not None:
-            # Values the journal cannot see into: keep a whole copy, put it back on failure.
-            for name in self._opaque:
-                if name in self.__dict__:
-                    saved = copy.deepcopy(self.__dict__[name])
-                    journal.steps.append((_restore_attribute, self, name, saved))
+    def _save_opaque(self) -> None:
+        # Values the journal cannot see into: keep a whole copy, put it back on failure.
+        steps = self._journal.steps
+        if steps is None:
+            return
+        for name in self._opaque:
+            if name in self.__dict__:
+                saved = copy.deepcopy(self.__dict__[name])
+                steps.append((_restore_attribute, self, name, saved))
 
     def _roll_back(self, anomalies_before: int) -> None:
         self._journal.rollback()

@@ -26,7 +26,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ProposalRecord:
     """An accepted Proposal, with who sent it and when."""
 
@@ -54,7 +54,7 @@ class ProposalRecord:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EvaluationRecord:
     """An accepted Evaluation, with who sent it and when."""
 
@@ -82,7 +82,7 @@ class EvaluationRecord:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ObjectionRecord:
     """An accepted Objection, with who sent it and when."""
 
@@ -108,7 +108,7 @@ class ObjectionRecord:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class VoteRecord:
     """An accepted Vote, with who sent it and when."""
 

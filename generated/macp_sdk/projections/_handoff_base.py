@@ -26,7 +26,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class HandoffOfferRecord:
     """An accepted HandoffOffer, with who sent it and when."""
 
@@ -54,7 +54,7 @@ class HandoffOfferRecord:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class HandoffContextRecord:
     """An accepted HandoffContext, with who sent it and when."""
 
@@ -80,7 +80,7 @@ class HandoffContextRecord:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class HandoffAcceptRecord:
     """An accepted HandoffAccept, with who sent it and when."""
 
@@ -108,7 +108,7 @@ class HandoffAcceptRecord:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class HandoffDeclineRecord:
     """An accepted HandoffDecline, with who sent it and when."""
 

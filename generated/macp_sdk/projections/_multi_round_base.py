@@ -23,7 +23,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ContributeRecord:
     """An accepted Contribute, with who sent it and when."""
 

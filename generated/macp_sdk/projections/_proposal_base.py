@@ -27,7 +27,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ProposalRecord:
     """An accepted Proposal, with who sent it and when."""
 
@@ -57,7 +57,7 @@ class ProposalRecord:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CounterProposalRecord:
     """An accepted CounterProposal, with who sent it and when."""
 
@@ -87,7 +87,7 @@ class CounterProposalRecord:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AcceptRecord:
     """An accepted Accept, with who sent it and when."""
 
@@ -111,7 +111,7 @@ class AcceptRecord:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RejectRecord:
     """An accepted Reject, with who sent it and when."""
 
@@ -137,7 +137,7 @@ class RejectRecord:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class WithdrawRecord:
     """An accepted Withdraw, with who sent it and when."""
 

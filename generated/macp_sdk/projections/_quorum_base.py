@@ -26,7 +26,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ApprovalRequestRecord:
     """An accepted ApprovalRequest, with who sent it and when."""
 
@@ -56,7 +56,7 @@ class ApprovalRequestRecord:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ApproveRecord:
     """An accepted Approve, with who sent it and when."""
 
@@ -80,7 +80,7 @@ class ApproveRecord:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RejectRecord:
     """An accepted Reject, with who sent it and when."""
 
@@ -104,7 +104,7 @@ class RejectRecord:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AbstainRecord:
     """An accepted Abstain, with who sent it and when."""
 

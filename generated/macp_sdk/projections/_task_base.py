@@ -28,7 +28,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TaskRequestRecord:
     """An accepted TaskRequest, with who sent it and when."""
 
@@ -60,7 +60,7 @@ class TaskRequestRecord:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TaskAcceptRecord:
     """An accepted TaskAccept, with who sent it and when."""
 
@@ -86,7 +86,7 @@ class TaskAcceptRecord:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TaskRejectRecord:
     """An accepted TaskReject, with who sent it and when."""
 
@@ -112,7 +112,7 @@ class TaskRejectRecord:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TaskUpdateRecord:
     """An accepted TaskUpdate, with who sent it and when."""
 
@@ -142,7 +142,7 @@ class TaskUpdateRecord:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TaskCompleteRecord:
     """An accepted TaskComplete, with who sent it and when."""
 
@@ -170,7 +170,7 @@ class TaskCompleteRecord:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TaskFailRecord:
     """An accepted TaskFail, with who sent it and when."""
 

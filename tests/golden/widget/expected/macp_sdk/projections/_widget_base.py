@@ -24,7 +24,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OrderRecord:
     """An accepted Order, with who sent it and when."""
 
@@ -56,7 +56,7 @@ class OrderRecord:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ConfirmRecord:
     """An accepted Confirm, with who sent it and when."""
 
