@@ -25,8 +25,8 @@ run: generate
 	$(BIN)/python examples/run_demo.py
 
 lint: setup
-	$(BIN)/ruff check generator core local_runtime tests examples generated
-	$(BIN)/ruff format --check generator core local_runtime
+	$(BIN)/ruff check generator core local_runtime tests examples generated bench
+	$(BIN)/ruff format --check generator core local_runtime bench
 
 typecheck: setup
 	$(BIN)/mypy generator/macp_codegen core/macp_core local_runtime/macp_local_runtime generated

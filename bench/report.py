@@ -34,6 +34,10 @@ def _ratio(a: _Series | None, b: _Series | None) -> float | None:
     return a.median / b.median
 
 
+def _rate(series: _Series | None) -> str:
+    return "n/a" if series is None or not series.values else f"{1 / series.median:,.0f}/s"
+
+
 def _x(ratio: float | None) -> str:
     return "n/a" if ratio is None else f"{ratio:.2f}×"
 
@@ -90,7 +94,6 @@ def render(
         )
     ours, ref, floor = (get(f"replay-{s}") for s in ("ours", "ref", "floor"))
     to_ref, to_floor = _ratio(ours, ref), _ratio(ours, floor)
-    rate = lambda s: "n/a" if s is None or not s.values else f"{1 / s.median:,.0f}/s"
     lines += [
         "",
         "## Projection replay",
@@ -101,7 +104,7 @@ def render(
         "| | ours | 0.22.0 | floor |",
         "|---|---|---|---|",
         f"| per envelope | {_cell(ours)} | {_cell(ref)} | {_cell(floor)} |",
-        f"| rate | {rate(ours)} | {rate(ref)} | {rate(floor)} |",
+        f"| rate | {_rate(ours)} | {_rate(ref)} | {_rate(floor)} |",
         "",
         f"ours / 0.22.0: {_x(to_ref)} ({_verdict(None if to_ref is None else to_ref <= 1.0)});"
         f" ours / floor: {_x(to_floor)}"
