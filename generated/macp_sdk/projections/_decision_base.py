@@ -44,13 +44,13 @@ class ProposalRecord:
     def decode(cls, envelope: envelope_pb2.Envelope) -> ProposalRecord:
         payload = decode_payload(decision_pb2.ProposalPayload, envelope.payload)
         return cls(
-            proposal_id=payload.proposal_id,
-            option=payload.option,
-            rationale=payload.rationale,
-            supporting_data=payload.supporting_data,
-            sender=envelope.sender,
-            message_id=envelope.message_id,
-            timestamp_unix_ms=envelope.timestamp_unix_ms,
+            payload.proposal_id,
+            payload.option,
+            payload.rationale,
+            payload.supporting_data,
+            envelope.sender,
+            envelope.message_id,
+            envelope.timestamp_unix_ms,
         )
 
 
@@ -72,13 +72,13 @@ class EvaluationRecord:
     def decode(cls, envelope: envelope_pb2.Envelope) -> EvaluationRecord:
         payload = decode_payload(decision_pb2.EvaluationPayload, envelope.payload)
         return cls(
-            proposal_id=payload.proposal_id,
-            recommendation=payload.recommendation,
-            confidence=payload.confidence,
-            reason=payload.reason,
-            sender=envelope.sender,
-            message_id=envelope.message_id,
-            timestamp_unix_ms=envelope.timestamp_unix_ms,
+            payload.proposal_id,
+            payload.recommendation,
+            payload.confidence,
+            payload.reason,
+            envelope.sender,
+            envelope.message_id,
+            envelope.timestamp_unix_ms,
         )
 
 
@@ -99,12 +99,12 @@ class ObjectionRecord:
     def decode(cls, envelope: envelope_pb2.Envelope) -> ObjectionRecord:
         payload = decode_payload(decision_pb2.ObjectionPayload, envelope.payload)
         return cls(
-            proposal_id=payload.proposal_id,
-            reason=payload.reason,
-            severity=payload.severity,
-            sender=envelope.sender,
-            message_id=envelope.message_id,
-            timestamp_unix_ms=envelope.timestamp_unix_ms,
+            payload.proposal_id,
+            payload.reason,
+            payload.severity,
+            envelope.sender,
+            envelope.message_id,
+            envelope.timestamp_unix_ms,
         )
 
 
@@ -125,12 +125,12 @@ class VoteRecord:
     def decode(cls, envelope: envelope_pb2.Envelope) -> VoteRecord:
         payload = decode_payload(decision_pb2.VotePayload, envelope.payload)
         return cls(
-            proposal_id=payload.proposal_id,
-            vote=payload.vote,
-            reason=payload.reason,
-            sender=envelope.sender,
-            message_id=envelope.message_id,
-            timestamp_unix_ms=envelope.timestamp_unix_ms,
+            payload.proposal_id,
+            payload.vote,
+            payload.reason,
+            envelope.sender,
+            envelope.message_id,
+            envelope.timestamp_unix_ms,
         )
 
 
