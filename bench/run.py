@@ -58,7 +58,6 @@ class Job:
     command: list[str]
     cwd: Path = ROOT
     before: Callable[[], None] | None = None
-    reps: int = 99  # at most this many repetitions (the slow figures run fewer)
 
 
 def python_for(side: str) -> str:
@@ -172,7 +171,6 @@ def scale_jobs(scratch: Path) -> list[Job]:
         argv += [str(project / "proto"), "--include", str(ROOT / "proto"), "--output", str(out)]
         job = command_job(f"scale-{count}", argv, 1)
         job.before = fresh
-        job.reps = 1  # the slowest figure: one generate per size
         jobs.append(job)
     return jobs
 
@@ -212,7 +210,7 @@ def network_jobs(runtime: Runtime, scratch: Path) -> list[Job]:
     fresh = runtime.start  # a fresh runtime per job: earlier sessions never weigh on the next
     for side in SIDES:
         cmd = [python_for(side), str(BENCH / "e2e.py"), "--side", side, "--target", "{target}"]
-        jobs.append(Job(f"e2e-{side}", cmd + pyperf_opts(1, 1, 0, 1), before=fresh, reps=2))
+        jobs.append(Job(f"e2e-{side}", cmd + pyperf_opts(1, 1, 0, 1), before=fresh))
     for sessions, threads in ((1, 1), (50, 10)):
         latencies = scratch / f"latencies-{sessions}.json"
         cmd = [str(OURS), str(BENCH / "runtime_load.py"), "--sessions", str(sessions)]
@@ -313,8 +311,6 @@ def main() -> int:
         for rep in range(1, args.repetitions + 1):
             print(f"repetition {rep}/{args.repetitions}", flush=True)
             for job in jobs:
-                if rep > job.reps:
-                    continue
                 resolved = Job(job.name, job.command, job.cwd, job.before)
                 if job.before == runtime.start:
                     job.before()
