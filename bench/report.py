@@ -142,12 +142,15 @@ def render(
         "column subtracts a bare interpreter (`python -c pass`). Peak memory is the process's",
         "max RSS. Target: ≤ 1.15× floor.",
         "",
-        "| | wall (process) | import only | peak RSS | import only / floor | RSS / floor |",
-        "|---|---|---|---|---|---|",
+        "| | wall (process) | import only | peak RSS | import only / floor | RSS / floor "
+        "| import only / 0.22.0 |",
+        "|---|---|---|---|---|---|---|",
     ]
-    floor_only = None
-    if get("import-floor") and python:
-        floor_only = get("import-floor").median - python.median
+    floor_import, ref_import = get("import-floor"), get("import-ref")
+    floor_only = (
+        None if floor_import is None or python is None else floor_import.median - python.median
+    )
+    ref_only = None if ref_import is None or python is None else ref_import.median - python.median
     for side, label in (
         ("ours", "ours"),
         ("ref", "0.22.0"),
@@ -162,11 +165,15 @@ def render(
         verdict = ""
         if side == "ours" and only_ratio is not None and mem_ratio is not None:
             verdict = f" ({_verdict(only_ratio <= 1.15)} / {_verdict(mem_ratio <= 1.15)})"
+        to_ref = None
+        if only is not None and ref_only:
+            to_ref = only / ref_only
         lines.append(
             f"| {label} | {_cell(series)} | {'n/a' if only is None else _fmt(only)} | "
             f"{'n/a' if mem is None else f'{mem / 1024:.1f} MiB'} | "
             f"{'' if side == 'python' else _x(only_ratio)} | "
-            f"{'' if side == 'python' else _x(mem_ratio)}{verdict} |"
+            f"{'' if side == 'python' else _x(mem_ratio)}{verdict} | "
+            f"{_x(to_ref) if side == 'ours' else ''} |"
         )
     check, protoc, generate = get("check-noop"), get("protoc"), get("generate")
     to_protoc = _ratio(check, protoc)
