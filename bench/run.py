@@ -57,7 +57,7 @@ class Job:
     name: str
     command: list[str]
     cwd: Path = ROOT
-    before: Callable[[], None] | None = None
+    before: Callable[[], object] | None = None
 
 
 def python_for(side: str) -> str:

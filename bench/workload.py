@@ -95,8 +95,8 @@ def _session(side: str) -> Any:
     if side == "ours":
         from macp_sdk import DecisionSession
     else:
-        from macp_sdk.decision import DecisionSession  # type: ignore[no-redef]
-    return DecisionSession(_AckAtOnce())  # type: ignore[arg-type]
+        from macp_sdk.decision import DecisionSession
+    return DecisionSession(_AckAtOnce())
 
 
 def _voters(count: int) -> list[str]:
@@ -178,7 +178,7 @@ def replay_time(side: str) -> Callable[[int], float]:
     if side == "ours":
         from macp_sdk.projections.decision import DecisionProjection
     else:
-        from macp_sdk.projections import DecisionProjection  # type: ignore[no-redef]
+        from macp_sdk.projections import DecisionProjection
 
     def timed(loops: int) -> float:
         total = 0.0
