@@ -105,8 +105,16 @@ def in_process_jobs(quick: bool) -> list[Job]:
 
 
 def command_job(name: str, argv: list[str], values: int, cwd: Path = ROOT) -> Job:
+    """Wall time of a command (pyperf command)."""
     cmd = [str(OURS), "-m", "pyperf", "command", *pyperf_opts(1, values, 1, 1)]
     return Job(name, [*cmd, "--", *argv], cwd)
+
+
+def cpu_job(name: str, argv: list[str], values: int, fresh: Path | None = None) -> Job:
+    """CPU time of a command (bench/command.py): what it costs, whatever the neighbours do."""
+    cmd = [str(OURS), str(BENCH / "command.py"), "--name", name, "--cmd", json.dumps(argv)]
+    cmd += ["--cwd", str(ROOT), "--fresh", str(fresh or "")]
+    return Job(name, cmd + pyperf_opts(1, values, 1, 1))
 
 
 IMPORTS = {
@@ -121,10 +129,15 @@ IMPORTS = {
 
 
 def import_jobs() -> list[Job]:
-    return [
+    wall = [
         command_job(f"import-{side}", [python_for(side), "-c", code], 10)
         for side, code in IMPORTS.items()
     ]
+    cpu = [
+        cpu_job(f"import-cpu-{side}", [python_for(side), "-c", code], 10)
+        for side, code in IMPORTS.items()
+    ]
+    return wall + cpu
 
 
 def proto_files() -> list[str]:
@@ -147,9 +160,9 @@ def codegen_jobs(scratch: Path) -> list[Job]:
         shutil.copytree(ROOT / "generated", project / "generated")
     codegen = str(ROOT / ".venv" / "bin" / "macp-codegen")
     return [
-        command_job("check-noop", [codegen, "check"], 10),
-        command_job("protoc", protoc, 10),
-        command_job("generate", [codegen, "generate", "--project-root", str(project)], 3),
+        cpu_job("check-noop", [codegen, "check"], 10),
+        cpu_job("protoc", protoc, 10),
+        cpu_job("generate", [codegen, "generate", "--project-root", str(project)], 3),
     ]
 
 
@@ -162,16 +175,10 @@ def scale_jobs(scratch: Path) -> list[Job]:
             subprocess.run(
                 [str(OURS), str(BENCH / "synth.py"), str(project), str(count)], check=True
             )
-        out = project / "out"
-
-        def fresh(out: Path = out) -> None:
-            shutil.rmtree(out, ignore_errors=True)  # each repetition generates from scratch
-
+        out = project / "out"  # removed before every run: each generates from scratch
         argv = [codegen, "generate", "--project-root", str(project), "--proto-root"]
         argv += [str(project / "proto"), "--include", str(ROOT / "proto"), "--output", str(out)]
-        job = command_job(f"scale-{count}", argv, 1)
-        job.before = fresh
-        jobs.append(job)
+        jobs.append(cpu_job(f"scale-{count}", argv, 1, fresh=out))
     return jobs
 
 
