@@ -26,8 +26,8 @@ run: generate
 	$(BIN)/python examples/run_demo.py
 
 lint: setup
-	$(BIN)/ruff check generator core local_runtime tests examples generated compat
-	$(BIN)/ruff format --check generator core local_runtime compat
+	$(BIN)/ruff check generator core local_runtime tests examples generated compat bench
+	$(BIN)/ruff format --check generator core local_runtime compat bench
 
 typecheck: setup
 	$(BIN)/mypy generator/macp_codegen core/macp_core local_runtime/macp_local_runtime generated
@@ -60,7 +60,26 @@ compat-reference: setup
 	$(BIN)/python compat/run.py --sdk anchor
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) .bench build *.egg-info
+
+# Benchmarks (not part of `make test`): writes docs/performance.md. macp-sdk-python 0.22.0
+# ships its own `macp` package, so it gets its own venv (.bench/ref), never ours.
+REF_VENV := .bench/ref
+BENCH_STAMP := $(VENV)/.bench-installed
+REF_STAMP := $(REF_VENV)/.installed
+BENCH_ARGS ?=
+
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[codegen,dev,bench]'
+	@touch $(BENCH_STAMP)
+
+$(REF_STAMP):
+	@test -x $(REF_VENV)/bin/python || $(PYTHON) -m venv $(REF_VENV)
+	$(REF_VENV)/bin/python -m pip install --quiet macp-sdk-python==0.22.0 pyperf==2.10.0
+	@touch $(REF_STAMP)
+
+bench: $(BENCH_STAMP) $(REF_STAMP)
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 # Breaking changes in proto/ against a git ref (default: the main branch).
 AGAINST ?= main

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from google.protobuf import json_format
 from google.protobuf.message import DecodeError, Message
 
 _M = TypeVar("_M", bound=Message)
@@ -25,6 +24,8 @@ def decode_payload(message_class: type[_M], data: bytes) -> _M:
     except DecodeError as proto_error:
         text = data.lstrip()
         if text.startswith(b"{"):
+            from google.protobuf import json_format  # the rare legacy path: imported on use
+
             try:
                 message = message_class()
                 return json_format.Parse(text.decode("utf-8"), message, ignore_unknown_fields=True)

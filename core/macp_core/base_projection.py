@@ -3,18 +3,25 @@
 Generated mode projections extend it through ``apply_mode_envelope``. ``apply_envelope``
 never raises: an envelope that does not fit is recorded as a :class:`ProjectionAnomaly` and
 the projection is left exactly as it was before that envelope.
+
+Rollback uses an undo log (:mod:`macp_core._undo`): attribute writes and writes to the
+projection's dicts, lists and sets are recorded while an envelope is applied and reversed if
+it fails, so applying an envelope costs what it changes, not what the projection holds.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
+import enum
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
-from google.protobuf.message import DecodeError
+from google.protobuf.message import DecodeError, Message
 from macp.v1 import core_pb2, envelope_pb2
 
 from ._logging import get_logger
+from ._undo import Journal, TrackedDict, TrackedList, TrackedSet, adopt
 
 logger = get_logger("projection")
 
@@ -57,16 +64,63 @@ class ProjectionAnomaly:
     detail: str
 
 
-# Attributes that are bookkeeping rather than state: never snapshotted or restored.
+# Attributes that are bookkeeping rather than state: never journaled or restored.
 _UNTRACKED = frozenset({"transcript", "anomalies", "_seen_message_ids"})
+_SLOTS = frozenset({"_journal", "_opaque"})
+_MISSING: Any = object()
+
+# Values a write replaces but never mutates in place: journaling the attribute write suffices.
+# (Protobuf messages count as values: projections replace them, never edit them.)
+_VALUE_TYPES: frozenset[type] = frozenset(
+    {str, int, float, bool, bytes, complex, type(None), tuple, frozenset, range}
+    | {TrackedDict, TrackedList, TrackedSet}
+)
+
+
+def _is_value(value: object) -> bool:
+    kind = type(value)
+    if kind in _VALUE_TYPES or isinstance(value, Message | enum.Enum | type):
+        return True
+    params = getattr(kind, "__dataclass_params__", None)
+    return params is not None and dataclasses.is_dataclass(value) and bool(params.frozen)
+
+
+def _restore_attribute(target: BaseProjection, name: str, old: object) -> None:
+    if old is _MISSING:
+        object.__delattr__(target, name)
+        target._opaque.discard(name)
+        return
+    object.__setattr__(target, name, old)
+    if _is_value(old):
+        target._opaque.discard(name)
+    else:
+        target._opaque.add(name)
 
 
 class BaseProjection:
-    """Transcript, phase, commitment and anomalies for one session of one mode."""
+    """Transcript, phase, commitment and anomalies for one session of one mode.
+
+    State lives in ordinary attributes. Plain ``dict``/``list``/``set`` values are adopted
+    into tracked subclasses when stored (on the projection or inside a tracked container), so
+    hooks mutate them naturally and a failing envelope is undone exactly. Any other mutable
+    value stored in an attribute (a ``deque``, a ``Counter``, your own object) is deep-copied
+    before each envelope instead: correct, but it costs its size on every envelope.
+    """
+
+    __slots__ = ("__dict__", "__weakref__", "_journal", "_opaque")
 
     MODE: ClassVar[str] = ""
     INITIAL_PHASE: ClassVar[str] = PHASE_PENDING
     TERMINAL_PHASES: ClassVar[frozenset[str]] = frozenset({PHASE_COMMITTED, PHASE_CANCELLED})
+
+    _journal: Journal
+    _opaque: set[str]
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Self:
+        self = super().__new__(cls)
+        object.__setattr__(self, "_journal", Journal())
+        object.__setattr__(self, "_opaque", set())
+        return self
 
     def __init__(self, session_id: str | None = None, *, mode: str | None = None) -> None:
         self.session_id = session_id
@@ -111,38 +165,46 @@ class BaseProjection:
         ``message_id``, an undecodable payload, or anything the mode hook raises is recorded
         as an anomaly (False) and leaves the state untouched.
         """
-        if self.mode and envelope.mode and envelope.mode != self.mode:
+        # Protobuf field reads are not free: read each once.
+        mode, session_id, message_id = envelope.mode, envelope.session_id, envelope.message_id
+        if mode and self.mode and mode != self.mode:
             return False
-        if not envelope.session_id:
+        if not session_id:
             return False  # ambient Signal/Progress: not part of any session
-        if self.session_id is None and envelope.session_id:
-            self.session_id = envelope.session_id
-        elif envelope.session_id != self.session_id:
-            self._record_anomaly(
-                ANOMALY_FOREIGN_SESSION,
-                envelope,
-                f"envelope for session {envelope.session_id!r}, projection is {self.session_id!r}",
-            )
-            return False
-        if envelope.message_id and envelope.message_id in self._seen_message_ids:
+        if session_id != self.session_id:
+            if self.session_id is None:
+                self.session_id = session_id
+            else:
+                self._record_anomaly(
+                    ANOMALY_FOREIGN_SESSION,
+                    envelope,
+                    f"envelope for session {session_id!r}, projection is {self.session_id!r}",
+                )
+                return False
+        if message_id and message_id in self._seen_message_ids:
             self._record_anomaly(ANOMALY_DUPLICATE_MESSAGE, envelope, "message_id already applied")
             return False
-        snapshot = self._snapshot()
+        anomalies_before = len(self.anomalies)
+        journal = self._journal
+        journal.begin()
+        if self._opaque:
+            self._save_opaque()
         try:
             self._apply(envelope)
         except DecodeError as exc:
-            self._restore(snapshot)
+            self._roll_back(anomalies_before)
             self._record_anomaly(ANOMALY_UNDECODABLE_PAYLOAD, envelope, str(exc) or "bad payload")
             return False
         except Exception as exc:  # the contract: never raise, record instead
-            self._restore(snapshot)
+            self._roll_back(anomalies_before)
             self._record_anomaly(
                 ANOMALY_REJECTED_ENVELOPE, envelope, f"{type(exc).__name__}: {exc}"
             )
             return False
+        journal.commit()
         self.transcript.append(envelope)
-        if envelope.message_id:
-            self._seen_message_ids.add(envelope.message_id)
+        if message_id:
+            self._seen_message_ids.add(message_id)
         return True
 
     def apply_all(self, envelopes: list[envelope_pb2.Envelope]) -> int:
@@ -151,7 +213,9 @@ class BaseProjection:
 
     def _apply(self, envelope: envelope_pb2.Envelope) -> None:
         kind = envelope.message_type
-        if kind == "SessionStart":
+        if kind not in CORE_MESSAGE_TYPES:  # the common case first: one set lookup
+            self.apply_mode_envelope(envelope)
+        elif kind == "SessionStart":
             start = core_pb2.SessionStartPayload.FromString(envelope.payload)
             self.session_start = start
             self.participants = list(start.participants)
@@ -172,10 +236,8 @@ class BaseProjection:
             self.suspended = False
         elif kind == "Signal":
             core_pb2.SignalPayload.FromString(envelope.payload)  # informational; must decode
-        elif kind == "Progress":
-            core_pb2.ProgressPayload.FromString(envelope.payload)
         else:
-            self.apply_mode_envelope(envelope)
+            core_pb2.ProgressPayload.FromString(envelope.payload)
 
     def apply_mode_envelope(self, envelope: envelope_pb2.Envelope) -> None:
         """Hook for generated mode projections. Parse before mutating; raising rolls back."""
@@ -183,7 +245,9 @@ class BaseProjection:
     # -- state helpers -------------------------------------------------------------------
     def _set_phase(self, phase: str) -> None:
         """Move to ``phase`` unless already terminal (a terminal phase is final)."""
-        if self.phase in self.TERMINAL_PHASES and phase != self.phase:
+        if phase == self.phase:
+            return  # nothing to write (or to journal)
+        if self.phase in self.TERMINAL_PHASES:
             logger.debug("phase stays %s (ignored move to %s)", self.phase, phase)
             return
         self.phase = phase
@@ -215,11 +279,43 @@ class BaseProjection:
             anomaly.detail,
         )
 
-    def _snapshot(self) -> dict[str, Any]:
-        return {k: copy.deepcopy(v) for k, v in vars(self).items() if k not in _UNTRACKED}
+    # -- rollback ------------------------------------------------------------------------
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _UNTRACKED or name in _SLOTS:
+            object.__setattr__(self, name, value)
+            return
+        journal = self._journal
+        value = adopt(value, journal)
+        steps = journal.steps
+        if steps is not None and not _is_data_descriptor(type(self), name):
+            steps.append((_restore_attribute, self, name, self.__dict__.get(name, _MISSING)))
+        object.__setattr__(self, name, value)
+        if _is_value(value):
+            self._opaque.discard(name)
+        else:
+            self._opaque.add(name)
 
-    def _restore(self, snapshot: dict[str, Any]) -> None:
-        for key in [k for k in vars(self) if k not in _UNTRACKED and k not in snapshot]:
-            delattr(self, key)
-        for key, value in snapshot.items():
-            setattr(self, key, value)
+    def __delattr__(self, name: str) -> None:
+        steps = self._journal.steps
+        if steps is not None and name in self.__dict__ and name not in _UNTRACKED:
+            steps.append((_restore_attribute, self, name, self.__dict__[name]))
+        object.__delattr__(self, name)
+
+    def _save_opaque(self) -> None:
+        # Values the journal cannot see into: keep a whole copy, put it back on failure.
+        steps = self._journal.steps
+        if steps is None:
+            return
+        for name in self._opaque:
+            if name in self.__dict__:
+                saved = copy.deepcopy(self.__dict__[name])
+                steps.append((_restore_attribute, self, name, saved))
+
+    def _roll_back(self, anomalies_before: int) -> None:
+        self._journal.rollback()
+        del self.anomalies[anomalies_before:]  # what a failing hook noted is undone too
+
+
+def _is_data_descriptor(cls: type, name: str) -> bool:
+    # A property setter's own writes are journaled; the property itself holds no state.
+    return hasattr(type(getattr(cls, name, None)), "__set__")

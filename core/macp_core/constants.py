@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from importlib import metadata
+from ._dist import installed_version
 
 MACP_VERSION = "1.0"
 """The protocol version written into every envelope (the runtime accepts exactly this)."""
@@ -29,10 +29,9 @@ def _installed_version() -> str:
     # Read from the installed distribution so the advertised client version never goes stale
     # (0.22.0 hard-coded a value that lagged the package by many releases).
     for dist in ("macp-codegen", "macp-sdk"):
-        try:
-            return metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            continue
+        version = installed_version(dist)
+        if version is not None:
+            return version
     return "0.0.0+unknown"
 
 

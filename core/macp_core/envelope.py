@@ -8,9 +8,9 @@ generated builders produce byte-identical envelopes. Checks raise
 from __future__ import annotations
 
 import math
+import os
 import re
 import time
-import uuid
 from collections.abc import Iterable, Mapping, Sequence
 
 from google.protobuf.message import Message
@@ -30,17 +30,27 @@ from .errors import MacpValidationError
 # --- ids and time ------------------------------------------------------------------------
 
 
+def _uuid4() -> str:
+    """A lowercase UUID v4 string, as ``str(uuid.uuid4())`` but without the UUID object.
+
+    One per envelope, so it is on the send path: this takes about a third of the time.
+    """
+    digits = os.urandom(16).hex()
+    variant = "89ab"[int(digits[16], 16) & 3]
+    return f"{digits[:8]}-{digits[8:12]}-4{digits[13:16]}-{variant}{digits[17:20]}-{digits[20:]}"
+
+
 def new_session_id() -> str:
     """A lowercase UUID v4, the session id shape every runtime accepts."""
-    return str(uuid.uuid4())
+    return _uuid4()
 
 
 def new_message_id() -> str:
-    return str(uuid.uuid4())
+    return _uuid4()
 
 
 def new_commitment_id() -> str:
-    return str(uuid.uuid4())
+    return _uuid4()
 
 
 def now_unix_ms() -> int:
@@ -349,8 +359,14 @@ def build_envelope(
     ``message_id`` defaults to a new UUID and ``timestamp_unix_ms`` to now; an explicit value
     (including 0) is kept, which makes envelopes reproducible in tests.
     """
-    validate_required("message_type", message_type)
-    body = payload if isinstance(payload, bytes) else serialize_message(payload)
+    if not message_type or not isinstance(message_type, str) or not message_type.strip():
+        validate_required("message_type", message_type)  # raises, naming the field
+    if isinstance(payload, bytes):
+        body = payload
+    elif isinstance(payload, Message):
+        body = payload.SerializeToString(deterministic=True)
+    else:
+        body = serialize_message(payload)  # raises the TypeError
     return envelope_pb2.Envelope(
         macp_version=macp_version,
         mode=mode,

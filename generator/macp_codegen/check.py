@@ -15,10 +15,14 @@ import difflib
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from .project import Project
-from .writer import MANIFEST_NAME, Manifest, digest
+from .config import Config
+from .inputs import inputs_digest
+from .writer import MANIFEST_NAME, Manifest, Writer, digest
+
+if TYPE_CHECKING:  # the full path only: importing it costs protoc, Jinja2 and the model
+    from .project import Project
 
 
 @dataclass(frozen=True)
@@ -39,16 +43,18 @@ class Drift:
         return not (self.stale or self.missing or self.extra)
 
 
-def unchanged_since_generate(project: Project) -> bool:
-    """True only when nothing that determines the output, nor the output, has changed."""
-    config = project.config
+def unchanged_since_generate(config: Config) -> bool:
+    """True only when nothing that determines the output, nor the output, has changed.
+
+    Needs only the configuration: a no-op check never imports the generator proper.
+    """
     # An interrupted swap is repaired first (a rename back, no generation): the check must
     # judge the user's tree, not its absence.
-    project.writer.recover()
+    Writer(config.output).recover()
     if config.include or config.descriptor_set is not None or config.bindings is not None:
         return False  # inputs that the inputs digest does not cover
     manifest = Manifest.load(config.output)
-    if manifest is None or manifest.inputs != project.inputs_digest():
+    if manifest is None or manifest.inputs != inputs_digest(config):
         return False
     return all(_file_unchanged(manifest, path, config.output) for path in manifest.files)
 

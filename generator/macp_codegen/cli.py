@@ -16,7 +16,7 @@ from .describe import FORMATS as DESCRIBE_FORMATS
 from .errors import EXIT_BAD_INPUT, EXIT_DRIFT, EXIT_OK, CodegenError, SourceLocation
 from .findings import FORMATS
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # imported when needed: a no-op `check` never pays for protoc and Jinja2
     from .project import Project
 
 # Flags that choose the inputs and output; a fix command repeats the ones that were given.
@@ -36,18 +36,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        # The generator's tools (jinja2, grpcio-tools, ...) are the `codegen` extra: without
-        # them say what to install instead of ending in an ImportError traceback.
-        from .project import Project
-    except ModuleNotFoundError as exc:
-        print(
-            f"macp-codegen: error: the generator's tools are not installed ({exc.name} is "
-            "missing); install them with `pip install 'macp-codegen[codegen]'`",
-            file=sys.stderr,
-        )
-        return EXIT_BAD_INPUT
-    try:
         config = _config(args)
+        # A no-op check answers from the digest and the manifest alone: it never imports the
+        # generator proper (protoc, Jinja2, the model).
+        if args.command == "check" and not args.full and _up_to_date(config, args.quiet):
+            return EXIT_OK
+        try:
+            from .project import Project
+        except ModuleNotFoundError as exc:
+            # The generator's tools (jinja2, grpcio-tools, ...) are the `codegen` extra: say
+            # what to install instead of ending in an ImportError traceback.
+            print(
+                f"macp-codegen: error: the generator's tools are not installed ({exc.name} is "
+                "missing); install them with `pip install 'macp-codegen[codegen]'`",
+                file=sys.stderr,
+            )
+            return EXIT_BAD_INPUT
+
         handler = {
             "generate": _generate,
             "check": _check,
@@ -186,13 +191,19 @@ def _generate_reporting_errors(project: Project, args: argparse.Namespace) -> No
         print(exc.render(), file=sys.stderr, flush=True)
 
 
-def _check(project: Project, args: argparse.Namespace) -> int:
-    from .check import find_drift, unchanged_since_generate, write_report
+def _up_to_date(config: Config, quiet: bool) -> bool:
+    """The fast path of `check`: the inputs digest and the output match the manifest."""
+    from .check import unchanged_since_generate
 
-    if not args.full and unchanged_since_generate(project):
-        if not args.quiet:
-            print("macp-codegen: generated code is up to date (inputs and output unchanged)")
-        return EXIT_OK
+    if not unchanged_since_generate(config):
+        return False
+    if not quiet:
+        print("macp-codegen: generated code is up to date (inputs and output unchanged)")
+    return True
+
+
+def _check(project: Project, args: argparse.Namespace) -> int:
+    from .check import find_drift, write_report
     from .scaffold import StaleScaffoldError
 
     try:

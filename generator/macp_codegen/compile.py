@@ -1,14 +1,19 @@
 """Step 1: .proto sources -> FileDescriptorSet (with source info) and protobuf Python modules.
 
-protoc runs in-process (grpcio-tools' bundled compiler). Each file is first parsed with
-`get_protos`, which reports errors as data, so bad input becomes a located CodegenError instead
-of text on stderr. mypy-protobuf then renders the typed stubs in-process from the same request.
+protoc runs in-process (grpcio-tools' bundled compiler), once for all files. Only when it fails
+is each file parsed with `get_protos`, which reports errors as data, so bad input becomes a
+located CodegenError instead of text on stderr (parsing every file up front cost more than the
+compile itself: each parse re-reads all its imports). mypy-protobuf then renders the typed
+stubs in-process from the same request.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -72,9 +77,15 @@ def compile_protos(proto_root: Path, include: tuple[Path, ...] = ()) -> Compiled
     # shadowed by the toolkit's: it is neither parsed nor generated from there.
     targets = tuple(t for t in discover_protos(proto_root) if t not in shipped)
     include_paths = [TOOLKIT_PROTO_ROOT, proto_root, *include, WELL_KNOWN_INCLUDE]
-    for target in targets:
-        _check_parses(target, proto_root, include_paths)
-    descriptor_set, python_modules = _run_protoc(targets, include_paths)
+    with _captured_stderr() as protoc_output:
+        try:
+            descriptor_set, python_modules = _run_protoc(targets, include_paths)
+        except CodegenError as failure:
+            for target in targets:  # the located error, when one file is at fault
+                _check_parses(target, proto_root, include_paths)
+            raise failure
+    if protoc_output:
+        sys.stderr.write(protoc_output[0])  # warnings of a successful run, as protoc wrote them
     modules = dict(python_modules)
     # Generated modules import options_pb2 at run time, so a shipped file that any input
     # imports is generated too.
@@ -145,6 +156,35 @@ def _default_json_name(name: str) -> str:
     """protoc's ToJsonName: underscores dropped, the letter after each one upper-cased."""
     parts = name.split("_")
     return parts[0] + "".join(part[:1].upper() + part[1:] for part in parts[1:])
+
+
+@contextlib.contextmanager
+def _captured_stderr() -> Iterator[list[str]]:
+    """Collects what protoc writes to file descriptor 2 (C++ code, not ``sys.stderr``).
+
+    The list is filled on exit; a CodegenError raised inside carries the text instead.
+    """
+    output: list[str] = []
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield output
+        except CodegenError as exc:
+            os.dup2(saved, 2)
+            sink.seek(0)
+            text = sink.read().decode("utf-8", errors="replace").strip()
+            if text and exc.hint == "see protoc output":
+                raise CodegenError(exc.location, exc.message, text) from None
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        sink.seek(0)
+        text = sink.read().decode("utf-8", errors="replace")
+        if text:
+            output.append(text)
 
 
 def _check_parses(target: str, proto_root: Path, include_paths: list[Path]) -> None:

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import ast
-import hashlib
-import importlib.util
 from dataclasses import dataclass, replace
-from importlib import metadata
 from pathlib import Path
 
 import jinja2
-from macp_core import contract
 
 from . import __version__, naming
 from .agent_modeling import build_participant_model
@@ -30,6 +26,7 @@ from .docs_model import index_path, mode_doc
 from .errors import NameCollisionError, OptionError, SourceLocation
 from .facts import FactsModel, build_facts
 from .formatting import format_python
+from .inputs import inputs_digest
 from .model import ModeModel, SdkModel
 from .modeling import build_model
 from .policy_model import PolicyModel, load_policy_model
@@ -41,9 +38,6 @@ from .writer import Manifest, OutputFile, Plan, Writer, WriteReport
 PROTO_PACKAGE = "macp"
 # Modules the installed SDK ships; a mode package of its own never generates them.
 INSTALLED_PREFIXES = (f"{PROTO_PACKAGE}/", "google/")
-TOOLKIT_DIR = Path(__file__).resolve().parent  # generator source, templates, shipped protos
-CONTRACT_PATH = Path(contract.__file__).resolve()
-PINNED_TOOLS = ("protobuf", "grpcio-tools", "mypy-protobuf", "jinja2", "libcst", "ruff")
 
 
 @dataclass(frozen=True)
@@ -120,33 +114,8 @@ class Project:
         return build, self.writer.plan(build.files)
 
     def inputs_digest(self) -> str:
-        """Hash of everything that shapes the output: the protos (and include paths), the
-        toolkit's own source and templates, the core contract, user templates, the
-        configuration and the pinned tools' versions."""
-        h = hashlib.sha256()
-        config = self.config
-        roots = {"proto": config.proto_root, "toolkit": TOOLKIT_DIR, "contract": CONTRACT_PATH}
-        roots.update({f"include {self._label(p)}": p for p in config.include})
-        if config.templates is not None:
-            roots["templates"] = config.templates
-        if config.descriptor_set is not None:
-            roots["descriptor set"] = config.descriptor_set
-        if config.bindings is not None:
-            roots.update(_bindings_roots(config.bindings))
-        for label, root in roots.items():
-            h.update(f"{label}\0".encode())
-            for path in _digest_files(root):
-                h.update(path.relative_to(root).as_posix().encode() + b"\0")
-                h.update(path.read_bytes() + b"\0")
-        # Where the inputs come from and where the output goes, machine-independently.
-        for key in ("descriptor_set", "bindings", "output", "sdk_package"):
-            value = getattr(config, key)
-            shown = self._label(value) if isinstance(value, Path) else str(value)
-            h.update(f"{key}={shown}\0".encode())
-        h.update(__version__.encode())
-        for tool in PINNED_TOOLS:
-            h.update(f"{tool}={_version_of(tool)}".encode())
-        return h.hexdigest()
+        """Hash of everything that shapes the output (see :func:`inputs.inputs_digest`)."""
+        return inputs_digest(self.config)
 
     def _label(self, path: Path) -> str:
         try:
@@ -494,31 +463,3 @@ def _check_unique_paths(files: list[OutputFile]) -> None:
                 "rename the proto (or the contract module) that produces it",
             )
         seen.add(f.path)
-
-
-def _bindings_roots(package: str) -> dict[str, Path]:
-    """The folders of an installed bindings package, found without importing it."""
-    spec = importlib.util.find_spec(package.split(".", 1)[0])
-    locations = list(spec.submodule_search_locations or []) if spec is not None else []
-    return {f"bindings {i}": Path(location) for i, location in enumerate(sorted(locations))}
-
-
-def _digest_files(root: Path) -> list[Path]:
-    if root.is_file():
-        return [root]
-    if not root.is_dir():
-        return []
-    return sorted(
-        path
-        for path in root.rglob("*")
-        if path.is_file()
-        and path.suffix != ".pyc"
-        and not any(p.startswith(".") or p == "__pycache__" for p in path.relative_to(root).parts)
-    )
-
-
-def _version_of(distribution: str) -> str:
-    try:
-        return metadata.version(distribution)
-    except metadata.PackageNotFoundError:
-        return "absent"

@@ -28,7 +28,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ProposalRecord:
     """An accepted Proposal, with who sent it and when."""
 
@@ -46,17 +46,17 @@ class ProposalRecord:
     def decode(cls, envelope: envelope_pb2.Envelope) -> ProposalRecord:
         payload = decode_payload(decision_pb2.ProposalPayload, envelope.payload)
         return cls(
-            proposal_id=payload.proposal_id,
-            option=payload.option,
-            rationale=payload.rationale,
-            supporting_data=payload.supporting_data,
-            sender=envelope.sender,
-            message_id=envelope.message_id,
-            timestamp_unix_ms=envelope.timestamp_unix_ms,
+            payload.proposal_id,
+            payload.option,
+            payload.rationale,
+            payload.supporting_data,
+            envelope.sender,
+            envelope.message_id,
+            envelope.timestamp_unix_ms,
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EvaluationRecord:
     """An accepted Evaluation, with who sent it and when."""
 
@@ -74,17 +74,17 @@ class EvaluationRecord:
     def decode(cls, envelope: envelope_pb2.Envelope) -> EvaluationRecord:
         payload = decode_payload(decision_pb2.EvaluationPayload, envelope.payload)
         return cls(
-            proposal_id=payload.proposal_id,
-            recommendation=payload.recommendation,
-            confidence=payload.confidence,
-            reason=payload.reason,
-            sender=envelope.sender,
-            message_id=envelope.message_id,
-            timestamp_unix_ms=envelope.timestamp_unix_ms,
+            payload.proposal_id,
+            payload.recommendation,
+            payload.confidence,
+            payload.reason,
+            envelope.sender,
+            envelope.message_id,
+            envelope.timestamp_unix_ms,
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ObjectionRecord:
     """An accepted Objection, with who sent it and when."""
 
@@ -101,16 +101,16 @@ class ObjectionRecord:
     def decode(cls, envelope: envelope_pb2.Envelope) -> ObjectionRecord:
         payload = decode_payload(decision_pb2.ObjectionPayload, envelope.payload)
         return cls(
-            proposal_id=payload.proposal_id,
-            reason=payload.reason,
-            severity=payload.severity,
-            sender=envelope.sender,
-            message_id=envelope.message_id,
-            timestamp_unix_ms=envelope.timestamp_unix_ms,
+            payload.proposal_id,
+            payload.reason,
+            payload.severity,
+            envelope.sender,
+            envelope.message_id,
+            envelope.timestamp_unix_ms,
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class VoteRecord:
     """An accepted Vote, with who sent it and when."""
 
@@ -127,12 +127,12 @@ class VoteRecord:
     def decode(cls, envelope: envelope_pb2.Envelope) -> VoteRecord:
         payload = decode_payload(decision_pb2.VotePayload, envelope.payload)
         return cls(
-            proposal_id=payload.proposal_id,
-            vote=payload.vote,
-            reason=payload.reason,
-            sender=envelope.sender,
-            message_id=envelope.message_id,
-            timestamp_unix_ms=envelope.timestamp_unix_ms,
+            payload.proposal_id,
+            payload.vote,
+            payload.reason,
+            envelope.sender,
+            envelope.message_id,
+            envelope.timestamp_unix_ms,
         )
 
 

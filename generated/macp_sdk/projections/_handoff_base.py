@@ -28,7 +28,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class HandoffOfferRecord:
     """An accepted HandoffOffer, with who sent it and when."""
 
@@ -46,17 +46,17 @@ class HandoffOfferRecord:
     def decode(cls, envelope: envelope_pb2.Envelope) -> HandoffOfferRecord:
         payload = decode_payload(handoff_pb2.HandoffOfferPayload, envelope.payload)
         return cls(
-            handoff_id=payload.handoff_id,
-            target_participant=payload.target_participant,
-            scope=payload.scope,
-            reason=payload.reason,
-            sender=envelope.sender,
-            message_id=envelope.message_id,
-            timestamp_unix_ms=envelope.timestamp_unix_ms,
+            payload.handoff_id,
+            payload.target_participant,
+            payload.scope,
+            payload.reason,
+            envelope.sender,
+            envelope.message_id,
+            envelope.timestamp_unix_ms,
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class HandoffContextRecord:
     """An accepted HandoffContext, with who sent it and when."""
 
@@ -73,16 +73,16 @@ class HandoffContextRecord:
     def decode(cls, envelope: envelope_pb2.Envelope) -> HandoffContextRecord:
         payload = decode_payload(handoff_pb2.HandoffContextPayload, envelope.payload)
         return cls(
-            handoff_id=payload.handoff_id,
-            content_type=payload.content_type,
-            context=payload.context,
-            sender=envelope.sender,
-            message_id=envelope.message_id,
-            timestamp_unix_ms=envelope.timestamp_unix_ms,
+            payload.handoff_id,
+            payload.content_type,
+            payload.context,
+            envelope.sender,
+            envelope.message_id,
+            envelope.timestamp_unix_ms,
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class HandoffAcceptRecord:
     """An accepted HandoffAccept, with who sent it and when."""
 
@@ -100,17 +100,17 @@ class HandoffAcceptRecord:
     def decode(cls, envelope: envelope_pb2.Envelope) -> HandoffAcceptRecord:
         payload = decode_payload(handoff_pb2.HandoffAcceptPayload, envelope.payload)
         return cls(
-            handoff_id=payload.handoff_id,
-            accepted_by=payload.accepted_by,
-            reason=payload.reason,
-            implicit=payload.implicit,
-            sender=envelope.sender,
-            message_id=envelope.message_id,
-            timestamp_unix_ms=envelope.timestamp_unix_ms,
+            payload.handoff_id,
+            payload.accepted_by,
+            payload.reason,
+            payload.implicit,
+            envelope.sender,
+            envelope.message_id,
+            envelope.timestamp_unix_ms,
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class HandoffDeclineRecord:
     """An accepted HandoffDecline, with who sent it and when."""
 
@@ -127,12 +127,12 @@ class HandoffDeclineRecord:
     def decode(cls, envelope: envelope_pb2.Envelope) -> HandoffDeclineRecord:
         payload = decode_payload(handoff_pb2.HandoffDeclinePayload, envelope.payload)
         return cls(
-            handoff_id=payload.handoff_id,
-            declined_by=payload.declined_by,
-            reason=payload.reason,
-            sender=envelope.sender,
-            message_id=envelope.message_id,
-            timestamp_unix_ms=envelope.timestamp_unix_ms,
+            payload.handoff_id,
+            payload.declined_by,
+            payload.reason,
+            envelope.sender,
+            envelope.message_id,
+            envelope.timestamp_unix_ms,
         )
 
 

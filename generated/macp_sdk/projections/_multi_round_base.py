@@ -25,7 +25,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ContributeRecord:
     """An accepted Contribute, with who sent it and when."""
 
@@ -40,10 +40,10 @@ class ContributeRecord:
     def decode(cls, envelope: envelope_pb2.Envelope) -> ContributeRecord:
         payload = decode_payload(multi_round_pb2.ContributePayload, envelope.payload)
         return cls(
-            value=payload.value,
-            sender=envelope.sender,
-            message_id=envelope.message_id,
-            timestamp_unix_ms=envelope.timestamp_unix_ms,
+            payload.value,
+            envelope.sender,
+            envelope.message_id,
+            envelope.timestamp_unix_ms,
         )
 
 

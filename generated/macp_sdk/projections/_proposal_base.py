@@ -29,7 +29,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ProposalRecord:
     """An accepted Proposal, with who sent it and when."""
 
@@ -48,18 +48,18 @@ class ProposalRecord:
     def decode(cls, envelope: envelope_pb2.Envelope) -> ProposalRecord:
         payload = decode_payload(proposal_pb2.ProposalPayload, envelope.payload)
         return cls(
-            proposal_id=payload.proposal_id,
-            title=payload.title,
-            summary=payload.summary,
-            details=payload.details,
-            tags=tuple(payload.tags),
-            sender=envelope.sender,
-            message_id=envelope.message_id,
-            timestamp_unix_ms=envelope.timestamp_unix_ms,
+            payload.proposal_id,
+            payload.title,
+            payload.summary,
+            payload.details,
+            tuple(payload.tags),
+            envelope.sender,
+            envelope.message_id,
+            envelope.timestamp_unix_ms,
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CounterProposalRecord:
     """An accepted CounterProposal, with who sent it and when."""
 
@@ -78,18 +78,18 @@ class CounterProposalRecord:
     def decode(cls, envelope: envelope_pb2.Envelope) -> CounterProposalRecord:
         payload = decode_payload(proposal_pb2.CounterProposalPayload, envelope.payload)
         return cls(
-            proposal_id=payload.proposal_id,
-            supersedes_proposal_id=payload.supersedes_proposal_id,
-            title=payload.title,
-            summary=payload.summary,
-            details=payload.details,
-            sender=envelope.sender,
-            message_id=envelope.message_id,
-            timestamp_unix_ms=envelope.timestamp_unix_ms,
+            payload.proposal_id,
+            payload.supersedes_proposal_id,
+            payload.title,
+            payload.summary,
+            payload.details,
+            envelope.sender,
+            envelope.message_id,
+            envelope.timestamp_unix_ms,
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AcceptRecord:
     """An accepted Accept, with who sent it and when."""
 
@@ -105,15 +105,15 @@ class AcceptRecord:
     def decode(cls, envelope: envelope_pb2.Envelope) -> AcceptRecord:
         payload = decode_payload(proposal_pb2.AcceptPayload, envelope.payload)
         return cls(
-            proposal_id=payload.proposal_id,
-            reason=payload.reason,
-            sender=envelope.sender,
-            message_id=envelope.message_id,
-            timestamp_unix_ms=envelope.timestamp_unix_ms,
+            payload.proposal_id,
+            payload.reason,
+            envelope.sender,
+            envelope.message_id,
+            envelope.timestamp_unix_ms,
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RejectRecord:
     """An accepted Reject, with who sent it and when."""
 
@@ -130,16 +130,16 @@ class RejectRecord:
     def decode(cls, envelope: envelope_pb2.Envelope) -> RejectRecord:
         payload = decode_payload(proposal_pb2.RejectPayload, envelope.payload)
         return cls(
-            proposal_id=payload.proposal_id,
-            terminal=payload.terminal,
-            reason=payload.reason,
-            sender=envelope.sender,
-            message_id=envelope.message_id,
-            timestamp_unix_ms=envelope.timestamp_unix_ms,
+            payload.proposal_id,
+            payload.terminal,
+            payload.reason,
+            envelope.sender,
+            envelope.message_id,
+            envelope.timestamp_unix_ms,
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class WithdrawRecord:
     """An accepted Withdraw, with who sent it and when."""
 
@@ -155,11 +155,11 @@ class WithdrawRecord:
     def decode(cls, envelope: envelope_pb2.Envelope) -> WithdrawRecord:
         payload = decode_payload(proposal_pb2.WithdrawPayload, envelope.payload)
         return cls(
-            proposal_id=payload.proposal_id,
-            reason=payload.reason,
-            sender=envelope.sender,
-            message_id=envelope.message_id,
-            timestamp_unix_ms=envelope.timestamp_unix_ms,
+            payload.proposal_id,
+            payload.reason,
+            envelope.sender,
+            envelope.message_id,
+            envelope.timestamp_unix_ms,
         )
 
 

@@ -28,7 +28,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ApprovalRequestRecord:
     """An accepted ApprovalRequest, with who sent it and when."""
 
@@ -47,18 +47,18 @@ class ApprovalRequestRecord:
     def decode(cls, envelope: envelope_pb2.Envelope) -> ApprovalRequestRecord:
         payload = decode_payload(quorum_pb2.ApprovalRequestPayload, envelope.payload)
         return cls(
-            request_id=payload.request_id,
-            action=payload.action,
-            summary=payload.summary,
-            details=payload.details,
-            required_approvals=payload.required_approvals,
-            sender=envelope.sender,
-            message_id=envelope.message_id,
-            timestamp_unix_ms=envelope.timestamp_unix_ms,
+            payload.request_id,
+            payload.action,
+            payload.summary,
+            payload.details,
+            payload.required_approvals,
+            envelope.sender,
+            envelope.message_id,
+            envelope.timestamp_unix_ms,
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ApproveRecord:
     """An accepted Approve, with who sent it and when."""
 
@@ -74,15 +74,15 @@ class ApproveRecord:
     def decode(cls, envelope: envelope_pb2.Envelope) -> ApproveRecord:
         payload = decode_payload(quorum_pb2.ApprovePayload, envelope.payload)
         return cls(
-            request_id=payload.request_id,
-            reason=payload.reason,
-            sender=envelope.sender,
-            message_id=envelope.message_id,
-            timestamp_unix_ms=envelope.timestamp_unix_ms,
+            payload.request_id,
+            payload.reason,
+            envelope.sender,
+            envelope.message_id,
+            envelope.timestamp_unix_ms,
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RejectRecord:
     """An accepted Reject, with who sent it and when."""
 
@@ -98,15 +98,15 @@ class RejectRecord:
     def decode(cls, envelope: envelope_pb2.Envelope) -> RejectRecord:
         payload = decode_payload(quorum_pb2.RejectPayload, envelope.payload)
         return cls(
-            request_id=payload.request_id,
-            reason=payload.reason,
-            sender=envelope.sender,
-            message_id=envelope.message_id,
-            timestamp_unix_ms=envelope.timestamp_unix_ms,
+            payload.request_id,
+            payload.reason,
+            envelope.sender,
+            envelope.message_id,
+            envelope.timestamp_unix_ms,
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AbstainRecord:
     """An accepted Abstain, with who sent it and when."""
 
@@ -122,11 +122,11 @@ class AbstainRecord:
     def decode(cls, envelope: envelope_pb2.Envelope) -> AbstainRecord:
         payload = decode_payload(quorum_pb2.AbstainPayload, envelope.payload)
         return cls(
-            request_id=payload.request_id,
-            reason=payload.reason,
-            sender=envelope.sender,
-            message_id=envelope.message_id,
-            timestamp_unix_ms=envelope.timestamp_unix_ms,
+            payload.request_id,
+            payload.reason,
+            envelope.sender,
+            envelope.message_id,
+            envelope.timestamp_unix_ms,
         )
 
 

@@ -30,7 +30,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TaskRequestRecord:
     """An accepted TaskRequest, with who sent it and when."""
 
@@ -50,19 +50,19 @@ class TaskRequestRecord:
     def decode(cls, envelope: envelope_pb2.Envelope) -> TaskRequestRecord:
         payload = decode_payload(task_pb2.TaskRequestPayload, envelope.payload)
         return cls(
-            task_id=payload.task_id,
-            title=payload.title,
-            instructions=payload.instructions,
-            requested_assignee=payload.requested_assignee,
-            input=payload.input,
-            deadline_unix_ms=payload.deadline_unix_ms,
-            sender=envelope.sender,
-            message_id=envelope.message_id,
-            timestamp_unix_ms=envelope.timestamp_unix_ms,
+            payload.task_id,
+            payload.title,
+            payload.instructions,
+            payload.requested_assignee,
+            payload.input,
+            payload.deadline_unix_ms,
+            envelope.sender,
+            envelope.message_id,
+            envelope.timestamp_unix_ms,
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TaskAcceptRecord:
     """An accepted TaskAccept, with who sent it and when."""
 
@@ -79,16 +79,16 @@ class TaskAcceptRecord:
     def decode(cls, envelope: envelope_pb2.Envelope) -> TaskAcceptRecord:
         payload = decode_payload(task_pb2.TaskAcceptPayload, envelope.payload)
         return cls(
-            task_id=payload.task_id,
-            assignee=payload.assignee,
-            reason=payload.reason,
-            sender=envelope.sender,
-            message_id=envelope.message_id,
-            timestamp_unix_ms=envelope.timestamp_unix_ms,
+            payload.task_id,
+            payload.assignee,
+            payload.reason,
+            envelope.sender,
+            envelope.message_id,
+            envelope.timestamp_unix_ms,
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TaskRejectRecord:
     """An accepted TaskReject, with who sent it and when."""
 
@@ -105,16 +105,16 @@ class TaskRejectRecord:
     def decode(cls, envelope: envelope_pb2.Envelope) -> TaskRejectRecord:
         payload = decode_payload(task_pb2.TaskRejectPayload, envelope.payload)
         return cls(
-            task_id=payload.task_id,
-            assignee=payload.assignee,
-            reason=payload.reason,
-            sender=envelope.sender,
-            message_id=envelope.message_id,
-            timestamp_unix_ms=envelope.timestamp_unix_ms,
+            payload.task_id,
+            payload.assignee,
+            payload.reason,
+            envelope.sender,
+            envelope.message_id,
+            envelope.timestamp_unix_ms,
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TaskUpdateRecord:
     """An accepted TaskUpdate, with who sent it and when."""
 
@@ -133,18 +133,18 @@ class TaskUpdateRecord:
     def decode(cls, envelope: envelope_pb2.Envelope) -> TaskUpdateRecord:
         payload = decode_payload(task_pb2.TaskUpdatePayload, envelope.payload)
         return cls(
-            task_id=payload.task_id,
-            status=payload.status,
-            progress=payload.progress,
-            message=payload.message,
-            partial_output=payload.partial_output,
-            sender=envelope.sender,
-            message_id=envelope.message_id,
-            timestamp_unix_ms=envelope.timestamp_unix_ms,
+            payload.task_id,
+            payload.status,
+            payload.progress,
+            payload.message,
+            payload.partial_output,
+            envelope.sender,
+            envelope.message_id,
+            envelope.timestamp_unix_ms,
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TaskCompleteRecord:
     """An accepted TaskComplete, with who sent it and when."""
 
@@ -162,17 +162,17 @@ class TaskCompleteRecord:
     def decode(cls, envelope: envelope_pb2.Envelope) -> TaskCompleteRecord:
         payload = decode_payload(task_pb2.TaskCompletePayload, envelope.payload)
         return cls(
-            task_id=payload.task_id,
-            assignee=payload.assignee,
-            output=payload.output,
-            summary=payload.summary,
-            sender=envelope.sender,
-            message_id=envelope.message_id,
-            timestamp_unix_ms=envelope.timestamp_unix_ms,
+            payload.task_id,
+            payload.assignee,
+            payload.output,
+            payload.summary,
+            envelope.sender,
+            envelope.message_id,
+            envelope.timestamp_unix_ms,
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TaskFailRecord:
     """An accepted TaskFail, with who sent it and when."""
 
@@ -191,14 +191,14 @@ class TaskFailRecord:
     def decode(cls, envelope: envelope_pb2.Envelope) -> TaskFailRecord:
         payload = decode_payload(task_pb2.TaskFailPayload, envelope.payload)
         return cls(
-            task_id=payload.task_id,
-            assignee=payload.assignee,
-            error_code=payload.error_code,
-            reason=payload.reason,
-            retryable=payload.retryable,
-            sender=envelope.sender,
-            message_id=envelope.message_id,
-            timestamp_unix_ms=envelope.timestamp_unix_ms,
+            payload.task_id,
+            payload.assignee,
+            payload.error_code,
+            payload.reason,
+            payload.retryable,
+            envelope.sender,
+            envelope.message_id,
+            envelope.timestamp_unix_ms,
         )
 
 

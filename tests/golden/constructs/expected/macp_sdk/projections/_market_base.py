@@ -53,7 +53,7 @@ OfferPayloadConditionName = Literal[
 ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OfferRecord:
     """An accepted Offer, with who sent it and when."""
 
@@ -84,39 +84,39 @@ class OfferRecord:
     def decode(cls, envelope: envelope_pb2.Envelope) -> OfferRecord:
         payload = decode_payload(market_pb2.OfferPayload, envelope.payload)
         return cls(
-            lot_id=payload.lot_id,
-            lot=payload.lot if payload.HasField("lot") else None,
-            reserve_prices=tuple(payload.reserve_prices),
-            labels=dict(payload.labels),
-            floor_by_region=dict(payload.floor_by_region),
-            opens_at=from_timestamp(payload.opens_at) if payload.HasField("opens_at") else None,
-            duration=from_duration(payload.duration) if payload.HasField("duration") else None,
-            attributes=from_struct(payload.attributes) if payload.HasField("attributes") else None,
-            extension=payload.extension if payload.HasField("extension") else None,
-            photo=payload.photo,
-            note=payload.note if payload.HasField("note") else None,
-            currencies=tuple(
+            payload.lot_id,
+            payload.lot if payload.HasField("lot") else None,
+            tuple(payload.reserve_prices),
+            dict(payload.labels),
+            dict(payload.floor_by_region),
+            from_timestamp(payload.opens_at) if payload.HasField("opens_at") else None,
+            from_duration(payload.duration) if payload.HasField("duration") else None,
+            from_struct(payload.attributes) if payload.HasField("attributes") else None,
+            payload.extension if payload.HasField("extension") else None,
+            payload.photo,
+            payload.note if payload.HasField("note") else None,
+            tuple(
                 cast("CurrencyName | int", enum_label(market_pb2.Currency.DESCRIPTOR, item))
                 for item in payload.currencies
             ),
-            subtitle=payload.subtitle.value if payload.HasField("subtitle") else None,
-            currency_by_region={
+            payload.subtitle.value if payload.HasField("subtitle") else None,
+            {
                 key: cast("CurrencyName | int", enum_label(market_pb2.Currency.DESCRIPTOR, item))
                 for key, item in payload.currency_by_region.items()
             },
-            viewings=tuple(from_timestamp(item) for item in payload.viewings),
-            condition=cast(
+            tuple(from_timestamp(item) for item in payload.viewings),
+            cast(
                 "OfferPayloadConditionName | int",
                 enum_label(market_pb2.OfferPayload.Condition.DESCRIPTOR, payload.condition),
             ),
-            grade=cast("GradeName | int", enum_label(money_pb2.Grade.DESCRIPTOR, payload.grade)),
-            sender=envelope.sender,
-            message_id=envelope.message_id,
-            timestamp_unix_ms=envelope.timestamp_unix_ms,
+            cast("GradeName | int", enum_label(money_pb2.Grade.DESCRIPTOR, payload.grade)),
+            envelope.sender,
+            envelope.message_id,
+            envelope.timestamp_unix_ms,
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BidRecord:
     """An accepted Bid, with who sent it and when."""
 
@@ -141,26 +141,26 @@ class BidRecord:
     def decode(cls, envelope: envelope_pb2.Envelope) -> BidRecord:
         payload = decode_payload(market_pb2.BidPayload, envelope.payload)
         return cls(
-            lot_id=payload.lot_id,
-            amount=payload.amount if payload.HasField("amount") else None,
-            currency=cast(
+            payload.lot_id,
+            payload.amount if payload.HasField("amount") else None,
+            cast(
                 "CurrencyName | int", enum_label(market_pb2.Currency.DESCRIPTOR, payload.currency)
             ),
-            max_increments=payload.max_increments if payload.HasField("max_increments") else None,
-            sequence=payload.sequence,
-            weight=payload.weight,
-            automatic=payload.automatic,
-            tier=payload.tier if payload.HasField("tier") else None,
-            card_id=payload.card_id if payload.HasField("card_id") else None,
-            wire=from_struct(payload.wire) if payload.HasField("wire") else None,
-            funding=payload.WhichOneof("funding"),
-            sender=envelope.sender,
-            message_id=envelope.message_id,
-            timestamp_unix_ms=envelope.timestamp_unix_ms,
+            payload.max_increments if payload.HasField("max_increments") else None,
+            payload.sequence,
+            payload.weight,
+            payload.automatic,
+            payload.tier if payload.HasField("tier") else None,
+            payload.card_id if payload.HasField("card_id") else None,
+            from_struct(payload.wire) if payload.HasField("wire") else None,
+            payload.WhichOneof("funding"),
+            envelope.sender,
+            envelope.message_id,
+            envelope.timestamp_unix_ms,
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CloseRecord:
     """An accepted Close, with who sent it and when."""
 
@@ -182,22 +182,20 @@ class CloseRecord:
     def decode(cls, envelope: envelope_pb2.Envelope) -> CloseRecord:
         payload = decode_payload(market_pb2.ClosePayload, envelope.payload)
         return cls(
-            lot_id=payload.lot_id,
-            sold_to=payload.sold_to if payload.HasField("sold_to") else None,
-            no_sale_reason=payload.no_sale_reason if payload.HasField("no_sale_reason") else None,
-            relisted_at=from_timestamp(payload.relisted_at)
-            if payload.HasField("relisted_at")
-            else None,
-            refunded_in=cast(
+            payload.lot_id,
+            payload.sold_to if payload.HasField("sold_to") else None,
+            payload.no_sale_reason if payload.HasField("no_sale_reason") else None,
+            from_timestamp(payload.relisted_at) if payload.HasField("relisted_at") else None,
+            cast(
                 "CurrencyName | int",
                 enum_label(market_pb2.Currency.DESCRIPTOR, payload.refunded_in),
             )
             if payload.HasField("refunded_in")
             else None,
-            outcome=payload.WhichOneof("outcome"),
-            sender=envelope.sender,
-            message_id=envelope.message_id,
-            timestamp_unix_ms=envelope.timestamp_unix_ms,
+            payload.WhichOneof("outcome"),
+            envelope.sender,
+            envelope.message_id,
+            envelope.timestamp_unix_ms,
         )
 
 

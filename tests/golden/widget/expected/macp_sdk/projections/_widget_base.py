@@ -26,7 +26,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OrderRecord:
     """An accepted Order, with who sent it and when."""
 
@@ -46,19 +46,19 @@ class OrderRecord:
     def decode(cls, envelope: envelope_pb2.Envelope) -> OrderRecord:
         payload = decode_payload(widget_pb2.OrderPayload, envelope.payload)
         return cls(
-            order_id=payload.order_id,
-            colour=payload.colour,
-            quantity=payload.quantity,
-            tags=tuple(payload.tags),
-            spec=payload.spec,
-            size=payload.size,
-            sender=envelope.sender,
-            message_id=envelope.message_id,
-            timestamp_unix_ms=envelope.timestamp_unix_ms,
+            payload.order_id,
+            payload.colour,
+            payload.quantity,
+            tuple(payload.tags),
+            payload.spec,
+            payload.size,
+            envelope.sender,
+            envelope.message_id,
+            envelope.timestamp_unix_ms,
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ConfirmRecord:
     """An accepted Confirm, with who sent it and when."""
 
@@ -75,12 +75,12 @@ class ConfirmRecord:
     def decode(cls, envelope: envelope_pb2.Envelope) -> ConfirmRecord:
         payload = decode_payload(widget_pb2.ConfirmPayload, envelope.payload)
         return cls(
-            order_id=payload.order_id,
-            confirmed_by=payload.confirmed_by,
-            automatic=payload.automatic,
-            sender=envelope.sender,
-            message_id=envelope.message_id,
-            timestamp_unix_ms=envelope.timestamp_unix_ms,
+            payload.order_id,
+            payload.confirmed_by,
+            payload.automatic,
+            envelope.sender,
+            envelope.message_id,
+            envelope.timestamp_unix_ms,
         )
 
 
