@@ -244,7 +244,9 @@ def _merge(
             base[key] = value
 
 
-def _schema_version(reader: _Reader, value: object, pointer: tuple[str | int, ...]) -> SchemaVersion:
+def _schema_version(
+    reader: _Reader, value: object, pointer: tuple[str | int, ...]
+) -> SchemaVersion:
     node = reader.obj(value, pointer, "schema_version")
     reader.known(node, {"default", "enum"}, pointer)
     allowed = node.get("enum", [])

@@ -55,18 +55,29 @@ def hashes(request: dict[str, Any]) -> list[str]:
 
 
 def policies(request: dict[str, Any]) -> list[Any]:
+    """Each case's descriptor (its rules as the exact text sent) or how it was refused."""
     from macp_sdk import policy
+    from macp_sdk.errors import MacpSessionError
 
-    out = []
+    out: list[Any] = []
     for case in request["cases"]:
-        kwargs = {
-            name: getattr(policy, spec[0])(**spec[1]) if isinstance(spec, list) else spec
-            for name, spec in case["kwargs"].items()
-        }
-        descriptor = getattr(policy, case["builder"])("p.case", "case", **kwargs)
+        try:
+            kwargs = {
+                name: getattr(policy, spec[0])(**spec[1]) if isinstance(spec, list) else spec
+                for name, spec in case["kwargs"].items()
+            }
+            descriptor = getattr(policy, case["builder"])("p.case", "case", **kwargs)
+        except MacpSessionError:
+            out.append({"refused": "MacpSessionError"})
+            continue
+        except Exception as exc:  # noqa: BLE001 - reported, so the test shows which
+            out.append({"refused": type(exc).__name__, "message": str(exc)})
+            continue
         rules = descriptor.rules
         text = rules.decode() if isinstance(rules, bytes) else rules
-        out.append({"mode": descriptor.mode, "rules": json.loads(text)})
+        out.append(
+            {"mode": descriptor.mode, "rules": text, "schema_version": descriptor.schema_version}
+        )
     return out
 
 

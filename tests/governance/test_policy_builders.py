@@ -132,9 +132,9 @@ def test_designated_role_without_roles_is_refused_by_every_builder(short: str) -
     assert caught.value.field == "commitment.designated_roles"
     assert "designated_role" in str(caught.value)
     roles = policy.CommitmentRules(authority="designated_role", designated_roles=["lead"])
-    assert json.loads(build("p", "d", commitment=roles).rules)["commitment"]["designated_roles"] == [
-        "lead"
-    ]
+    assert json.loads(build("p", "d", commitment=roles).rules)["commitment"][
+        "designated_roles"
+    ] == ["lead"]
 
 
 @pytest.mark.parametrize(

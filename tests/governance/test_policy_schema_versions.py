@@ -26,7 +26,9 @@ def _policy(version: int, rules: dict[str, object] | None = None) -> Policy:
     return Policy("p", "macp.mode.decision.v1", "", version, rules or MAJORITY)
 
 
-def _decide(version: int, votes: dict[str, str], positive: bool = True, **rules: object) -> list[str]:
+def _decide(
+    version: int, votes: dict[str, str], positive: bool = True, **rules: object
+) -> list[str]:
     policy = _policy(version, {**MAJORITY, **rules})
     return evaluate_decision(policy, {"p1": Ballots(votes)}, 3, 0, positive)
 
