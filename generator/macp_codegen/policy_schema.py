@@ -132,7 +132,7 @@ class _Reader:
         A member that this file lacks is looked for in the overrides merged into it."""
         offset, complete = _find(self.text, pointer)
         if not complete:
-            for label, text, prefix in self.others:
+            for label, text, prefix in reversed(self.others):  # the mode's own first
                 other, found = _find(text, (*prefix, *pointer))
                 if found:
                     return _location(label, text, other)
