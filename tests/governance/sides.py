@@ -81,6 +81,15 @@ def policies(request: dict[str, Any]) -> list[Any]:
     return out
 
 
+def rule_defaults(request: dict[str, Any]) -> dict[str, Any]:
+    """Each rule class's fields and their defaults, as a JSON object."""
+    import dataclasses
+
+    from macp_sdk import policy
+
+    return {name: dataclasses.asdict(getattr(policy, name)()) for name in request["classes"]}
+
+
 def public_jwk(request: dict[str, Any]) -> dict[str, Any]:
     # 0.22.0 has no helper for this; derive the JWK with cryptography directly.
     import base64
@@ -118,6 +127,7 @@ OPS = {
     "verify": verify,
     "hashes": hashes,
     "policies": policies,
+    "rule_defaults": rule_defaults,
     "public_jwk": public_jwk,
     "runtime_receipt": runtime_receipt,
 }

@@ -368,6 +368,29 @@ def test_sampled_argument_sets_agree_byte_for_byte(anchor: Path) -> None:
     assert 0 < built < len(cases)  # the sample holds both kinds
 
 
+RULE_CLASSES = [
+    "VotingRules",
+    "ObjectionHandlingRules",
+    "EvaluationRules",
+    "CommitmentRules",
+    "QuorumThreshold",
+    "AbstentionRules",
+    "ProposalAcceptanceRules",
+    "CounterProposalRules",
+    "RejectionRules",
+    "TaskAssignmentRules",
+    "TaskCompletionRules",
+    "HandoffAcceptanceRules",
+]
+
+
+def test_every_rule_class_has_0_22_s_fields_and_defaults(anchor: Path) -> None:
+    request = {"op": "rule_defaults", "classes": RULE_CLASSES}
+    ours = run_side(OURS, request)
+    assert ours == run_side(anchor, request)
+    assert ours["QuorumThreshold"] == {"type": "n_of_m", "value": 1}
+
+
 def test_the_same_invalid_inputs_are_refused_on_both_sides(anchor: Path) -> None:
     ours, theirs = _both(anchor, INVALID_CASES)
     refusal = {"refused": "MacpSessionError"}
