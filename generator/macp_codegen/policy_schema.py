@@ -212,10 +212,34 @@ class Overrides:
             reader.others.append((self.reader.label, self.reader.text, (key,)))
             version.update(entry.get("schema_version", {}))
             fragment = {k: v for k, v in entry.items() if k != "schema_version"}
+            if key == ALL_MODES:
+                fragment = _applicable(root, fragment)
             _merge(self.reader, root, fragment, (key,))
         if not version:
             return SchemaVersion()
         return _schema_version(self.reader, version, (mode, "schema_version"))
+
+
+def _applicable(root: dict[str, Any], fragment: dict[str, Any]) -> dict[str, Any]:
+    """`*` applies to every schema that declares the sections it names: a section it refines,
+    or an allOf clause whose sections, that a schema lacks is left out for that schema."""
+    declared = root.get("properties")
+    sections = set(declared) if isinstance(declared, dict) else set()
+
+    def names(clause: Any) -> set[str]:
+        found: set[str] = set()
+        for part in ("if", "then"):
+            node = clause.get(part) if isinstance(clause, dict) else None
+            properties = node.get("properties") if isinstance(node, dict) else None
+            found |= set(properties) if isinstance(properties, dict) else {""}
+        return found
+
+    out = dict(fragment)
+    if isinstance(fragment.get("properties"), dict):
+        out["properties"] = {k: v for k, v in fragment["properties"].items() if k in sections}
+    if isinstance(fragment.get("allOf"), list):
+        out["allOf"] = [c for c in fragment["allOf"] if names(c) <= sections]
+    return out
 
 
 def _merge(

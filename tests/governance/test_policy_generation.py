@@ -242,3 +242,26 @@ def test_a_bad_rules_schema_is_located_exit_2_and_nothing_is_written(
     assert re.search(expected, match["msg"]), match["msg"]
     assert "(" in match["msg"], "the message says what to change"
     assert tree_fingerprint(output) == before
+
+
+def test_star_overrides_apply_only_where_their_sections_are_declared(tmp_path: Path) -> None:
+    from macp_codegen.policy_schema import Overrides, read_rules_schema
+
+    root = Path(__file__).resolve().parents[2] / POLICY_DIR
+    overrides = Overrides(root / "builder-overrides.json", "builder-overrides.json")
+    # A new schema without a `commitment` section: `*`'s designated_role clause is left out.
+    schema = json.loads(json.dumps(MULTI_ROUND_RULES))
+    del schema["properties"]["commitment"]
+    path = tmp_path / "multi_round-rules.schema.json"
+    path.write_text(json.dumps(schema))
+    read = read_rules_schema(path, "multi_round-rules.schema.json", overrides)
+    assert read.conditionals == ()
+    assert (read.schema_version.default, read.schema_version.allowed) == (1, (1, 2, 3))
+    # With one, the clause applies.
+    with_commitment = tmp_path / "other" / "multi_round-rules.schema.json"
+    with_commitment.parent.mkdir()
+    with_commitment.write_text(json.dumps(MULTI_ROUND_RULES))
+    read = read_rules_schema(with_commitment, "x", overrides)
+    assert [(c.section, c.field, c.value) for c in read.conditionals] == [
+        ("commitment", "authority", "designated_role")
+    ]
