@@ -64,27 +64,42 @@ def check_value(
     exclusive_maximum: float | None = None,
     items: str | None = None,
     min_items: int | None = None,
+    min_properties: int | None = None,
     values: str | None = None,
     values_minimum: float | None = None,
+    values_exclusive_minimum: float | None = None,
+    because: str = "",
 ) -> None:
-    """Raise MacpValidationError unless `value` (not None) meets the schema keywords given."""
+    """Raise MacpValidationError unless `value` (not None) meets the schema keywords given;
+    `because` names the condition under which a conditional check applies."""
     if value is None:
         return
+    hint = f"Required when {because}." if because else ""
     if kind is not None and not _is_type(value, kind):
-        raise MacpValidationError(path, value, _JSON_TYPES[kind])
+        raise MacpValidationError(path, value, _JSON_TYPES[kind], hint=hint)
     if enum is not None and value not in enum:
-        raise MacpValidationError(path, value, "one of " + ", ".join(sorted(map(repr, enum))))
+        allowed = "one of " + ", ".join(sorted(map(repr, enum)))
+        raise MacpValidationError(path, value, allowed, hint=hint)
     if isinstance(value, int | float) and not isinstance(value, bool):
-        _check_range(path, value, minimum, maximum, exclusive_minimum, exclusive_maximum)
+        bounds = (minimum, maximum, exclusive_minimum, exclusive_maximum)
+        _check_range(path, value, *bounds, hint=hint)
     if isinstance(value, list | tuple):
         if min_items is not None and len(value) < min_items:
-            raise MacpValidationError(path, value, f"at least {min_items} item(s)")
+            raise MacpValidationError(path, value, f"at least {min_items} item(s)", hint=hint)
         if items is not None:
             for index, item in enumerate(value):
                 check_value(f"{path}[{index}]", item, kind=items)
-    if isinstance(value, Mapping) and values is not None:
-        for key, item in value.items():
-            check_value(f"{path}[{key!r}]", item, kind=values, minimum=values_minimum)
+    if isinstance(value, Mapping):
+        if min_properties is not None and len(value) < min_properties:
+            raise MacpValidationError(path, value, f"at least {min_properties} key(s)")
+        for key, item in value.items() if values is not None else ():
+            check_value(
+                f"{path}[{key!r}]",
+                item,
+                kind=values,
+                minimum=values_minimum,
+                exclusive_minimum=values_exclusive_minimum,
+            )
 
 
 def _check_range(
@@ -94,15 +109,17 @@ def _check_range(
     maximum: float | None,
     exclusive_minimum: float | None,
     exclusive_maximum: float | None,
+    *,
+    hint: str,
 ) -> None:
     if minimum is not None and value < minimum:
-        raise MacpValidationError(path, value, f">= {minimum}")
+        raise MacpValidationError(path, value, f">= {minimum}", hint=hint)
     if maximum is not None and value > maximum:
-        raise MacpValidationError(path, value, f"<= {maximum}")
+        raise MacpValidationError(path, value, f"<= {maximum}", hint=hint)
     if exclusive_minimum is not None and value <= exclusive_minimum:
-        raise MacpValidationError(path, value, f"> {exclusive_minimum}")
+        raise MacpValidationError(path, value, f"> {exclusive_minimum}", hint=hint)
     if exclusive_maximum is not None and value >= exclusive_maximum:
-        raise MacpValidationError(path, value, f"< {exclusive_maximum}")
+        raise MacpValidationError(path, value, f"< {exclusive_maximum}", hint=hint)
 
 
 def require_present(path: str, value: object, because: str) -> None:
@@ -167,12 +184,11 @@ def add_extra_keys(
 def descriptor(
     policy_id: str, mode: str, description: str, rules: Mapping[str, object], schema_version: int
 ) -> policy_pb2.PolicyDescriptor:
-    """The PolicyDescriptor; `schema_version` is checked as macp-policy-descriptor's minimum 1."""
+    """The PolicyDescriptor (the builder has checked `schema_version`)."""
     check_value("policy_id", policy_id, kind="string")
     if not policy_id:
         raise MacpValidationError("policy_id", policy_id, "a non-empty string")
     check_value("description", description, kind="string")
-    check_value("schema_version", schema_version, kind="integer", minimum=1)
     return policy_pb2.PolicyDescriptor(
         policy_id=policy_id,
         mode=mode,

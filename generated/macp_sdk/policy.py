@@ -31,7 +31,7 @@ CRITICAL_OBJECTION_ACTIONS = frozenset({"deny", "finalize_decline", "hold"})
 #: Allowed values of ProposalAcceptanceRules.criterion.
 PROPOSAL_ACCEPTANCE_CRITERIA = frozenset({"all_parties", "counterparty", "initiator"})
 #: Allowed values of QuorumThreshold.type.
-QUORUM_THRESHOLD_TYPE_VALUES = frozenset({"n_of_m", "percentage", "weighted"})
+QUORUM_THRESHOLD_TYPE_VALUES = frozenset({"n_of_m", "percentage"})
 #: Allowed values of VotingRules.algorithm.
 VOTING_ALGORITHM_VALUES = frozenset(
     {"none", "majority", "supermajority", "unanimous", "weighted", "plurality"}
@@ -120,7 +120,7 @@ class QuorumThreshold:
 
     type: str = "n_of_m"
     """`type`"""
-    value: int | None = None
+    value: int = 1
     """`value`: Threshold value: count for n_of_m, fraction (0-1) for percentage, weighted sum
     for weighted."""
 
@@ -183,7 +183,7 @@ def build_decision_policy(
     objection_handling: ObjectionHandlingRules | None = None,
     evaluation: EvaluationRules | None = None,
     commitment: CommitmentRules | None = None,
-    schema_version: int = 1,
+    schema_version: int = 3,
     extensions: Mapping[str, Mapping[str, object]] | None = None,
     annotations: Mapping[str, object] | None = None,
 ) -> policy_pb2.PolicyDescriptor:
@@ -200,7 +200,14 @@ def build_decision_policy(
     _p.check_value(
         "voting.algorithm", voting_rules.algorithm, kind="string", enum=VOTING_ALGORITHM_VALUES
     )
-    _p.check_value("voting.threshold", voting_rules.threshold, kind="number", minimum=0, maximum=1)
+    _p.check_value(
+        "voting.threshold",
+        voting_rules.threshold,
+        kind="number",
+        minimum=0,
+        maximum=1,
+        exclusive_minimum=0,
+    )
     _p.check_value(
         "voting.quorum.type",
         voting_rules.quorum_type,
@@ -209,7 +216,13 @@ def build_decision_policy(
     )
     _p.check_value("voting.quorum.value", voting_rules.quorum_value, kind="number", minimum=0)
     _p.check_value(
-        "voting.weights", voting_rules.weights, kind="object", values="number", values_minimum=0
+        "voting.weights",
+        voting_rules.weights,
+        kind="object",
+        values="number",
+        min_properties=1,
+        values_minimum=0,
+        values_exclusive_minimum=0,
     )
     _p.check_value(
         "objection_handling.critical_severity_vetoes",
@@ -258,13 +271,29 @@ def build_decision_policy(
         commitment_rules.allow_decline_over_approval,
         kind="boolean",
     )
+    _p.check_value("schema_version", schema_version, kind="integer", enum=frozenset({1, 2, 3}))
     if voting_rules.algorithm == "weighted":
         _p.require_present("voting.weights", voting_rules.weights, "voting.algorithm is 'weighted'")
     if voting_rules.algorithm == "supermajority":
-        _p.check_value("voting.threshold", voting_rules.threshold, exclusive_minimum=0.5)
+        _p.check_value(
+            "voting.threshold",
+            voting_rules.threshold,
+            exclusive_minimum=0.5,
+            because="voting.algorithm is 'supermajority'",
+        )
     if commitment_rules.authority == "designated_role":
         _p.check_value(
-            "commitment.designated_roles", commitment_rules.designated_roles, min_items=1
+            "commitment.designated_roles",
+            commitment_rules.designated_roles,
+            min_items=1,
+            because="commitment.authority is 'designated_role'",
+        )
+    if voting_rules.algorithm == "majority":
+        _p.check_value(
+            "voting.threshold",
+            voting_rules.threshold,
+            minimum=0.5,
+            because="voting.algorithm is 'majority'",
         )
     rules: dict[str, object] = {
         "voting": _p.members(
@@ -274,7 +303,7 @@ def build_decision_policy(
                 "quorum",
                 _p.nested(
                     ("type", voting_rules.quorum_type, "count"),
-                    ("value", voting_rules.quorum_value, 0.0),
+                    ("value", voting_rules.quorum_value, 0),
                 ),
             ),
             ("weights", voting_rules.weights),
@@ -347,6 +376,14 @@ def build_handoff_policy(
         False,
         "macp.mode.handoff.v1",
     )
+    _p.check_value("schema_version", schema_version, kind="integer", enum=frozenset({1, 2, 3}))
+    if commitment_rules.authority == "designated_role":
+        _p.check_value(
+            "commitment.designated_roles",
+            commitment_rules.designated_roles,
+            min_items=1,
+            because="commitment.authority is 'designated_role'",
+        )
     rules: dict[str, object] = {
         "acceptance": _p.members(
             ("implicit_accept_timeout_ms", acceptance_rules.implicit_accept_timeout_ms),
@@ -418,6 +455,14 @@ def build_proposal_policy(
         False,
         "macp.mode.proposal.v1",
     )
+    _p.check_value("schema_version", schema_version, kind="integer", enum=frozenset({1, 2, 3}))
+    if commitment_rules.authority == "designated_role":
+        _p.check_value(
+            "commitment.designated_roles",
+            commitment_rules.designated_roles,
+            min_items=1,
+            because="commitment.authority is 'designated_role'",
+        )
     rules: dict[str, object] = {
         "acceptance": _p.members(
             ("criterion", acceptance_rules.criterion),
@@ -460,7 +505,9 @@ def build_quorum_policy(
     _p.check_value(
         "threshold.type", threshold_rules.type, kind="string", enum=QUORUM_THRESHOLD_TYPE_VALUES
     )
-    _p.check_value("threshold.value", threshold_rules.value, kind="integer", minimum=0)
+    _p.check_value(
+        "threshold.value", threshold_rules.value, kind="integer", minimum=0, exclusive_minimum=0
+    )
     _p.check_value(
         "abstention.counts_toward_quorum", abstention_rules.counts_toward_quorum, kind="boolean"
     )
@@ -494,6 +541,21 @@ def build_quorum_policy(
         False,
         "macp.mode.quorum.v1",
     )
+    _p.check_value("schema_version", schema_version, kind="integer", enum=frozenset({1, 2, 3}))
+    if commitment_rules.authority == "designated_role":
+        _p.check_value(
+            "commitment.designated_roles",
+            commitment_rules.designated_roles,
+            min_items=1,
+            because="commitment.authority is 'designated_role'",
+        )
+    if threshold_rules.type == "percentage":
+        _p.check_value(
+            "threshold.value",
+            threshold_rules.value,
+            maximum=100,
+            because="threshold.type is 'percentage'",
+        )
     rules: dict[str, object] = {
         "threshold": _p.members(
             ("type", threshold_rules.type),
@@ -562,6 +624,14 @@ def build_task_policy(
         False,
         "macp.mode.task.v1",
     )
+    _p.check_value("schema_version", schema_version, kind="integer", enum=frozenset({1, 2, 3}))
+    if commitment_rules.authority == "designated_role":
+        _p.check_value(
+            "commitment.designated_roles",
+            commitment_rules.designated_roles,
+            min_items=1,
+            because="commitment.authority is 'designated_role'",
+        )
     rules: dict[str, object] = {
         "assignment": _p.members(
             ("allow_reassignment_on_reject", assignment_rules.allow_reassignment_on_reject),

@@ -16,10 +16,13 @@ from . import naming, policy_naming
 from .errors import NameCollisionError, ReservedNameError, SourceLocation
 from .model import ModeModel
 from .policy_schema import (
+    SCHEMA_SUFFIX,
+    Overrides,
     PolicySchemaError,
     Prop,
     RulesSchema,
     Section,
+    find_overrides,
     find_rules_schemas,
     read_rules_schema,
 )
@@ -106,6 +109,8 @@ class Builder:
     doc: tuple[str, ...]
     sections: tuple[SectionUse, ...]
     conditionals: tuple[ConditionalUse, ...]
+    schema_version: int  # the parameter's default
+    schema_version_check: CheckArgs
 
 
 @dataclass(frozen=True)
@@ -133,7 +138,18 @@ def load_policy_model(
     paths = find_rules_schemas(proto_root)
     if not paths:
         return None
-    schemas = [read_rules_schema(path, _label(path, project_root)) for path in paths]
+    overrides: dict[Path, Overrides] = {}
+    for path in paths:
+        found = find_overrides(path)
+        if found is not None and found not in overrides:
+            overrides[found] = Overrides(found, _label(found, project_root))
+            beside = {p.name.removesuffix(SCHEMA_SUFFIX) for p in paths if p.parent == path.parent}
+            overrides[found].check_modes(beside)
+    schemas = []
+    for path in paths:
+        found = find_overrides(path)
+        label = _label(path, project_root)
+        schemas.append(read_rules_schema(path, label, overrides[found] if found else None))
     return build_policy_model(schemas, modes)
 
 
@@ -342,7 +358,17 @@ def _builder(
         ),
         sections=sections,
         conditionals=conditionals,
+        schema_version=schema.schema_version.default,
+        schema_version_check=_schema_version_check(schema.schema_version.allowed),
     )
+
+
+def _schema_version_check(allowed: tuple[int, ...]) -> CheckArgs:
+    # macp-policy-descriptor.schema.json: an integer >= 1; overrides may name the versions a
+    # builder accepts (those the runtime evaluates).
+    if allowed:
+        return (("kind", '"integer"'), ("enum", f"frozenset({{{', '.join(map(str, allowed))}}})"))
+    return (("kind", '"integer"'), ("minimum", "1"))
 
 
 def _nullable(schema: RulesSchema, section: str, member: str) -> bool:
@@ -371,7 +397,9 @@ def _section_use(
                 declared.add(attribute)
                 path = f"{section.key}.{prop.key}.{sub.key}"
                 checks.append(Check(path, attribute, _check_args(sub, cls, attribute, enums)))
-                default = _literal(sub.default, sub.kind) if sub.has_default else "None"
+                # The schema's JSON default as written (`0`, not `0.0`): the emitted JSON
+                # then matches 0.22.0's byte for byte.
+                default = _literal(sub.default) if sub.has_default else "None"
                 nested.append((sub.key, attribute, default))
             members.append(Member(prop.key, None, tuple(nested)))
             continue
@@ -416,6 +444,7 @@ def _check_args(
         args.append(("min_items", _literal(prop.min_items)))
     if prop.values is not None:
         args.append(("values", json.dumps(prop.values)))
-    if prop.values_minimum is not None:
-        args.append(("values_minimum", _literal(prop.values_minimum)))
+    if prop.min_properties is not None:
+        args.append(("min_properties", _literal(prop.min_properties)))
+    args += [(f"values_{keyword}", _literal(bound)) for keyword, bound in prop.values_bounds]
     return tuple(args)

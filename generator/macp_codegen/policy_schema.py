@@ -4,6 +4,10 @@ Reads the JSON Schema subset the protocol's rule schemas use: an object of secti
 object of scalar, list, number-map or one-level nested members, with `enum`, bounds,
 `default`, and `allOf` conditionals of the form "if section.field is X then ...". Anything
 else is a located error (file:line:column), never silently ignored.
+
+`builder-overrides.json` beside the schemas refines them for the builders (the defaults and
+refusals macp-sdk-python 0.22.0 has beyond the spec's schemas, and each builder's
+`schema_version`): per mode (or `*` for all) JSON Schema fragments merged into the schema.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from typing import Any
 from .errors import CodegenError, SourceLocation
 
 SCHEMA_SUFFIX = "-rules.schema.json"
+OVERRIDES_NAME = "builder-overrides.json"
+ALL_MODES = "*"
 
 _IGNORED = frozenset({"description", "title", "$comment", "examples"})
 _SCALARS = frozenset({"string", "integer", "number", "boolean"})
@@ -46,7 +52,8 @@ class Prop:
     items: str | None  # array item type
     min_items: int | None
     values: str | None  # map value type
-    values_minimum: float | None
+    values_bounds: tuple[tuple[str, float], ...]  # (check_value keyword, bound) per map value
+    min_properties: int | None  # a map's least number of entries
     members: tuple[Prop, ...]  # nested object members (scalars only)
 
     def signature(self) -> tuple[object, ...]:
@@ -59,7 +66,8 @@ class Prop:
             self.items,
             self.min_items,
             self.values,
-            self.values_minimum,
+            self.values_bounds,
+            self.min_properties,
             tuple(m.signature() for m in self.members),
         )
 
@@ -83,6 +91,15 @@ class Conditional:
 
 
 @dataclass(frozen=True)
+class SchemaVersion:
+    """A builder's `schema_version` parameter: its default and the versions it accepts
+    (empty: any version >= 1)."""
+
+    default: int = 1
+    allowed: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
 class RulesSchema:
     mode_name: str  # the file stem before -rules.schema.json: a mode's short name
     source: str  # project-relative path, for headers and errors
@@ -90,12 +107,16 @@ class RulesSchema:
     description: str
     sections: tuple[Section, ...]
     conditionals: tuple[Conditional, ...]
+    schema_version: SchemaVersion = SchemaVersion()
 
 
 class _Reader:
     def __init__(self, path: Path, label: str) -> None:
         self.label = label
         self.text = path.read_text(encoding="utf-8")
+        # Further (label, text, pointer prefix) searched when a member is not in this file:
+        # the overrides merged into a schema.
+        self.others: list[tuple[str, str, tuple[str | int, ...]]] = []
         try:
             self.data = json.loads(self.text)
         except json.JSONDecodeError as exc:
@@ -107,18 +128,15 @@ class _Reader:
 
     def where(self, pointer: tuple[str | int, ...]) -> SourceLocation:
         """Line and column of the member `pointer` names: each key is searched for after the
-        previous one, which finds it in any schema whose keys are written once per object."""
-        offset = 0
-        for part in pointer:
-            if isinstance(part, int):
-                continue
-            found = self.text.find(json.dumps(part), offset)
-            if found < 0:
-                break
-            offset = found
-        line = self.text.count("\n", 0, offset) + 1
-        column = offset - (self.text.rfind("\n", 0, offset) + 1) + 1
-        return SourceLocation(self.label, line, column)
+        previous one, which finds it in any schema whose keys are written once per object.
+        A member that this file lacks is looked for in the overrides merged into it."""
+        offset, complete = _find(self.text, pointer)
+        if not complete:
+            for label, text, prefix in reversed(self.others):  # the mode's own first
+                other, found = _find(text, (*prefix, *pointer))
+                if found:
+                    return _location(label, text, other)
+        return _location(self.label, self.text, offset)
 
     def fail(self, pointer: tuple[str | int, ...], message: str, hint: str) -> PolicySchemaError:
         return PolicySchemaError(self.where(pointer), message, hint)
@@ -140,9 +158,139 @@ class _Reader:
                 )
 
 
-def read_rules_schema(path: Path, label: str) -> RulesSchema:
+def _find(text: str, pointer: tuple[str | int, ...]) -> tuple[int, bool]:
+    offset = 0
+    for part in pointer:
+        if isinstance(part, int):
+            continue
+        found = text.find(json.dumps(part), offset)
+        if found < 0:
+            return offset, False
+        offset = found
+    return offset, True
+
+
+def _location(label: str, text: str, offset: int) -> SourceLocation:
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return SourceLocation(label, line, column)
+
+
+class Overrides:
+    """`builder-overrides.json`: per mode short name (or `*`), `schema_version` and JSON
+    Schema fragments (`properties`, `allOf`) refining that mode's rule schema."""
+
+    def __init__(self, path: Path, label: str) -> None:
+        self.reader = _Reader(path, label)
+        root = self.reader.obj(self.reader.data, (), "the builder overrides")
+        self.entries: dict[str, dict[str, Any]] = {}
+        for key, value in root.items():
+            if key in _IGNORED:
+                continue
+            entry = self.reader.obj(value, (key,), f"the overrides of {key!r}")
+            self.reader.known(entry, {"schema_version", "properties", "allOf"}, (key,))
+            if "schema_version" in entry:
+                _schema_version(self.reader, entry["schema_version"], (key, "schema_version"))
+            self.entries[key] = entry
+
+    def check_modes(self, modes: set[str]) -> None:
+        for key in self.entries:
+            if key != ALL_MODES and key not in modes:
+                raise self.reader.fail(
+                    (key,),
+                    f"no rule schema {key}{SCHEMA_SUFFIX} for these overrides",
+                    f"name a mode with a rule schema ({', '.join(sorted(modes))}) or {ALL_MODES!r}",
+                )
+
+    def apply(self, reader: _Reader, root: dict[str, Any], mode: str) -> SchemaVersion:
+        """Merge the overrides for `mode` into the schema `root` (in place)."""
+        version: dict[str, Any] = {}
+        for key in (ALL_MODES, mode):
+            entry = self.entries.get(key)
+            if entry is None:
+                continue
+            reader.others.append((self.reader.label, self.reader.text, (key,)))
+            version.update(entry.get("schema_version", {}))
+            fragment = {k: v for k, v in entry.items() if k != "schema_version"}
+            if key == ALL_MODES:
+                fragment = _applicable(root, fragment)
+            _merge(self.reader, root, fragment, (key,))
+        if not version:
+            return SchemaVersion()
+        return _schema_version(self.reader, version, (mode, "schema_version"))
+
+
+def _applicable(root: dict[str, Any], fragment: dict[str, Any]) -> dict[str, Any]:
+    """`*` applies to every schema that declares the sections it names: a section it refines,
+    or an allOf clause whose sections, that a schema lacks is left out for that schema."""
+    declared = root.get("properties")
+    sections = set(declared) if isinstance(declared, dict) else set()
+
+    def names(clause: Any) -> set[str]:
+        found: set[str] = set()
+        for part in ("if", "then"):
+            node = clause.get(part) if isinstance(clause, dict) else None
+            properties = node.get("properties") if isinstance(node, dict) else None
+            found |= set(properties) if isinstance(properties, dict) else {""}
+        return found
+
+    out = dict(fragment)
+    if isinstance(fragment.get("properties"), dict):
+        out["properties"] = {k: v for k, v in fragment["properties"].items() if k in sections}
+    if isinstance(fragment.get("allOf"), list):
+        out["allOf"] = [c for c in fragment["allOf"] if names(c) <= sections]
+    return out
+
+
+def _merge(
+    reader: _Reader, base: dict[str, Any], extra: dict[str, Any], pointer: tuple[str | int, ...]
+) -> None:
+    """Deep merge: objects merge, `allOf` lists append, other values replace. An override may
+    only refine a member the schema declares (a misspelt name is an error, not a new rule)."""
+    for key, value in extra.items():
+        here = (*pointer, key)
+        current = base.get(key)
+        if key == "allOf" and isinstance(value, list):
+            base[key] = [*(current if isinstance(current, list) else []), *value]
+        elif isinstance(value, dict) and isinstance(current, dict):
+            if key == "properties":
+                for name in value:
+                    if name not in current:
+                        raise reader.fail(
+                            (*here, name),
+                            f"the schema declares no rule {name!r} here to override",
+                            f"override one of {', '.join(current)}",
+                        )
+            _merge(reader, current, value, here)
+        elif isinstance(value, dict) and key == "properties":
+            raise reader.fail(here, "the schema declares no members here", "remove it")
+        else:
+            base[key] = value
+
+
+def _schema_version(
+    reader: _Reader, value: object, pointer: tuple[str | int, ...]
+) -> SchemaVersion:
+    node = reader.obj(value, pointer, "schema_version")
+    reader.known(node, {"default", "enum"}, pointer)
+    allowed = node.get("enum", [])
+    default = node.get("default", 1)
+    positive = [v for v in [default, *allowed] if type(v) is int and v >= 1]
+    if len(positive) != 1 + len(allowed) or (allowed and default not in allowed):
+        raise reader.fail(
+            pointer,
+            "schema_version needs an integer default >= 1 and an enum of such integers "
+            "that holds the default",
+            'e.g. {"default": 3, "enum": [1, 2, 3]}',
+        )
+    return SchemaVersion(default, tuple(sorted(allowed)))
+
+
+def read_rules_schema(path: Path, label: str, overrides: Overrides | None = None) -> RulesSchema:
     reader = _Reader(path, label)
     root = reader.obj(reader.data, (), "a rule schema")
+    mode_name = path.name.removesuffix(SCHEMA_SUFFIX)
+    version = overrides.apply(reader, root, mode_name) if overrides else SchemaVersion()
     reader.known(root, {"$schema", "$id", "type", "properties", "allOf"}, ())
     if root.get("type") != "object":
         raise reader.fail(
@@ -152,12 +300,13 @@ def read_rules_schema(path: Path, label: str) -> RulesSchema:
     sections = tuple(_section(reader, key, value) for key, value in properties.items())
     conditionals = _conditionals(reader, root.get("allOf", []), sections)
     return RulesSchema(
-        mode_name=path.name.removesuffix(SCHEMA_SUFFIX),
+        mode_name=mode_name,
         source=label,
         title=str(root.get("title", "")),
         description=str(root.get("description", "")),
         sections=sections,
         conditionals=conditionals,
+        schema_version=version,
     )
 
 
@@ -198,7 +347,8 @@ def _prop(
     allowed = {"type", "default", "enum", *_BOUNDS}
     items = values = None
     min_items: int | None = None
-    values_minimum: float | None = None
+    min_properties: int | None = None
+    values_bounds: tuple[tuple[str, float], ...] = ()
     members: tuple[Prop, ...] = ()
     if kind == "array":
         allowed |= {"items", "minItems"}
@@ -212,16 +362,21 @@ def _prop(
             )
         min_items = node.get("minItems")
     elif kind == "object" and "additionalProperties" in node:
-        allowed |= {"additionalProperties"}
+        allowed |= {"additionalProperties", "minProperties"}
         item = reader.obj(node["additionalProperties"], (*pointer, "additionalProperties"), "map")
         values = item.get("type")
-        if values not in ("number", "integer") or set(item) - {"type", "minimum"} - _IGNORED:
+        if values not in ("number", "integer") or set(item) - {"type", *_BOUNDS} - _IGNORED:
             raise reader.fail(
                 (*pointer, "additionalProperties"),
-                "a map's values must be numbers with an optional minimum",
+                "a map's values must be numbers with optional bounds",
                 'e.g. {"type": "number", "minimum": 0}',
             )
-        values_minimum = item.get("minimum")
+        values_bounds = _bounds(reader, item, (*pointer, "additionalProperties"))
+        min_properties = node.get("minProperties")
+        if min_properties is not None and (type(min_properties) is not int or min_properties < 0):
+            raise reader.fail(
+                (*pointer, "minProperties"), "minProperties must be a count", "e.g. 1"
+            )
         kind = "map"
     elif kind == "object" and nested_ok:
         allowed |= {"properties"}
@@ -241,10 +396,7 @@ def _prop(
     enum = node.get("enum")
     if enum is not None and (not isinstance(enum, list) or not enum):
         raise reader.fail((*pointer, "enum"), "enum must be a non-empty list", "list the values")
-    bounds = tuple((_BOUNDS[name], node[name]) for name in _BOUNDS if name in node)
-    for name, bound in bounds:
-        if isinstance(bound, bool) or not isinstance(bound, int | float):
-            raise reader.fail((*pointer, name), f"{name} must be a number", "write a number")
+    bounds = _bounds(reader, node, pointer)
     return Prop(
         key=key,
         kind=kind,
@@ -256,9 +408,20 @@ def _prop(
         items=items,
         min_items=min_items,
         values=values,
-        values_minimum=values_minimum,
+        values_bounds=values_bounds,
+        min_properties=min_properties,
         members=members,
     )
+
+
+def _bounds(
+    reader: _Reader, node: dict[str, Any], pointer: tuple[str | int, ...]
+) -> tuple[tuple[str, float], ...]:
+    for name in _BOUNDS:
+        bound = node.get(name)
+        if name in node and (isinstance(bound, bool) or not isinstance(bound, int | float)):
+            raise reader.fail((*pointer, name), f"{name} must be a number", "write a number")
+    return tuple((_BOUNDS[name], node[name]) for name in _BOUNDS if name in node)
 
 
 def _conditionals(
@@ -275,9 +438,12 @@ def _conditionals(
             '"then": {"properties": {S: {"required": [...], "properties": {...}}}}}'
         )
         try:
-            found.append(_conditional(clause, known))
+            conditional = _conditional(clause, known)
         except _Unsupported as exc:
             raise reader.fail(pointer, f"unsupported allOf clause: {exc}", hint) from None
+        # An override may restate a clause the schema already has (`*` for every mode).
+        if conditional not in found:
+            found.append(conditional)
     return tuple(found)
 
 
@@ -333,6 +499,11 @@ def _conditional(clause: Any, known: dict[str, dict[str, Prop]]) -> Conditional:
                     raise _Unsupported(f"unsupported conditional keyword {name!r}")
             checks.append((target, member, tuple(args)))
     return Conditional(section, field, const["const"], tuple(required), tuple(checks))
+
+
+def find_overrides(schema: Path) -> Path | None:
+    path = schema.parent / OVERRIDES_NAME
+    return path if path.is_file() else None
 
 
 def find_rules_schemas(root: Path) -> list[Path]:

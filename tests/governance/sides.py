@@ -55,19 +55,39 @@ def hashes(request: dict[str, Any]) -> list[str]:
 
 
 def policies(request: dict[str, Any]) -> list[Any]:
+    """Each case's descriptor (its rules as the exact text sent) or how it was refused."""
     from macp_sdk import policy
+    from macp_sdk.errors import MacpSessionError
 
-    out = []
+    out: list[Any] = []
     for case in request["cases"]:
-        kwargs = {
-            name: getattr(policy, spec[0])(**spec[1]) if isinstance(spec, list) else spec
-            for name, spec in case["kwargs"].items()
-        }
-        descriptor = getattr(policy, case["builder"])("p.case", "case", **kwargs)
+        try:
+            kwargs = {
+                name: getattr(policy, spec[0])(**spec[1]) if isinstance(spec, list) else spec
+                for name, spec in case["kwargs"].items()
+            }
+            descriptor = getattr(policy, case["builder"])("p.case", "case", **kwargs)
+        except MacpSessionError:
+            out.append({"refused": "MacpSessionError"})
+            continue
+        except Exception as exc:  # noqa: BLE001 - reported, so the test shows which
+            out.append({"refused": type(exc).__name__, "message": str(exc)})
+            continue
         rules = descriptor.rules
         text = rules.decode() if isinstance(rules, bytes) else rules
-        out.append({"mode": descriptor.mode, "rules": json.loads(text)})
+        out.append(
+            {"mode": descriptor.mode, "rules": text, "schema_version": descriptor.schema_version}
+        )
     return out
+
+
+def rule_defaults(request: dict[str, Any]) -> dict[str, Any]:
+    """Each rule class's fields and their defaults, as a JSON object."""
+    import dataclasses
+
+    from macp_sdk import policy
+
+    return {name: dataclasses.asdict(getattr(policy, name)()) for name in request["classes"]}
 
 
 def public_jwk(request: dict[str, Any]) -> dict[str, Any]:
@@ -107,6 +127,7 @@ OPS = {
     "verify": verify,
     "hashes": hashes,
     "policies": policies,
+    "rule_defaults": rule_defaults,
     "public_jwk": public_jwk,
     "runtime_receipt": runtime_receipt,
 }

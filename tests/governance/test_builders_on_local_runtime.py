@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterator
 
 import pytest
+from macp.v1.policy_pb2 import PolicyDescriptor
 from macp_sdk import (
     AuthConfig,
     CommitmentRules,
@@ -21,7 +22,7 @@ from macp_sdk import (
     build_task_policy,
     effective_quorum_threshold,
 )
-from macp_sdk.errors import MacpPolicyDeniedError
+from macp_sdk.errors import MacpPolicyDeniedError, MacpValidationError
 from macp_sdk.local_runtime import LocalRuntime
 
 LEAD = AuthConfig.for_dev_agent("lead")
@@ -88,3 +89,60 @@ def test_effective_threshold_predicts_the_runtime(client: MacpClient, approvals:
     else:
         with pytest.raises(MacpPolicyDeniedError):
             session.commit(action="quorum.approved", authority_scope="s", reason="not met")
+
+
+# What the runtime's registration refuses (runtime-behavior.md §6.3), the builders refuse first.
+RUNTIME_REFUSES = [
+    (
+        "decision",
+        {"voting": {"algorithm": "weighted"}},
+        "voting",
+        VotingRules(algorithm="weighted"),
+    ),
+    (
+        "decision",
+        {"voting": {"algorithm": "weighted", "weights": {}}},
+        "voting",
+        VotingRules(algorithm="weighted", weights={}),
+    ),
+    (
+        "decision",
+        {"voting": {"algorithm": "supermajority", "threshold": 0.5}},
+        "voting",
+        VotingRules(algorithm="supermajority"),
+    ),
+    *(
+        (
+            short,
+            {"commitment": {"authority": "designated_role", "designated_roles": []}},
+            "commitment",
+            CommitmentRules(authority="designated_role"),
+        )
+        for short in ("decision", "quorum", "proposal", "task", "handoff")
+    ),
+]
+
+
+@pytest.mark.parametrize(("short", "rules", "section", "value"), RUNTIME_REFUSES)
+def test_what_the_runtime_refuses_to_register_the_builders_refuse(
+    client: MacpClient, short: str, rules: dict[str, object], section: str, value: object
+) -> None:
+    mode = f"macp.mode.{short}.v1"
+    raw = PolicyDescriptor(policy_id="p.raw", mode=mode, rules=json.dumps(rules), schema_version=1)
+    assert not client.register_policy(raw).ok
+    build = globals()[f"build_{short}_policy"]
+    with pytest.raises(MacpValidationError):
+        build("p.built", "d", **{section: value})
+
+
+def test_every_builder_s_defaults_register(client: MacpClient) -> None:
+    for build in (
+        build_decision_policy,
+        build_quorum_policy,
+        build_proposal_policy,
+        build_task_policy,
+        build_handoff_policy,
+    ):
+        descriptor = build(f"p.default.{build.__name__}", "defaults")
+        response = client.register_policy(descriptor)
+        assert response.ok, response.error

@@ -36,7 +36,8 @@ def test_one_builder_per_schema_with_the_mode_id_of_its_mode() -> None:
         descriptor = getattr(policy, f"build_{short}_policy")(f"p.{short}", "d")
         assert descriptor.mode == mode
         assert descriptor.policy_id == f"p.{short}"
-        assert descriptor.schema_version == 1
+        # 0.22.0's defaults: decision 3 (empty tallies fail closed), the other modes 1.
+        assert descriptor.schema_version == (3 if short == "decision" else 1)
         assert isinstance(json.loads(descriptor.rules), dict)
 
 
@@ -49,9 +50,17 @@ def test_defaults_come_from_the_schema() -> None:
         "critical_objection_action": "deny",
     }
     assert rules["commitment"]["authority"] == "initiator_only"
-    # No default in the schema: the quorum override is omitted until set.
+    # No default in the schema; 0.22.0's (builder-overrides.json) is 1.
     quorum = json.loads(policy.build_quorum_policy("q", "d").rules)
-    assert quorum["threshold"] == {"type": "n_of_m"}
+    assert quorum["threshold"] == {"type": "n_of_m", "value": 1}
+    assert policy.QuorumThreshold().value == 1
+
+
+def test_an_unset_quorum_value_is_written_as_the_schema_s_integer_zero() -> None:
+    # 0.22.0 writes `"value": 0`, not `0.0`: the rules text is byte-identical.
+    voting = policy.VotingRules(algorithm="majority", quorum_type="percentage")
+    rules = policy.build_decision_policy("p", "d", voting=voting).rules
+    assert '"quorum": {"type": "percentage", "value": 0}' in rules
 
 
 def test_a_nested_object_is_emitted_when_one_member_is_set_with_the_other_defaulted() -> None:
@@ -68,6 +77,13 @@ def test_a_nested_object_is_emitted_when_one_member_is_set_with_the_other_defaul
         (lambda: policy.VotingRules(threshold=float("nan")), "voting.threshold"),
         (lambda: policy.VotingRules(quorum_type="share"), "voting.quorum.type"),
         (lambda: policy.VotingRules(weights={"a": -1.0}), "voting.weights['a']"),
+        # Beyond the schema, as 0.22.0 (builder-overrides.json):
+        (lambda: policy.VotingRules(threshold=0), "voting.threshold"),
+        (lambda: policy.VotingRules(algorithm="majority", threshold=0.4), "voting.threshold"),
+        (lambda: policy.VotingRules(weights={}), "voting.weights"),
+        (lambda: policy.VotingRules(weights={"a": 0.0}), "voting.weights['a']"),
+        (lambda: policy.VotingRules(weights={"a": float("inf")}), "voting.weights['a']"),
+        (lambda: policy.VotingRules(algorithm="weighted", weights={}), "voting.weights"),
         (lambda: policy.VotingRules(algorithm="weighted"), "voting.weights"),
         (lambda: policy.VotingRules(algorithm="supermajority"), "voting.threshold"),
         (
@@ -96,6 +112,66 @@ def test_decision_rules_outside_the_schema_are_refused(build, path: str) -> None
         policy.build_decision_policy("p", "d", **{section: rules})
     assert caught.value.field == path
     assert isinstance(caught.value, MacpSessionError)  # what 0.22.0 raises
+
+
+def test_a_conditional_refusal_says_when_it_applies() -> None:
+    voting = policy.VotingRules(algorithm="supermajority", threshold=0.5)
+    with pytest.raises(MacpValidationError) as caught:
+        policy.build_decision_policy("p", "d", voting=voting)
+    assert str(caught.value) == (
+        "invalid voting.threshold=0.5: expected > 0.5. "
+        "Required when voting.algorithm is 'supermajority'."
+    )
+
+
+@pytest.mark.parametrize("short", ["quorum", "proposal", "task", "handoff", "decision"])
+def test_designated_role_without_roles_is_refused_by_every_builder(short: str) -> None:
+    build = getattr(policy, f"build_{short}_policy")
+    with pytest.raises(MacpValidationError) as caught:
+        build("p", "d", commitment=policy.CommitmentRules(authority="designated_role"))
+    assert caught.value.field == "commitment.designated_roles"
+    assert "designated_role" in str(caught.value)
+    roles = policy.CommitmentRules(authority="designated_role", designated_roles=["lead"])
+    assert json.loads(build("p", "d", commitment=roles).rules)["commitment"][
+        "designated_roles"
+    ] == ["lead"]
+
+
+@pytest.mark.parametrize(
+    ("threshold", "refused"),
+    [
+        (policy.QuorumThreshold(type="weighted", value=2), "threshold.type"),
+        (policy.QuorumThreshold(value=0), "threshold.value"),
+        (policy.QuorumThreshold(type="percentage", value=101), "threshold.value"),
+        (policy.QuorumThreshold(value=True), "threshold.value"),
+        (policy.QuorumThreshold(value=0.75), "threshold.value"),  # type: ignore[arg-type]
+    ],
+)
+def test_quorum_thresholds_0_22_refuses_are_refused(
+    threshold: policy.QuorumThreshold, refused: str
+) -> None:
+    with pytest.raises(MacpValidationError) as caught:
+        policy.build_quorum_policy("q", "d", threshold=threshold)
+    assert caught.value.field == refused
+    assert isinstance(caught.value, MacpSessionError)
+
+
+def test_a_hundred_percent_and_large_counts_are_accepted() -> None:
+    for threshold in (
+        policy.QuorumThreshold(type="percentage", value=100),
+        policy.QuorumThreshold(value=500),
+    ):
+        rules = json.loads(policy.build_quorum_policy("q", "d", threshold=threshold).rules)
+        assert rules["threshold"]["value"] == threshold.value
+
+
+@pytest.mark.parametrize("short", ["quorum", "proposal", "task", "handoff", "decision"])
+def test_schema_versions_the_runtime_does_not_evaluate_are_refused(short: str) -> None:
+    build = getattr(policy, f"build_{short}_policy")
+    for version in (0, 4, True):
+        with pytest.raises(MacpValidationError, match="schema_version"):
+            build("p", "d", schema_version=version)
+    assert [build("p", "d", schema_version=v).schema_version for v in (1, 2, 3)] == [1, 2, 3]
 
 
 def test_other_modes_check_their_own_rules() -> None:

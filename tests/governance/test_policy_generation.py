@@ -92,6 +92,18 @@ def test_a_new_rules_schema_yields_a_new_builder_on_regeneration(scratch_project
     }
 
 
+def test_check_covers_an_edit_of_the_builder_overrides(scratch_project: Path) -> None:
+    assert run_cli("generate", "--project-root", str(scratch_project)).status == 0
+    path = scratch_project / POLICY_DIR / "builder-overrides.json"
+    path.write_text(path.read_text().replace('"default": 3', '"default": 2', 1))
+    result = run_cli("check", "--project-root", str(scratch_project))
+    assert result.status == 1
+    assert "macp_sdk/policy.py" in result.out + result.err
+    assert run_cli("generate", "--project-root", str(scratch_project)).status == 0
+    text = (scratch_project / "generated" / "macp_sdk" / "policy.py").read_text()
+    assert "schema_version: int = 2," in text
+
+
 def test_check_covers_an_edit_of_a_rules_schema(scratch_project: Path) -> None:
     assert run_cli("generate", "--project-root", str(scratch_project)).status == 0
     path = scratch_project / POLICY_DIR / "task-rules.schema.json"
@@ -152,7 +164,52 @@ def colliding_class(project: Path) -> tuple[Path, int]:
     return _write(project, "multi_round-rules.schema.json", json.dumps(schema), "{")
 
 
+OVERRIDES = "builder-overrides.json"
+
+
+def _overrides(project: Path, data: object, needle: str) -> tuple[Path, int]:
+    return _write(project, OVERRIDES, json.dumps(data, indent=2), needle)
+
+
+def overrides_invalid_json(project: Path) -> tuple[Path, int]:
+    return _write(project, OVERRIDES, '{\n  "task": {},,\n}', ",,")
+
+
+def overrides_unknown_mode(project: Path) -> tuple[Path, int]:
+    return _overrides(project, {"task": {}, "auction": {}}, '"auction"')
+
+
+def overrides_undeclared_rule(project: Path) -> tuple[Path, int]:
+    data = {"quorum": {"properties": {"threshold": {"properties": {"valeu": {"default": 1}}}}}}
+    return _overrides(project, data, '"valeu"')
+
+
+def overrides_bad_schema_version(project: Path) -> tuple[Path, int]:
+    data = {"task": {"schema_version": {"default": 4, "enum": [1, 2]}}}
+    return _overrides(project, data, '"schema_version"')
+
+
+def overrides_unsupported_entry(project: Path) -> tuple[Path, int]:
+    return _overrides(project, {"task": {"required": ["completion"]}}, '"required"')
+
+
+def overrides_unsupported_keyword(project: Path) -> tuple[Path, int]:
+    data = {
+        "*": {"schema_version": {"default": 1}},
+        "task": {
+            "properties": {"completion": {"properties": {"require_output": {"pattern": "x"}}}}
+        },
+    }
+    return _overrides(project, data, '"pattern"')
+
+
 CASES: dict[str, tuple[Callable[[Path], tuple[Path, int]], str]] = {
+    "overrides: invalid JSON": (overrides_invalid_json, "not valid JSON"),
+    "overrides: no such mode": (overrides_unknown_mode, "no rule schema auction-rules"),
+    "overrides: undeclared rule": (overrides_undeclared_rule, "declares no rule 'valeu'"),
+    "overrides: bad schema_version": (overrides_bad_schema_version, "schema_version needs"),
+    "overrides: unsupported entry": (overrides_unsupported_entry, "'required' is not supported"),
+    "overrides: unsupported keyword": (overrides_unsupported_keyword, "'pattern' is not"),
     "invalid JSON": (invalid_json, "not valid JSON"),
     "unsupported keyword": (unsupported_keyword, "'pattern' is not supported"),
     "unsupported type": (unsupported_type, "unsupported type 'null'"),
@@ -185,3 +242,26 @@ def test_a_bad_rules_schema_is_located_exit_2_and_nothing_is_written(
     assert re.search(expected, match["msg"]), match["msg"]
     assert "(" in match["msg"], "the message says what to change"
     assert tree_fingerprint(output) == before
+
+
+def test_star_overrides_apply_only_where_their_sections_are_declared(tmp_path: Path) -> None:
+    from macp_codegen.policy_schema import Overrides, read_rules_schema
+
+    root = Path(__file__).resolve().parents[2] / POLICY_DIR
+    overrides = Overrides(root / "builder-overrides.json", "builder-overrides.json")
+    # A new schema without a `commitment` section: `*`'s designated_role clause is left out.
+    schema = json.loads(json.dumps(MULTI_ROUND_RULES))
+    del schema["properties"]["commitment"]
+    path = tmp_path / "multi_round-rules.schema.json"
+    path.write_text(json.dumps(schema))
+    read = read_rules_schema(path, "multi_round-rules.schema.json", overrides)
+    assert read.conditionals == ()
+    assert (read.schema_version.default, read.schema_version.allowed) == (1, (1, 2, 3))
+    # With one, the clause applies.
+    with_commitment = tmp_path / "other" / "multi_round-rules.schema.json"
+    with_commitment.parent.mkdir()
+    with_commitment.write_text(json.dumps(MULTI_ROUND_RULES))
+    read = read_rules_schema(with_commitment, "x", overrides)
+    assert [(c.section, c.field, c.value) for c in read.conditionals] == [
+        ("commitment", "authority", "designated_role")
+    ]

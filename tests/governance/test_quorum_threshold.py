@@ -77,6 +77,11 @@ def test_built_policies_and_no_policy() -> None:
     # Above the participant count stays as given (then unreachable), as the runtime keeps it.
     count = build_quorum_policy("q", "d", threshold=QuorumThreshold(value=9))
     assert effective_quorum_threshold(count, 3, 1) == 9
-    assert effective_quorum_threshold(build_quorum_policy("q", "d"), 3, 2) == 2
+    # The default threshold is 0.22.0's `n_of_m` 1: it replaces required_approvals, as on the
+    # runtime; a policy without a threshold leaves required_approvals.
+    default = build_quorum_policy("q", "d")
+    assert effective_quorum_threshold(default, 3, 2) == 1
+    assert _runtime_threshold(json.loads(default.rules), 3, 2) == 1
+    assert effective_quorum_threshold({"abstention": {}}, 3, 2) == 2
     # A percentage over no participants is unsatisfiable (the runtime never evaluates it).
     assert effective_quorum_threshold(descriptor, 0, 1) is None

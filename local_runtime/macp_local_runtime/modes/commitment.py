@@ -51,9 +51,14 @@ def validate_commitment(ctx: ModeContext, payload: bytes) -> core_pb2.Commitment
     return commitment
 
 
+# Versions 1 and 2 as in the reference runtime (runtime-behavior.md §6.3); 3 as
+# macp-sdk-python 0.22.0 documents it (its decision builder's default): see voting.py.
+MAX_POLICY_SCHEMA_VERSION = 3
+
+
 def check_policy_schema_version(ctx: ModeContext) -> list[str]:
-    """The evaluator knows schema versions 1 and 2; a later one denies every commitment."""
+    """The evaluator knows schema versions 1 to 3; a later one denies every commitment."""
     version = ctx.policy.schema_version
-    if version > 2:
+    if version > MAX_POLICY_SCHEMA_VERSION:
         return [f"policy schema_version {version} is not supported by the evaluator"]
     return []

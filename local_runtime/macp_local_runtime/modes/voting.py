@@ -4,6 +4,14 @@ With `voting.algorithm` "none" (the default policy) only the objection veto can 
 the ballots are tallied per proposal; the session's vote "passed" when any proposal meets the
 algorithm. Schema version 2 adds the vote-gated decline (protocol.md §3.1): a negative outcome
 then needs a failed vote with at least one explicit REJECT.
+
+Schema version 3 (RFC-MACP-0012 §4.1 as macp-sdk-python 0.22.0 documents it, its decision
+builder's default) keeps version 2's rules and makes two of them explicit: an empty decisive
+tally (no APPROVE or REJECT ballot) fails closed for every algorithm but "none", whatever
+`commitment.require_vote_quorum` says, and that flag only gates on the participation floor
+(`voting.quorum`), so over a floor of zero it gates nothing. This evaluator already denied a
+positive commitment on an empty tally under versions 1 and 2 (the reference runtime's
+behaviour, kept unchanged), so the versions differ here in the reason given, not the verdict.
 """
 
 from __future__ import annotations
@@ -86,6 +94,13 @@ def vote_quorum_met(voting: Mapping[str, Any], ballots: Ballots, participants: i
     return cast >= required
 
 
+def decisive_ballots(votes: Mapping[str, Ballots]) -> int:
+    return sum(
+        ballots.count(facts.VOTE_APPROVE) + ballots.count(facts.VOTE_REJECT)
+        for ballots in votes.values()
+    )
+
+
 def tally(voting: Mapping[str, Any], votes: Mapping[str, Ballots]) -> VoteResult:
     if not any(ballots.by_sender for ballots in votes.values()):
         return VoteResult.NO_VOTES
@@ -139,6 +154,8 @@ def evaluate_decision(
     quorum_met = vote_quorum_met(voting, all_ballots, participants)
     result = tally(voting, votes)
     if outcome_positive:
+        if policy.schema_version >= 3 and decisive_ballots(votes) == 0:
+            return ["no decisive votes: an empty tally fails closed (schema_version 3)"]
         if result is not VoteResult.PASSED:
             return ["voting threshold not met"]
         if require_quorum and not quorum_met:
