@@ -19,6 +19,9 @@ class Reexport:
     source: str  # the absolute module that defines the names
     names: tuple[str, ...]
     top_level: bool = True  # also importable as `from macp_sdk import <name>`
+    # Names the module also offers that another public module defines and exports at the top
+    # level (0.22.0 offered them at both paths): re-exported here, never at the top level again.
+    shared: tuple[str, ...] = ()
 
 
 PACKAGE: Final = "macp_core"
@@ -254,6 +257,26 @@ PUBLIC_MODULES: Final[Mapping[str, Reexport]] = {
             "MacpStream",
         ),
     ),
+    "validation": Reexport(
+        "macp_core.validation",
+        (
+            "validate_participant_count",
+            "validate_required_field",
+            "validate_session_start",
+            "validate_signal_type",
+        ),
+        shared=(
+            "is_canonical_commitment_hash",
+            "validate_commitment_hash",
+            "validate_max_suspend_ms",
+            "validate_participants",
+            "validate_progress_scope",
+            "validate_session_id",
+            "validate_ttl_ms",
+        ),
+    ),
+    # 0.22.0's path of the asyncio session base.
+    "async_session": Reexport("macp_core.base_session", (), shared=("AsyncBaseSession",)),
     "local_runtime": Reexport(
         "macp_local_runtime",
         (

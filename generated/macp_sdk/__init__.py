@@ -67,6 +67,14 @@ if TYPE_CHECKING:
     from .constants import MAX_TTL_MS as MAX_TTL_MS
     from .constants import MIN_TTL_MS as MIN_TTL_MS
     from .constants import SUPPORTED_PROTOCOL_VERSIONS as SUPPORTED_PROTOCOL_VERSIONS
+    from .decision import DecisionEvaluationRecord as DecisionEvaluationRecord
+    from .decision import DecisionObjectionRecord as DecisionObjectionRecord
+    from .decision import DecisionProposalRecord as DecisionProposalRecord
+    from .decision import DecisionVoteRecord as DecisionVoteRecord
+    from .decision import validate_confidence as validate_confidence
+    from .decision import validate_recommendation as validate_recommendation
+    from .decision import validate_severity as validate_severity
+    from .decision import validate_vote as validate_vote
     from .envelope import NEGATIVE_ACTION_SUFFIXES as NEGATIVE_ACTION_SUFFIXES
     from .envelope import CommitmentRefLike as CommitmentRefLike
     from .envelope import RootLike as RootLike
@@ -181,6 +189,7 @@ if TYPE_CHECKING:
     from .governance import fetch_what_if_replay as fetch_what_if_replay
     from .governance import session_receipt as session_receipt
     from .governance import verify_session_receipt as verify_session_receipt
+    from .handoff import HandoffRecord as HandoffRecord
     from .modes.decision import AsyncDecisionSession as AsyncDecisionSession
     from .modes.decision import DecisionSession as DecisionSession
     from .modes.handoff import AsyncHandoffSession as AsyncHandoffSession
@@ -223,6 +232,11 @@ if TYPE_CHECKING:
     from .projections.proposal import ProposalProjection as ProposalProjection
     from .projections.quorum import QuorumProjection as QuorumProjection
     from .projections.task import TaskProjection as TaskProjection
+    from .proposal import ProposalAcceptRecord as ProposalAcceptRecord
+    from .proposal import ProposalRecord as ProposalRecord
+    from .proposal import ProposalRejectRecord as ProposalRejectRecord
+    from .quorum import ApprovalRequestRecord as ApprovalRequestRecord
+    from .quorum import BallotRecord as BallotRecord
     from .quorum_threshold import effective_quorum_threshold as effective_quorum_threshold
     from .receipt import RECEIPT_FORMAT as RECEIPT_FORMAT
     from .receipt import AttestationOutcome as AttestationOutcome
@@ -253,6 +267,16 @@ if TYPE_CHECKING:
     from .streams import AsyncMacpStream as AsyncMacpStream
     from .streams import InlineErrorCallback as InlineErrorCallback
     from .streams import MacpStream as MacpStream
+    from .task import TaskCompleteRecord as TaskCompleteRecord
+    from .task import TaskFailRecord as TaskFailRecord
+    from .task import TaskRecord as TaskRecord
+    from .task import TaskRejectRecord as TaskRejectRecord
+    from .task import TaskUpdateRecord as TaskUpdateRecord
+    from .task import validate_progress as validate_progress
+    from .validation import validate_participant_count as validate_participant_count
+    from .validation import validate_required_field as validate_required_field
+    from .validation import validate_session_start as validate_session_start
+    from .validation import validate_signal_type as validate_signal_type
     from .watchers import SESSION_EVENT_TYPES as SESSION_EVENT_TYPES
     from .watchers import SESSION_STATES as SESSION_STATES
     from .watchers import TERMINAL_SESSION_EVENT_TYPES as TERMINAL_SESSION_EVENT_TYPES
@@ -288,6 +312,7 @@ _EXPORTS: dict[str, str] = {
     "AUTHORIZATION_HEADER": "auth",
     "AbstentionRules": "policy",
     "AckFailure": "errors",
+    "ApprovalRequestRecord": "quorum",
     "AsyncBaseSession": "base_session",
     "AsyncDecisionSession": "modes.decision",
     "AsyncHandoffSession": "modes.handoff",
@@ -304,6 +329,7 @@ _EXPORTS: dict[str, str] = {
     "AsyncTaskSession": "modes.task",
     "AttestationOutcome": "receipt",
     "AuthConfig": "auth",
+    "BallotRecord": "quorum",
     "BaseProjection": "base_projection",
     "BaseSession": "base_session",
     "CLIENT_NAME": "constants",
@@ -319,16 +345,21 @@ _EXPORTS: dict[str, str] = {
     "DEFAULT_POLICY_VERSION": "constants",
     "DEFAULT_RETRYABLE_CODES": "retry",
     "DUPLICATE_MESSAGE": "errors",
+    "DecisionEvaluationRecord": "decision",
+    "DecisionObjectionRecord": "decision",
     "DecisionProjection": "projections.decision",
+    "DecisionProposalRecord": "decision",
     "DecisionReceipt": "receipt",
     "DecisionReceiptResult": "receipt",
     "DecisionSession": "modes.decision",
+    "DecisionVoteRecord": "decision",
     "ErrorDetails": "errors",
     "EvaluationRules": "policy",
     "FORBIDDEN": "errors",
     "HISTORY_UNAVAILABLE": "errors",
     "HandoffAcceptanceRules": "policy",
     "HandoffProjection": "projections.handoff",
+    "HandoffRecord": "handoff",
     "HandoffSession": "modes.handoff",
     "INTERNAL_ERROR": "errors",
     "INVALID_ENVELOPE": "errors",
@@ -408,8 +439,11 @@ _EXPORTS: dict[str, str] = {
     "PolicyDenial": "errors",
     "PolicyWatcher": "watchers",
     "ProjectionAnomaly": "base_projection",
+    "ProposalAcceptRecord": "proposal",
     "ProposalAcceptanceRules": "policy",
     "ProposalProjection": "projections.proposal",
+    "ProposalRecord": "proposal",
+    "ProposalRejectRecord": "proposal",
     "ProposalSession": "modes.proposal",
     "QUORUM_THRESHOLD_TYPE_VALUES": "policy",
     "QuorumProjection": "projections.quorum",
@@ -449,9 +483,14 @@ _EXPORTS: dict[str, str] = {
     "TERMINAL_SESSION_EVENT_TYPES": "watchers",
     "TRANSPORT_ERROR_TYPES": "errors",
     "TaskAssignmentRules": "policy",
+    "TaskCompleteRecord": "task",
     "TaskCompletionRules": "policy",
+    "TaskFailRecord": "task",
     "TaskProjection": "projections.task",
+    "TaskRecord": "task",
+    "TaskRejectRecord": "task",
     "TaskSession": "modes.task",
+    "TaskUpdateRecord": "task",
     "TimeoutValue": "client",
     "UNAUTHENTICATED": "errors",
     "UNAUTHORIZED": "errors",
@@ -515,13 +554,22 @@ _EXPORTS: dict[str, str] = {
     "session_receipt": "governance",
     "trusted_keys_from_jwks": "receipt",
     "validate_commitment_hash": "envelope",
+    "validate_confidence": "decision",
     "validate_max_suspend_ms": "envelope",
+    "validate_participant_count": "validation",
     "validate_participants": "envelope",
+    "validate_progress": "task",
     "validate_progress_scope": "envelope",
+    "validate_recommendation": "decision",
     "validate_required": "envelope",
+    "validate_required_field": "validation",
     "validate_session_id": "envelope",
+    "validate_session_start": "validation",
+    "validate_severity": "decision",
+    "validate_signal_type": "validation",
     "validate_ttl_ms": "envelope",
     "validate_unit_interval": "envelope",
+    "validate_vote": "decision",
     "verify_commitment_hash": "commitment_hash",
     "verify_receipt": "receipt",
     "verify_session_receipt": "governance",
@@ -542,6 +590,7 @@ __all__ = [
     "AUTHORIZATION_HEADER",
     "AbstentionRules",
     "AckFailure",
+    "ApprovalRequestRecord",
     "AsyncBaseSession",
     "AsyncDecisionSession",
     "AsyncHandoffSession",
@@ -558,6 +607,7 @@ __all__ = [
     "AsyncTaskSession",
     "AttestationOutcome",
     "AuthConfig",
+    "BallotRecord",
     "BaseProjection",
     "BaseSession",
     "CLIENT_NAME",
@@ -573,16 +623,21 @@ __all__ = [
     "DEFAULT_POLICY_VERSION",
     "DEFAULT_RETRYABLE_CODES",
     "DUPLICATE_MESSAGE",
+    "DecisionEvaluationRecord",
+    "DecisionObjectionRecord",
     "DecisionProjection",
+    "DecisionProposalRecord",
     "DecisionReceipt",
     "DecisionReceiptResult",
     "DecisionSession",
+    "DecisionVoteRecord",
     "ErrorDetails",
     "EvaluationRules",
     "FORBIDDEN",
     "HISTORY_UNAVAILABLE",
     "HandoffAcceptanceRules",
     "HandoffProjection",
+    "HandoffRecord",
     "HandoffSession",
     "INTERNAL_ERROR",
     "INVALID_ENVELOPE",
@@ -662,8 +717,11 @@ __all__ = [
     "PolicyDenial",
     "PolicyWatcher",
     "ProjectionAnomaly",
+    "ProposalAcceptRecord",
     "ProposalAcceptanceRules",
     "ProposalProjection",
+    "ProposalRecord",
+    "ProposalRejectRecord",
     "ProposalSession",
     "QUORUM_THRESHOLD_TYPE_VALUES",
     "QuorumProjection",
@@ -703,9 +761,14 @@ __all__ = [
     "TERMINAL_SESSION_EVENT_TYPES",
     "TRANSPORT_ERROR_TYPES",
     "TaskAssignmentRules",
+    "TaskCompleteRecord",
     "TaskCompletionRules",
+    "TaskFailRecord",
     "TaskProjection",
+    "TaskRecord",
+    "TaskRejectRecord",
     "TaskSession",
+    "TaskUpdateRecord",
     "TimeoutValue",
     "UNAUTHENTICATED",
     "UNAUTHORIZED",
@@ -769,13 +832,22 @@ __all__ = [
     "session_receipt",
     "trusted_keys_from_jwks",
     "validate_commitment_hash",
+    "validate_confidence",
     "validate_max_suspend_ms",
+    "validate_participant_count",
     "validate_participants",
+    "validate_progress",
     "validate_progress_scope",
+    "validate_recommendation",
     "validate_required",
+    "validate_required_field",
     "validate_session_id",
+    "validate_session_start",
+    "validate_severity",
+    "validate_signal_type",
     "validate_ttl_ms",
     "validate_unit_interval",
+    "validate_vote",
     "verify_commitment_hash",
     "verify_receipt",
     "verify_session_receipt",

@@ -36,6 +36,7 @@ class ModeOptions:
     schema_uris: tuple[tuple[str, str], ...] = ()
     registry_position: int = 0
     anomaly_kinds: tuple[str, ...] = ()
+    compat_names: tuple[tuple[str, str], ...] = ()
     present: frozenset[str] = field(default_factory=frozenset)
 
 
@@ -118,6 +119,7 @@ class OptionReader:
             schema_uris=tuple(sorted(spec.schema_uris.items())),
             registry_position=spec.registry_position,
             anomaly_kinds=tuple(spec.anomaly_kinds),
+            compat_names=tuple(sorted(spec.compat_names.items())),
             present=_present(spec),
         )
 

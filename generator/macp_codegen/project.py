@@ -12,6 +12,7 @@ import jinja2
 from macp_core import contract
 
 from . import __version__, naming
+from .compat_model import CompatModule, build_compat_modules
 from .compile import CompiledProtos, compile_protos
 from .config import Config
 from .core_contract import (
@@ -141,16 +142,14 @@ class Project:
             header = _header([_proto_source_of(path)]) + "\n# ruff: noqa"
             files.append(OutputFile(path, _with_header(text, header)))
         facts = build_facts(compiled.descriptor_set, model)
-        sdk_packages = (
-            [f"{SDK_PACKAGE}/facts", f"{SDK_PACKAGE}/modes", f"{SDK_PACKAGE}/projections"]
-            if model.modes
-            else []
-        )
+        compat = build_compat_modules(model.modes, _taken_modules())
+        # macp_sdk/projections/__init__.py comes from _render_compat (it exports the projections).
+        sdk_packages = [f"{SDK_PACKAGE}/facts", f"{SDK_PACKAGE}/modes"] if model.modes else []
         for package_dir in _package_dirs(compiled.modules) + sdk_packages:
             init = render(env, "package_init.py.jinja", {"header": _header(model.sources)})
             files.append(OutputFile(f"{package_dir}/__init__.py", init.encode()))
         files.append(OutputFile(f"{PROTO_PACKAGE}/py.typed", b""))
-        rendered = self._render_sdk(env, model, facts, policy)
+        rendered = self._render_sdk(env, model, facts, policy, compat)
         rendered.extend(self._render_service(env, model))
         if policy is not None:
             # Policy builders: generated from the rule schemas beside the protos.
@@ -159,6 +158,7 @@ class Project:
             rendered.append(OutputFile(f"{SDK_PACKAGE}/policy.py", text.encode()))
         for mode in model.modes:
             rendered.extend(self._render_mode(env, model, mode, notes))
+        rendered.extend(self._render_compat(env, model, compat))
         for mode_facts in facts.modes:
             context = {"facts": mode_facts, "header": _header([mode_facts.mode.proto_file])}
             text = render(env, "sdk/facts.py.jinja", context)
@@ -175,9 +175,10 @@ class Project:
         model: SdkModel,
         facts: FactsModel,
         policy: PolicyModel | None = None,
+        compat: tuple[CompatModule, ...] = (),
     ) -> list[OutputFile]:
         header = _header(model.sources)
-        exports = _exports(model, facts, policy)
+        exports = _exports(model, facts, policy, compat)
         context = {"model": model, "facts": facts, "header": header, "exports": exports}
         rendered = {
             f"{SDK_PACKAGE}/__init__.py": "sdk/__init__.py.jinja",
@@ -188,7 +189,7 @@ class Project:
             for path, template in rendered.items()
         ]
         files.append(OutputFile(f"{SDK_PACKAGE}/py.typed", b""))
-        for reexport in _with_generated_names(reexports(), facts):
+        for reexport in _with_generated_names(reexports(), facts, compat):
             shim: dict[str, object] = {
                 "header": _header([CONTRACT_FILE]),
                 "reexport": reexport,
@@ -219,6 +220,26 @@ class Project:
         context = {"header": header, "service": model.service, "reexport": extra["watchers"]}
         text = render(env, "sdk/watchers.py.jinja", context)
         files.append(OutputFile(f"{SDK_PACKAGE}/watchers.py", text.encode()))
+        return files
+
+    def _render_compat(
+        self, env: jinja2.Environment, model: SdkModel, compat: tuple[CompatModule, ...]
+    ) -> list[OutputFile]:
+        """macp-sdk-python 0.22.0's paths: `macp_sdk.<mode>` and the projections package."""
+        if not model.modes:
+            return []
+        files = []
+        for module in compat:
+            context = {"compat": module, "sdk_package": SDK_PACKAGE}
+            context["header"] = _header([module.mode.proto_file])
+            text = render(env, "sdk/compat/mode.py.jinja", context)
+            files.append(OutputFile(module.path, text.encode()))
+        names = sorted(
+            {m.mode.projection_class for m in compat} | {a.name for m in compat for a in m.aliases}
+        )
+        context = {"modules": compat, "names": names, "header": _header(model.sources)}
+        text = render(env, "sdk/compat/projections_init.py.jinja", context)
+        files.append(OutputFile(f"{SDK_PACKAGE}/projections/__init__.py", text.encode()))
         return files
 
     def _render_mode(
@@ -252,17 +273,28 @@ class Project:
         return files
 
 
+def _taken_modules() -> frozenset[str]:
+    """Top-level modules of macp_sdk that a mode's 0.22.0-path module must not replace."""
+    modules = {*contract.PUBLIC_MODULES, *contract.GENERATED_MODULES, "_registry"}
+    return frozenset(m.split(".")[0] for m in modules)
+
+
 def _with_generated_names(
-    shims: tuple[ReexportModel, ...], facts: FactsModel
+    shims: tuple[ReexportModel, ...],
+    facts: FactsModel,
+    compat: tuple[CompatModule, ...] = (),
 ) -> tuple[ReexportModel, ...]:
     """Generated facts also offered where 0.22.0 offered them: mode ids in `constants`, the
-    modes' anomaly kinds in `base_projection`."""
+    modes' anomaly kinds in `base_projection`, the field validators in `validation`."""
     registry = f"{SDK_PACKAGE}._registry"
     extra: dict[str, list[tuple[str, str]]] = {
         "constants": [(registry, f.mode_constant) for f in facts.modes]
         + [(registry, "STANDARD_MODES")],
         "base_projection": [
             (f"{SDK_PACKAGE}.facts.{f.module}", a.name) for f in facts.modes for a in f.anomalies
+        ],
+        "validation": [
+            (f"{SDK_PACKAGE}.{m.module}", v.function) for m in compat for v in m.validators
         ],
     }
     return tuple(
@@ -272,7 +304,10 @@ def _with_generated_names(
 
 
 def _exports(
-    model: SdkModel, facts: FactsModel, policy: PolicyModel | None = None
+    model: SdkModel,
+    facts: FactsModel,
+    policy: PolicyModel | None = None,
+    compat: tuple[CompatModule, ...] = (),
 ) -> tuple[tuple[str, str], ...]:
     """(module relative to macp_sdk, name) for the public API; a name exported twice is an error."""
     exports = core_exports()
@@ -298,6 +333,9 @@ def _exports(
         exports.append((mode.session_module, mode.session_class))
         exports.append((mode.session_module, mode.async_session_class))
         exports.append((mode.projection_module, mode.projection_class))
+    for module in compat:
+        exports.extend((module.module, a.name) for a in module.aliases)
+        exports.extend((module.module, v.function) for v in module.validators)
     check_unique_exports(exports)
     return tuple(sorted(set(exports), key=lambda e: (e[1], e[0])))
 

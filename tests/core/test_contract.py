@@ -105,3 +105,14 @@ def test_the_core_holds_no_per_rpc_literal() -> None:
                 if node.value in facts:
                     found.append(f"{path.name}:{node.lineno}: {node.value!r}")
     assert not found, found
+
+
+def test_shared_names_are_the_objects_their_defining_module_exports() -> None:
+    """A `shared` name is offered at a second path, never a second object or top-level name."""
+    top_level = {name for spec in contract.PUBLIC_MODULES.values() for name in spec.names}
+    for module, spec in contract.PUBLIC_MODULES.items():
+        shim = importlib.import_module(f"macp_sdk.{module}")
+        for name in spec.shared:
+            assert name in top_level, f"{module}.{name} is defined by no public module"
+            assert name in shim.__all__
+            assert getattr(shim, name) is getattr(importlib.import_module("macp_sdk"), name)

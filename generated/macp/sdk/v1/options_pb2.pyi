@@ -124,6 +124,26 @@ class ModeSpec(_message.Message):
         def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
         def WhichOneof(self, oneof_group: _Never) -> None: ...
 
+    @_typing.final
+    class CompatNamesEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
     ID_FIELD_NUMBER: _builtins.int
     SHORT_NAME_FIELD_NUMBER: _builtins.int
     VERSION_FIELD_NUMBER: _builtins.int
@@ -137,6 +157,7 @@ class ModeSpec(_message.Message):
     SCHEMA_URIS_FIELD_NUMBER: _builtins.int
     REGISTRY_POSITION_FIELD_NUMBER: _builtins.int
     ANOMALY_KINDS_FIELD_NUMBER: _builtins.int
+    COMPAT_NAMES_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """Mode id carried in Envelope.mode. Default: package macp.modes.<n>.v<N>
     gives macp.mode.<n>.v<N>; any other package gives ext.<n>.v<N>.
@@ -180,6 +201,14 @@ class ModeSpec(_message.Message):
         as ANOMALY_<KIND>.
         """
 
+    @_builtins.property
+    def compat_names(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
+        """Names macp-sdk-python 0.22.0 gave this mode's classes, offered again as
+        aliases by the module `macp_sdk.<short_name>` (0.22.0's path) and at the
+        top level: key = the 0.22.0 name, value = a record class of this mode
+        (e.g. VoteRecord) or a public name of the projection module.
+        """
+
     def __init__(
         self,
         *,
@@ -196,10 +225,11 @@ class ModeSpec(_message.Message):
         schema_uris: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
         registry_position: _builtins.int = ...,
         anomaly_kinds: _abc.Iterable[_builtins.str] | None = ...,
+        compat_names: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_standard", b"_standard", "standard", b"standard"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_standard", b"_standard", "anomaly_kinds", b"anomaly_kinds", "description", b"description", "determinism_class", b"determinism_class", "id", b"id", "participant_model", b"participant_model", "registry_position", b"registry_position", "schema_uris", b"schema_uris", "session_class", b"session_class", "short_name", b"short_name", "standard", b"standard", "terminal_message_types", b"terminal_message_types", "title", b"title", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_standard", b"_standard", "anomaly_kinds", b"anomaly_kinds", "compat_names", b"compat_names", "description", b"description", "determinism_class", b"determinism_class", "id", b"id", "participant_model", b"participant_model", "registry_position", b"registry_position", "schema_uris", b"schema_uris", "session_class", b"session_class", "short_name", b"short_name", "standard", b"standard", "terminal_message_types", b"terminal_message_types", "title", b"title", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__standard: _TypeAlias = _typing.Literal["standard"]  # noqa: Y015
     _WhichOneofArgType__standard: _TypeAlias = _typing.Literal["_standard", b"_standard"]  # noqa: Y015
