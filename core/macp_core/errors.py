@@ -84,6 +84,46 @@ MACP_ERROR_CODE_KEY = "macp-error-code"
 MACP_ERROR_DETAILS_KEY = "macp-error-details-bin"
 
 
+# --- POLICY_DENIED denial codes ----------------------------------------------------------
+# `PolicyDenial.code` values the runtime sends (the same constants as every MACP error code
+# here: a wire vocabulary with no proto). The set is open: treat a code outside
+# KNOWN_DENY_CODES as DENY_UNSPECIFIED.
+DENY_VETO = "veto"
+DENY_VETO_HOLD = "veto_hold"
+DENY_QUORUM_NOT_MET = "quorum_not_met"
+DENY_THRESHOLD_NOT_MET = "threshold_not_met"
+DENY_CONFIDENCE_BELOW_MINIMUM = "confidence_below_minimum"
+DENY_EVALUATION_REQUIRED = "evaluation_required"
+DENY_NO_VOTES = "no_votes"
+DENY_DECLINE_OVER_APPROVAL = "decline_over_approval"
+DENY_DECLINE_NOT_BACKED = "decline_not_backed"
+DENY_CRITERION_NOT_MET = "criterion_not_met"
+DENY_OUTPUT_REQUIRED = "output_required"
+DENY_REASSIGNMENT_NOT_ALLOWED = "reassignment_not_allowed"
+DENY_UNSUPPORTED_SCHEMA_VERSION = "unsupported_schema_version"
+DENY_INVALID_RULES = "invalid_rules"
+DENY_UNSPECIFIED = "unspecified"
+KNOWN_DENY_CODES: frozenset[str] = frozenset(
+    {
+        DENY_VETO,
+        DENY_VETO_HOLD,
+        DENY_QUORUM_NOT_MET,
+        DENY_THRESHOLD_NOT_MET,
+        DENY_CONFIDENCE_BELOW_MINIMUM,
+        DENY_EVALUATION_REQUIRED,
+        DENY_NO_VOTES,
+        DENY_DECLINE_OVER_APPROVAL,
+        DENY_DECLINE_NOT_BACKED,
+        DENY_CRITERION_NOT_MET,
+        DENY_OUTPUT_REQUIRED,
+        DENY_REASSIGNMENT_NOT_ALLOWED,
+        DENY_UNSUPPORTED_SCHEMA_VERSION,
+        DENY_INVALID_RULES,
+        DENY_UNSPECIFIED,
+    }
+)
+
+
 # --- structured details ------------------------------------------------------------------
 @dataclass(frozen=True)
 class PolicyDenial:

@@ -105,6 +105,21 @@ if TYPE_CHECKING:
     from .envelope import validate_unit_interval as validate_unit_interval
     from .errors import ACK_ERROR_TYPES as ACK_ERROR_TYPES
     from .errors import AGENT_NOT_FOUND as AGENT_NOT_FOUND
+    from .errors import DENY_CONFIDENCE_BELOW_MINIMUM as DENY_CONFIDENCE_BELOW_MINIMUM
+    from .errors import DENY_CRITERION_NOT_MET as DENY_CRITERION_NOT_MET
+    from .errors import DENY_DECLINE_NOT_BACKED as DENY_DECLINE_NOT_BACKED
+    from .errors import DENY_DECLINE_OVER_APPROVAL as DENY_DECLINE_OVER_APPROVAL
+    from .errors import DENY_EVALUATION_REQUIRED as DENY_EVALUATION_REQUIRED
+    from .errors import DENY_INVALID_RULES as DENY_INVALID_RULES
+    from .errors import DENY_NO_VOTES as DENY_NO_VOTES
+    from .errors import DENY_OUTPUT_REQUIRED as DENY_OUTPUT_REQUIRED
+    from .errors import DENY_QUORUM_NOT_MET as DENY_QUORUM_NOT_MET
+    from .errors import DENY_REASSIGNMENT_NOT_ALLOWED as DENY_REASSIGNMENT_NOT_ALLOWED
+    from .errors import DENY_THRESHOLD_NOT_MET as DENY_THRESHOLD_NOT_MET
+    from .errors import DENY_UNSPECIFIED as DENY_UNSPECIFIED
+    from .errors import DENY_UNSUPPORTED_SCHEMA_VERSION as DENY_UNSUPPORTED_SCHEMA_VERSION
+    from .errors import DENY_VETO as DENY_VETO
+    from .errors import DENY_VETO_HOLD as DENY_VETO_HOLD
     from .errors import DUPLICATE_MESSAGE as DUPLICATE_MESSAGE
     from .errors import FORBIDDEN as FORBIDDEN
     from .errors import HISTORY_UNAVAILABLE as HISTORY_UNAVAILABLE
@@ -113,6 +128,7 @@ if TYPE_CHECKING:
     from .errors import INVALID_POLICY_DEFINITION as INVALID_POLICY_DEFINITION
     from .errors import INVALID_REQUEST as INVALID_REQUEST
     from .errors import INVALID_SESSION_ID as INVALID_SESSION_ID
+    from .errors import KNOWN_DENY_CODES as KNOWN_DENY_CODES
     from .errors import KNOWN_ERROR_CODES as KNOWN_ERROR_CODES
     from .errors import MODE_NOT_SUPPORTED as MODE_NOT_SUPPORTED
     from .errors import PAYLOAD_TOO_LARGE as PAYLOAD_TOO_LARGE
@@ -202,6 +218,7 @@ if TYPE_CHECKING:
     from .modes.quorum import QuorumSession as QuorumSession
     from .modes.task import AsyncTaskSession as AsyncTaskSession
     from .modes.task import TaskSession as TaskSession
+    from .multi_round import build_contribute_payload as build_contribute_payload
     from .policy import ABSTENTION_INTERPRETATIONS as ABSTENTION_INTERPRETATIONS
     from .policy import COMMITMENT_AUTHORITIES as COMMITMENT_AUTHORITIES
     from .policy import CRITICAL_OBJECTION_ACTIONS as CRITICAL_OBJECTION_ACTIONS
@@ -235,6 +252,7 @@ if TYPE_CHECKING:
     from .proposal import ProposalAcceptRecord as ProposalAcceptRecord
     from .proposal import ProposalRecord as ProposalRecord
     from .proposal import ProposalRejectRecord as ProposalRejectRecord
+    from .proto_registry import ProtoRegistry as ProtoRegistry
     from .quorum import ApprovalRequestRecord as ApprovalRequestRecord
     from .quorum import BallotRecord as BallotRecord
     from .quorum_threshold import effective_quorum_threshold as effective_quorum_threshold
@@ -280,6 +298,9 @@ if TYPE_CHECKING:
     from .watchers import SESSION_EVENT_TYPES as SESSION_EVENT_TYPES
     from .watchers import SESSION_STATES as SESSION_STATES
     from .watchers import TERMINAL_SESSION_EVENT_TYPES as TERMINAL_SESSION_EVENT_TYPES
+    from .watchers import (
+        TERMINAL_SESSION_LIFECYCLE_EVENT_NAMES as TERMINAL_SESSION_LIFECYCLE_EVENT_NAMES,
+    )
     from .watchers import AsyncModeRegistryWatcher as AsyncModeRegistryWatcher
     from .watchers import AsyncPolicyWatcher as AsyncPolicyWatcher
     from .watchers import AsyncRootsWatcher as AsyncRootsWatcher
@@ -344,6 +365,21 @@ _EXPORTS: dict[str, str] = {
     "DEFAULT_MODE_VERSION": "constants",
     "DEFAULT_POLICY_VERSION": "constants",
     "DEFAULT_RETRYABLE_CODES": "retry",
+    "DENY_CONFIDENCE_BELOW_MINIMUM": "errors",
+    "DENY_CRITERION_NOT_MET": "errors",
+    "DENY_DECLINE_NOT_BACKED": "errors",
+    "DENY_DECLINE_OVER_APPROVAL": "errors",
+    "DENY_EVALUATION_REQUIRED": "errors",
+    "DENY_INVALID_RULES": "errors",
+    "DENY_NO_VOTES": "errors",
+    "DENY_OUTPUT_REQUIRED": "errors",
+    "DENY_QUORUM_NOT_MET": "errors",
+    "DENY_REASSIGNMENT_NOT_ALLOWED": "errors",
+    "DENY_THRESHOLD_NOT_MET": "errors",
+    "DENY_UNSPECIFIED": "errors",
+    "DENY_UNSUPPORTED_SCHEMA_VERSION": "errors",
+    "DENY_VETO": "errors",
+    "DENY_VETO_HOLD": "errors",
     "DUPLICATE_MESSAGE": "errors",
     "DecisionEvaluationRecord": "decision",
     "DecisionObjectionRecord": "decision",
@@ -368,6 +404,7 @@ _EXPORTS: dict[str, str] = {
     "INVALID_SESSION_ID": "errors",
     "InlineErrorCallback": "streams",
     "JwsAttestation": "receipt",
+    "KNOWN_DENY_CODES": "errors",
     "KNOWN_ERROR_CODES": "errors",
     "MACP_VERSION": "constants",
     "MAX_PARTICIPANTS": "constants",
@@ -445,6 +482,7 @@ _EXPORTS: dict[str, str] = {
     "ProposalRecord": "proposal",
     "ProposalRejectRecord": "proposal",
     "ProposalSession": "modes.proposal",
+    "ProtoRegistry": "proto_registry",
     "QUORUM_THRESHOLD_TYPE_VALUES": "policy",
     "QuorumProjection": "projections.quorum",
     "QuorumSession": "modes.quorum",
@@ -481,6 +519,7 @@ _EXPORTS: dict[str, str] = {
     "SignalFilter": "watchers",
     "SignalWatcher": "watchers",
     "TERMINAL_SESSION_EVENT_TYPES": "watchers",
+    "TERMINAL_SESSION_LIFECYCLE_EVENT_NAMES": "watchers",
     "TRANSPORT_ERROR_TYPES": "errors",
     "TaskAssignmentRules": "policy",
     "TaskCompleteRecord": "task",
@@ -512,6 +551,7 @@ _EXPORTS: dict[str, str] = {
     "async_verify_session_receipt": "governance",
     "build_commitment_payload": "envelope",
     "build_commitment_ref": "envelope",
+    "build_contribute_payload": "multi_round",
     "build_decision_policy": "policy",
     "build_envelope": "envelope",
     "build_handoff_policy": "policy",
@@ -622,6 +662,21 @@ __all__ = [
     "DEFAULT_MODE_VERSION",
     "DEFAULT_POLICY_VERSION",
     "DEFAULT_RETRYABLE_CODES",
+    "DENY_CONFIDENCE_BELOW_MINIMUM",
+    "DENY_CRITERION_NOT_MET",
+    "DENY_DECLINE_NOT_BACKED",
+    "DENY_DECLINE_OVER_APPROVAL",
+    "DENY_EVALUATION_REQUIRED",
+    "DENY_INVALID_RULES",
+    "DENY_NO_VOTES",
+    "DENY_OUTPUT_REQUIRED",
+    "DENY_QUORUM_NOT_MET",
+    "DENY_REASSIGNMENT_NOT_ALLOWED",
+    "DENY_THRESHOLD_NOT_MET",
+    "DENY_UNSPECIFIED",
+    "DENY_UNSUPPORTED_SCHEMA_VERSION",
+    "DENY_VETO",
+    "DENY_VETO_HOLD",
     "DUPLICATE_MESSAGE",
     "DecisionEvaluationRecord",
     "DecisionObjectionRecord",
@@ -646,6 +701,7 @@ __all__ = [
     "INVALID_SESSION_ID",
     "InlineErrorCallback",
     "JwsAttestation",
+    "KNOWN_DENY_CODES",
     "KNOWN_ERROR_CODES",
     "MACP_VERSION",
     "MAX_PARTICIPANTS",
@@ -723,6 +779,7 @@ __all__ = [
     "ProposalRecord",
     "ProposalRejectRecord",
     "ProposalSession",
+    "ProtoRegistry",
     "QUORUM_THRESHOLD_TYPE_VALUES",
     "QuorumProjection",
     "QuorumSession",
@@ -759,6 +816,7 @@ __all__ = [
     "SignalFilter",
     "SignalWatcher",
     "TERMINAL_SESSION_EVENT_TYPES",
+    "TERMINAL_SESSION_LIFECYCLE_EVENT_NAMES",
     "TRANSPORT_ERROR_TYPES",
     "TaskAssignmentRules",
     "TaskCompleteRecord",
@@ -790,6 +848,7 @@ __all__ = [
     "async_verify_session_receipt",
     "build_commitment_payload",
     "build_commitment_ref",
+    "build_contribute_payload",
     "build_decision_policy",
     "build_envelope",
     "build_handoff_policy",

@@ -16,6 +16,7 @@ from .base_session import AsyncBaseSession as AsyncBaseSession
 from .base_session import BaseSession as BaseSession
 from .modes.multi_round import AsyncMultiRoundSession as AsyncMultiRoundSession
 from .modes.multi_round import MultiRoundSession as MultiRoundSession
+from .modes.multi_round import build_contribute_payload as build_contribute_payload
 from .projections.multi_round import MultiRoundProjection as MultiRoundProjection
 
 __all__ = [
@@ -26,4 +27,5 @@ __all__ = [
     "MultiRoundSession",
     "AsyncMultiRoundSession",
     "MultiRoundProjection",
+    "build_contribute_payload",
 ]

@@ -43,7 +43,12 @@ class CompatAlias:
     name: str  # 0.22.0's name
     target: str  # our class
     module: str  # relative to macp_sdk: the projection base (records) or the user's projection
-    sibling: str  # the same module relative to macp_sdk.projections, e.g. ._decision_base
+    sibling: str  # the same module relative to macp_sdk.projections ("" for a builder)
+
+    @property
+    def is_projection(self) -> bool:
+        """Offered by macp_sdk.projections too (records and projection-module names)."""
+        return bool(self.sibling)
 
 
 @dataclass(frozen=True)
@@ -114,6 +119,7 @@ def _compat_module(mode: ModeModel, taken: frozenset[str]) -> CompatModule:
             "set another (macp.sdk.v1.mode).short_name",
         )
     records = {a.record_class for a in mode.actions}
+    builders = {b for a in mode.actions for b in (a.builder, a.payload_builder)}
     aliases = []
     for name, target in mode.compat_names:
         if not naming.is_identifier(name) or naming.is_reserved(name):
@@ -126,9 +132,13 @@ def _compat_module(mode: ModeModel, taken: frozenset[str]) -> CompatModule:
             raise OptionError(
                 where,
                 f"compat_names value {target!r} (for {name!r}) is not a Python name",
-                f"name a record class of this mode ({', '.join(sorted(records))}) or a public "
+                f"name a record class or builder of this mode ({', '.join(sorted(records))}, ...) "
+                f"or a public "
                 f"name of {SDK_PACKAGE}.{mode.projection_module}",
             )
+        if target in builders:
+            aliases.append(CompatAlias(name, target, mode.session_module, ""))
+            continue
         sibling = mode.base_module if target in records else mode.module
         source = naming.qualified_name(PROJECTIONS_PACKAGE, sibling)
         aliases.append(CompatAlias(name, target, source, f".{sibling}"))

@@ -235,11 +235,15 @@ class Project:
             text = render(env, "sdk/compat/mode.py.jinja", context)
             files.append(OutputFile(module.path, text.encode()))
         names = sorted(
-            {m.mode.projection_class for m in compat} | {a.name for m in compat for a in m.aliases}
+            {m.mode.projection_class for m in compat}
+            | {a.name for m in compat for a in m.aliases if a.is_projection}
         )
         context = {"modules": compat, "names": names, "header": _header(model.sources)}
         text = render(env, "sdk/compat/projections_init.py.jinja", context)
         files.append(OutputFile(f"{SDK_PACKAGE}/projections/__init__.py", text.encode()))
+        context = {"sdk_package": SDK_PACKAGE, "header": _header(model.sources)}
+        text = render(env, "sdk/compat/proto_registry.py.jinja", context)
+        files.append(OutputFile(f"{SDK_PACKAGE}/proto_registry.py", text.encode()))
         return files
 
     def _render_mode(
@@ -333,6 +337,8 @@ def _exports(
         exports.append((mode.session_module, mode.session_class))
         exports.append((mode.session_module, mode.async_session_class))
         exports.append((mode.projection_module, mode.projection_class))
+    if model.modes:
+        exports.append(("proto_registry", "ProtoRegistry"))
     for module in compat:
         exports.extend((module.module, a.name) for a in module.aliases)
         exports.extend((module.module, v.function) for v in module.validators)
