@@ -345,6 +345,9 @@ GENERATED_MODULES: Final[Mapping[str, Reexport]] = {
 # The generator writes every other RPC of the service.
 HAND_WRITTEN_RPCS: Final[frozenset[str]] = frozenset({"Initialize", "Send", "StreamSession"})
 
+# Checks of macp_core.request_checks an RPC's `(macp.sdk.v1.rpc).request_check` may name.
+REQUEST_CHECKS: Final[frozenset[str]] = frozenset({"check_mode_descriptor"})
+
 # Every public member of MacpClientBase / AsyncMacpClientBase (methods and attributes): a
 # generated client method must not take one of these names.
 CLIENT_MEMBERS: Final[frozenset[str]] = frozenset(

@@ -23,6 +23,8 @@ from typing import Any
 
 import grpc
 
+from ._rpc_face import DetailsText, RpcErrorBase, StatusText, Trailing, with_code
+
 # --- MACP error registry codes (protocol §4.4) -------------------------------------------
 UNAUTHENTICATED = "UNAUTHENTICATED"
 FORBIDDEN = "FORBIDDEN"
@@ -234,8 +236,12 @@ class AckFailure:
     denials: tuple[PolicyDenial, ...] = field(default=())
 
 
-class MacpAckError(MacpSdkError):
-    """The runtime refused a message. ``code`` is the MACP registry code."""
+class MacpAckError(MacpSdkError, RpcErrorBase):
+    """The runtime refused a message. ``code`` is the MACP registry code.
+
+    Also a ``grpc.RpcError`` (0.22.0 let refusals of unary RPCs escape as one): ``code()``
+    gives the gRPC status (None for a NACK in an Ack), ``details()`` the message and
+    ``trailing_metadata()`` carries ``macp-error-code``."""
 
     def __init__(
         self,
@@ -244,9 +250,12 @@ class MacpAckError(MacpSdkError):
         mode: str = "",
         message_type: str = "",
         grpc_code: str = "",
+        trailing: Trailing = (),
     ) -> None:
         self.failure = failure
-        self.code = failure.code
+        self.code = StatusText(failure.code, _STATUS_BY_NAME.get(grpc_code))
+        self.details = DetailsText(failure.message)
+        self._trailing = with_code(trailing, MACP_ERROR_CODE_KEY, failure.code)
         self.message = failure.message
         self.session_id = failure.session_id
         self.message_id = failure.message_id
@@ -266,7 +275,13 @@ class MacpAckError(MacpSdkError):
 
     @property
     def macp_code(self) -> str:
-        return self.code
+        return str(self.code)
+
+    def trailing_metadata(self) -> Trailing:
+        return self._trailing
+
+    def initial_metadata(self) -> Trailing:
+        return ()
 
     @property
     def reasons(self) -> list[str]:
@@ -368,15 +383,26 @@ ACK_ERROR_TYPES: Mapping[str, type[MacpAckError]] = {
 
 
 def ack_error(
-    failure: AckFailure, *, mode: str = "", message_type: str = "", grpc_code: str = ""
+    failure: AckFailure,
+    *,
+    mode: str = "",
+    message_type: str = "",
+    grpc_code: str = "",
+    trailing: Trailing = (),
 ) -> MacpAckError:
     """The :class:`MacpAckError` subclass for ``failure.code`` (the base class if unknown)."""
     cls = ACK_ERROR_TYPES.get(failure.code, MacpAckError)
-    return cls(failure, mode=mode, message_type=message_type, grpc_code=grpc_code)
+    return cls(
+        failure, mode=mode, message_type=message_type, grpc_code=grpc_code, trailing=trailing
+    )
 
 
-class MacpTransportError(MacpSdkError):
-    """A gRPC call failed. ``code`` is the gRPC status name (``"UNAVAILABLE"``)."""
+class MacpTransportError(MacpSdkError, RpcErrorBase):
+    """A gRPC call failed. ``code`` is the gRPC status name (``"UNAVAILABLE"``).
+
+    Also a ``grpc.RpcError``, as code written for 0.22.0 expects: ``code()`` gives the
+    ``grpc.StatusCode``, ``details()`` the status details, ``trailing_metadata()`` the
+    call's trailing metadata."""
 
     def __init__(
         self,
@@ -386,12 +412,20 @@ class MacpTransportError(MacpSdkError):
         macp_code: str = "",
         operation: str = "",
         details: str = "",
+        trailing: Trailing = (),
     ) -> None:
-        self.code = code
+        self.code = StatusText(code, _STATUS_BY_NAME.get(code))
         self.macp_code = macp_code
         self.operation = operation
-        self.details = details
+        self.details = DetailsText(details)
+        self._trailing = with_code(trailing, MACP_ERROR_CODE_KEY, macp_code)
         super().__init__(message)
+
+    def trailing_metadata(self) -> Trailing:
+        return self._trailing
+
+    def initial_metadata(self) -> Trailing:
+        return ()
 
     @property
     def status(self) -> grpc.StatusCode | None:
@@ -541,6 +575,7 @@ def error_from_rpc(
             mode=mode,
             message_type=message_type,
             grpc_code=status_name,
+            trailing=_pairs(trailing),
         )
     cls = TRANSPORT_ERROR_TYPES.get(status, MacpTransportError) if status else MacpTransportError
     where = f"{operation} failed" if operation else "gRPC call failed"
@@ -550,4 +585,9 @@ def error_from_rpc(
         macp_code=macp_error_code(err) or "",
         operation=operation,
         details=details,
+        trailing=_pairs(trailing),
     )
+
+
+def _pairs(trailing: Mapping[str, Any]) -> Trailing:
+    return tuple((k, v) for k, v in trailing.items() if isinstance(v, str | bytes))

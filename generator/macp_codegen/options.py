@@ -80,6 +80,7 @@ class RpcOptions:
     positional: tuple[str, ...] = ()
     watcher_class: str = ""
     watcher_base: str = ""
+    request_check: str = ""
     present: frozenset[str] = field(default_factory=frozenset)
 
 
@@ -170,6 +171,7 @@ class OptionReader:
             method=spec.method,
             auth_required=spec.auth_required,
             capability=spec.capability,
+            request_check=spec.request_check,
             ack_field=spec.ack_field,
             page_items=spec.page_items,
             positional=tuple(spec.positional),

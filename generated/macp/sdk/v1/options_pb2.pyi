@@ -381,6 +381,7 @@ class RpcSpec(_message.Message):
     PAGE_ITEMS_FIELD_NUMBER: _builtins.int
     POSITIONAL_FIELD_NUMBER: _builtins.int
     WATCHER_FIELD_NUMBER: _builtins.int
+    REQUEST_CHECK_FIELD_NUMBER: _builtins.int
     method: _builtins.str
     """Client method name. Default: snake_case(rpc name)."""
     auth_required: _builtins.bool
@@ -400,6 +401,12 @@ class RpcSpec(_message.Message):
     """The response's repeated field of a paginated RPC (request page_token,
     response next_page_token). The client gets <method>_page (one page) and
     <method> (every page).
+    """
+    request_check: _builtins.str
+    """A check of the core (macp_core.request_checks, listed in
+    macp_core.contract.REQUEST_CHECKS) the client runs on the request before
+    sending it; it raises MacpValidationError for a request the runtime
+    would refuse (e.g. check_mode_descriptor).
     """
     @_builtins.property
     def positional(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
@@ -421,10 +428,11 @@ class RpcSpec(_message.Message):
         page_items: _builtins.str = ...,
         positional: _abc.Iterable[_builtins.str] | None = ...,
         watcher: Global___WatcherSpec | None = ...,
+        request_check: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["watcher", b"watcher"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["ack_field", b"ack_field", "auth_required", b"auth_required", "capability", b"capability", "method", b"method", "page_items", b"page_items", "positional", b"positional", "watcher", b"watcher"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ack_field", b"ack_field", "auth_required", b"auth_required", "capability", b"capability", "method", b"method", "page_items", b"page_items", "positional", b"positional", "request_check", b"request_check", "watcher", b"watcher"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
