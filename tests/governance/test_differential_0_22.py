@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from .anchor import anchor_python, run_side
 
@@ -183,4 +185,38 @@ POLICY_CASES: list[dict[str, Any]] = [
 
 def test_generated_policy_builders_emit_0_22_rules(anchor: Path) -> None:
     request = {"op": "policies", "cases": POLICY_CASES}
+    assert run_side(OURS, request) == run_side(anchor, request)
+
+
+_TEXT = st.text(max_size=40)  # any Unicode scalar values (hypothesis leaves out surrogates)
+_COMMITMENT = st.fixed_dictionaries(
+    {
+        "commitment_id": _TEXT,
+        "action": _TEXT,
+        "authority_scope": _TEXT,
+        "reason": _TEXT,
+        "mode_version": _TEXT,
+        "policy_version": _TEXT,
+        "configuration_version": _TEXT,
+        "outcome_positive": st.booleans(),
+    },
+    optional={
+        "supersedes": st.fixed_dictionaries(
+            {
+                "session_id": _TEXT,
+                "commitment_hash": st.one_of(
+                    st.just(""), st.text("0123456789abcdef", min_size=64, max_size=64)
+                ).map(lambda h: f"sha256:{h}" if h else ""),
+            }
+        )
+    },
+)
+
+
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.data_too_large])
+@given(commitments=st.lists(_COMMITMENT, min_size=60, max_size=60))
+def test_generated_commitments_hash_alike(anchor: Path, commitments: list[dict[str, Any]]) -> None:
+    """RFC-MACP-0013 over many generated commitments: 0.22.0 and we give identical hashes
+    (one process per side per batch, so 240 commitments cost 8 process starts)."""
+    request = {"op": "hashes", "commitments": commitments}
     assert run_side(OURS, request) == run_side(anchor, request)
