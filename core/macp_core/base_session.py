@@ -19,9 +19,13 @@ from ._logging import get_logger
 from .auth import AuthConfig, resolve_sender
 from .base_projection import BaseProjection
 from .constants import (
-    DEFAULT_CONFIGURATION_VERSION,
-    DEFAULT_MODE_VERSION,
-    DEFAULT_POLICY_VERSION,
+    DEFAULT_CONFIGURATION_VERSION as DEFAULT_CONFIGURATION_VERSION,  # re-exported (0.22.0)
+)
+from .constants import (
+    DEFAULT_MODE_VERSION as DEFAULT_MODE_VERSION,  # re-exported (0.22.0)
+)
+from .constants import (
+    DEFAULT_POLICY_VERSION as DEFAULT_POLICY_VERSION,  # re-exported (0.22.0)
 )
 from .envelope import (
     CommitmentRefLike,

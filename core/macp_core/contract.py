@@ -58,10 +58,12 @@ PUBLIC_MODULES: Final[Mapping[str, Reexport]] = {
             "AsyncBaseSession",
             "BaseSession",
         ),
+        shared=("DEFAULT_CONFIGURATION_VERSION", "DEFAULT_MODE_VERSION", "DEFAULT_POLICY_VERSION"),
     ),
     "commitment_hash": Reexport(
         "macp_core.commitment_hash",
         (
+            "LABEL",
             "VerifyOutcome",
             "canonical_projection",
             "commitment_hash",
@@ -115,6 +117,12 @@ PUBLIC_MODULES: Final[Mapping[str, Reexport]] = {
             "validate_session_id",
             "validate_ttl_ms",
             "validate_unit_interval",
+        ),
+        shared=(
+            "DEFAULT_CONFIGURATION_VERSION",
+            "DEFAULT_MODE_VERSION",
+            "DEFAULT_POLICY_VERSION",
+            "MACP_VERSION",
         ),
     ),
     "errors": Reexport(

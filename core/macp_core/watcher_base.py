@@ -150,7 +150,7 @@ class SignalEvent:
 
     envelope: envelope_pb2.Envelope
     sender_authenticated: bool
-    signal: core_pb2.SignalPayload | None
+    signal: core_pb2.SignalPayload | None = None
 
     @property
     def signal_type(self) -> str:

@@ -52,9 +52,9 @@ if TYPE_CHECKING:
     from .client import MacpClient as MacpClient
     from .client import TimeoutValue as TimeoutValue
     from .client import configure_logging as configure_logging
+    from .commitment_hash import LABEL as LABEL
     from .commitment_hash import VerifyOutcome as VerifyOutcome
     from .commitment_hash import canonical_projection as canonical_projection
-    from .commitment_hash import commitment_hash as commitment_hash
     from .commitment_hash import is_canonical_commitment_hash as is_canonical_commitment_hash
     from .commitment_hash import verify_commitment_hash as verify_commitment_hash
     from .constants import CLIENT_NAME as CLIENT_NAME
@@ -406,6 +406,7 @@ _EXPORTS: dict[str, str] = {
     "JwsAttestation": "receipt",
     "KNOWN_DENY_CODES": "errors",
     "KNOWN_ERROR_CODES": "errors",
+    "LABEL": "commitment_hash",
     "MACP_VERSION": "constants",
     "MAX_PARTICIPANTS": "constants",
     "MAX_TTL_MS": "constants",
@@ -703,6 +704,7 @@ __all__ = [
     "JwsAttestation",
     "KNOWN_DENY_CODES",
     "KNOWN_ERROR_CODES",
+    "LABEL",
     "MACP_VERSION",
     "MAX_PARTICIPANTS",
     "MAX_TTL_MS",
@@ -924,3 +926,8 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
+
+
+# Names that are also the names of submodules: bound now, because importing the submodule
+# (which any import of it does) would otherwise leave the module under that name.
+from .commitment_hash import commitment_hash as commitment_hash  # noqa: E402

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from macp_core._field_checks import checked
 
+from macp_sdk.facts.decision import ANOMALY_DUPLICATE_VOTE as ANOMALY_DUPLICATE_VOTE
+
 from ._registry import MODE_DECISION as MODE_DECISION
 from .base_projection import BaseProjection as BaseProjection
 from .base_session import AsyncBaseSession as AsyncBaseSession
@@ -26,6 +28,7 @@ from .projections.decision import DecisionProjection as DecisionProjection
 
 __all__ = [
     "MODE_DECISION",
+    "ANOMALY_DUPLICATE_VOTE",
     "AsyncBaseSession",
     "BaseProjection",
     "BaseSession",

@@ -10,6 +10,8 @@ for its classes, and checks single field values as the session builders do.
 
 from __future__ import annotations
 
+from macp_sdk.facts.handoff import ANOMALY_SETTLED_HANDOFF as ANOMALY_SETTLED_HANDOFF
+
 from ._registry import MODE_HANDOFF as MODE_HANDOFF
 from .base_projection import BaseProjection as BaseProjection
 from .base_session import AsyncBaseSession as AsyncBaseSession
@@ -21,6 +23,7 @@ from .projections.handoff import HandoffProjection as HandoffProjection
 
 __all__ = [
     "MODE_HANDOFF",
+    "ANOMALY_SETTLED_HANDOFF",
     "AsyncBaseSession",
     "BaseProjection",
     "BaseSession",

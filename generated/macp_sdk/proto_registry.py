@@ -22,8 +22,24 @@ from types import MappingProxyType
 from macp_core.proto_registry import PayloadCodec
 
 from ._registry import CORE_PAYLOADS, MODE_REGISTRY, payload_class
+from ._registry import MODE_DECISION as MODE_DECISION
+from ._registry import MODE_HANDOFF as MODE_HANDOFF
+from ._registry import MODE_MULTI_ROUND as MODE_MULTI_ROUND
+from ._registry import MODE_PROPOSAL as MODE_PROPOSAL
+from ._registry import MODE_QUORUM as MODE_QUORUM
+from ._registry import MODE_TASK as MODE_TASK
 
-__all__ = ["CORE_MAP", "MODE_MAP", "ProtoRegistry"]
+__all__ = [
+    "CORE_MAP",
+    "MODE_MAP",
+    "ProtoRegistry",
+    "MODE_DECISION",
+    "MODE_HANDOFF",
+    "MODE_MULTI_ROUND",
+    "MODE_PROPOSAL",
+    "MODE_QUORUM",
+    "MODE_TASK",
+]
 
 # message_type -> full protobuf type name, for the core payloads (every mode).
 CORE_MAP: Mapping[str, str] = MappingProxyType(

@@ -10,6 +10,8 @@ for its classes, and checks single field values as the session builders do.
 
 from __future__ import annotations
 
+from macp_sdk.facts.quorum import ANOMALY_DUPLICATE_BALLOT as ANOMALY_DUPLICATE_BALLOT
+
 from ._registry import MODE_QUORUM as MODE_QUORUM
 from .base_projection import BaseProjection as BaseProjection
 from .base_session import AsyncBaseSession as AsyncBaseSession
@@ -22,6 +24,7 @@ from .projections.quorum import QuorumProjection as QuorumProjection
 
 __all__ = [
     "MODE_QUORUM",
+    "ANOMALY_DUPLICATE_BALLOT",
     "AsyncBaseSession",
     "BaseProjection",
     "BaseSession",

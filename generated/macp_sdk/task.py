@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from macp_core._field_checks import checked
 
+from macp_sdk.facts.task import ANOMALY_DUPLICATE_TASK_ACCEPT as ANOMALY_DUPLICATE_TASK_ACCEPT
+
 from ._registry import MODE_TASK as MODE_TASK
 from .base_projection import BaseProjection as BaseProjection
 from .base_session import AsyncBaseSession as AsyncBaseSession
@@ -27,6 +29,7 @@ from .projections.task import TaskProjection as TaskProjection
 
 __all__ = [
     "MODE_TASK",
+    "ANOMALY_DUPLICATE_TASK_ACCEPT",
     "AsyncBaseSession",
     "BaseProjection",
     "BaseSession",

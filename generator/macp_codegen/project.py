@@ -158,7 +158,7 @@ class Project:
             rendered.append(OutputFile(f"{SDK_PACKAGE}/policy.py", text.encode()))
         for mode in model.modes:
             rendered.extend(self._render_mode(env, model, mode, notes))
-        rendered.extend(self._render_compat(env, model, compat))
+        rendered.extend(self._render_compat(env, model, compat, facts))
         for mode_facts in facts.modes:
             context = {"facts": mode_facts, "header": _header([mode_facts.mode.proto_file])}
             text = render(env, "sdk/facts.py.jinja", context)
@@ -179,7 +179,17 @@ class Project:
     ) -> list[OutputFile]:
         header = _header(model.sources)
         exports = _exports(model, facts, policy, compat)
-        context = {"model": model, "facts": facts, "header": header, "exports": exports}
+        # A top-level name equal to a module's name (commitment_hash) is imported eagerly.
+        modules = {module.split(".")[0] for module, _ in exports}
+        eager = tuple(e for e in exports if e[1] in modules)
+        context = {
+            "model": model,
+            "facts": facts,
+            "header": header,
+            "exports": exports,
+            "eager_exports": eager,
+            "lazy_exports": tuple(e for e in exports if e not in eager),
+        }
         rendered = {
             f"{SDK_PACKAGE}/__init__.py": "sdk/__init__.py.jinja",
             f"{SDK_PACKAGE}/_registry.py": "sdk/_registry.py.jinja",
@@ -223,14 +233,27 @@ class Project:
         return files
 
     def _render_compat(
-        self, env: jinja2.Environment, model: SdkModel, compat: tuple[CompatModule, ...]
+        self,
+        env: jinja2.Environment,
+        model: SdkModel,
+        compat: tuple[CompatModule, ...],
+        facts: FactsModel,
     ) -> list[OutputFile]:
         """macp-sdk-python 0.22.0's paths: `macp_sdk.<mode>` and the projections package."""
         if not model.modes:
             return []
+        # Each mode's anomaly kinds, offered where 0.22.0 had them (its mode modules).
+        anomalies = {
+            f.mode.short_name: (
+                f"{SDK_PACKAGE}.facts.{f.module}",
+                tuple(a.name for a in f.anomalies),
+            )
+            for f in facts.modes
+        }
         files = []
         for module in compat:
-            context = {"compat": module, "sdk_package": SDK_PACKAGE}
+            context: dict[str, object] = {"compat": module, "sdk_package": SDK_PACKAGE}
+            context["anomalies"] = anomalies.get(module.mode.short_name, ("", ()))
             context["header"] = _header([module.mode.proto_file])
             text = render(env, "sdk/compat/mode.py.jinja", context)
             files.append(OutputFile(module.path, text.encode()))
@@ -238,10 +261,18 @@ class Project:
             {m.mode.projection_class for m in compat}
             | {a.name for m in compat for a in m.aliases if a.is_projection}
         )
-        context = {"modules": compat, "names": names, "header": _header(model.sources)}
+        constants = [(f"{SDK_PACKAGE}._registry", m.mode_constant) for m in compat]
+        constants += [(source, n) for source, kinds in anomalies.values() for n in kinds]
+        context = {
+            "modules": compat,
+            "names": sorted([*names, *(n for _, n in constants)]),
+            "constants": constants,
+            "header": _header(model.sources),
+        }
         text = render(env, "sdk/compat/projections_init.py.jinja", context)
         files.append(OutputFile(f"{SDK_PACKAGE}/projections/__init__.py", text.encode()))
         context = {"sdk_package": SDK_PACKAGE, "header": _header(model.sources)}
+        context["mode_constants"] = sorted(m.mode_constant for m in compat)
         text = render(env, "sdk/compat/proto_registry.py.jinja", context)
         files.append(OutputFile(f"{SDK_PACKAGE}/proto_registry.py", text.encode()))
         return files

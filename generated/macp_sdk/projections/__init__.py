@@ -21,6 +21,17 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from macp_sdk._registry import MODE_DECISION as MODE_DECISION
+    from macp_sdk._registry import MODE_HANDOFF as MODE_HANDOFF
+    from macp_sdk._registry import MODE_MULTI_ROUND as MODE_MULTI_ROUND
+    from macp_sdk._registry import MODE_PROPOSAL as MODE_PROPOSAL
+    from macp_sdk._registry import MODE_QUORUM as MODE_QUORUM
+    from macp_sdk._registry import MODE_TASK as MODE_TASK
+    from macp_sdk.facts.decision import ANOMALY_DUPLICATE_VOTE as ANOMALY_DUPLICATE_VOTE
+    from macp_sdk.facts.handoff import ANOMALY_SETTLED_HANDOFF as ANOMALY_SETTLED_HANDOFF
+    from macp_sdk.facts.quorum import ANOMALY_DUPLICATE_BALLOT as ANOMALY_DUPLICATE_BALLOT
+    from macp_sdk.facts.task import ANOMALY_DUPLICATE_TASK_ACCEPT as ANOMALY_DUPLICATE_TASK_ACCEPT
+
     from ._decision_base import EvaluationRecord as DecisionEvaluationRecord
     from ._decision_base import ObjectionRecord as DecisionObjectionRecord
     from ._decision_base import ProposalRecord as DecisionProposalRecord
@@ -65,9 +76,23 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "TaskRecord": ("._task_base", "TaskRequestRecord"),
     "TaskRejectRecord": ("._task_base", "TaskRejectRecord"),
     "TaskUpdateRecord": ("._task_base", "TaskUpdateRecord"),
+    "MODE_MULTI_ROUND": ("macp_sdk._registry", "MODE_MULTI_ROUND"),
+    "MODE_DECISION": ("macp_sdk._registry", "MODE_DECISION"),
+    "MODE_HANDOFF": ("macp_sdk._registry", "MODE_HANDOFF"),
+    "MODE_PROPOSAL": ("macp_sdk._registry", "MODE_PROPOSAL"),
+    "MODE_QUORUM": ("macp_sdk._registry", "MODE_QUORUM"),
+    "MODE_TASK": ("macp_sdk._registry", "MODE_TASK"),
+    "ANOMALY_DUPLICATE_VOTE": ("macp_sdk.facts.decision", "ANOMALY_DUPLICATE_VOTE"),
+    "ANOMALY_SETTLED_HANDOFF": ("macp_sdk.facts.handoff", "ANOMALY_SETTLED_HANDOFF"),
+    "ANOMALY_DUPLICATE_BALLOT": ("macp_sdk.facts.quorum", "ANOMALY_DUPLICATE_BALLOT"),
+    "ANOMALY_DUPLICATE_TASK_ACCEPT": ("macp_sdk.facts.task", "ANOMALY_DUPLICATE_TASK_ACCEPT"),
 }
 
 __all__ = [
+    "ANOMALY_DUPLICATE_BALLOT",
+    "ANOMALY_DUPLICATE_TASK_ACCEPT",
+    "ANOMALY_DUPLICATE_VOTE",
+    "ANOMALY_SETTLED_HANDOFF",
     "ApprovalRequestRecord",
     "BallotRecord",
     "DecisionEvaluationRecord",
@@ -77,6 +102,12 @@ __all__ = [
     "DecisionVoteRecord",
     "HandoffProjection",
     "HandoffRecord",
+    "MODE_DECISION",
+    "MODE_HANDOFF",
+    "MODE_MULTI_ROUND",
+    "MODE_PROPOSAL",
+    "MODE_QUORUM",
+    "MODE_TASK",
     "MultiRoundProjection",
     "ProposalAcceptRecord",
     "ProposalProjection",

@@ -13,13 +13,17 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from macp_sdk._registry import MODE_WIDGET as MODE_WIDGET
+
     from .widget import WidgetProjection as WidgetProjection
 
 _EXPORTS: dict[str, tuple[str, str]] = {
     "WidgetProjection": (".widget", "WidgetProjection"),
+    "MODE_WIDGET": ("macp_sdk._registry", "MODE_WIDGET"),
 }
 
 __all__ = [
+    "MODE_WIDGET",
     "WidgetProjection",
 ]
 
