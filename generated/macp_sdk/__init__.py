@@ -18,6 +18,8 @@ Names are imported lazily on first use, so `import macp_sdk` stays cheap.
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -55,6 +57,7 @@ if TYPE_CHECKING:
     from .commitment_hash import LABEL as LABEL
     from .commitment_hash import VerifyOutcome as VerifyOutcome
     from .commitment_hash import canonical_projection as canonical_projection
+    from .commitment_hash import commitment_hash as commitment_hash
     from .commitment_hash import is_canonical_commitment_hash as is_canonical_commitment_hash
     from .commitment_hash import verify_commitment_hash as verify_commitment_hash
     from .constants import CLIENT_NAME as CLIENT_NAME
@@ -928,6 +931,19 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
 
 
-# Names that are also the names of submodules: bound now, because importing the submodule
-# (which any import of it does) would otherwise leave the module under that name.
-from .commitment_hash import commitment_hash as commitment_hash  # noqa: E402
+class _Package(types.ModuleType):
+    """Keeps a public name that equals a submodule's name (`commitment_hash`) bound to the
+    public object: the import system would otherwise set the submodule over it on import."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _SHADOWED and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+_SHADOWED = frozenset(
+    {
+        "commitment_hash",
+    }
+)
+sys.modules[__name__].__class__ = _Package

@@ -179,16 +179,14 @@ class Project:
     ) -> list[OutputFile]:
         header = _header(model.sources)
         exports = _exports(model, facts, policy, compat)
-        # A top-level name equal to a module's name (commitment_hash) is imported eagerly.
+        # A top-level name equal to a module's name (commitment_hash) must stay the name's object.
         modules = {module.split(".")[0] for module, _ in exports}
-        eager = tuple(e for e in exports if e[1] in modules)
         context = {
             "model": model,
             "facts": facts,
             "header": header,
             "exports": exports,
-            "eager_exports": eager,
-            "lazy_exports": tuple(e for e in exports if e not in eager),
+            "eager_exports": tuple(e for e in exports if e[1] in modules),
         }
         rendered = {
             f"{SDK_PACKAGE}/__init__.py": "sdk/__init__.py.jinja",
