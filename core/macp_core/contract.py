@@ -340,6 +340,7 @@ GENERATED_MODULES: Final[Mapping[str, Reexport]] = {
             "PolicyChange",
             "RegistryChange",
             "RootsChange",
+            "SessionLifecycle",
             "SessionLifecycleEvent",
             "SignalEvent",
             "SignalFilter",

@@ -8,6 +8,7 @@ Dicts use the proto field names (`proposal_id`, not `proposalId`).
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -52,15 +53,29 @@ class PayloadCodec:
     def decode_known_payload(
         self, mode: str, message_type: str, payload: bytes
     ) -> dict[str, Any] | None:
-        """The payload as a dict; an unknown pair is read as a UTF-8 JSON object if it is one,
-        and None when nothing fits."""
-        cls = self._payload_class(mode, message_type)
-        if cls is None:
-            return _json_object(payload)
-        try:
-            return _as_dict(decode_payload(cls, payload))
-        except DecodeError:
+        """The payload as a dict of its fields. Bytes that are not the payload's protobuf
+        (legacy JSON, or an unknown pair) come wrapped as 0.22.0 wrapped them:
+        ``{"encoding": "json", "json": ...}`` or ``{"encoding": "text", "text": ...,
+        "payload_base64": ...}``; None for empty or undecodable bytes."""
+        if not payload:
             return None
+        cls = self._payload_class(mode, message_type)
+        if cls is not None:
+            try:
+                return _as_dict(cls.FromString(payload))
+            except DecodeError:
+                pass  # not protobuf: maybe a legacy JSON payload
+        try:
+            text = payload.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        try:
+            return {"encoding": "json", "json": json.loads(text)}
+        except ValueError:
+            if cls is not None:
+                return None
+            encoded = base64.b64encode(payload).decode()
+            return {"encoding": "text", "text": text, "payload_base64": encoded}
 
     def _class(self, type_name: str) -> type[Message]:
         try:
@@ -71,11 +86,3 @@ class PayloadCodec:
 
 def _as_dict(message: Message) -> dict[str, Any]:
     return json_format.MessageToDict(message, preserving_proto_field_name=True)
-
-
-def _json_object(payload: bytes) -> dict[str, Any] | None:
-    try:
-        doc = json.loads(payload.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        return None
-    return doc if isinstance(doc, dict) else None

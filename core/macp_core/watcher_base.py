@@ -127,6 +127,10 @@ class SessionLifecycleEvent:
         return self.event_type in wanted or self.state in wanted
 
 
+# 0.22.0's deprecated name, kept importable (here it is simply another name).
+SessionLifecycle = SessionLifecycleEvent
+
+
 @dataclass(frozen=True, slots=True)
 class RegistryChange:
     """The mode registry changed (re-query ``list_modes``/``list_ext_modes``)."""

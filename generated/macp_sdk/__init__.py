@@ -252,9 +252,11 @@ if TYPE_CHECKING:
     from .projections.proposal import ProposalProjection as ProposalProjection
     from .projections.quorum import QuorumProjection as QuorumProjection
     from .projections.task import TaskProjection as TaskProjection
+    from .proposal import AcceptRecord as AcceptRecord
     from .proposal import ProposalAcceptRecord as ProposalAcceptRecord
     from .proposal import ProposalRecord as ProposalRecord
     from .proposal import ProposalRejectRecord as ProposalRejectRecord
+    from .proposal import RejectRecord as RejectRecord
     from .proto_registry import ProtoRegistry as ProtoRegistry
     from .quorum import ApprovalRequestRecord as ApprovalRequestRecord
     from .quorum import BallotRecord as BallotRecord
@@ -292,6 +294,7 @@ if TYPE_CHECKING:
     from .task import TaskFailRecord as TaskFailRecord
     from .task import TaskRecord as TaskRecord
     from .task import TaskRejectRecord as TaskRejectRecord
+    from .task import TaskRequestRecord as TaskRequestRecord
     from .task import TaskUpdateRecord as TaskUpdateRecord
     from .task import validate_progress as validate_progress
     from .validation import validate_participant_count as validate_participant_count
@@ -315,6 +318,7 @@ if TYPE_CHECKING:
     from .watchers import RegistryChange as RegistryChange
     from .watchers import RootsChange as RootsChange
     from .watchers import RootsWatcher as RootsWatcher
+    from .watchers import SessionLifecycle as SessionLifecycle
     from .watchers import SessionLifecycleEvent as SessionLifecycleEvent
     from .watchers import SessionLifecycleWatcher as SessionLifecycleWatcher
     from .watchers import SignalEvent as SignalEvent
@@ -335,6 +339,7 @@ _EXPORTS: dict[str, str] = {
     "ANOMALY_UNDECODABLE_PAYLOAD": "base_projection",
     "AUTHORIZATION_HEADER": "auth",
     "AbstentionRules": "policy",
+    "AcceptRecord": "proposal",
     "AckFailure": "errors",
     "ApprovalRequestRecord": "quorum",
     "AsyncBaseSession": "base_session",
@@ -503,6 +508,7 @@ _EXPORTS: dict[str, str] = {
     "ReceiptVerdict": "receipt",
     "ReceiptVerification": "receipt",
     "RegistryChange": "watchers",
+    "RejectRecord": "proposal",
     "RejectionRules": "policy",
     "RetryPolicy": "retry",
     "RetryState": "retry",
@@ -517,6 +523,7 @@ _EXPORTS: dict[str, str] = {
     "STANDARD_MODES": "_registry",
     "STREAM_LAGGED": "errors",
     "SUPPORTED_PROTOCOL_VERSIONS": "constants",
+    "SessionLifecycle": "watchers",
     "SessionLifecycleEvent": "watchers",
     "SessionLifecycleWatcher": "watchers",
     "SignalEvent": "watchers",
@@ -532,6 +539,7 @@ _EXPORTS: dict[str, str] = {
     "TaskProjection": "projections.task",
     "TaskRecord": "task",
     "TaskRejectRecord": "task",
+    "TaskRequestRecord": "task",
     "TaskSession": "modes.task",
     "TaskUpdateRecord": "task",
     "TimeoutValue": "client",
@@ -633,6 +641,7 @@ __all__ = [
     "ANOMALY_UNDECODABLE_PAYLOAD",
     "AUTHORIZATION_HEADER",
     "AbstentionRules",
+    "AcceptRecord",
     "AckFailure",
     "ApprovalRequestRecord",
     "AsyncBaseSession",
@@ -801,6 +810,7 @@ __all__ = [
     "ReceiptVerdict",
     "ReceiptVerification",
     "RegistryChange",
+    "RejectRecord",
     "RejectionRules",
     "RetryPolicy",
     "RetryState",
@@ -815,6 +825,7 @@ __all__ = [
     "STANDARD_MODES",
     "STREAM_LAGGED",
     "SUPPORTED_PROTOCOL_VERSIONS",
+    "SessionLifecycle",
     "SessionLifecycleEvent",
     "SessionLifecycleWatcher",
     "SignalEvent",
@@ -830,6 +841,7 @@ __all__ = [
     "TaskProjection",
     "TaskRecord",
     "TaskRejectRecord",
+    "TaskRequestRecord",
     "TaskSession",
     "TaskUpdateRecord",
     "TimeoutValue",

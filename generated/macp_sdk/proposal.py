@@ -16,9 +16,11 @@ from .base_session import AsyncBaseSession as AsyncBaseSession
 from .base_session import BaseSession as BaseSession
 from .modes.proposal import AsyncProposalSession as AsyncProposalSession
 from .modes.proposal import ProposalSession as ProposalSession
+from .projections._proposal_base import AcceptRecord as AcceptRecord
 from .projections._proposal_base import AcceptRecord as ProposalAcceptRecord
 from .projections._proposal_base import ProposalRecord as ProposalRecord
 from .projections._proposal_base import RejectRecord as ProposalRejectRecord
+from .projections._proposal_base import RejectRecord as RejectRecord
 from .projections.proposal import ProposalProjection as ProposalProjection
 
 __all__ = [
@@ -29,7 +31,9 @@ __all__ = [
     "ProposalSession",
     "AsyncProposalSession",
     "ProposalProjection",
+    "AcceptRecord",
     "ProposalAcceptRecord",
     "ProposalRecord",
     "ProposalRejectRecord",
+    "RejectRecord",
 ]

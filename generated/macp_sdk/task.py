@@ -24,6 +24,7 @@ from .projections._task_base import TaskCompleteRecord as TaskCompleteRecord
 from .projections._task_base import TaskFailRecord as TaskFailRecord
 from .projections._task_base import TaskRejectRecord as TaskRejectRecord
 from .projections._task_base import TaskRequestRecord as TaskRecord
+from .projections._task_base import TaskRequestRecord as TaskRequestRecord
 from .projections._task_base import TaskUpdateRecord as TaskUpdateRecord
 from .projections.task import TaskProjection as TaskProjection
 
@@ -40,6 +41,7 @@ __all__ = [
     "TaskFailRecord",
     "TaskRecord",
     "TaskRejectRecord",
+    "TaskRequestRecord",
     "TaskUpdateRecord",
     "validate_progress",
 ]

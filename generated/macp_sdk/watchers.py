@@ -48,6 +48,9 @@ from macp_core.watcher_base import (
     RootsChange as RootsChange,
 )
 from macp_core.watcher_base import (
+    SessionLifecycle as SessionLifecycle,
+)
+from macp_core.watcher_base import (
     SessionLifecycleEvent as SessionLifecycleEvent,
 )
 from macp_core.watcher_base import (
@@ -78,6 +81,7 @@ __all__ = [
     "PolicyChange",
     "RegistryChange",
     "RootsChange",
+    "SessionLifecycle",
     "SessionLifecycleEvent",
     "SignalEvent",
     "SignalFilter",

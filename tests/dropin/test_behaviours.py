@@ -244,3 +244,24 @@ def test_signal_watcher_signals_yields_envelopes(lead: MacpClient) -> None:
     (envelope,) = got
     assert isinstance(envelope, envelope_pb2.Envelope) and envelope.message_type == "Signal"
     assert envelope.sender == "alice"
+
+
+# 0.22.0's deprecation aliases (module, old name, new name); here both are plain names.
+DEPRECATED = [
+    ("macp_sdk", "RejectRecord", "ProposalRejectRecord"),
+    ("macp_sdk", "AcceptRecord", "ProposalAcceptRecord"),
+    ("macp_sdk", "SessionLifecycle", "SessionLifecycleEvent"),
+    ("macp_sdk", "TaskRequestRecord", "TaskRecord"),
+    ("macp_sdk.proposal", "RejectRecord", "ProposalRejectRecord"),
+    ("macp_sdk.proposal", "AcceptRecord", "ProposalAcceptRecord"),
+    ("macp_sdk.task", "TaskRequestRecord", "TaskRecord"),
+    ("macp_sdk.watchers", "SessionLifecycle", "SessionLifecycleEvent"),
+]
+
+
+@pytest.mark.parametrize(("module", "old", "new"), DEPRECATED)
+def test_deprecated_names_of_0_22_still_resolve(module: str, old: str, new: str) -> None:
+    import importlib
+
+    namespace = importlib.import_module(module)
+    assert getattr(namespace, old) is getattr(namespace, new)

@@ -36,14 +36,17 @@ if TYPE_CHECKING:
     from ._decision_base import ObjectionRecord as DecisionObjectionRecord
     from ._decision_base import ProposalRecord as DecisionProposalRecord
     from ._decision_base import VoteRecord as DecisionVoteRecord
+    from ._proposal_base import AcceptRecord as AcceptRecord
     from ._proposal_base import AcceptRecord as ProposalAcceptRecord
     from ._proposal_base import ProposalRecord as ProposalRecord
     from ._proposal_base import RejectRecord as ProposalRejectRecord
+    from ._proposal_base import RejectRecord as RejectRecord
     from ._quorum_base import ApprovalRequestRecord as ApprovalRequestRecord
     from ._task_base import TaskCompleteRecord as TaskCompleteRecord
     from ._task_base import TaskFailRecord as TaskFailRecord
     from ._task_base import TaskRejectRecord as TaskRejectRecord
     from ._task_base import TaskRequestRecord as TaskRecord
+    from ._task_base import TaskRequestRecord as TaskRequestRecord
     from ._task_base import TaskUpdateRecord as TaskUpdateRecord
     from .decision import DecisionProjection as DecisionProjection
     from .handoff import HandoffOfferState as HandoffRecord
@@ -64,9 +67,11 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "HandoffProjection": (".handoff", "HandoffProjection"),
     "HandoffRecord": (".handoff", "HandoffOfferState"),
     "ProposalProjection": (".proposal", "ProposalProjection"),
+    "AcceptRecord": ("._proposal_base", "AcceptRecord"),
     "ProposalAcceptRecord": ("._proposal_base", "AcceptRecord"),
     "ProposalRecord": ("._proposal_base", "ProposalRecord"),
     "ProposalRejectRecord": ("._proposal_base", "RejectRecord"),
+    "RejectRecord": ("._proposal_base", "RejectRecord"),
     "QuorumProjection": (".quorum", "QuorumProjection"),
     "ApprovalRequestRecord": ("._quorum_base", "ApprovalRequestRecord"),
     "BallotRecord": (".quorum", "QuorumBallot"),
@@ -75,6 +80,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "TaskFailRecord": ("._task_base", "TaskFailRecord"),
     "TaskRecord": ("._task_base", "TaskRequestRecord"),
     "TaskRejectRecord": ("._task_base", "TaskRejectRecord"),
+    "TaskRequestRecord": ("._task_base", "TaskRequestRecord"),
     "TaskUpdateRecord": ("._task_base", "TaskUpdateRecord"),
     "MODE_MULTI_ROUND": ("macp_sdk._registry", "MODE_MULTI_ROUND"),
     "MODE_DECISION": ("macp_sdk._registry", "MODE_DECISION"),
@@ -93,6 +99,7 @@ __all__ = [
     "ANOMALY_DUPLICATE_TASK_ACCEPT",
     "ANOMALY_DUPLICATE_VOTE",
     "ANOMALY_SETTLED_HANDOFF",
+    "AcceptRecord",
     "ApprovalRequestRecord",
     "BallotRecord",
     "DecisionEvaluationRecord",
@@ -114,11 +121,13 @@ __all__ = [
     "ProposalRecord",
     "ProposalRejectRecord",
     "QuorumProjection",
+    "RejectRecord",
     "TaskCompleteRecord",
     "TaskFailRecord",
     "TaskProjection",
     "TaskRecord",
     "TaskRejectRecord",
+    "TaskRequestRecord",
     "TaskUpdateRecord",
 ]
 
