@@ -106,7 +106,7 @@ def main(
             result = orchestrate(session, stream, len(choices), timeout)
             for thread in agents:
                 thread.join(timeout)
-        state = SessionState.Name(session.metadata().state)
+        state = SessionState.Name(session.metadata().metadata.state)
     return {
         **result,
         "session_id": session.session_id,

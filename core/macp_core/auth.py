@@ -73,8 +73,9 @@ class AuthConfig:
 
     @property
     def sender(self) -> str | None:
-        """The identity this credential is known to carry, if the SDK knows it."""
-        return self.expected_sender or self.sender_hint
+        """The sender hint (what 0.22.0 returned); ``resolve_sender`` also honours
+        ``expected_sender``."""
+        return self.sender_hint
 
     def metadata(self) -> tuple[tuple[str, str], ...]:
         """gRPC metadata carrying the credential."""
@@ -104,7 +105,7 @@ def resolve_sender(sender: str | None, auth: AuthConfig | None) -> str:
     authenticates as, a different sender raises :class:`MacpIdentityMismatchError` naming the
     auth that would be needed.
     """
-    known = auth.sender if auth is not None else None
+    known = (auth.expected_sender or auth.sender_hint) if auth is not None else None
     resolved = sender if sender else (known or "")
     expected = auth.expected_sender if auth is not None else None
     if expected and resolved != expected:

@@ -19,9 +19,13 @@ from ._logging import get_logger
 from .auth import AuthConfig, resolve_sender
 from .base_projection import BaseProjection
 from .constants import (
-    DEFAULT_CONFIGURATION_VERSION,
-    DEFAULT_MODE_VERSION,
-    DEFAULT_POLICY_VERSION,
+    DEFAULT_CONFIGURATION_VERSION as DEFAULT_CONFIGURATION_VERSION,  # re-exported (0.22.0)
+)
+from .constants import (
+    DEFAULT_MODE_VERSION as DEFAULT_MODE_VERSION,  # re-exported (0.22.0)
+)
+from .constants import (
+    DEFAULT_POLICY_VERSION as DEFAULT_POLICY_VERSION,  # re-exported (0.22.0)
 )
 from .envelope import (
     CommitmentRefLike,
@@ -67,9 +71,8 @@ class _SessionCore:
                 f"{type(self).__name__} has no MODE: use a generated mode session or pass mode="
             )
         self.mode: str = resolved_mode
-        self.session_id: str = (
-            new_session_id() if session_id is None else validate_session_id(session_id)
-        )
+        # None or "" makes a new id, as 0.22.0 did; anything else must be a valid one.
+        self.session_id: str = validate_session_id(session_id) if session_id else new_session_id()
         self.auth = auth
         self._client_auth = client_auth
         self.mode_version: str = validate_required(
@@ -304,8 +307,10 @@ class BaseSession(_SessionCore):
     def resume(self, *, reason: str = "", auth: AuthConfig | None = None) -> envelope_pb2.Ack:
         return self.client.resume_session(self.session_id, reason=reason, auth=self._auth_for(auth))
 
-    def metadata(self, *, auth: AuthConfig | None = None) -> core_pb2.SessionMetadata:
-        return self.client.get_session(self.session_id, auth=self._auth_for(auth)).metadata
+    def metadata(self, *, auth: AuthConfig | None = None) -> core_pb2.GetSessionResponse:
+        """The runtime's GetSession answer (its ``metadata`` field holds the state), the type
+        0.22.0 returned."""
+        return self.client.get_session(self.session_id, auth=self._auth_for(auth))
 
     def open_stream(
         self,
@@ -447,9 +452,9 @@ class AsyncBaseSession(_SessionCore):
             self.session_id, reason=reason, auth=self._auth_for(auth)
         )
 
-    async def metadata(self, *, auth: AuthConfig | None = None) -> core_pb2.SessionMetadata:
-        response = await self.client.get_session(self.session_id, auth=self._auth_for(auth))
-        return response.metadata
+    async def metadata(self, *, auth: AuthConfig | None = None) -> core_pb2.GetSessionResponse:
+        """The runtime's GetSession answer, as :meth:`BaseSession.metadata`."""
+        return await self.client.get_session(self.session_id, auth=self._auth_for(auth))
 
     async def open_stream(
         self,

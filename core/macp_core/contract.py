@@ -19,6 +19,9 @@ class Reexport:
     source: str  # the absolute module that defines the names
     names: tuple[str, ...]
     top_level: bool = True  # also importable as `from macp_sdk import <name>`
+    # Names the module also offers that another public module defines and exports at the top
+    # level (0.22.0 offered them at both paths): re-exported here, never at the top level again.
+    shared: tuple[str, ...] = ()
 
 
 PACKAGE: Final = "macp_core"
@@ -99,10 +102,12 @@ PUBLIC_MODULES: Final[Mapping[str, Reexport]] = {
             "AsyncBaseSession",
             "BaseSession",
         ),
+        shared=("DEFAULT_CONFIGURATION_VERSION", "DEFAULT_MODE_VERSION", "DEFAULT_POLICY_VERSION"),
     ),
     "commitment_hash": Reexport(
         "macp_core.commitment_hash",
         (
+            "LABEL",
             "VerifyOutcome",
             "canonical_projection",
             "commitment_hash",
@@ -157,12 +162,34 @@ PUBLIC_MODULES: Final[Mapping[str, Reexport]] = {
             "validate_ttl_ms",
             "validate_unit_interval",
         ),
+        shared=(
+            "DEFAULT_CONFIGURATION_VERSION",
+            "DEFAULT_MODE_VERSION",
+            "DEFAULT_POLICY_VERSION",
+            "MACP_VERSION",
+        ),
     ),
     "errors": Reexport(
         "macp_core.errors",
         (
             "ACK_ERROR_TYPES",
             "AGENT_NOT_FOUND",
+            "DENY_CONFIDENCE_BELOW_MINIMUM",
+            "DENY_CRITERION_NOT_MET",
+            "DENY_DECLINE_NOT_BACKED",
+            "DENY_DECLINE_OVER_APPROVAL",
+            "DENY_EVALUATION_REQUIRED",
+            "DENY_INVALID_RULES",
+            "DENY_NO_VOTES",
+            "DENY_OUTPUT_REQUIRED",
+            "DENY_QUORUM_NOT_MET",
+            "DENY_REASSIGNMENT_NOT_ALLOWED",
+            "DENY_THRESHOLD_NOT_MET",
+            "DENY_UNSPECIFIED",
+            "DENY_UNSUPPORTED_SCHEMA_VERSION",
+            "DENY_VETO",
+            "DENY_VETO_HOLD",
+            "KNOWN_DENY_CODES",
             "DUPLICATE_MESSAGE",
             "FORBIDDEN",
             "HISTORY_UNAVAILABLE",
@@ -298,6 +325,26 @@ PUBLIC_MODULES: Final[Mapping[str, Reexport]] = {
             "MacpStream",
         ),
     ),
+    "validation": Reexport(
+        "macp_core.validation",
+        (
+            "validate_participant_count",
+            "validate_required_field",
+            "validate_session_start",
+            "validate_signal_type",
+        ),
+        shared=(
+            "is_canonical_commitment_hash",
+            "validate_commitment_hash",
+            "validate_max_suspend_ms",
+            "validate_participants",
+            "validate_progress_scope",
+            "validate_session_id",
+            "validate_ttl_ms",
+        ),
+    ),
+    # 0.22.0's path of the asyncio session base.
+    "async_session": Reexport("macp_core.base_session", (), shared=("AsyncBaseSession",)),
     "local_runtime": Reexport(
         "macp_local_runtime",
         (
@@ -401,9 +448,11 @@ GENERATED_MODULES: Final[Mapping[str, Reexport]] = {
             "SESSION_EVENT_TYPES",
             "SESSION_STATES",
             "TERMINAL_SESSION_EVENT_TYPES",
+            "TERMINAL_SESSION_LIFECYCLE_EVENT_NAMES",
             "PolicyChange",
             "RegistryChange",
             "RootsChange",
+            "SessionLifecycle",
             "SessionLifecycleEvent",
             "SignalEvent",
             "SignalFilter",
@@ -416,6 +465,9 @@ GENERATED_MODULES: Final[Mapping[str, Reexport]] = {
 # remembers the capabilities, Send retries and checks the Ack, StreamSession is bidirectional.
 # The generator writes every other RPC of the service.
 HAND_WRITTEN_RPCS: Final[frozenset[str]] = frozenset({"Initialize", "Send", "StreamSession"})
+
+# Checks of macp_core.request_checks an RPC's `(macp.sdk.v1.rpc).request_check` may name.
+REQUEST_CHECKS: Final[frozenset[str]] = frozenset({"check_mode_descriptor"})
 
 # Every public member of MacpClientBase / AsyncMacpClientBase (methods and attributes): a
 # generated client method must not take one of these names.

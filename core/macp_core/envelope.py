@@ -17,10 +17,18 @@ from google.protobuf.message import Message
 from macp.v1 import core_pb2, envelope_pb2
 
 from .constants import (
-    DEFAULT_CONFIGURATION_VERSION,
-    DEFAULT_MODE_VERSION,
-    DEFAULT_POLICY_VERSION,
-    MACP_VERSION,
+    DEFAULT_CONFIGURATION_VERSION as DEFAULT_CONFIGURATION_VERSION,  # re-exported (0.22.0)
+)
+from .constants import (
+    DEFAULT_MODE_VERSION as DEFAULT_MODE_VERSION,  # re-exported (0.22.0)
+)
+from .constants import (
+    DEFAULT_POLICY_VERSION as DEFAULT_POLICY_VERSION,  # re-exported (0.22.0)
+)
+from .constants import (
+    MACP_VERSION as MACP_VERSION,  # re-exported (0.22.0)
+)
+from .constants import (
     MAX_PARTICIPANTS,
     MAX_TTL_MS,
     MIN_TTL_MS,

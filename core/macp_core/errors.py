@@ -23,6 +23,8 @@ from typing import Any
 
 import grpc
 
+from ._rpc_face import DetailsText, RpcErrorBase, StatusText, Trailing, with_code
+
 # --- MACP error registry codes (protocol §4.4) -------------------------------------------
 UNAUTHENTICATED = "UNAUTHENTICATED"
 FORBIDDEN = "FORBIDDEN"
@@ -82,6 +84,46 @@ KNOWN_ERROR_CODES: frozenset[str] = PERMANENT_ERROR_CODES | {
 # Trailing metadata newer runtimes attach to gRPC errors.
 MACP_ERROR_CODE_KEY = "macp-error-code"
 MACP_ERROR_DETAILS_KEY = "macp-error-details-bin"
+
+
+# --- POLICY_DENIED denial codes ----------------------------------------------------------
+# `PolicyDenial.code` values the runtime sends (the same constants as every MACP error code
+# here: a wire vocabulary with no proto). The set is open: treat a code outside
+# KNOWN_DENY_CODES as DENY_UNSPECIFIED.
+DENY_VETO = "veto"
+DENY_VETO_HOLD = "veto_hold"
+DENY_QUORUM_NOT_MET = "quorum_not_met"
+DENY_THRESHOLD_NOT_MET = "threshold_not_met"
+DENY_CONFIDENCE_BELOW_MINIMUM = "confidence_below_minimum"
+DENY_EVALUATION_REQUIRED = "evaluation_required"
+DENY_NO_VOTES = "no_votes"
+DENY_DECLINE_OVER_APPROVAL = "decline_over_approval"
+DENY_DECLINE_NOT_BACKED = "decline_not_backed"
+DENY_CRITERION_NOT_MET = "criterion_not_met"
+DENY_OUTPUT_REQUIRED = "output_required"
+DENY_REASSIGNMENT_NOT_ALLOWED = "reassignment_not_allowed"
+DENY_UNSUPPORTED_SCHEMA_VERSION = "unsupported_schema_version"
+DENY_INVALID_RULES = "invalid_rules"
+DENY_UNSPECIFIED = "unspecified"
+KNOWN_DENY_CODES: frozenset[str] = frozenset(
+    {
+        DENY_VETO,
+        DENY_VETO_HOLD,
+        DENY_QUORUM_NOT_MET,
+        DENY_THRESHOLD_NOT_MET,
+        DENY_CONFIDENCE_BELOW_MINIMUM,
+        DENY_EVALUATION_REQUIRED,
+        DENY_NO_VOTES,
+        DENY_DECLINE_OVER_APPROVAL,
+        DENY_DECLINE_NOT_BACKED,
+        DENY_CRITERION_NOT_MET,
+        DENY_OUTPUT_REQUIRED,
+        DENY_REASSIGNMENT_NOT_ALLOWED,
+        DENY_UNSUPPORTED_SCHEMA_VERSION,
+        DENY_INVALID_RULES,
+        DENY_UNSPECIFIED,
+    }
+)
 
 
 # --- structured details ------------------------------------------------------------------
@@ -194,8 +236,12 @@ class AckFailure:
     denials: tuple[PolicyDenial, ...] = field(default=())
 
 
-class MacpAckError(MacpSdkError):
-    """The runtime refused a message. ``code`` is the MACP registry code."""
+class MacpAckError(MacpSdkError, RpcErrorBase):
+    """The runtime refused a message. ``code`` is the MACP registry code.
+
+    Also a ``grpc.RpcError`` (0.22.0 let refusals of unary RPCs escape as one): ``code()``
+    gives the gRPC status (None for a NACK in an Ack), ``details()`` the message and
+    ``trailing_metadata()`` carries ``macp-error-code``."""
 
     def __init__(
         self,
@@ -204,9 +250,12 @@ class MacpAckError(MacpSdkError):
         mode: str = "",
         message_type: str = "",
         grpc_code: str = "",
+        trailing: Trailing = (),
     ) -> None:
         self.failure = failure
-        self.code = failure.code
+        self.code = StatusText(failure.code, _STATUS_BY_NAME.get(grpc_code))
+        self.details = DetailsText(failure.message)
+        self._trailing = with_code(trailing, MACP_ERROR_CODE_KEY, failure.code)
         self.message = failure.message
         self.session_id = failure.session_id
         self.message_id = failure.message_id
@@ -226,7 +275,13 @@ class MacpAckError(MacpSdkError):
 
     @property
     def macp_code(self) -> str:
-        return self.code
+        return str(self.code)
+
+    def trailing_metadata(self) -> Trailing:
+        return self._trailing
+
+    def initial_metadata(self) -> Trailing:
+        return ()
 
     @property
     def reasons(self) -> list[str]:
@@ -328,15 +383,26 @@ ACK_ERROR_TYPES: Mapping[str, type[MacpAckError]] = {
 
 
 def ack_error(
-    failure: AckFailure, *, mode: str = "", message_type: str = "", grpc_code: str = ""
+    failure: AckFailure,
+    *,
+    mode: str = "",
+    message_type: str = "",
+    grpc_code: str = "",
+    trailing: Trailing = (),
 ) -> MacpAckError:
     """The :class:`MacpAckError` subclass for ``failure.code`` (the base class if unknown)."""
     cls = ACK_ERROR_TYPES.get(failure.code, MacpAckError)
-    return cls(failure, mode=mode, message_type=message_type, grpc_code=grpc_code)
+    return cls(
+        failure, mode=mode, message_type=message_type, grpc_code=grpc_code, trailing=trailing
+    )
 
 
-class MacpTransportError(MacpSdkError):
-    """A gRPC call failed. ``code`` is the gRPC status name (``"UNAVAILABLE"``)."""
+class MacpTransportError(MacpSdkError, RpcErrorBase):
+    """A gRPC call failed. ``code`` is the gRPC status name (``"UNAVAILABLE"``).
+
+    Also a ``grpc.RpcError``, as code written for 0.22.0 expects: ``code()`` gives the
+    ``grpc.StatusCode``, ``details()`` the status details, ``trailing_metadata()`` the
+    call's trailing metadata."""
 
     def __init__(
         self,
@@ -346,12 +412,20 @@ class MacpTransportError(MacpSdkError):
         macp_code: str = "",
         operation: str = "",
         details: str = "",
+        trailing: Trailing = (),
     ) -> None:
-        self.code = code
+        self.code = StatusText(code, _STATUS_BY_NAME.get(code))
         self.macp_code = macp_code
         self.operation = operation
-        self.details = details
+        self.details = DetailsText(details)
+        self._trailing = with_code(trailing, MACP_ERROR_CODE_KEY, macp_code)
         super().__init__(message)
+
+    def trailing_metadata(self) -> Trailing:
+        return self._trailing
+
+    def initial_metadata(self) -> Trailing:
+        return ()
 
     @property
     def status(self) -> grpc.StatusCode | None:
@@ -501,6 +575,7 @@ def error_from_rpc(
             mode=mode,
             message_type=message_type,
             grpc_code=status_name,
+            trailing=_pairs(trailing),
         )
     cls = TRANSPORT_ERROR_TYPES.get(status, MacpTransportError) if status else MacpTransportError
     where = f"{operation} failed" if operation else "gRPC call failed"
@@ -510,4 +585,9 @@ def error_from_rpc(
         macp_code=macp_error_code(err) or "",
         operation=operation,
         details=details,
+        trailing=_pairs(trailing),
     )
+
+
+def _pairs(trailing: Mapping[str, Any]) -> Trailing:
+    return tuple((k, v) for k, v in trailing.items() if isinstance(v, str | bytes))

@@ -10,7 +10,7 @@ import asyncio
 import random
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from .errors import MacpAckError, MacpRetryError, MacpSdkError, MacpTransportError
@@ -22,7 +22,9 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-DEFAULT_RETRYABLE_CODES: frozenset[str] = frozenset({"UNAVAILABLE", "RATE_LIMITED"})
+DEFAULT_RETRYABLE_CODES: frozenset[str] = frozenset(
+    {"UNAVAILABLE", "RATE_LIMITED", "INTERNAL_ERROR"}
+)
 
 
 @dataclass(frozen=True)
@@ -30,8 +32,10 @@ class RetryPolicy:
     """How to retry a failed ``Send``.
 
     ``retryable_codes`` holds gRPC status names and MACP error codes alike; the default
-    retries an unreachable runtime (UNAVAILABLE) and a rate limit (RATE_LIMITED, as a NACK or
-    as RESOURCE_EXHAUSTED carrying that code). Delay before retry ``n`` (0-based) is
+    retries an unreachable runtime (UNAVAILABLE), a rate limit (RATE_LIMITED, as a NACK or
+    as RESOURCE_EXHAUSTED carrying that code) and a runtime fault (INTERNAL_ERROR), as
+    0.22.0 did. ``retry_transport_errors`` retries every failed gRPC call whatever its code
+    (what 0.22.0's ``retry_send`` did). Delay before retry ``n`` (0-based) is
     ``min(backoff_base * 2**n, backoff_max)``; with ``jitter`` it is scaled by a random factor
     in ``[0.5, 1.0]`` so many clients do not retry in lockstep. ``sleep``/``async_sleep`` can
     be replaced (tests inject a recorder).
@@ -47,6 +51,7 @@ class RetryPolicy:
         default=asyncio.sleep, repr=False, compare=False
     )
     rng: Callable[[], float] = field(default=random.random, repr=False, compare=False)
+    retry_transport_errors: bool = False
 
     def __post_init__(self) -> None:
         if self.max_retries < 0:
@@ -71,7 +76,8 @@ class RetryPolicy:
             return error.code in self.retryable_codes
         if isinstance(error, MacpTransportError):
             return (
-                error.code in self.retryable_codes
+                self.retry_transport_errors
+                or error.code in self.retryable_codes
                 or bool(error.macp_code)
                 and error.macp_code in self.retryable_codes
             )
@@ -130,11 +136,7 @@ async def async_call_with_retry(fn: Callable[[], Awaitable[T]], policy: RetryPol
 
 class _SendsEnvelopes(Protocol):
     def send(
-        self,
-        envelope: envelope_pb2.Envelope,
-        *,
-        auth: AuthConfig | None = ...,
-        retry: RetryPolicy | None = ...,
+        self, envelope: envelope_pb2.Envelope, *, auth: AuthConfig | None = ...
     ) -> envelope_pb2.Ack: ...
 
 
@@ -145,6 +147,9 @@ def retry_send(
     policy: RetryPolicy | None = None,
     auth: AuthConfig | None = None,
 ) -> envelope_pb2.Ack:
-    """Send ``envelope`` with ``policy`` (default: :class:`RetryPolicy()`); the same
-    ``message_id`` is reused on every attempt."""
-    return client.send(envelope, auth=auth, retry=policy or RetryPolicy())
+    """0.22.0's helper: ``client.send(envelope, auth=auth)`` (any object with such a
+    ``send``) retried under ``policy`` (default :class:`RetryPolicy()`) on every transport
+    error and on NACKs whose code ``policy.retryable_codes`` lists; the same ``message_id``
+    is reused on every attempt. Exhaustion raises :class:`MacpRetryError`."""
+    chosen = replace(policy or RetryPolicy(), retry_transport_errors=True)
+    return call_with_retry(lambda: client.send(envelope, auth=auth), chosen)

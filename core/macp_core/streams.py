@@ -23,7 +23,14 @@ from macp.v1 import core_pb2, envelope_pb2
 
 from ._logging import get_logger
 from ._requests import Deadline, StreamItem, classify, envelope_frame, subscribe_frame
-from .errors import MacpSdkError, MacpSessionError, error_from_rpc, rpc_status
+from .errors import (
+    MacpCancelledError,
+    MacpSdkError,
+    MacpSessionError,
+    MacpTimeoutError,
+    error_from_rpc,
+    rpc_status,
+)
 
 logger = get_logger("stream")
 
@@ -45,6 +52,24 @@ class _End:
 
 _END = _End()
 _Incoming = envelope_pb2.Envelope | _Failure | _End
+
+
+def _read_timeout(timeout: float | None) -> MacpTimeoutError:
+    # Raised, not None: None means the stream ended, and a caller that takes it so would
+    # reconnect on every quiet poll.
+    return MacpTimeoutError(
+        f"no envelope within {timeout}s (the stream stays open)",
+        code="DEADLINE_EXCEEDED",
+        operation="StreamSession",
+    )
+
+
+def _cancelled_error() -> MacpCancelledError:
+    return MacpCancelledError(
+        "the stream was cancelled (cancel()); open a new one with client.open_stream()",
+        code="CANCELLED",
+        operation="StreamSession",
+    )
 
 
 def _log_inline(error: envelope_pb2.MACPError) -> None:
@@ -105,6 +130,7 @@ class MacpStream:
         self._lock = threading.Lock()
         self._closing = False
         self._cancelled = False
+        self._user_cancelled = False  # cancel() was called (not close() giving up)
         self._finished = threading.Event()
         self._call: StreamCall = open_call(self._frames())
         self._thread = threading.Thread(target=self._pump, name="macp-stream-pump", daemon=True)
@@ -158,16 +184,20 @@ class MacpStream:
             self._incoming.put(_END)
 
     def read(self, timeout: float | None = None) -> envelope_pb2.Envelope | None:
-        """The next accepted envelope; ``None`` when ``timeout`` passes or the stream has
-        ended (check :attr:`ended`). A transport failure is raised once, as a typed error."""
+        """The next accepted envelope, or ``None`` once the stream has ended (closed by
+        either side). :class:`MacpTimeoutError` when ``timeout`` passes first (the stream
+        stays open); :class:`MacpCancelledError` (a MacpTransportError, code ``CANCELLED``)
+        after :meth:`cancel`. A transport failure is raised once, as a typed error."""
         try:
             item = (
                 self._incoming.get(timeout=timeout) if timeout != 0 else self._incoming.get_nowait()
             )
         except queue.Empty:
-            return None
+            raise _read_timeout(timeout) from None
         if isinstance(item, _End):
             self._incoming.put(item)  # keep the end visible to later reads
+            if self._user_cancelled:
+                raise _cancelled_error()
             return None
         if isinstance(item, _Failure):
             raise item.error
@@ -181,7 +211,10 @@ class MacpStream:
         deadline = Deadline(timeout)
         while not deadline.expired():
             wait = _min_wait(deadline.remaining(), idle_timeout)
-            envelope = self.read(timeout=wait)
+            try:
+                envelope = self.read(timeout=wait)
+            except MacpTimeoutError:
+                return
             if envelope is None:
                 return
             yield envelope
@@ -230,8 +263,10 @@ class MacpStream:
             self._on_close(self)
 
     def cancel(self) -> None:
-        """Abort the call now; queued sends are dropped."""
+        """Abort the call now; queued sends are dropped, and reads then raise
+        :class:`MacpCancelledError`."""
         with self._lock:
+            self._user_cancelled = True
             self._closing = True
             self._cancelled = True
             self._outgoing.put(None)
@@ -288,6 +323,7 @@ class AsyncMacpStream:
         self._on_close = on_close
         self._closing = False
         self._cancelled = False
+        self._user_cancelled = False
         self._reader = asyncio.get_running_loop().create_task(self._pump())
 
     async def _pump(self) -> None:
@@ -337,9 +373,11 @@ class AsyncMacpStream:
             else:
                 item = await asyncio.wait_for(self._incoming.get(), timeout)
         except TimeoutError:
-            return None
+            raise _read_timeout(timeout) from None
         if isinstance(item, _End):
             self._incoming.put_nowait(item)
+            if self._user_cancelled:
+                raise _cancelled_error()
             return None
         if isinstance(item, _Failure):
             raise item.error
@@ -350,7 +388,10 @@ class AsyncMacpStream:
     ) -> AsyncIterator[envelope_pb2.Envelope]:
         deadline = Deadline(timeout)
         while not deadline.expired():
-            envelope = await self.read(timeout=_min_wait(deadline.remaining(), idle_timeout))
+            try:
+                envelope = await self.read(timeout=_min_wait(deadline.remaining(), idle_timeout))
+            except MacpTimeoutError:
+                return
             if envelope is None:
                 return
             yield envelope
@@ -389,6 +430,8 @@ class AsyncMacpStream:
             self._on_close(self)
 
     async def cancel(self) -> None:
+        """Abort the call now; reads then raise :class:`MacpCancelledError`."""
+        self._user_cancelled = True
         self._closing = True
         self._cancelled = True
         self._call.cancel()

@@ -63,6 +63,8 @@ SESSION_STATES: frozenset[str] = frozenset(
 """Session state names as :attr:`SessionLifecycleEvent.state` spells them."""
 
 TERMINAL_SESSION_EVENT_TYPES: frozenset[str] = frozenset({"RESOLVED", "EXPIRED", "CANCELLED"})
+# 0.22.0's name for the same set.
+TERMINAL_SESSION_LIFECYCLE_EVENT_NAMES: frozenset[str] = TERMINAL_SESSION_EVENT_TYPES
 """Event types after which a session emits nothing more (SUSPENDED can still be RESUMED)."""
 
 
@@ -125,6 +127,10 @@ class SessionLifecycleEvent:
         return self.event_type in wanted or self.state in wanted
 
 
+# 0.22.0's deprecated name, kept importable (here it is simply another name).
+SessionLifecycle = SessionLifecycleEvent
+
+
 @dataclass(frozen=True, slots=True)
 class RegistryChange:
     """The mode registry changed (re-query ``list_modes``/``list_ext_modes``)."""
@@ -148,7 +154,7 @@ class SignalEvent:
 
     envelope: envelope_pb2.Envelope
     sender_authenticated: bool
-    signal: core_pb2.SignalPayload | None
+    signal: core_pb2.SignalPayload | None = None
 
     @property
     def signal_type(self) -> str:
@@ -330,6 +336,25 @@ class Watcher(Generic[ClientT, RawT, EventT]):
         within ``timeout`` seconds, :class:`MacpTransportError` if the stream ends first."""
         return self._first(timeout, predicate, self._what)
 
+    # 0.22.0's names (its watchers yielded "changes").
+    def changes(
+        self,
+        *,
+        timeout: TimeoutValue = None,
+        predicate: Callable[[EventT], bool] | None = None,
+    ) -> Generator[EventT, None, None]:
+        """The same as :meth:`events`."""
+        return self.events(timeout=timeout, predicate=predicate)
+
+    def next_change(
+        self,
+        *,
+        timeout: TimeoutValue = None,
+        predicate: Callable[[EventT], bool] | None = None,
+    ) -> EventT:
+        """The same as :meth:`next_event`."""
+        return self.next_event(timeout=timeout, predicate=predicate)
+
     def watch(
         self,
         handler: Callable[[EventT], object],
@@ -405,6 +430,25 @@ class AsyncWatcher(Generic[ClientT, RawT, EventT]):
         predicate: Callable[[EventT], bool] | None = None,
     ) -> EventT:
         return await self._first(timeout, predicate, self._what)
+
+    # 0.22.0's names (its watchers yielded "changes").
+    def changes(
+        self,
+        *,
+        timeout: TimeoutValue = None,
+        predicate: Callable[[EventT], bool] | None = None,
+    ) -> AsyncGenerator[EventT, None]:
+        """The same as :meth:`events`."""
+        return self.events(timeout=timeout, predicate=predicate)
+
+    async def next_change(
+        self,
+        *,
+        timeout: TimeoutValue = None,
+        predicate: Callable[[EventT], bool] | None = None,
+    ) -> EventT:
+        """The same as :meth:`next_event`."""
+        return await self.next_event(timeout=timeout, predicate=predicate)
 
     async def watch(
         self,
@@ -537,6 +581,22 @@ class SignalWatcherBase(Watcher[ClientT, core_pb2.WatchSignalsResponse, SignalEv
     def _convert(self, raw: core_pb2.WatchSignalsResponse) -> SignalEvent | None:
         return self.filter.convert(raw)
 
+    def signals(
+        self, *, timeout: TimeoutValue = None
+    ) -> Generator[envelope_pb2.Envelope, None, None]:
+        """The Signals' envelopes, as 0.22.0 yielded them; :meth:`events` also says whether
+        the runtime authenticated each sender."""
+        events = self.events(timeout=timeout)
+        try:
+            for event in events:
+                yield event.envelope
+        finally:
+            events.close()
+
+    def next_signal(self, *, timeout: TimeoutValue = None) -> envelope_pb2.Envelope:
+        """The first Signal's envelope (:meth:`next_event` gives the whole event)."""
+        return self.next_event(timeout=timeout).envelope
+
 
 class AsyncSignalWatcherBase(AsyncWatcher[ClientT, core_pb2.WatchSignalsResponse, SignalEvent]):
     """The asyncio twin of :class:`SignalWatcherBase`."""
@@ -557,6 +617,21 @@ class AsyncSignalWatcherBase(AsyncWatcher[ClientT, core_pb2.WatchSignalsResponse
 
     def _convert(self, raw: core_pb2.WatchSignalsResponse) -> SignalEvent | None:
         return self.filter.convert(raw)
+
+    async def signals(
+        self, *, timeout: TimeoutValue = None
+    ) -> AsyncGenerator[envelope_pb2.Envelope, None]:
+        """The Signals' envelopes, as 0.22.0 yielded them."""
+        events = self.events(timeout=timeout)
+        try:
+            async for event in events:
+                yield event.envelope
+        finally:
+            await events.aclose()
+
+    async def next_signal(self, *, timeout: TimeoutValue = None) -> envelope_pb2.Envelope:
+        """The first Signal's envelope."""
+        return (await self.next_event(timeout=timeout)).envelope
 
 
 class PolicyWatcherBase(Watcher[ClientT, policy_pb2.WatchPoliciesResponse, PolicyChange]):

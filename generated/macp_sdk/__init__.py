@@ -18,6 +18,8 @@ Names are imported lazily on first use, so `import macp_sdk` stays cheap.
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -52,6 +54,7 @@ if TYPE_CHECKING:
     from .client import MacpClient as MacpClient
     from .client import TimeoutValue as TimeoutValue
     from .client import configure_logging as configure_logging
+    from .commitment_hash import LABEL as LABEL
     from .commitment_hash import VerifyOutcome as VerifyOutcome
     from .commitment_hash import canonical_projection as canonical_projection
     from .commitment_hash import commitment_hash as commitment_hash
@@ -67,6 +70,14 @@ if TYPE_CHECKING:
     from .constants import MAX_TTL_MS as MAX_TTL_MS
     from .constants import MIN_TTL_MS as MIN_TTL_MS
     from .constants import SUPPORTED_PROTOCOL_VERSIONS as SUPPORTED_PROTOCOL_VERSIONS
+    from .decision import DecisionEvaluationRecord as DecisionEvaluationRecord
+    from .decision import DecisionObjectionRecord as DecisionObjectionRecord
+    from .decision import DecisionProposalRecord as DecisionProposalRecord
+    from .decision import DecisionVoteRecord as DecisionVoteRecord
+    from .decision import validate_confidence as validate_confidence
+    from .decision import validate_recommendation as validate_recommendation
+    from .decision import validate_severity as validate_severity
+    from .decision import validate_vote as validate_vote
     from .envelope import NEGATIVE_ACTION_SUFFIXES as NEGATIVE_ACTION_SUFFIXES
     from .envelope import CommitmentRefLike as CommitmentRefLike
     from .envelope import RootLike as RootLike
@@ -97,6 +108,21 @@ if TYPE_CHECKING:
     from .envelope import validate_unit_interval as validate_unit_interval
     from .errors import ACK_ERROR_TYPES as ACK_ERROR_TYPES
     from .errors import AGENT_NOT_FOUND as AGENT_NOT_FOUND
+    from .errors import DENY_CONFIDENCE_BELOW_MINIMUM as DENY_CONFIDENCE_BELOW_MINIMUM
+    from .errors import DENY_CRITERION_NOT_MET as DENY_CRITERION_NOT_MET
+    from .errors import DENY_DECLINE_NOT_BACKED as DENY_DECLINE_NOT_BACKED
+    from .errors import DENY_DECLINE_OVER_APPROVAL as DENY_DECLINE_OVER_APPROVAL
+    from .errors import DENY_EVALUATION_REQUIRED as DENY_EVALUATION_REQUIRED
+    from .errors import DENY_INVALID_RULES as DENY_INVALID_RULES
+    from .errors import DENY_NO_VOTES as DENY_NO_VOTES
+    from .errors import DENY_OUTPUT_REQUIRED as DENY_OUTPUT_REQUIRED
+    from .errors import DENY_QUORUM_NOT_MET as DENY_QUORUM_NOT_MET
+    from .errors import DENY_REASSIGNMENT_NOT_ALLOWED as DENY_REASSIGNMENT_NOT_ALLOWED
+    from .errors import DENY_THRESHOLD_NOT_MET as DENY_THRESHOLD_NOT_MET
+    from .errors import DENY_UNSPECIFIED as DENY_UNSPECIFIED
+    from .errors import DENY_UNSUPPORTED_SCHEMA_VERSION as DENY_UNSUPPORTED_SCHEMA_VERSION
+    from .errors import DENY_VETO as DENY_VETO
+    from .errors import DENY_VETO_HOLD as DENY_VETO_HOLD
     from .errors import DUPLICATE_MESSAGE as DUPLICATE_MESSAGE
     from .errors import FORBIDDEN as FORBIDDEN
     from .errors import HISTORY_UNAVAILABLE as HISTORY_UNAVAILABLE
@@ -105,6 +131,7 @@ if TYPE_CHECKING:
     from .errors import INVALID_POLICY_DEFINITION as INVALID_POLICY_DEFINITION
     from .errors import INVALID_REQUEST as INVALID_REQUEST
     from .errors import INVALID_SESSION_ID as INVALID_SESSION_ID
+    from .errors import KNOWN_DENY_CODES as KNOWN_DENY_CODES
     from .errors import KNOWN_ERROR_CODES as KNOWN_ERROR_CODES
     from .errors import MODE_NOT_SUPPORTED as MODE_NOT_SUPPORTED
     from .errors import PAYLOAD_TOO_LARGE as PAYLOAD_TOO_LARGE
@@ -181,6 +208,7 @@ if TYPE_CHECKING:
     from .governance import fetch_what_if_replay as fetch_what_if_replay
     from .governance import session_receipt as session_receipt
     from .governance import verify_session_receipt as verify_session_receipt
+    from .handoff import HandoffRecord as HandoffRecord
     from .modes.decision import AsyncDecisionSession as AsyncDecisionSession
     from .modes.decision import DecisionSession as DecisionSession
     from .modes.handoff import AsyncHandoffSession as AsyncHandoffSession
@@ -193,6 +221,7 @@ if TYPE_CHECKING:
     from .modes.quorum import QuorumSession as QuorumSession
     from .modes.task import AsyncTaskSession as AsyncTaskSession
     from .modes.task import TaskSession as TaskSession
+    from .multi_round import build_contribute_payload as build_contribute_payload
     from .participants.decision import AsyncDecisionParticipant as AsyncDecisionParticipant
     from .participants.decision import DecisionParticipant as DecisionParticipant
     from .participants.handoff import AsyncHandoffParticipant as AsyncHandoffParticipant
@@ -235,6 +264,14 @@ if TYPE_CHECKING:
     from .projections.proposal import ProposalProjection as ProposalProjection
     from .projections.quorum import QuorumProjection as QuorumProjection
     from .projections.task import TaskProjection as TaskProjection
+    from .proposal import AcceptRecord as AcceptRecord
+    from .proposal import ProposalAcceptRecord as ProposalAcceptRecord
+    from .proposal import ProposalRecord as ProposalRecord
+    from .proposal import ProposalRejectRecord as ProposalRejectRecord
+    from .proposal import RejectRecord as RejectRecord
+    from .proto_registry import ProtoRegistry as ProtoRegistry
+    from .quorum import ApprovalRequestRecord as ApprovalRequestRecord
+    from .quorum import BallotRecord as BallotRecord
     from .quorum_threshold import effective_quorum_threshold as effective_quorum_threshold
     from .receipt import RECEIPT_FORMAT as RECEIPT_FORMAT
     from .receipt import AttestationOutcome as AttestationOutcome
@@ -265,9 +302,23 @@ if TYPE_CHECKING:
     from .streams import AsyncMacpStream as AsyncMacpStream
     from .streams import InlineErrorCallback as InlineErrorCallback
     from .streams import MacpStream as MacpStream
+    from .task import TaskCompleteRecord as TaskCompleteRecord
+    from .task import TaskFailRecord as TaskFailRecord
+    from .task import TaskRecord as TaskRecord
+    from .task import TaskRejectRecord as TaskRejectRecord
+    from .task import TaskRequestRecord as TaskRequestRecord
+    from .task import TaskUpdateRecord as TaskUpdateRecord
+    from .task import validate_progress as validate_progress
+    from .validation import validate_participant_count as validate_participant_count
+    from .validation import validate_required_field as validate_required_field
+    from .validation import validate_session_start as validate_session_start
+    from .validation import validate_signal_type as validate_signal_type
     from .watchers import SESSION_EVENT_TYPES as SESSION_EVENT_TYPES
     from .watchers import SESSION_STATES as SESSION_STATES
     from .watchers import TERMINAL_SESSION_EVENT_TYPES as TERMINAL_SESSION_EVENT_TYPES
+    from .watchers import (
+        TERMINAL_SESSION_LIFECYCLE_EVENT_NAMES as TERMINAL_SESSION_LIFECYCLE_EVENT_NAMES,
+    )
     from .watchers import AsyncModeRegistryWatcher as AsyncModeRegistryWatcher
     from .watchers import AsyncPolicyWatcher as AsyncPolicyWatcher
     from .watchers import AsyncRootsWatcher as AsyncRootsWatcher
@@ -279,6 +330,7 @@ if TYPE_CHECKING:
     from .watchers import RegistryChange as RegistryChange
     from .watchers import RootsChange as RootsChange
     from .watchers import RootsWatcher as RootsWatcher
+    from .watchers import SessionLifecycle as SessionLifecycle
     from .watchers import SessionLifecycleEvent as SessionLifecycleEvent
     from .watchers import SessionLifecycleWatcher as SessionLifecycleWatcher
     from .watchers import SignalEvent as SignalEvent
@@ -299,7 +351,9 @@ _EXPORTS: dict[str, str] = {
     "ANOMALY_UNDECODABLE_PAYLOAD": "base_projection",
     "AUTHORIZATION_HEADER": "auth",
     "AbstentionRules": "policy",
+    "AcceptRecord": "proposal",
     "AckFailure": "errors",
+    "ApprovalRequestRecord": "quorum",
     "AsyncBaseSession": "base_session",
     "AsyncDecisionParticipant": "participants.decision",
     "AsyncDecisionSession": "modes.decision",
@@ -322,6 +376,7 @@ _EXPORTS: dict[str, str] = {
     "AsyncTaskSession": "modes.task",
     "AttestationOutcome": "receipt",
     "AuthConfig": "auth",
+    "BallotRecord": "quorum",
     "BaseProjection": "base_projection",
     "BaseSession": "base_session",
     "CLIENT_NAME": "constants",
@@ -336,12 +391,31 @@ _EXPORTS: dict[str, str] = {
     "DEFAULT_MODE_VERSION": "constants",
     "DEFAULT_POLICY_VERSION": "constants",
     "DEFAULT_RETRYABLE_CODES": "retry",
+    "DENY_CONFIDENCE_BELOW_MINIMUM": "errors",
+    "DENY_CRITERION_NOT_MET": "errors",
+    "DENY_DECLINE_NOT_BACKED": "errors",
+    "DENY_DECLINE_OVER_APPROVAL": "errors",
+    "DENY_EVALUATION_REQUIRED": "errors",
+    "DENY_INVALID_RULES": "errors",
+    "DENY_NO_VOTES": "errors",
+    "DENY_OUTPUT_REQUIRED": "errors",
+    "DENY_QUORUM_NOT_MET": "errors",
+    "DENY_REASSIGNMENT_NOT_ALLOWED": "errors",
+    "DENY_THRESHOLD_NOT_MET": "errors",
+    "DENY_UNSPECIFIED": "errors",
+    "DENY_UNSUPPORTED_SCHEMA_VERSION": "errors",
+    "DENY_VETO": "errors",
+    "DENY_VETO_HOLD": "errors",
     "DUPLICATE_MESSAGE": "errors",
+    "DecisionEvaluationRecord": "decision",
+    "DecisionObjectionRecord": "decision",
     "DecisionParticipant": "participants.decision",
     "DecisionProjection": "projections.decision",
+    "DecisionProposalRecord": "decision",
     "DecisionReceipt": "receipt",
     "DecisionReceiptResult": "receipt",
     "DecisionSession": "modes.decision",
+    "DecisionVoteRecord": "decision",
     "ErrorDetails": "errors",
     "EvaluationRules": "policy",
     "FORBIDDEN": "errors",
@@ -349,6 +423,7 @@ _EXPORTS: dict[str, str] = {
     "HandoffAcceptanceRules": "policy",
     "HandoffParticipant": "participants.handoff",
     "HandoffProjection": "projections.handoff",
+    "HandoffRecord": "handoff",
     "HandoffSession": "modes.handoff",
     "INTERNAL_ERROR": "errors",
     "INVALID_ENVELOPE": "errors",
@@ -357,7 +432,9 @@ _EXPORTS: dict[str, str] = {
     "INVALID_SESSION_ID": "errors",
     "InlineErrorCallback": "streams",
     "JwsAttestation": "receipt",
+    "KNOWN_DENY_CODES": "errors",
     "KNOWN_ERROR_CODES": "errors",
+    "LABEL": "commitment_hash",
     "MACP_VERSION": "constants",
     "MAX_PARTICIPANTS": "constants",
     "MAX_TTL_MS": "constants",
@@ -429,10 +506,14 @@ _EXPORTS: dict[str, str] = {
     "PolicyDenial": "errors",
     "PolicyWatcher": "watchers",
     "ProjectionAnomaly": "base_projection",
+    "ProposalAcceptRecord": "proposal",
     "ProposalAcceptanceRules": "policy",
     "ProposalParticipant": "participants.proposal",
     "ProposalProjection": "projections.proposal",
+    "ProposalRecord": "proposal",
+    "ProposalRejectRecord": "proposal",
     "ProposalSession": "modes.proposal",
+    "ProtoRegistry": "proto_registry",
     "QUORUM_THRESHOLD_TYPE_VALUES": "policy",
     "QuorumParticipant": "participants.quorum",
     "QuorumProjection": "projections.quorum",
@@ -450,6 +531,7 @@ _EXPORTS: dict[str, str] = {
     "ReceiptVerdict": "receipt",
     "ReceiptVerification": "receipt",
     "RegistryChange": "watchers",
+    "RejectRecord": "proposal",
     "RejectionRules": "policy",
     "RetryPolicy": "retry",
     "RetryState": "retry",
@@ -464,18 +546,26 @@ _EXPORTS: dict[str, str] = {
     "STANDARD_MODES": "_registry",
     "STREAM_LAGGED": "errors",
     "SUPPORTED_PROTOCOL_VERSIONS": "constants",
+    "SessionLifecycle": "watchers",
     "SessionLifecycleEvent": "watchers",
     "SessionLifecycleWatcher": "watchers",
     "SignalEvent": "watchers",
     "SignalFilter": "watchers",
     "SignalWatcher": "watchers",
     "TERMINAL_SESSION_EVENT_TYPES": "watchers",
+    "TERMINAL_SESSION_LIFECYCLE_EVENT_NAMES": "watchers",
     "TRANSPORT_ERROR_TYPES": "errors",
     "TaskAssignmentRules": "policy",
+    "TaskCompleteRecord": "task",
     "TaskCompletionRules": "policy",
+    "TaskFailRecord": "task",
     "TaskParticipant": "participants.task",
     "TaskProjection": "projections.task",
+    "TaskRecord": "task",
+    "TaskRejectRecord": "task",
+    "TaskRequestRecord": "task",
     "TaskSession": "modes.task",
+    "TaskUpdateRecord": "task",
     "TimeoutValue": "client",
     "UNAUTHENTICATED": "errors",
     "UNAUTHORIZED": "errors",
@@ -497,6 +587,7 @@ _EXPORTS: dict[str, str] = {
     "async_verify_session_receipt": "governance",
     "build_commitment_payload": "envelope",
     "build_commitment_ref": "envelope",
+    "build_contribute_payload": "multi_round",
     "build_decision_policy": "policy",
     "build_envelope": "envelope",
     "build_handoff_policy": "policy",
@@ -539,13 +630,22 @@ _EXPORTS: dict[str, str] = {
     "session_receipt": "governance",
     "trusted_keys_from_jwks": "receipt",
     "validate_commitment_hash": "envelope",
+    "validate_confidence": "decision",
     "validate_max_suspend_ms": "envelope",
+    "validate_participant_count": "validation",
     "validate_participants": "envelope",
+    "validate_progress": "task",
     "validate_progress_scope": "envelope",
+    "validate_recommendation": "decision",
     "validate_required": "envelope",
+    "validate_required_field": "validation",
     "validate_session_id": "envelope",
+    "validate_session_start": "validation",
+    "validate_severity": "decision",
+    "validate_signal_type": "validation",
     "validate_ttl_ms": "envelope",
     "validate_unit_interval": "envelope",
+    "validate_vote": "decision",
     "verify_commitment_hash": "commitment_hash",
     "verify_receipt": "receipt",
     "verify_session_receipt": "governance",
@@ -565,7 +665,9 @@ __all__ = [
     "ANOMALY_UNDECODABLE_PAYLOAD",
     "AUTHORIZATION_HEADER",
     "AbstentionRules",
+    "AcceptRecord",
     "AckFailure",
+    "ApprovalRequestRecord",
     "AsyncBaseSession",
     "AsyncDecisionParticipant",
     "AsyncDecisionSession",
@@ -588,6 +690,7 @@ __all__ = [
     "AsyncTaskSession",
     "AttestationOutcome",
     "AuthConfig",
+    "BallotRecord",
     "BaseProjection",
     "BaseSession",
     "CLIENT_NAME",
@@ -602,12 +705,31 @@ __all__ = [
     "DEFAULT_MODE_VERSION",
     "DEFAULT_POLICY_VERSION",
     "DEFAULT_RETRYABLE_CODES",
+    "DENY_CONFIDENCE_BELOW_MINIMUM",
+    "DENY_CRITERION_NOT_MET",
+    "DENY_DECLINE_NOT_BACKED",
+    "DENY_DECLINE_OVER_APPROVAL",
+    "DENY_EVALUATION_REQUIRED",
+    "DENY_INVALID_RULES",
+    "DENY_NO_VOTES",
+    "DENY_OUTPUT_REQUIRED",
+    "DENY_QUORUM_NOT_MET",
+    "DENY_REASSIGNMENT_NOT_ALLOWED",
+    "DENY_THRESHOLD_NOT_MET",
+    "DENY_UNSPECIFIED",
+    "DENY_UNSUPPORTED_SCHEMA_VERSION",
+    "DENY_VETO",
+    "DENY_VETO_HOLD",
     "DUPLICATE_MESSAGE",
+    "DecisionEvaluationRecord",
+    "DecisionObjectionRecord",
     "DecisionParticipant",
     "DecisionProjection",
+    "DecisionProposalRecord",
     "DecisionReceipt",
     "DecisionReceiptResult",
     "DecisionSession",
+    "DecisionVoteRecord",
     "ErrorDetails",
     "EvaluationRules",
     "FORBIDDEN",
@@ -615,6 +737,7 @@ __all__ = [
     "HandoffAcceptanceRules",
     "HandoffParticipant",
     "HandoffProjection",
+    "HandoffRecord",
     "HandoffSession",
     "INTERNAL_ERROR",
     "INVALID_ENVELOPE",
@@ -623,7 +746,9 @@ __all__ = [
     "INVALID_SESSION_ID",
     "InlineErrorCallback",
     "JwsAttestation",
+    "KNOWN_DENY_CODES",
     "KNOWN_ERROR_CODES",
+    "LABEL",
     "MACP_VERSION",
     "MAX_PARTICIPANTS",
     "MAX_TTL_MS",
@@ -695,10 +820,14 @@ __all__ = [
     "PolicyDenial",
     "PolicyWatcher",
     "ProjectionAnomaly",
+    "ProposalAcceptRecord",
     "ProposalAcceptanceRules",
     "ProposalParticipant",
     "ProposalProjection",
+    "ProposalRecord",
+    "ProposalRejectRecord",
     "ProposalSession",
+    "ProtoRegistry",
     "QUORUM_THRESHOLD_TYPE_VALUES",
     "QuorumParticipant",
     "QuorumProjection",
@@ -716,6 +845,7 @@ __all__ = [
     "ReceiptVerdict",
     "ReceiptVerification",
     "RegistryChange",
+    "RejectRecord",
     "RejectionRules",
     "RetryPolicy",
     "RetryState",
@@ -730,18 +860,26 @@ __all__ = [
     "STANDARD_MODES",
     "STREAM_LAGGED",
     "SUPPORTED_PROTOCOL_VERSIONS",
+    "SessionLifecycle",
     "SessionLifecycleEvent",
     "SessionLifecycleWatcher",
     "SignalEvent",
     "SignalFilter",
     "SignalWatcher",
     "TERMINAL_SESSION_EVENT_TYPES",
+    "TERMINAL_SESSION_LIFECYCLE_EVENT_NAMES",
     "TRANSPORT_ERROR_TYPES",
     "TaskAssignmentRules",
+    "TaskCompleteRecord",
     "TaskCompletionRules",
+    "TaskFailRecord",
     "TaskParticipant",
     "TaskProjection",
+    "TaskRecord",
+    "TaskRejectRecord",
+    "TaskRequestRecord",
     "TaskSession",
+    "TaskUpdateRecord",
     "TimeoutValue",
     "UNAUTHENTICATED",
     "UNAUTHORIZED",
@@ -763,6 +901,7 @@ __all__ = [
     "async_verify_session_receipt",
     "build_commitment_payload",
     "build_commitment_ref",
+    "build_contribute_payload",
     "build_decision_policy",
     "build_envelope",
     "build_handoff_policy",
@@ -805,13 +944,22 @@ __all__ = [
     "session_receipt",
     "trusted_keys_from_jwks",
     "validate_commitment_hash",
+    "validate_confidence",
     "validate_max_suspend_ms",
+    "validate_participant_count",
     "validate_participants",
+    "validate_progress",
     "validate_progress_scope",
+    "validate_recommendation",
     "validate_required",
+    "validate_required_field",
     "validate_session_id",
+    "validate_session_start",
+    "validate_severity",
+    "validate_signal_type",
     "validate_ttl_ms",
     "validate_unit_interval",
+    "validate_vote",
     "verify_commitment_hash",
     "verify_receipt",
     "verify_session_receipt",
@@ -829,3 +977,21 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
+
+
+class _Package(types.ModuleType):
+    """Keeps a public name that equals a submodule's name (`commitment_hash`) bound to the
+    public object: the import system would otherwise set the submodule over it on import."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _SHADOWED and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+_SHADOWED = frozenset(
+    {
+        "commitment_hash",
+    }
+)
+sys.modules[__name__].__class__ = _Package

@@ -16,6 +16,7 @@ from macp_core.async_client_base import AsyncMacpClientBase
 from macp_core.auth import AuthConfig
 from macp_core.client_base import TimeoutValue
 from macp_core.envelope import validate_required
+from macp_core.request_checks import check_mode_descriptor
 
 __all__ = [
     "AsyncMacpClient",
@@ -251,6 +252,7 @@ class AsyncMacpClient(AsyncMacpClientBase):
         request = core_pb2.RegisterExtModeRequest(
             mode_descriptor=descriptor,
         )
+        check_mode_descriptor(request)
         metadata = self._md_required(auth, "register_ext_mode")
         response = await self._unary(
             self._stub.RegisterExtMode,

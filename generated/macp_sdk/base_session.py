@@ -6,6 +6,15 @@
 """
 
 from macp_core.base_session import (
+    DEFAULT_CONFIGURATION_VERSION as DEFAULT_CONFIGURATION_VERSION,
+)
+from macp_core.base_session import (
+    DEFAULT_MODE_VERSION as DEFAULT_MODE_VERSION,
+)
+from macp_core.base_session import (
+    DEFAULT_POLICY_VERSION as DEFAULT_POLICY_VERSION,
+)
+from macp_core.base_session import (
     AsyncBaseSession as AsyncBaseSession,
 )
 from macp_core.base_session import (
@@ -15,4 +24,7 @@ from macp_core.base_session import (
 __all__ = [
     "AsyncBaseSession",
     "BaseSession",
+    "DEFAULT_CONFIGURATION_VERSION",
+    "DEFAULT_MODE_VERSION",
+    "DEFAULT_POLICY_VERSION",
 ]

@@ -24,6 +24,7 @@ from macp_core.client_base import (
     configure_logging as configure_logging,
 )
 from macp_core.envelope import validate_required
+from macp_core.request_checks import check_mode_descriptor
 
 __all__ = [
     "MacpClient",
@@ -262,6 +263,7 @@ class MacpClient(MacpClientBase):
         request = core_pb2.RegisterExtModeRequest(
             mode_descriptor=descriptor,
         )
+        check_mode_descriptor(request)
         metadata = self._md_required(auth, "register_ext_mode")
         response = self._unary(
             self._stub.RegisterExtMode,

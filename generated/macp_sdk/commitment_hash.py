@@ -6,6 +6,9 @@
 """
 
 from macp_core.commitment_hash import (
+    LABEL as LABEL,
+)
+from macp_core.commitment_hash import (
     VerifyOutcome as VerifyOutcome,
 )
 from macp_core.commitment_hash import (
@@ -22,6 +25,7 @@ from macp_core.commitment_hash import (
 )
 
 __all__ = [
+    "LABEL",
     "VerifyOutcome",
     "canonical_projection",
     "commitment_hash",

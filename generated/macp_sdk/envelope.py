@@ -6,6 +6,18 @@
 """
 
 from macp_core.envelope import (
+    DEFAULT_CONFIGURATION_VERSION as DEFAULT_CONFIGURATION_VERSION,
+)
+from macp_core.envelope import (
+    DEFAULT_MODE_VERSION as DEFAULT_MODE_VERSION,
+)
+from macp_core.envelope import (
+    DEFAULT_POLICY_VERSION as DEFAULT_POLICY_VERSION,
+)
+from macp_core.envelope import (
+    MACP_VERSION as MACP_VERSION,
+)
+from macp_core.envelope import (
     NEGATIVE_ACTION_SUFFIXES as NEGATIVE_ACTION_SUFFIXES,
 )
 from macp_core.envelope import (
@@ -119,4 +131,8 @@ __all__ = [
     "validate_session_id",
     "validate_ttl_ms",
     "validate_unit_interval",
+    "DEFAULT_CONFIGURATION_VERSION",
+    "DEFAULT_MODE_VERSION",
+    "DEFAULT_POLICY_VERSION",
+    "MACP_VERSION",
 ]

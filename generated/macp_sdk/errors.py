@@ -12,6 +12,51 @@ from macp_core.errors import (
     AGENT_NOT_FOUND as AGENT_NOT_FOUND,
 )
 from macp_core.errors import (
+    DENY_CONFIDENCE_BELOW_MINIMUM as DENY_CONFIDENCE_BELOW_MINIMUM,
+)
+from macp_core.errors import (
+    DENY_CRITERION_NOT_MET as DENY_CRITERION_NOT_MET,
+)
+from macp_core.errors import (
+    DENY_DECLINE_NOT_BACKED as DENY_DECLINE_NOT_BACKED,
+)
+from macp_core.errors import (
+    DENY_DECLINE_OVER_APPROVAL as DENY_DECLINE_OVER_APPROVAL,
+)
+from macp_core.errors import (
+    DENY_EVALUATION_REQUIRED as DENY_EVALUATION_REQUIRED,
+)
+from macp_core.errors import (
+    DENY_INVALID_RULES as DENY_INVALID_RULES,
+)
+from macp_core.errors import (
+    DENY_NO_VOTES as DENY_NO_VOTES,
+)
+from macp_core.errors import (
+    DENY_OUTPUT_REQUIRED as DENY_OUTPUT_REQUIRED,
+)
+from macp_core.errors import (
+    DENY_QUORUM_NOT_MET as DENY_QUORUM_NOT_MET,
+)
+from macp_core.errors import (
+    DENY_REASSIGNMENT_NOT_ALLOWED as DENY_REASSIGNMENT_NOT_ALLOWED,
+)
+from macp_core.errors import (
+    DENY_THRESHOLD_NOT_MET as DENY_THRESHOLD_NOT_MET,
+)
+from macp_core.errors import (
+    DENY_UNSPECIFIED as DENY_UNSPECIFIED,
+)
+from macp_core.errors import (
+    DENY_UNSUPPORTED_SCHEMA_VERSION as DENY_UNSUPPORTED_SCHEMA_VERSION,
+)
+from macp_core.errors import (
+    DENY_VETO as DENY_VETO,
+)
+from macp_core.errors import (
+    DENY_VETO_HOLD as DENY_VETO_HOLD,
+)
+from macp_core.errors import (
     DUPLICATE_MESSAGE as DUPLICATE_MESSAGE,
 )
 from macp_core.errors import (
@@ -34,6 +79,9 @@ from macp_core.errors import (
 )
 from macp_core.errors import (
     INVALID_SESSION_ID as INVALID_SESSION_ID,
+)
+from macp_core.errors import (
+    KNOWN_DENY_CODES as KNOWN_DENY_CODES,
 )
 from macp_core.errors import (
     KNOWN_ERROR_CODES as KNOWN_ERROR_CODES,
@@ -225,6 +273,22 @@ from macp_core.errors import (
 __all__ = [
     "ACK_ERROR_TYPES",
     "AGENT_NOT_FOUND",
+    "DENY_CONFIDENCE_BELOW_MINIMUM",
+    "DENY_CRITERION_NOT_MET",
+    "DENY_DECLINE_NOT_BACKED",
+    "DENY_DECLINE_OVER_APPROVAL",
+    "DENY_EVALUATION_REQUIRED",
+    "DENY_INVALID_RULES",
+    "DENY_NO_VOTES",
+    "DENY_OUTPUT_REQUIRED",
+    "DENY_QUORUM_NOT_MET",
+    "DENY_REASSIGNMENT_NOT_ALLOWED",
+    "DENY_THRESHOLD_NOT_MET",
+    "DENY_UNSPECIFIED",
+    "DENY_UNSUPPORTED_SCHEMA_VERSION",
+    "DENY_VETO",
+    "DENY_VETO_HOLD",
+    "KNOWN_DENY_CODES",
     "DUPLICATE_MESSAGE",
     "FORBIDDEN",
     "HISTORY_UNAVAILABLE",

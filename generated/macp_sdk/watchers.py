@@ -24,6 +24,9 @@ from macp_core.watcher_base import (
     TERMINAL_SESSION_EVENT_TYPES as TERMINAL_SESSION_EVENT_TYPES,
 )
 from macp_core.watcher_base import (
+    TERMINAL_SESSION_LIFECYCLE_EVENT_NAMES as TERMINAL_SESSION_LIFECYCLE_EVENT_NAMES,
+)
+from macp_core.watcher_base import (
     AsyncModeRegistryWatcherBase,
     AsyncPolicyWatcherBase,
     AsyncRootsWatcherBase,
@@ -43,6 +46,9 @@ from macp_core.watcher_base import (
 )
 from macp_core.watcher_base import (
     RootsChange as RootsChange,
+)
+from macp_core.watcher_base import (
+    SessionLifecycle as SessionLifecycle,
 )
 from macp_core.watcher_base import (
     SessionLifecycleEvent as SessionLifecycleEvent,
@@ -71,9 +77,11 @@ __all__ = [
     "SESSION_EVENT_TYPES",
     "SESSION_STATES",
     "TERMINAL_SESSION_EVENT_TYPES",
+    "TERMINAL_SESSION_LIFECYCLE_EVENT_NAMES",
     "PolicyChange",
     "RegistryChange",
     "RootsChange",
+    "SessionLifecycle",
     "SessionLifecycleEvent",
     "SignalEvent",
     "SignalFilter",

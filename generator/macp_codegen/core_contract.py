@@ -29,6 +29,8 @@ class ReexportModel:
     # Names generated from the protos that this module also offers (absolute module, name),
     # e.g. the mode ids in `constants`, as 0.22.0 had them there.
     generated: tuple[tuple[str, str], ...] = ()
+    # Names defined (and exported at the top level) by another public module, offered here too.
+    shared: tuple[str, ...] = ()
 
 
 def reexports() -> tuple[ReexportModel, ...]:
@@ -41,7 +43,9 @@ def reexports() -> tuple[ReexportModel, ...]:
             if module in packages
             else f"{SDK_PACKAGE}/{relative}.py"
         )
-        found.append(ReexportModel(path, module, spec.source, spec.names, spec.top_level))
+        found.append(
+            ReexportModel(path, module, spec.source, spec.names, spec.top_level, shared=spec.shared)
+        )
     return tuple(found)
 
 

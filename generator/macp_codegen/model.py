@@ -179,6 +179,9 @@ class ModeModel:
     base_module: str  # macp_sdk.projections.<base_module>, the always-rewritten base
     doc: str
     location: SourceLocation
+    # (0.22.0's name, our record class or projection-module name): see compat_model.py.
+    compat_names: tuple[tuple[str, str], ...] = ()
+    options_location: SourceLocation | None = None  # the (macp.sdk.v1.mode) option, if set
 
     # Import bookkeeping: derived from the actions, so a module imports exactly what it uses.
     @property

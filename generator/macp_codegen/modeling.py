@@ -226,6 +226,8 @@ def _build_mode(
         base_module=base_module,
         doc=index.comment(FILE_SYNTAX),
         location=index.location(FILE_SYNTAX),
+        compat_names=options.compat_names,
+        options_location=where,
     )
     _check_module_names(mode)
     return mode

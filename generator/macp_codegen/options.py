@@ -36,6 +36,7 @@ class ModeOptions:
     schema_uris: tuple[tuple[str, str], ...] = ()
     registry_position: int = 0
     anomaly_kinds: tuple[str, ...] = ()
+    compat_names: tuple[tuple[str, str], ...] = ()
     present: frozenset[str] = field(default_factory=frozenset)
 
 
@@ -79,6 +80,7 @@ class RpcOptions:
     positional: tuple[str, ...] = ()
     watcher_class: str = ""
     watcher_base: str = ""
+    request_check: str = ""
     present: frozenset[str] = field(default_factory=frozenset)
 
 
@@ -118,6 +120,7 @@ class OptionReader:
             schema_uris=tuple(sorted(spec.schema_uris.items())),
             registry_position=spec.registry_position,
             anomaly_kinds=tuple(spec.anomaly_kinds),
+            compat_names=tuple(sorted(spec.compat_names.items())),
             present=_present(spec),
         )
 
@@ -168,6 +171,7 @@ class OptionReader:
             method=spec.method,
             auth_required=spec.auth_required,
             capability=spec.capability,
+            request_check=spec.request_check,
             ack_field=spec.ack_field,
             page_items=spec.page_items,
             positional=tuple(spec.positional),

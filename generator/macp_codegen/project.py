@@ -7,9 +7,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import jinja2
+from macp_core import contract
 
 from . import __version__, naming
 from .agent_modeling import build_participant_model
+from .compat_model import CompatModule, build_compat_modules
 from .compile import CompiledProtos, compile_protos
 from .config import Config
 from .core_contract import (
@@ -141,7 +143,12 @@ class Project:
             files.append(OutputFile(path, _with_header(text, header)))
         facts = build_facts(compiled.descriptor_set, model)
         sdk = model.sdk_package
-        sdk_packages = [f"{sdk}/facts", f"{sdk}/modes", f"{sdk}/projections"] if model.modes else []
+        compat = () if model.is_plugin else build_compat_modules(model.modes, _taken_modules())
+        # The SDK's projections/__init__.py comes from _render_compat (it exports the
+        # projections); a mode package's is a plain package marker.
+        sdk_packages = [f"{sdk}/facts", f"{sdk}/modes"] if model.modes else []
+        if model.is_plugin and model.modes:
+            sdk_packages.append(f"{sdk}/projections")
         proto_dirs = _package_dirs(
             {
                 p: t
@@ -156,7 +163,7 @@ class Project:
             rendered = self._render_plugin(env, model, facts, proto_dirs)
         else:
             files.append(OutputFile(f"{PROTO_PACKAGE}/py.typed", b""))
-            rendered = self._render_sdk(env, model, facts, policy)
+            rendered = self._render_sdk(env, model, facts, policy, compat)
         rendered.extend(self._render_service(env, model))
         if policy is not None:
             # Policy builders: generated from the rule schemas beside the protos.
@@ -165,6 +172,7 @@ class Project:
             rendered.append(OutputFile(f"{sdk}/policy.py", text.encode()))
         for mode in model.modes:
             rendered.extend(self._render_mode(env, model, mode, notes))
+        rendered.extend(self._render_compat(env, model, compat, facts))
         for mode_facts in facts.modes:
             context = {"facts": mode_facts, "header": _header([mode_facts.mode.proto_file])}
             text = render(env, "sdk/facts.py.jinja", context)
@@ -192,10 +200,19 @@ class Project:
         model: SdkModel,
         facts: FactsModel,
         policy: PolicyModel | None = None,
+        compat: tuple[CompatModule, ...] = (),
     ) -> list[OutputFile]:
         header = _header(model.sources)
-        exports = _exports(model, facts, policy)
-        context = {"model": model, "facts": facts, "header": header, "exports": exports}
+        exports = _exports(model, facts, policy, compat)
+        # A top-level name equal to a module's name (commitment_hash) must stay the name's object.
+        modules = {module.split(".")[0] for module, _ in exports}
+        context = {
+            "model": model,
+            "facts": facts,
+            "header": header,
+            "exports": exports,
+            "eager_exports": tuple(e for e in exports if e[1] in modules),
+        }
         rendered = {
             f"{SDK_PACKAGE}/__init__.py": "sdk/__init__.py.jinja",
             f"{SDK_PACKAGE}/_registry.py": "sdk/_registry.py.jinja",
@@ -205,7 +222,7 @@ class Project:
             for path, template in rendered.items()
         ]
         files.append(OutputFile(f"{SDK_PACKAGE}/py.typed", b""))
-        for reexport in _with_generated_names(reexports(), facts):
+        for reexport in _with_generated_names(reexports(), facts, compat):
             shim: dict[str, object] = {
                 "header": _header([CONTRACT_FILE]),
                 "reexport": reexport,
@@ -267,6 +284,51 @@ class Project:
         files.append(OutputFile(f"{SDK_PACKAGE}/watchers.py", text.encode()))
         return files
 
+    def _render_compat(
+        self,
+        env: jinja2.Environment,
+        model: SdkModel,
+        compat: tuple[CompatModule, ...],
+        facts: FactsModel,
+    ) -> list[OutputFile]:
+        """macp-sdk-python 0.22.0's paths: `macp_sdk.<mode>` and the projections package."""
+        if not model.modes:
+            return []
+        # Each mode's anomaly kinds, offered where 0.22.0 had them (its mode modules).
+        anomalies = {
+            f.mode.short_name: (
+                f"{SDK_PACKAGE}.facts.{f.module}",
+                tuple(a.name for a in f.anomalies),
+            )
+            for f in facts.modes
+        }
+        files = []
+        for module in compat:
+            context: dict[str, object] = {"compat": module, "sdk_package": SDK_PACKAGE}
+            context["anomalies"] = anomalies.get(module.mode.short_name, ("", ()))
+            context["header"] = _header([module.mode.proto_file])
+            text = render(env, "sdk/compat/mode.py.jinja", context)
+            files.append(OutputFile(module.path, text.encode()))
+        names = sorted(
+            {m.mode.projection_class for m in compat}
+            | {a.name for m in compat for a in m.aliases if a.is_projection}
+        )
+        constants = [(f"{SDK_PACKAGE}._registry", m.mode_constant) for m in compat]
+        constants += [(source, n) for source, kinds in anomalies.values() for n in kinds]
+        context = {
+            "modules": compat,
+            "names": sorted([*names, *(n for _, n in constants)]),
+            "constants": constants,
+            "header": _header(model.sources),
+        }
+        text = render(env, "sdk/compat/projections_init.py.jinja", context)
+        files.append(OutputFile(f"{SDK_PACKAGE}/projections/__init__.py", text.encode()))
+        context = {"sdk_package": SDK_PACKAGE, "header": _header(model.sources)}
+        context["mode_constants"] = sorted(m.mode_constant for m in compat)
+        text = render(env, "sdk/compat/proto_registry.py.jinja", context)
+        files.append(OutputFile(f"{SDK_PACKAGE}/proto_registry.py", text.encode()))
+        return files
+
     def _render_mode(
         self, env: jinja2.Environment, model: SdkModel, mode: ModeModel, notes: list[str]
     ) -> list[OutputFile]:
@@ -310,17 +372,28 @@ def _top_names(source: str) -> frozenset[str]:
     return frozenset(names)
 
 
+def _taken_modules() -> frozenset[str]:
+    """Top-level modules of macp_sdk that a mode's 0.22.0-path module must not replace."""
+    modules = {*contract.PUBLIC_MODULES, *contract.GENERATED_MODULES, "_registry"}
+    return frozenset(m.split(".")[0] for m in modules)
+
+
 def _with_generated_names(
-    shims: tuple[ReexportModel, ...], facts: FactsModel
+    shims: tuple[ReexportModel, ...],
+    facts: FactsModel,
+    compat: tuple[CompatModule, ...] = (),
 ) -> tuple[ReexportModel, ...]:
     """Generated facts also offered where 0.22.0 offered them: mode ids in `constants`, the
-    modes' anomaly kinds in `base_projection`."""
+    modes' anomaly kinds in `base_projection`, the field validators in `validation`."""
     registry = f"{SDK_PACKAGE}._registry"
     extra: dict[str, list[tuple[str, str]]] = {
         "constants": [(registry, f.mode_constant) for f in facts.modes]
         + [(registry, "STANDARD_MODES")],
         "base_projection": [
             (f"{SDK_PACKAGE}.facts.{f.module}", a.name) for f in facts.modes for a in f.anomalies
+        ],
+        "validation": [
+            (f"{SDK_PACKAGE}.{m.module}", v.function) for m in compat for v in m.validators
         ],
     }
     return tuple(
@@ -330,7 +403,10 @@ def _with_generated_names(
 
 
 def _exports(
-    model: SdkModel, facts: FactsModel, policy: PolicyModel | None = None
+    model: SdkModel,
+    facts: FactsModel,
+    policy: PolicyModel | None = None,
+    compat: tuple[CompatModule, ...] = (),
 ) -> tuple[tuple[str, str], ...]:
     """(module relative to macp_sdk, name) for the public API; a name exported twice is an error."""
     exports = core_exports()
@@ -359,6 +435,11 @@ def _exports(
         participant = build_participant_model(mode)
         for name in (participant.participant_class, participant.async_participant_class):
             exports.append((f"participants.{mode.module}", name))
+    if model.modes:
+        exports.append(("proto_registry", "ProtoRegistry"))
+    for module in compat:
+        exports.extend((module.module, a.name) for a in module.aliases)
+        exports.extend((module.module, v.function) for v in module.validators)
     check_unique_exports(exports)
     return tuple(sorted(set(exports), key=lambda e: (e[1], e[0])))
 

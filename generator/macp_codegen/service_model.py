@@ -56,6 +56,7 @@ class RpcModel:
     page_doc: str  # docstrings of <method>_page and of the every-page method ("" unless paginated)
     all_pages_doc: str
     location: SourceLocation
+    request_check: str = ""  # a function of macp_core.request_checks, "" for none
 
     @property
     def parameters(self) -> tuple[ParamModel, ...]:
@@ -86,6 +87,11 @@ class ServiceModel:
     @property
     def uses_sequence(self) -> bool:
         return any(p.annotation.startswith("Sequence[") for r in self.rpcs for p in r.parameters)
+
+    @property
+    def request_checks(self) -> tuple[str, ...]:
+        """Core request checks the clients import, sorted."""
+        return tuple(sorted({r.request_check for r in self.rpcs if r.request_check}))
 
     @property
     def uses_validation(self) -> bool:

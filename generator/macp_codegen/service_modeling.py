@@ -161,6 +161,13 @@ def _build_rpc(
     _check_default_order(positional_params, method.name, where)
     if options.capability:
         _check_capability(options.capability, method.name, where, types)
+    if options.request_check and options.request_check not in contract.REQUEST_CHECKS:
+        raise OptionError(
+            where,
+            f"rpc {method.name}: request_check {options.request_check!r} is not a check of "
+            "macp_core.request_checks",
+            f"use one of {', '.join(sorted(contract.REQUEST_CHECKS)) or '(none)'}",
+        )
     ack_type = _response_field_type(response, options.ack_field, method.name, where, types)
     page_item_type = _page_item_type(request, response, options, method.name, where, types)
     watcher = _watcher(options, method, where)
@@ -183,6 +190,7 @@ def _build_rpc(
         keyword=keyword,
         auth_required=options.auth_required,
         capability=options.capability,
+        request_check=options.request_check,
         ack_field=options.ack_field,
         ack_type=ack_type,
         page_method=naming.page_method(name) if options.page_items else "",

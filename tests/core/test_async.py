@@ -19,6 +19,7 @@ from macp_sdk.errors import (
     MacpNotFoundError,
     MacpRetryError,
     MacpSessionNotFoundError,
+    MacpTimeoutError,
 )
 from macp_sdk.retry import RetryPolicy
 
@@ -94,7 +95,8 @@ def test_async_stream_send_read_subscribe_close(runtime: RunningRuntime) -> None
             await stream.send(start_envelope(sid))
             first = await stream.read(timeout=5.0)
             assert first is not None and first.message_type == "SessionStart"
-            assert await stream.read(timeout=0.05) is None
+            with pytest.raises(MacpTimeoutError):
+                await stream.read(timeout=0.05)
             await stream.send(vote_envelope(sid))
             assert [e.message_type async for e in stream.responses(timeout=0.5)] == ["Vote"]
             await stream.close()
@@ -139,7 +141,7 @@ def test_async_session(runtime: RunningRuntime) -> None:
             await session.commit(action="decision.approved", authority_scope="s", reason="r")
             proj = session.projection
             assert proj.is_committed and proj.is_positive_outcome
-            assert (await session.metadata()).state == envelope_pb2.SESSION_STATE_RESOLVED
+            assert (await session.metadata()).metadata.state == envelope_pb2.SESSION_STATE_RESOLVED
             await stream.close()
 
     asyncio.run(main())

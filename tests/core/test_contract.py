@@ -167,3 +167,14 @@ def test_participant_actions_members_cover_both_actions_classes() -> None:
         assert _public_members(cls) <= contract.PARTICIPANT_ACTIONS_MEMBERS, sorted(
             _public_members(cls) - contract.PARTICIPANT_ACTIONS_MEMBERS
         )
+
+
+def test_shared_names_are_the_objects_their_defining_module_exports() -> None:
+    """A `shared` name is offered at a second path, never a second object or top-level name."""
+    top_level = {name for spec in contract.PUBLIC_MODULES.values() for name in spec.names}
+    for module, spec in contract.PUBLIC_MODULES.items():
+        shim = importlib.import_module(f"macp_sdk.{module}")
+        for name in spec.shared:
+            assert name in top_level, f"{module}.{name} is defined by no public module"
+            assert name in shim.__all__
+            assert getattr(shim, name) is getattr(importlib.import_module("macp_sdk"), name)

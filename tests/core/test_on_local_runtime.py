@@ -36,6 +36,7 @@ from macp_sdk.errors import (
     MacpSessionAlreadyExistsError,
     MacpSessionNotFoundError,
     MacpSessionNotOpenError,
+    MacpTimeoutError,
     MacpUnauthenticatedAckError,
 )
 from macp_sdk.local_runtime import LocalRuntime, ManualClock, RuntimeConfig, StaticToken
@@ -302,7 +303,9 @@ def test_stream_send_read_timeout_responses_close(local_rt: LocalRuntime) -> Non
             "SessionStart",
             "lead",
         )
-        assert stream.read(timeout=0.2) is None and not stream.ended
+        with pytest.raises(MacpTimeoutError):
+            stream.read(timeout=0.2)
+        assert not stream.ended
         stream.send(proposal(sid))
         stream.send(vote(sid))
         got = [(e.message_type, e.sender) for e in stream.responses(timeout=1.0, idle_timeout=0.3)]
@@ -328,7 +331,8 @@ def test_subscribe_without_membership_is_an_inline_error(lead: MacpClient) -> No
     outsider = AuthConfig.for_dev_agent("mallory")
     with lead.open_stream(auth=outsider, on_error=seen.append) as stream:
         stream.subscribe(sid, after_sequence=0)
-        assert stream.read(timeout=0.3) is None
+        with pytest.raises(MacpTimeoutError):
+            stream.read(timeout=0.3)
         assert wait_until(lambda: len(seen) == 1), seen
         assert seen[0].code.startswith("FORBIDDEN")
         queued = stream.read_error(timeout=1.0)
@@ -349,7 +353,8 @@ def test_late_subscribe_replays_in_order_then_goes_live(lead: MacpClient) -> Non
         late.subscribe(sid, after_sequence=0)
         replayed = [late.read(timeout=5.0) for _ in history]
         assert [e.message_id for e in replayed if e] == [e.message_id for e in history]
-        assert late.read(timeout=0.2) is None
+        with pytest.raises(MacpTimeoutError):
+            late.read(timeout=0.2)
         live = vote(sid, sender="bob")
         assert lead.send(live, auth=BOB).ok
         echoed = late.read(timeout=5.0)
@@ -424,7 +429,8 @@ def test_async_send_nack_duplicate_and_stream(local_rt: LocalRuntime) -> None:
             await stream.subscribe(sid)
             echo = await stream.read(timeout=5.0)
             assert echo is not None and echo.message_id == first.message_id
-            assert await stream.read(timeout=0.2) is None
+            with pytest.raises(MacpTimeoutError):
+                await stream.read(timeout=0.2)
             await stream.send(proposal(sid))
             live = await stream.read(timeout=5.0)
             assert live is not None and (live.message_type, live.sender) == ("Proposal", "alice")
@@ -448,7 +454,7 @@ def test_async_generated_decision_session(local_rt: LocalRuntime) -> None:
                 action="decision.approved", authority_scope="team", reason="two approvals"
             )
             assert ack.session_state == RESOLVED
-            metadata = await session.metadata()
+            metadata = (await session.metadata()).metadata
             assert metadata.state == RESOLVED and metadata.initiator == "lead"
             projection = session.decision_projection
             assert projection.is_committed and projection.vote_counts("p1")["APPROVE"] == 2
@@ -467,7 +473,7 @@ def test_generated_decision_session_end_to_end(lead: MacpClient) -> None:
         session.vote("p1", "REJECT", sender="bob")  # lead's auth cannot vote as bob
     ack = session.commit(action="decision.approved", authority_scope="team", reason="2 of 3")
     assert ack.session_state == RESOLVED
-    metadata = session.metadata()
+    metadata = session.metadata().metadata
     assert metadata.state == RESOLVED and metadata.initiator == "lead"
     projection = session.decision_projection
     assert projection.is_committed and projection.is_positive_outcome is True
@@ -493,6 +499,6 @@ def test_generated_decision_session_end_to_end(lead: MacpClient) -> None:
     other = DecisionSession(lead, auth=LEAD)
     other.start(intent="never mind", participants=PARTICIPANTS, ttl_ms=60_000)
     assert other.cancel(reason="changed plans").ok
-    assert other.metadata().state == CANCELLED
+    assert other.metadata().metadata.state == CANCELLED
     with pytest.raises(MacpSessionNotOpenError):
         other.propose("p1", "too late")

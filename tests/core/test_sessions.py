@@ -94,7 +94,7 @@ def test_session_lifecycle_updates_projection(client: MacpClient) -> None:
     proj = session.projection
     assert isinstance(proj, VoteProjection)
     assert proj.votes == {"coordinator": "APPROVE"} and proj.phase == "Voting"
-    assert session.metadata().initiator == "coordinator"
+    assert session.metadata().metadata.initiator == "coordinator"
     ack = session.commit(
         action="decision.rejected",
         authority_scope="s",

@@ -11,7 +11,14 @@ from macp.v1 import envelope_pb2
 from macp_sdk.auth import AuthConfig
 from macp_sdk.client import MacpClient
 from macp_sdk.envelope import build_envelope, new_session_id, serialize_message
-from macp_sdk.errors import MacpNotFoundError, MacpRetryError, MacpSessionError
+from macp_sdk.errors import (
+    MacpCancelledError,
+    MacpNotFoundError,
+    MacpRetryError,
+    MacpSessionError,
+    MacpTimeoutError,
+    MacpTransportError,
+)
 from macp_sdk.local_runtime import LocalRuntime, RuntimeConfig
 from macp_sdk.retry import RetryPolicy
 
@@ -54,9 +61,11 @@ def test_seed_002_send_read_responses_close(client: MacpClient) -> None:
     assert stream.ended
 
 
-def test_read_returns_none_on_timeout_and_stream_stays_usable(client: MacpClient) -> None:
+def test_read_raises_timeout_and_stream_stays_usable(client: MacpClient) -> None:
+    """0.22.0's contract: a quiet read raises MacpTimeoutError; None means the stream ended."""
     with client.open_stream() as stream:
-        assert stream.read(timeout=0.05) is None
+        with pytest.raises(MacpTimeoutError):
+            stream.read(timeout=0.05)
         assert not stream.ended
         sid = new_session_id()
         stream.send(start_envelope(sid))
@@ -72,7 +81,9 @@ def test_inline_errors_go_to_callback_and_queue(client: MacpClient) -> None:
         assert seen[0].code == "SESSION_NOT_FOUND"
         queued = stream.read_error(timeout=1.0)
         assert queued is not None and queued.code == "SESSION_NOT_FOUND"
-        assert stream.read(timeout=0.05) is None and not stream.ended
+        with pytest.raises(MacpTimeoutError):
+            stream.read(timeout=0.05)
+        assert not stream.ended
 
 
 def test_late_subscribe_replays_history_then_goes_live(
@@ -145,9 +156,12 @@ def test_watch_ends_cleanly_at_timeout(client: MacpClient) -> None:
 def test_watch_break_cancels_call() -> None:
     """Breaking out of a watch cancels the call: the loop ends and the server lets go."""
     config = RuntimeConfig(sweep_interval_s=None, shutdown_grace_s=0.2)
-    with LocalRuntime(config) as rt, MacpClient(
-        target=rt.target, secure=False, auth=AuthConfig.for_dev_agent("coordinator")
-    ) as client:
+    with (
+        LocalRuntime(config) as rt,
+        MacpClient(
+            target=rt.target, secure=False, auth=AuthConfig.for_dev_agent("coordinator")
+        ) as client,
+    ):
         events: list[object] = []
 
         def watch_then_break() -> None:
@@ -197,3 +211,22 @@ def test_watch_signals_sees_sent_signals(client: MacpClient) -> None:
     client.send_signal(signal_type="ping")
     thread.join(5.0)
     assert received == ["Signal"]
+
+
+def test_read_after_cancel_raises_cancelled_transport_error(client: MacpClient) -> None:
+    stream = client.open_stream()
+    sid = new_session_id()
+    stream.send(start_envelope(sid))
+    assert stream.read(timeout=5.0) is not None
+    stream.cancel()
+    for _ in range(2):  # stays observable
+        with pytest.raises(MacpTransportError) as caught:
+            stream.read(timeout=1.0)
+        assert isinstance(caught.value, MacpCancelledError)
+        assert caught.value.code == "CANCELLED"
+
+
+def test_read_after_close_is_end_of_stream_not_an_error(client: MacpClient) -> None:
+    stream = client.open_stream()
+    stream.close()
+    assert stream.read(timeout=1.0) is None

@@ -127,6 +127,39 @@ CASES: dict[str, tuple[Callable[[Path], tuple[Path, int]], str]] = {
 }
 
 
+def _compat_name(key: str, value: str) -> Callable[[Path], tuple[Path, int]]:
+    def make(project: Path) -> tuple[Path, int]:
+        path, _ = _edit(
+            project,
+            DECISION,
+            'compat_names: {key: "DecisionVoteRecord" value: "VoteRecord"}',
+            f'compat_names: {{key: "{key}" value: "{value}"}}',
+        )
+        text = path.read_text()
+        return path, text[: text.index("option (macp.sdk.v1.mode)")].count("\n") + 1
+
+    return make
+
+
+def short_name_replaces_a_module(project: Path) -> tuple[Path, int]:
+    multi_round = "proto/macp/modes/multi_round/v1/multi_round.proto"
+    path, _ = _edit(project, multi_round, 'id: "ext.multi_round.v1"', 'short_name: "retry"')
+    text = path.read_text()
+    return path, text[: text.index("option (macp.sdk.v1.mode)")].count("\n") + 1
+
+
+COMPAT_CASES: dict[str, tuple[Callable[[Path], tuple[Path, int]], str]] = {
+    "compat name is a keyword": (_compat_name("class", "VoteRecord"), "not a usable Python name"),
+    "compat target is not a name": (_compat_name("DecisionVoteRecord", "a.b"), "not a Python name"),
+    "compat name is a class of the mode": (
+        _compat_name("DecisionSession", "VoteRecord"),
+        "already a class of this mode",
+    ),
+    "short_name replaces a public module": (short_name_replaces_a_module, "macp_sdk.retry"),
+}
+CASES.update(COMPAT_CASES)
+
+
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_bad_input_is_reported_at_its_position_and_nothing_is_written(
     scratch_project: Path, case: str

@@ -94,7 +94,17 @@ def two_modules_of_one_name(project: Path) -> tuple[Path, int]:
     )
 
 
+def unknown_request_check(project: Path) -> tuple[Path, int]:
+    return _edit(
+        project,
+        'request_check: "check_mode_descriptor"',
+        'request_check: "check_everything"',
+        "rpc RegisterExtMode(",
+    )
+
+
 CASES: dict[str, tuple[Callable[[Path], tuple[Path, int]], str]] = {
+    "unknown request check": (unknown_request_check, "request_check 'check_everything'"),
     "client-streaming rpc": (client_streaming, "rpc Upload streams requests"),
     "unknown positional field": (unknown_positional, "positional field 'agent'"),
     "ack_field not a message": (bad_ack_field, "ack_field 'receipt'"),

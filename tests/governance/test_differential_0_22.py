@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from .anchor import anchor_python, run_side
 
@@ -396,3 +398,37 @@ def test_the_same_invalid_inputs_are_refused_on_both_sides(anchor: Path) -> None
     refusal = {"refused": "MacpSessionError"}
     for case, mine, its in zip(INVALID_CASES, ours, theirs, strict=True):
         assert (mine, its) == (refusal, refusal), case
+
+
+_TEXT = st.text(max_size=40)  # any Unicode scalar values (hypothesis leaves out surrogates)
+_COMMITMENT = st.fixed_dictionaries(
+    {
+        "commitment_id": _TEXT,
+        "action": _TEXT,
+        "authority_scope": _TEXT,
+        "reason": _TEXT,
+        "mode_version": _TEXT,
+        "policy_version": _TEXT,
+        "configuration_version": _TEXT,
+        "outcome_positive": st.booleans(),
+    },
+    optional={
+        "supersedes": st.fixed_dictionaries(
+            {
+                "session_id": _TEXT,
+                "commitment_hash": st.one_of(
+                    st.just(""), st.text("0123456789abcdef", min_size=64, max_size=64)
+                ).map(lambda h: f"sha256:{h}" if h else ""),
+            }
+        )
+    },
+)
+
+
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.data_too_large])
+@given(commitments=st.lists(_COMMITMENT, min_size=60, max_size=60))
+def test_generated_commitments_hash_alike(anchor: Path, commitments: list[dict[str, Any]]) -> None:
+    """RFC-MACP-0013 over many generated commitments: 0.22.0 and we give identical hashes
+    (one process per side per batch, so 240 commitments cost 8 process starts)."""
+    request = {"op": "hashes", "commitments": commitments}
+    assert run_side(OURS, request) == run_side(anchor, request)

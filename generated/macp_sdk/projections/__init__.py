@@ -10,3 +10,137 @@
 #   macp/v1/core.proto
 #   macp/v1/envelope.proto
 #   macp/v1/policy.proto
+"""Projections: each mode's projection class and its records under macp-sdk-python 0.22.0's names.
+
+Names are imported on first use, so importing one projection module stays cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from macp_sdk._registry import MODE_DECISION as MODE_DECISION
+    from macp_sdk._registry import MODE_HANDOFF as MODE_HANDOFF
+    from macp_sdk._registry import MODE_MULTI_ROUND as MODE_MULTI_ROUND
+    from macp_sdk._registry import MODE_PROPOSAL as MODE_PROPOSAL
+    from macp_sdk._registry import MODE_QUORUM as MODE_QUORUM
+    from macp_sdk._registry import MODE_TASK as MODE_TASK
+    from macp_sdk.facts.decision import ANOMALY_DUPLICATE_VOTE as ANOMALY_DUPLICATE_VOTE
+    from macp_sdk.facts.handoff import ANOMALY_SETTLED_HANDOFF as ANOMALY_SETTLED_HANDOFF
+    from macp_sdk.facts.quorum import ANOMALY_DUPLICATE_BALLOT as ANOMALY_DUPLICATE_BALLOT
+    from macp_sdk.facts.task import ANOMALY_DUPLICATE_TASK_ACCEPT as ANOMALY_DUPLICATE_TASK_ACCEPT
+
+    from ._decision_base import EvaluationRecord as DecisionEvaluationRecord
+    from ._decision_base import ObjectionRecord as DecisionObjectionRecord
+    from ._decision_base import ProposalRecord as DecisionProposalRecord
+    from ._decision_base import VoteRecord as DecisionVoteRecord
+    from ._proposal_base import AcceptRecord as AcceptRecord
+    from ._proposal_base import AcceptRecord as ProposalAcceptRecord
+    from ._proposal_base import ProposalRecord as ProposalRecord
+    from ._proposal_base import RejectRecord as ProposalRejectRecord
+    from ._proposal_base import RejectRecord as RejectRecord
+    from ._quorum_base import ApprovalRequestRecord as ApprovalRequestRecord
+    from ._task_base import TaskCompleteRecord as TaskCompleteRecord
+    from ._task_base import TaskFailRecord as TaskFailRecord
+    from ._task_base import TaskRejectRecord as TaskRejectRecord
+    from ._task_base import TaskRequestRecord as TaskRecord
+    from ._task_base import TaskRequestRecord as TaskRequestRecord
+    from ._task_base import TaskUpdateRecord as TaskUpdateRecord
+    from .decision import DecisionProjection as DecisionProjection
+    from .handoff import HandoffOfferState as HandoffRecord
+    from .handoff import HandoffProjection as HandoffProjection
+    from .multi_round import MultiRoundProjection as MultiRoundProjection
+    from .proposal import ProposalProjection as ProposalProjection
+    from .quorum import QuorumBallot as BallotRecord
+    from .quorum import QuorumProjection as QuorumProjection
+    from .task import TaskProjection as TaskProjection
+
+_EXPORTS: dict[str, tuple[str, str]] = {
+    "MultiRoundProjection": (".multi_round", "MultiRoundProjection"),
+    "DecisionProjection": (".decision", "DecisionProjection"),
+    "DecisionEvaluationRecord": ("._decision_base", "EvaluationRecord"),
+    "DecisionObjectionRecord": ("._decision_base", "ObjectionRecord"),
+    "DecisionProposalRecord": ("._decision_base", "ProposalRecord"),
+    "DecisionVoteRecord": ("._decision_base", "VoteRecord"),
+    "HandoffProjection": (".handoff", "HandoffProjection"),
+    "HandoffRecord": (".handoff", "HandoffOfferState"),
+    "ProposalProjection": (".proposal", "ProposalProjection"),
+    "AcceptRecord": ("._proposal_base", "AcceptRecord"),
+    "ProposalAcceptRecord": ("._proposal_base", "AcceptRecord"),
+    "ProposalRecord": ("._proposal_base", "ProposalRecord"),
+    "ProposalRejectRecord": ("._proposal_base", "RejectRecord"),
+    "RejectRecord": ("._proposal_base", "RejectRecord"),
+    "QuorumProjection": (".quorum", "QuorumProjection"),
+    "ApprovalRequestRecord": ("._quorum_base", "ApprovalRequestRecord"),
+    "BallotRecord": (".quorum", "QuorumBallot"),
+    "TaskProjection": (".task", "TaskProjection"),
+    "TaskCompleteRecord": ("._task_base", "TaskCompleteRecord"),
+    "TaskFailRecord": ("._task_base", "TaskFailRecord"),
+    "TaskRecord": ("._task_base", "TaskRequestRecord"),
+    "TaskRejectRecord": ("._task_base", "TaskRejectRecord"),
+    "TaskRequestRecord": ("._task_base", "TaskRequestRecord"),
+    "TaskUpdateRecord": ("._task_base", "TaskUpdateRecord"),
+    "MODE_MULTI_ROUND": ("macp_sdk._registry", "MODE_MULTI_ROUND"),
+    "MODE_DECISION": ("macp_sdk._registry", "MODE_DECISION"),
+    "MODE_HANDOFF": ("macp_sdk._registry", "MODE_HANDOFF"),
+    "MODE_PROPOSAL": ("macp_sdk._registry", "MODE_PROPOSAL"),
+    "MODE_QUORUM": ("macp_sdk._registry", "MODE_QUORUM"),
+    "MODE_TASK": ("macp_sdk._registry", "MODE_TASK"),
+    "ANOMALY_DUPLICATE_VOTE": ("macp_sdk.facts.decision", "ANOMALY_DUPLICATE_VOTE"),
+    "ANOMALY_SETTLED_HANDOFF": ("macp_sdk.facts.handoff", "ANOMALY_SETTLED_HANDOFF"),
+    "ANOMALY_DUPLICATE_BALLOT": ("macp_sdk.facts.quorum", "ANOMALY_DUPLICATE_BALLOT"),
+    "ANOMALY_DUPLICATE_TASK_ACCEPT": ("macp_sdk.facts.task", "ANOMALY_DUPLICATE_TASK_ACCEPT"),
+}
+
+__all__ = [
+    "ANOMALY_DUPLICATE_BALLOT",
+    "ANOMALY_DUPLICATE_TASK_ACCEPT",
+    "ANOMALY_DUPLICATE_VOTE",
+    "ANOMALY_SETTLED_HANDOFF",
+    "AcceptRecord",
+    "ApprovalRequestRecord",
+    "BallotRecord",
+    "DecisionEvaluationRecord",
+    "DecisionObjectionRecord",
+    "DecisionProjection",
+    "DecisionProposalRecord",
+    "DecisionVoteRecord",
+    "HandoffProjection",
+    "HandoffRecord",
+    "MODE_DECISION",
+    "MODE_HANDOFF",
+    "MODE_MULTI_ROUND",
+    "MODE_PROPOSAL",
+    "MODE_QUORUM",
+    "MODE_TASK",
+    "MultiRoundProjection",
+    "ProposalAcceptRecord",
+    "ProposalProjection",
+    "ProposalRecord",
+    "ProposalRejectRecord",
+    "QuorumProjection",
+    "RejectRecord",
+    "TaskCompleteRecord",
+    "TaskFailRecord",
+    "TaskProjection",
+    "TaskRecord",
+    "TaskRejectRecord",
+    "TaskRequestRecord",
+    "TaskUpdateRecord",
+]
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module, attribute = _EXPORTS[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module, __name__), attribute)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -133,8 +133,10 @@ class DecisionProjection(DecisionProjectionBase):
     def _note_if_unknown(
         self, record: EvaluationRecord | ObjectionRecord | VoteRecord, proposal_id: str
     ) -> None:
-        # Kept anyway: a projection that joined mid-session may simply have missed the proposal.
-        if proposal_id not in self.proposals:
+        # Kept anyway. Only a projection that saw the session from its SessionStart can tell
+        # a proposal is unknown: one that joined later (a participant's freshly built session)
+        # simply missed it, and 0.22.0 said nothing there either.
+        if proposal_id not in self.proposals and self.session_start is not None:
             self._anomaly(
                 ANOMALY_UNKNOWN_PROPOSAL, record, "references a proposal not seen", proposal_id
             )

@@ -171,6 +171,11 @@ class HandoffProjection(HandoffProjectionBase):
         return offer
 
     # -- queries -------------------------------------------------------------------------
+    @property
+    def handoffs(self) -> dict[str, HandoffOfferState]:
+        """Every offer by handoff id (0.22.0's name for ``offers``)."""
+        return self.offers
+
     def get_handoff(self, handoff_id: str) -> HandoffOfferState | None:
         return self.offers.get(handoff_id)
 

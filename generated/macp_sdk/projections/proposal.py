@@ -231,6 +231,10 @@ class ProposalProjection(ProposalProjectionBase):
         state = self.proposals.get(proposal_id)
         return None if state is None else state.disposition
 
+    def active_proposals(self) -> list[ProposalState]:
+        """Live proposals, oldest first (0.22.0's name for :meth:`live_proposals`' values)."""
+        return list(self.live_proposals().values())
+
     def live_proposals(self) -> dict[str, ProposalState]:
         """Proposals and counter-proposals not withdrawn."""
         return {pid: p for pid, p in self.proposals.items() if p.is_live}

@@ -131,6 +131,11 @@ class QuorumProjection(QuorumProjectionBase):
 
     # -- queries -------------------------------------------------------------------------
     @property
+    def requests(self) -> dict[str, ApprovalRequestRecord]:
+        """The approval request by id (0.22.0's view; a session here has one)."""
+        return {} if self.request is None else {self.request.request_id: self.request}
+
+    @property
     def request_id(self) -> str | None:
         return None if self.request is None else self.request.request_id
 

@@ -195,6 +195,46 @@ class TaskProjection(TaskProjectionBase):
         # "in_progress" once the current assignee has reported progress.
         return "in_progress" if len(self.updates) > self._updates_at_assignment else "accepted"
 
+    # -- 0.22.0's views (it kept tasks by id; a session here has one) --------------------
+    @property
+    def tasks(self) -> dict[str, TaskRequestRecord]:
+        """The requested task by id (empty before the request)."""
+        return {} if self.request is None else {self.request.task_id: self.request}
+
+    @property
+    def completions(self) -> list[TaskCompleteRecord]:
+        return [] if self.completion is None else [self.completion]
+
+    @property
+    def failures(self) -> list[TaskFailRecord]:
+        return [] if self.failure is None else [self.failure]
+
+    @property
+    def active_assignment(self) -> tuple[str, str] | None:
+        """(assignee, task_id) of the current holder, or ``None``."""
+        held = self.assignment
+        return None if held is None else (held.sender, held.task_id)
+
+    def active_tasks(self) -> list[TaskRequestRecord]:
+        """The task, unless it was completed or failed."""
+        if self.request is None or self.has_terminal_report:
+            return []
+        return [self.request]
+
+    def negative_commit_eligible(self, task_id: str) -> bool:
+        """A negative Commitment is possible: the task has its terminal report, or the named
+        assignee declined before ever holding it and nobody holds it now."""
+        if not self._matches(task_id) or self.request is None:
+            return False
+        if self.has_terminal_report:
+            return True
+        named = self.request.requested_assignee
+        return (
+            bool(named)
+            and self.assignment is None
+            and any(r.sender == named and r not in self.handbacks for r in self.rejections)
+        )
+
     def _matches(self, task_id: str | None) -> bool:
         return self.request is not None and (task_id is None or task_id == self.request.task_id)
 

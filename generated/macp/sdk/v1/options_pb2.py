@@ -29,7 +29,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import descriptor_pb2 as google_dot_protobuf_dot_descriptor__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19macp/sdk/v1/options.proto\x12\x0bmacp.sdk.v1\x1a google/protobuf/descriptor.proto\"\x91\x03\n\x08ModeSpec\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\nshort_name\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\t\x12\r\n\x05title\x18\x04 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x05 \x01(\t\x12\x19\n\x11\x64\x65terminism_class\x18\x06 \x01(\t\x12\x19\n\x11participant_model\x18\x07 \x01(\t\x12\x1e\n\x16terminal_message_types\x18\x08 \x03(\t\x12\x15\n\rsession_class\x18\t \x01(\t\x12\x15\n\x08standard\x18\n \x01(\x08H\x00\x88\x01\x01\x12:\n\x0bschema_uris\x18\x0b \x03(\x0b\x32%.macp.sdk.v1.ModeSpec.SchemaUrisEntry\x12\x19\n\x11registry_position\x18\x0c \x01(\r\x12\x15\n\ranomaly_kinds\x18\r \x03(\t\x1a\x31\n\x0fSchemaUrisEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\x0b\n\t_standard\"\xa6\x01\n\nActionSpec\x12\x14\n\x0cmessage_type\x18\x01 \x01(\t\x12\x0e\n\x06method\x18\x02 \x01(\t\x12\x0f\n\x07\x61liases\x18\x03 \x03(\t\x12(\n\x07senders\x18\x04 \x03(\x0e\x32\x17.macp.sdk.v1.SenderRole\x12\x15\n\rsubject_field\x18\x05 \x01(\t\x12\x12\n\npositional\x18\x06 \x03(\t\x12\x0c\n\x04skip\x18\x07 \x01(\x08\"\x97\x02\n\tFieldSpec\x12\x10\n\x08required\x18\x01 \x01(\x08\x12\x12\n\nno_default\x18\x02 \x01(\x08\x12\x0f\n\x07\x61llowed\x18\x03 \x03(\t\x12$\n\tnormalize\x18\x04 \x01(\x0e\x32\x11.macp.sdk.v1.Case\x12\x10\n\x03min\x18\x05 \x01(\x01H\x00\x88\x01\x01\x12\x10\n\x03max\x18\x06 \x01(\x01H\x01\x88\x01\x01\x12\x13\n\x0b\x66rom_sender\x18\x07 \x01(\x08\x12\x0e\n\x06hidden\x18\x08 \x01(\x08\x12\x12\n\nparam_name\x18\t \x01(\t\x12\x16\n\x0e\x64\x65\x66\x61ult_string\x18\n \x01(\t\x12\x12\n\nreferences\x18\x0b \x01(\t\x12\x14\n\x0cnone_default\x18\x0c \x01(\x08\x42\x06\n\x04_minB\x06\n\x04_max\"\xb0\x01\n\x07RpcSpec\x12\x0e\n\x06method\x18\x01 \x01(\t\x12\x15\n\rauth_required\x18\x02 \x01(\x08\x12\x12\n\ncapability\x18\x03 \x01(\t\x12\x11\n\tack_field\x18\x04 \x01(\t\x12\x12\n\npage_items\x18\x05 \x01(\t\x12\x12\n\npositional\x18\x07 \x03(\t\x12)\n\x07watcher\x18\x08 \x01(\x0b\x32\x18.macp.sdk.v1.WatcherSpecJ\x04\x08\x06\x10\x07\"/\n\x0bWatcherSpec\x12\x12\n\nclass_name\x18\x01 \x01(\t\x12\x0c\n\x04\x62\x61se\x18\x02 \x01(\t*<\n\x04\x43\x61se\x12\x14\n\x10\x43\x41SE_UNSPECIFIED\x10\x00\x12\x0e\n\nCASE_UPPER\x10\x01\x12\x0e\n\nCASE_LOWER\x10\x02*\xfc\x01\n\nSenderRole\x12\x1b\n\x17SENDER_ROLE_UNSPECIFIED\x10\x00\x12\x19\n\x15SENDER_ROLE_INITIATOR\x10\x01\x12\x1b\n\x17SENDER_ROLE_PARTICIPANT\x10\x02\x12\"\n\x1eSENDER_ROLE_REQUESTED_ASSIGNEE\x10\x03\x12\x1f\n\x1bSENDER_ROLE_ACTIVE_ASSIGNEE\x10\x04\x12\x1c\n\x18SENDER_ROLE_OFFER_TARGET\x10\x05\x12\x1f\n\x1bSENDER_ROLE_PROPOSAL_AUTHOR\x10\x06\x12\x15\n\x11SENDER_ROLE_OWNER\x10\x07:C\n\x04mode\x12\x1c.google.protobuf.FileOptions\x18\xab\x8c\x03 \x01(\x0b\x32\x15.macp.sdk.v1.ModeSpec:J\n\x06\x61\x63tion\x12\x1f.google.protobuf.MessageOptions\x18\xab\x8c\x03 \x01(\x0b\x32\x17.macp.sdk.v1.ActionSpec:F\n\x05\x66ield\x12\x1d.google.protobuf.FieldOptions\x18\xab\x8c\x03 \x01(\x0b\x32\x16.macp.sdk.v1.FieldSpec:C\n\x03rpc\x12\x1e.google.protobuf.MethodOptions\x18\xab\x8c\x03 \x01(\x0b\x32\x14.macp.sdk.v1.RpcSpecb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19macp/sdk/v1/options.proto\x12\x0bmacp.sdk.v1\x1a google/protobuf/descriptor.proto\"\x83\x04\n\x08ModeSpec\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\nshort_name\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\t\x12\r\n\x05title\x18\x04 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x05 \x01(\t\x12\x19\n\x11\x64\x65terminism_class\x18\x06 \x01(\t\x12\x19\n\x11participant_model\x18\x07 \x01(\t\x12\x1e\n\x16terminal_message_types\x18\x08 \x03(\t\x12\x15\n\rsession_class\x18\t \x01(\t\x12\x15\n\x08standard\x18\n \x01(\x08H\x00\x88\x01\x01\x12:\n\x0bschema_uris\x18\x0b \x03(\x0b\x32%.macp.sdk.v1.ModeSpec.SchemaUrisEntry\x12\x19\n\x11registry_position\x18\x0c \x01(\r\x12\x15\n\ranomaly_kinds\x18\r \x03(\t\x12<\n\x0c\x63ompat_names\x18\x0e \x03(\x0b\x32&.macp.sdk.v1.ModeSpec.CompatNamesEntry\x1a\x31\n\x0fSchemaUrisEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a\x32\n\x10\x43ompatNamesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\x0b\n\t_standard\"\xa6\x01\n\nActionSpec\x12\x14\n\x0cmessage_type\x18\x01 \x01(\t\x12\x0e\n\x06method\x18\x02 \x01(\t\x12\x0f\n\x07\x61liases\x18\x03 \x03(\t\x12(\n\x07senders\x18\x04 \x03(\x0e\x32\x17.macp.sdk.v1.SenderRole\x12\x15\n\rsubject_field\x18\x05 \x01(\t\x12\x12\n\npositional\x18\x06 \x03(\t\x12\x0c\n\x04skip\x18\x07 \x01(\x08\"\x97\x02\n\tFieldSpec\x12\x10\n\x08required\x18\x01 \x01(\x08\x12\x12\n\nno_default\x18\x02 \x01(\x08\x12\x0f\n\x07\x61llowed\x18\x03 \x03(\t\x12$\n\tnormalize\x18\x04 \x01(\x0e\x32\x11.macp.sdk.v1.Case\x12\x10\n\x03min\x18\x05 \x01(\x01H\x00\x88\x01\x01\x12\x10\n\x03max\x18\x06 \x01(\x01H\x01\x88\x01\x01\x12\x13\n\x0b\x66rom_sender\x18\x07 \x01(\x08\x12\x0e\n\x06hidden\x18\x08 \x01(\x08\x12\x12\n\nparam_name\x18\t \x01(\t\x12\x16\n\x0e\x64\x65\x66\x61ult_string\x18\n \x01(\t\x12\x12\n\nreferences\x18\x0b \x01(\t\x12\x14\n\x0cnone_default\x18\x0c \x01(\x08\x42\x06\n\x04_minB\x06\n\x04_max\"\xc7\x01\n\x07RpcSpec\x12\x0e\n\x06method\x18\x01 \x01(\t\x12\x15\n\rauth_required\x18\x02 \x01(\x08\x12\x12\n\ncapability\x18\x03 \x01(\t\x12\x11\n\tack_field\x18\x04 \x01(\t\x12\x12\n\npage_items\x18\x05 \x01(\t\x12\x12\n\npositional\x18\x07 \x03(\t\x12)\n\x07watcher\x18\x08 \x01(\x0b\x32\x18.macp.sdk.v1.WatcherSpec\x12\x15\n\rrequest_check\x18\t \x01(\tJ\x04\x08\x06\x10\x07\"/\n\x0bWatcherSpec\x12\x12\n\nclass_name\x18\x01 \x01(\t\x12\x0c\n\x04\x62\x61se\x18\x02 \x01(\t*<\n\x04\x43\x61se\x12\x14\n\x10\x43\x41SE_UNSPECIFIED\x10\x00\x12\x0e\n\nCASE_UPPER\x10\x01\x12\x0e\n\nCASE_LOWER\x10\x02*\xfc\x01\n\nSenderRole\x12\x1b\n\x17SENDER_ROLE_UNSPECIFIED\x10\x00\x12\x19\n\x15SENDER_ROLE_INITIATOR\x10\x01\x12\x1b\n\x17SENDER_ROLE_PARTICIPANT\x10\x02\x12\"\n\x1eSENDER_ROLE_REQUESTED_ASSIGNEE\x10\x03\x12\x1f\n\x1bSENDER_ROLE_ACTIVE_ASSIGNEE\x10\x04\x12\x1c\n\x18SENDER_ROLE_OFFER_TARGET\x10\x05\x12\x1f\n\x1bSENDER_ROLE_PROPOSAL_AUTHOR\x10\x06\x12\x15\n\x11SENDER_ROLE_OWNER\x10\x07:C\n\x04mode\x12\x1c.google.protobuf.FileOptions\x18\xab\x8c\x03 \x01(\x0b\x32\x15.macp.sdk.v1.ModeSpec:J\n\x06\x61\x63tion\x12\x1f.google.protobuf.MessageOptions\x18\xab\x8c\x03 \x01(\x0b\x32\x17.macp.sdk.v1.ActionSpec:F\n\x05\x66ield\x12\x1d.google.protobuf.FieldOptions\x18\xab\x8c\x03 \x01(\x0b\x32\x16.macp.sdk.v1.FieldSpec:C\n\x03rpc\x12\x1e.google.protobuf.MethodOptions\x18\xab\x8c\x03 \x01(\x0b\x32\x14.macp.sdk.v1.RpcSpecb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -38,20 +38,24 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_MODESPEC_SCHEMAURISENTRY']._loaded_options = None
   _globals['_MODESPEC_SCHEMAURISENTRY']._serialized_options = b'8\001'
-  _globals['_CASE']._serialized_start=1159
-  _globals['_CASE']._serialized_end=1219
-  _globals['_SENDERROLE']._serialized_start=1222
-  _globals['_SENDERROLE']._serialized_end=1474
+  _globals['_MODESPEC_COMPATNAMESENTRY']._loaded_options = None
+  _globals['_MODESPEC_COMPATNAMESENTRY']._serialized_options = b'8\001'
+  _globals['_CASE']._serialized_start=1296
+  _globals['_CASE']._serialized_end=1356
+  _globals['_SENDERROLE']._serialized_start=1359
+  _globals['_SENDERROLE']._serialized_end=1611
   _globals['_MODESPEC']._serialized_start=77
-  _globals['_MODESPEC']._serialized_end=478
-  _globals['_MODESPEC_SCHEMAURISENTRY']._serialized_start=416
-  _globals['_MODESPEC_SCHEMAURISENTRY']._serialized_end=465
-  _globals['_ACTIONSPEC']._serialized_start=481
-  _globals['_ACTIONSPEC']._serialized_end=647
-  _globals['_FIELDSPEC']._serialized_start=650
-  _globals['_FIELDSPEC']._serialized_end=929
-  _globals['_RPCSPEC']._serialized_start=932
-  _globals['_RPCSPEC']._serialized_end=1108
-  _globals['_WATCHERSPEC']._serialized_start=1110
-  _globals['_WATCHERSPEC']._serialized_end=1157
+  _globals['_MODESPEC']._serialized_end=592
+  _globals['_MODESPEC_SCHEMAURISENTRY']._serialized_start=478
+  _globals['_MODESPEC_SCHEMAURISENTRY']._serialized_end=527
+  _globals['_MODESPEC_COMPATNAMESENTRY']._serialized_start=529
+  _globals['_MODESPEC_COMPATNAMESENTRY']._serialized_end=579
+  _globals['_ACTIONSPEC']._serialized_start=595
+  _globals['_ACTIONSPEC']._serialized_end=761
+  _globals['_FIELDSPEC']._serialized_start=764
+  _globals['_FIELDSPEC']._serialized_end=1043
+  _globals['_RPCSPEC']._serialized_start=1046
+  _globals['_RPCSPEC']._serialized_end=1245
+  _globals['_WATCHERSPEC']._serialized_start=1247
+  _globals['_WATCHERSPEC']._serialized_end=1294
 # @@protoc_insertion_point(module_scope)

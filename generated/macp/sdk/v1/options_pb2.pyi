@@ -124,6 +124,26 @@ class ModeSpec(_message.Message):
         def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
         def WhichOneof(self, oneof_group: _Never) -> None: ...
 
+    @_typing.final
+    class CompatNamesEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
     ID_FIELD_NUMBER: _builtins.int
     SHORT_NAME_FIELD_NUMBER: _builtins.int
     VERSION_FIELD_NUMBER: _builtins.int
@@ -137,6 +157,7 @@ class ModeSpec(_message.Message):
     SCHEMA_URIS_FIELD_NUMBER: _builtins.int
     REGISTRY_POSITION_FIELD_NUMBER: _builtins.int
     ANOMALY_KINDS_FIELD_NUMBER: _builtins.int
+    COMPAT_NAMES_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """Mode id carried in Envelope.mode. Default: package macp.modes.<n>.v<N>
     gives macp.mode.<n>.v<N>; any other package gives ext.<n>.v<N>.
@@ -180,6 +201,14 @@ class ModeSpec(_message.Message):
         as ANOMALY_<KIND>.
         """
 
+    @_builtins.property
+    def compat_names(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
+        """Names macp-sdk-python 0.22.0 gave this mode's classes, offered again as
+        aliases by the module `macp_sdk.<short_name>` (0.22.0's path) and at the
+        top level: key = the 0.22.0 name, value = a record class of this mode
+        (e.g. VoteRecord) or a public name of the projection module.
+        """
+
     def __init__(
         self,
         *,
@@ -196,10 +225,11 @@ class ModeSpec(_message.Message):
         schema_uris: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
         registry_position: _builtins.int = ...,
         anomaly_kinds: _abc.Iterable[_builtins.str] | None = ...,
+        compat_names: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_standard", b"_standard", "standard", b"standard"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_standard", b"_standard", "anomaly_kinds", b"anomaly_kinds", "description", b"description", "determinism_class", b"determinism_class", "id", b"id", "participant_model", b"participant_model", "registry_position", b"registry_position", "schema_uris", b"schema_uris", "session_class", b"session_class", "short_name", b"short_name", "standard", b"standard", "terminal_message_types", b"terminal_message_types", "title", b"title", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_standard", b"_standard", "anomaly_kinds", b"anomaly_kinds", "compat_names", b"compat_names", "description", b"description", "determinism_class", b"determinism_class", "id", b"id", "participant_model", b"participant_model", "registry_position", b"registry_position", "schema_uris", b"schema_uris", "session_class", b"session_class", "short_name", b"short_name", "standard", b"standard", "terminal_message_types", b"terminal_message_types", "title", b"title", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__standard: _TypeAlias = _typing.Literal["standard"]  # noqa: Y015
     _WhichOneofArgType__standard: _TypeAlias = _typing.Literal["_standard", b"_standard"]  # noqa: Y015
@@ -351,6 +381,7 @@ class RpcSpec(_message.Message):
     PAGE_ITEMS_FIELD_NUMBER: _builtins.int
     POSITIONAL_FIELD_NUMBER: _builtins.int
     WATCHER_FIELD_NUMBER: _builtins.int
+    REQUEST_CHECK_FIELD_NUMBER: _builtins.int
     method: _builtins.str
     """Client method name. Default: snake_case(rpc name)."""
     auth_required: _builtins.bool
@@ -370,6 +401,12 @@ class RpcSpec(_message.Message):
     """The response's repeated field of a paginated RPC (request page_token,
     response next_page_token). The client gets <method>_page (one page) and
     <method> (every page).
+    """
+    request_check: _builtins.str
+    """A check of the core (macp_core.request_checks, listed in
+    macp_core.contract.REQUEST_CHECKS) the client runs on the request before
+    sending it; it raises MacpValidationError for a request the runtime
+    would refuse (e.g. check_mode_descriptor).
     """
     @_builtins.property
     def positional(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
@@ -391,10 +428,11 @@ class RpcSpec(_message.Message):
         page_items: _builtins.str = ...,
         positional: _abc.Iterable[_builtins.str] | None = ...,
         watcher: Global___WatcherSpec | None = ...,
+        request_check: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["watcher", b"watcher"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["ack_field", b"ack_field", "auth_required", b"auth_required", "capability", b"capability", "method", b"method", "page_items", b"page_items", "positional", b"positional", "watcher", b"watcher"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ack_field", b"ack_field", "auth_required", b"auth_required", "capability", b"capability", "method", b"method", "page_items", b"page_items", "positional", b"positional", "request_check", b"request_check", "watcher", b"watcher"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

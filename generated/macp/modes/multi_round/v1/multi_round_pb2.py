@@ -29,14 +29,14 @@ _sym_db = _symbol_database.Default()
 from macp.sdk.v1 import options_pb2 as macp_dot_sdk_dot_v1_dot_options__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n+macp/modes/multi_round/v1/multi_round.proto\x12\x19macp.modes.multi_round.v1\x1a\x19macp/sdk/v1/options.proto\":\n\x11\x43ontributePayload\x12\x15\n\x05value\x18\x01 \x01(\tB\x06\xda\xe2\x18\x02\x08\x01:\x0e\xda\xe2\x18\n\"\x01\x02\x32\x05valueB\xcd\x01\xda\xe2\x18\xc8\x01\n\x12\x65xt.multi_round.v1\"\x10Multi-Round Mode*9Participants revise contributions until all values agree.2\x16semantic-deterministic:\x04peerB\nCommitmentP\x00Z9\n\x08protobuf\x12-buf.build/multiagentcoordinationprotocol/macpb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n+macp/modes/multi_round/v1/multi_round.proto\x12\x19macp.modes.multi_round.v1\x1a\x19macp/sdk/v1/options.proto\":\n\x11\x43ontributePayload\x12\x15\n\x05value\x18\x01 \x01(\tB\x06\xda\xe2\x18\x02\x08\x01:\x0e\xda\xe2\x18\n\"\x01\x02\x32\x05valueB\x83\x02\xda\xe2\x18\xfe\x01\n\x12\x65xt.multi_round.v1\"\x10Multi-Round Mode*9Participants revise contributions until all values agree.2\x16semantic-deterministic:\x04peerB\nCommitmentP\x00Z9\n\x08protobuf\x12-buf.build/multiagentcoordinationprotocol/macpr4\n\x18\x62uild_contribute_payload\x12\x18\x62uild_contribute_payloadb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'macp.modes.multi_round.v1.multi_round_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
-  _globals['DESCRIPTOR']._serialized_options = b'\332\342\030\310\001\n\022ext.multi_round.v1\"\020Multi-Round Mode*9Participants revise contributions until all values agree.2\026semantic-deterministic:\004peerB\nCommitmentP\000Z9\n\010protobuf\022-buf.build/multiagentcoordinationprotocol/macp'
+  _globals['DESCRIPTOR']._serialized_options = b'\332\342\030\376\001\n\022ext.multi_round.v1\"\020Multi-Round Mode*9Participants revise contributions until all values agree.2\026semantic-deterministic:\004peerB\nCommitmentP\000Z9\n\010protobuf\022-buf.build/multiagentcoordinationprotocol/macpr4\n\030build_contribute_payload\022\030build_contribute_payload'
   _globals['_CONTRIBUTEPAYLOAD'].fields_by_name['value']._loaded_options = None
   _globals['_CONTRIBUTEPAYLOAD'].fields_by_name['value']._serialized_options = b'\332\342\030\002\010\001'
   _globals['_CONTRIBUTEPAYLOAD']._loaded_options = None
