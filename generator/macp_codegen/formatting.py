@@ -28,17 +28,23 @@ def format_python(sources: dict[str, str]) -> dict[str, str]:
             target = root / path
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text, encoding="utf-8")
-        _run([ruff, "check", "--fix", "--select", "I,F401", "--exit-zero", *RUFF_SETTINGS, tmp])
-        _run([ruff, "format", *RUFF_SETTINGS, tmp])
+        _run(
+            [ruff, "check", "--fix", "--select", "I,F401", "--exit-zero", *RUFF_SETTINGS, tmp], tmp
+        )
+        _run([ruff, "format", *RUFF_SETTINGS, tmp], tmp)
         return {path: (root / path).read_text(encoding="utf-8") for path in sources}
 
 
-def _run(command: list[str]) -> None:
+def _run(command: list[str], root: str) -> None:
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
+        # --quiet also silences the parse error: ask again for the file and line that failed.
+        loud = [arg for arg in command if arg != "--quiet"]
+        result = subprocess.run(loud, capture_output=True, text=True, check=False)
         # A template produced Python that does not parse: that is a generator bug, say where.
         raise CodegenError(
             SourceLocation("templates"),
-            f"rendered Python did not format: {result.stderr.strip() or result.stdout.strip()}",
+            "rendered Python did not format: "
+            + (result.stderr.strip() or result.stdout.strip()).replace(root + "/", ""),
             "fix the template that produced this file",
         )

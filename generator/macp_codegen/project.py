@@ -144,10 +144,11 @@ class Project:
         facts = build_facts(compiled.descriptor_set, model)
         sdk = model.sdk_package
         compat = () if model.is_plugin else build_compat_modules(model.modes, _taken_modules())
+        compat = _with_defined_targets(compat, self.config.output, notes)
         # The SDK's projections/__init__.py comes from _render_compat (it exports the
-        # projections); a mode package's is a plain package marker.
+        # projections); without compat modules (a mode package) it is a plain package marker.
         sdk_packages = [f"{sdk}/facts", f"{sdk}/modes"] if model.modes else []
-        if model.is_plugin and model.modes:
+        if not compat and model.modes:
             sdk_packages.append(f"{sdk}/projections")
         proto_dirs = _package_dirs(
             {
@@ -240,7 +241,13 @@ class Project:
         sdk = model.sdk_package
         header = _header(model.sources)
         exports = _plugin_exports(model, facts)
-        context = {"model": model, "facts": facts, "header": header, "exports": exports}
+        context = {
+            "model": model,
+            "facts": facts,
+            "header": header,
+            "exports": exports,
+            "eager_exports": (),
+        }
         packages = sorted({d.split("/")[0] for d in proto_dirs} | {sdk})
         project = {
             "model": model,
@@ -292,7 +299,7 @@ class Project:
         facts: FactsModel,
     ) -> list[OutputFile]:
         """macp-sdk-python 0.22.0's paths: `macp_sdk.<mode>` and the projections package."""
-        if not model.modes:
+        if not compat:
             return []
         # Each mode's anomaly kinds, offered where 0.22.0 had them (its mode modules).
         anomalies = {
@@ -358,6 +365,35 @@ class Project:
         hooks = tuple(naming.qualified_name(mode.projection_class, h) for h in handlers)
         files.append(OutputFile(scaffold_path, fresh.encode(), "scaffold", requires=hooks))
         return files
+
+
+def _with_defined_targets(
+    compat: tuple[CompatModule, ...], output: Path, notes: list[str]
+) -> tuple[CompatModule, ...]:
+    """0.22.0 names may point at classes the user's projection defines (compat_names): an alias
+    whose class the projection does not (yet) define is left out, with a note, rather than
+    generated as an import that fails."""
+    kept = []
+    for module in compat:
+        mode = module.mode
+        scaffold = output / mode.scaffold_path
+        # A scaffold not yet written defines just the projection class.
+        defined = (
+            _top_names(scaffold.read_text(encoding="utf-8"))
+            if scaffold.is_file()
+            else frozenset({mode.projection_class})
+        )
+        aliases = []
+        for alias in module.aliases:
+            if alias.module == mode.projection_module and alias.target not in defined:
+                notes.append(
+                    f"{mode.scaffold_path}: compat name {alias.name} is left out: "
+                    f"{alias.target} is not defined there (define it, then regenerate)"
+                )
+                continue
+            aliases.append(alias)
+        kept.append(replace(module, aliases=tuple(aliases)))
+    return tuple(kept)
 
 
 def _top_names(source: str) -> frozenset[str]:

@@ -16,7 +16,7 @@ from typing import Any, Protocol, Self
 from .._logging import get_logger
 from ..auth import AuthConfig
 from ..base_projection import PHASE_CANCELLED, BaseProjection
-from ..errors import MacpSdkError, MacpSessionError
+from ..errors import MacpCancelledError, MacpSdkError, MacpSessionError, MacpTimeoutError
 from ..retry import RetryPolicy
 from ..session_client import AsyncSessionClient
 from ..streams import AsyncMacpStream
@@ -150,7 +150,14 @@ class AsyncGrpcTransportAdapter:
                         task.cancel()
             if read not in done:
                 return
-            envelope = read.result()
+            try:
+                envelope = read.result()
+            except MacpTimeoutError:
+                envelope = None  # a quiet interval: time to ask whether the session ended
+            except MacpCancelledError:
+                if wake.is_set():
+                    return  # stop() cancelled the stream under this read
+                raise
             if envelope is None:
                 if stream.ended or wake.is_set():
                     return

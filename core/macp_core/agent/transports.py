@@ -24,9 +24,11 @@ from .._logging import get_logger
 from ..auth import AuthConfig
 from ..errors import (
     MacpAckError,
+    MacpCancelledError,
     MacpNotFoundError,
     MacpSdkError,
     MacpSessionNotFoundError,
+    MacpTimeoutError,
     MacpTransportError,
 )
 from ..retry import RetryPolicy
@@ -202,7 +204,14 @@ class GrpcTransportAdapter:
 
     def _drain(self, stream: MacpStream) -> Iterator[IncomingMessage]:
         while not self._stop.is_set():
-            envelope = stream.read(timeout=self._check_interval)
+            try:
+                envelope = stream.read(timeout=self._check_interval)
+            except MacpTimeoutError:
+                envelope = None  # a quiet interval: time to ask whether the session ended
+            except MacpCancelledError:
+                if self._stop.is_set():
+                    return  # stop() cancelled the stream under this read
+                raise
             if envelope is None:
                 if stream.ended or self._stop.is_set():
                     return

@@ -3,3 +3,41 @@
 #   acme/common/v1/money.proto
 #   acme/market/v1/market.proto
 #   macp/sdk/v1/options.proto
+"""Projections: each mode's projection class and its records under macp-sdk-python 0.22.0's names.
+
+Names are imported on first use, so importing one projection module stays cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from macp_sdk._registry import MODE_MARKET as MODE_MARKET
+
+    from .market import MarketProjection as MarketProjection
+
+_EXPORTS: dict[str, tuple[str, str]] = {
+    "MarketProjection": (".market", "MarketProjection"),
+    "MODE_MARKET": ("macp_sdk._registry", "MODE_MARKET"),
+}
+
+__all__ = [
+    "MODE_MARKET",
+    "MarketProjection",
+]
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module, attribute = _EXPORTS[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module, __name__), attribute)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
