@@ -143,7 +143,8 @@ def _compat_name(key: str, value: str) -> Callable[[Path], tuple[Path, int]]:
 
 def short_name_replaces_a_module(project: Path) -> tuple[Path, int]:
     multi_round = "proto/macp/modes/multi_round/v1/multi_round.proto"
-    path, _ = _edit(project, multi_round, 'id: "ext.multi_round.v1"', 'id: "ext.multi_round.v1" short_name: "retry"')
+    old = 'id: "ext.multi_round.v1"'
+    path, _ = _edit(project, multi_round, old, f'{old} short_name: "retry"')
     text = path.read_text()
     return path, text[: text.index("option (macp.sdk.v1.mode)")].count("\n") + 1
 
