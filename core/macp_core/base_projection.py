@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import enum
+import logging
 from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
@@ -270,7 +271,11 @@ class BaseProjection:
     def note_anomaly(self, anomaly: ProjectionAnomaly) -> None:
         """The one place anomalies are kept and logged (mode hooks come here too)."""
         self.anomalies.append(anomaly)
-        logger.warning(
+        # A projection that never saw the SessionStart joined mid-session (a session object
+        # built for an existing session): "not seen" is expected there, so it is kept quietly.
+        level = logging.WARNING if self.session_start is not None else logging.DEBUG
+        logger.log(
+            level,
             "projection anomaly %s: %s %s from %s (%s)",
             anomaly.kind,
             anomaly.message_type,
