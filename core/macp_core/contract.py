@@ -469,6 +469,14 @@ HAND_WRITTEN_RPCS: Final[frozenset[str]] = frozenset({"Initialize", "Send", "Str
 # Checks of macp_core.request_checks an RPC's `(macp.sdk.v1.rpc).request_check` may name.
 REQUEST_CHECKS: Final[frozenset[str]] = frozenset({"check_mode_descriptor"})
 
+# Response adapters of the core (macp_core.response_adapters) a generated client method may
+# apply through `(macp.sdk.v1.rpc).response_adapter`: function -> the type it returns, as
+# importable from macp_core.receipt.
+RESPONSE_ADAPTERS: Final[Mapping[str, str]] = {
+    "decision_receipt_result": "DecisionReceiptResult",
+    "receipt_key_set": "ReceiptKeySet",
+}
+
 # Every public member of MacpClientBase / AsyncMacpClientBase (methods and attributes): a
 # generated client method must not take one of these names.
 CLIENT_MEMBERS: Final[frozenset[str]] = frozenset(

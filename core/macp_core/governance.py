@@ -19,7 +19,6 @@ from .receipt import (
     DecisionReceiptResult,
     ReceiptKeySet,
     ReceiptVerification,
-    receipt_keys_from_proto,
     trusted_keys_from_jwks,
     verify_receipt,
 )
@@ -37,11 +36,11 @@ class ReceiptClient(Protocol):
 
     def get_decision_receipt(
         self, session_id: str, *, auth: AuthConfig | None = None, timeout: TimeoutValue = None
-    ) -> core_pb2.GetDecisionReceiptResponse: ...
+    ) -> DecisionReceiptResult: ...
 
     def get_receipt_keys(
         self, *, auth: AuthConfig | None = None, timeout: TimeoutValue = None
-    ) -> core_pb2.GetReceiptKeysResponse: ...
+    ) -> ReceiptKeySet: ...
 
     def what_if_replay(
         self,
@@ -62,11 +61,11 @@ class AsyncReceiptClient(Protocol):
 
     def get_decision_receipt(
         self, session_id: str, *, auth: AuthConfig | None = None, timeout: TimeoutValue = None
-    ) -> Awaitable[core_pb2.GetDecisionReceiptResponse]: ...
+    ) -> Awaitable[DecisionReceiptResult]: ...
 
     def get_receipt_keys(
         self, *, auth: AuthConfig | None = None, timeout: TimeoutValue = None
-    ) -> Awaitable[core_pb2.GetReceiptKeysResponse]: ...
+    ) -> Awaitable[ReceiptKeySet]: ...
 
     def what_if_replay(
         self,
@@ -104,8 +103,7 @@ def fetch_decision_receipt(
 ) -> DecisionReceiptResult:
     """The runtime's receipt for a resolved session, parsed and verbatim (not verified)."""
     _ensure_initialized(client, auth, timeout)
-    response = client.get_decision_receipt(session_id, auth=auth, timeout=timeout)
-    return DecisionReceiptResult.from_proto(response)
+    return client.get_decision_receipt(session_id, auth=auth, timeout=timeout)
 
 
 def fetch_receipt_keys(
@@ -113,7 +111,7 @@ def fetch_receipt_keys(
 ) -> ReceiptKeySet:
     """The runtime's receipt verification keys (a JWK Set; `{"keys": []}` when unsigned)."""
     _ensure_initialized(client, auth, timeout)
-    return receipt_keys_from_proto(client.get_receipt_keys(auth=auth, timeout=timeout))
+    return client.get_receipt_keys(auth=auth, timeout=timeout)
 
 
 def fetch_what_if_replay(
@@ -154,15 +152,14 @@ async def async_fetch_decision_receipt(
     timeout: TimeoutValue = None,
 ) -> DecisionReceiptResult:
     await _async_ensure_initialized(client, auth, timeout)
-    response = await client.get_decision_receipt(session_id, auth=auth, timeout=timeout)
-    return DecisionReceiptResult.from_proto(response)
+    return await client.get_decision_receipt(session_id, auth=auth, timeout=timeout)
 
 
 async def async_fetch_receipt_keys(
     client: AsyncReceiptClient, *, auth: AuthConfig | None = None, timeout: TimeoutValue = None
 ) -> ReceiptKeySet:
     await _async_ensure_initialized(client, auth, timeout)
-    return receipt_keys_from_proto(await client.get_receipt_keys(auth=auth, timeout=timeout))
+    return await client.get_receipt_keys(auth=auth, timeout=timeout)
 
 
 async def async_fetch_what_if_replay(

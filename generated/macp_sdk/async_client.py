@@ -16,7 +16,9 @@ from macp_core.async_client_base import AsyncMacpClientBase
 from macp_core.auth import AuthConfig
 from macp_core.client_base import TimeoutValue
 from macp_core.envelope import validate_required
+from macp_core.receipt import DecisionReceiptResult, ReceiptKeySet
 from macp_core.request_checks import check_mode_descriptor
+from macp_core.response_adapters import decision_receipt_result, receipt_key_set
 
 __all__ = [
     "AsyncMacpClient",
@@ -530,7 +532,7 @@ class AsyncMacpClient(AsyncMacpClientBase):
         *,
         auth: AuthConfig | None = None,
         timeout: TimeoutValue = None,
-    ) -> core_pb2.GetDecisionReceiptResponse:
+    ) -> DecisionReceiptResult:
         """Signed receipt of a resolved session's decision. Once ``initialize()`` has run,
         raises :class:`MacpCapabilityError` without calling the runtime unless it advertised
         ``decision_receipt.get_decision_receipt``."""
@@ -546,14 +548,14 @@ class AsyncMacpClient(AsyncMacpClientBase):
             timeout=timeout,
             operation="GetDecisionReceipt",
         )
-        return response
+        return decision_receipt_result(response)
 
     async def get_receipt_keys(
         self,
         *,
         auth: AuthConfig | None = None,
         timeout: TimeoutValue = None,
-    ) -> core_pb2.GetReceiptKeysResponse:
+    ) -> ReceiptKeySet:
         """Public keys (JWKS) to verify decision receipts. Once ``initialize()`` has run,
         raises :class:`MacpCapabilityError` without calling the runtime unless it advertised
         ``decision_receipt.get_decision_receipt``."""
@@ -567,4 +569,4 @@ class AsyncMacpClient(AsyncMacpClientBase):
             timeout=timeout,
             operation="GetReceiptKeys",
         )
-        return response
+        return receipt_key_set(response)

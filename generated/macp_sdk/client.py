@@ -24,7 +24,9 @@ from macp_core.client_base import (
     configure_logging as configure_logging,
 )
 from macp_core.envelope import validate_required
+from macp_core.receipt import DecisionReceiptResult, ReceiptKeySet
 from macp_core.request_checks import check_mode_descriptor
+from macp_core.response_adapters import decision_receipt_result, receipt_key_set
 
 __all__ = [
     "MacpClient",
@@ -541,7 +543,7 @@ class MacpClient(MacpClientBase):
         *,
         auth: AuthConfig | None = None,
         timeout: TimeoutValue = None,
-    ) -> core_pb2.GetDecisionReceiptResponse:
+    ) -> DecisionReceiptResult:
         """Signed receipt of a resolved session's decision. Once ``initialize()`` has run,
         raises :class:`MacpCapabilityError` without calling the runtime unless it advertised
         ``decision_receipt.get_decision_receipt``."""
@@ -557,14 +559,14 @@ class MacpClient(MacpClientBase):
             timeout=timeout,
             operation="GetDecisionReceipt",
         )
-        return response
+        return decision_receipt_result(response)
 
     def get_receipt_keys(
         self,
         *,
         auth: AuthConfig | None = None,
         timeout: TimeoutValue = None,
-    ) -> core_pb2.GetReceiptKeysResponse:
+    ) -> ReceiptKeySet:
         """Public keys (JWKS) to verify decision receipts. Once ``initialize()`` has run,
         raises :class:`MacpCapabilityError` without calling the runtime unless it advertised
         ``decision_receipt.get_decision_receipt``."""
@@ -578,4 +580,4 @@ class MacpClient(MacpClientBase):
             timeout=timeout,
             operation="GetReceiptKeys",
         )
-        return response
+        return receipt_key_set(response)

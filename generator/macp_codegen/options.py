@@ -81,6 +81,7 @@ class RpcOptions:
     watcher_class: str = ""
     watcher_base: str = ""
     request_check: str = ""
+    response_adapter: str = ""
     present: frozenset[str] = field(default_factory=frozenset)
 
 
@@ -172,6 +173,7 @@ class OptionReader:
             auth_required=spec.auth_required,
             capability=spec.capability,
             request_check=spec.request_check,
+            response_adapter=spec.response_adapter,
             ack_field=spec.ack_field,
             page_items=spec.page_items,
             positional=tuple(spec.positional),

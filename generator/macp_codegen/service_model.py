@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from macp_core import contract
+
 from .errors import SourceLocation
 
 
@@ -57,6 +59,7 @@ class RpcModel:
     all_pages_doc: str
     location: SourceLocation
     request_check: str = ""  # a function of macp_core.request_checks, "" for none
+    response_adapter: str = ""  # a function of macp_core.response_adapters, "" for none
 
     @property
     def parameters(self) -> tuple[ParamModel, ...]:
@@ -92,6 +95,16 @@ class ServiceModel:
     def request_checks(self) -> tuple[str, ...]:
         """Core request checks the clients import, sorted."""
         return tuple(sorted({r.request_check for r in self.rpcs if r.request_check}))
+
+    @property
+    def response_adapters(self) -> tuple[str, ...]:
+        """Core response adapters the clients import, sorted."""
+        return tuple(sorted({r.response_adapter for r in self.rpcs if r.response_adapter}))
+
+    @property
+    def adapter_result_types(self) -> tuple[str, ...]:
+        """The types those adapters return (imported for the methods' annotations), sorted."""
+        return tuple(sorted({contract.RESPONSE_ADAPTERS[a] for a in self.response_adapters}))
 
     @property
     def uses_validation(self) -> bool:

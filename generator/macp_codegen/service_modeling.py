@@ -168,6 +168,14 @@ def _build_rpc(
             "macp_core.request_checks",
             f"use one of {', '.join(sorted(contract.REQUEST_CHECKS)) or '(none)'}",
         )
+    adapter = options.response_adapter
+    if adapter and (adapter not in contract.RESPONSE_ADAPTERS or method.server_streaming):
+        raise OptionError(
+            where,
+            f"rpc {method.name}: response_adapter {adapter!r} is not an adapter of "
+            "macp_core.response_adapters for a unary rpc",
+            f"use one of {', '.join(sorted(contract.RESPONSE_ADAPTERS))} on a unary rpc",
+        )
     ack_type = _response_field_type(response, options.ack_field, method.name, where, types)
     page_item_type = _page_item_type(request, response, options, method.name, where, types)
     watcher = _watcher(options, method, where)
@@ -177,6 +185,8 @@ def _build_rpc(
         async_return = f"AsyncIterator[{response_type}]"
     elif page_item_type:
         sync_return = async_return = f"list[{page_item_type}]"
+    elif adapter:
+        sync_return = async_return = contract.RESPONSE_ADAPTERS[adapter]
     else:
         sync_return = async_return = ack_type or response_type
     return RpcModel(
@@ -191,6 +201,7 @@ def _build_rpc(
         auth_required=options.auth_required,
         capability=options.capability,
         request_check=options.request_check,
+        response_adapter=adapter,
         ack_field=options.ack_field,
         ack_type=ack_type,
         page_method=naming.page_method(name) if options.page_items else "",

@@ -119,7 +119,7 @@ def test_gated_calls_are_attempted_before_initialize(lead: MacpClient) -> None:
         lead.what_if_replay(new_session_id(), policy_pb2.PolicyDescriptor(policy_id="p"))
     with pytest.raises(MacpSessionNotFoundError):
         lead.get_decision_receipt(new_session_id())
-    assert "keys" in lead.get_receipt_keys().jwks_json
+    assert "keys" in lead.get_receipt_keys()
 
 
 def _without_governance(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -189,7 +189,7 @@ def test_async_capability_gating(local_rt: LocalRuntime, monkeypatch: pytest.Mon
         async with AsyncMacpClient(
             target=local_rt.target, secure=False, auth=LEAD, default_timeout=5.0
         ) as client:
-            assert "keys" in (await client.get_receipt_keys()).jwks_json  # attempted
+            assert "keys" in await client.get_receipt_keys()  # attempted
             await client.initialize()
             assert client.supports("policy_registry.what_if_replay") is False
             with pytest.raises(MacpCapabilityError):

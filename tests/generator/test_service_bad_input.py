@@ -50,9 +50,18 @@ def bad_page_items(project: Path) -> tuple[Path, int]:
 def watcher_on_unary(project: Path) -> tuple[Path, int]:
     return _edit(
         project,
-        '{capability: "decision_receipt.get_decision_receipt"}',
-        '{capability: "decision_receipt.get_decision_receipt", '
+        'response_adapter: "receipt_key_set"}',
+        'response_adapter: "receipt_key_set", '
         'watcher: {class_name: "KeysWatcher", base: "RootsWatcherBase"}}',
+        "rpc GetReceiptKeys(",
+    )
+
+
+def unknown_response_adapter(project: Path) -> tuple[Path, int]:
+    return _edit(
+        project,
+        'response_adapter: "receipt_key_set"}',
+        'response_adapter: "no_such_adapter"}',
         "rpc GetReceiptKeys(",
     )
 
@@ -110,6 +119,10 @@ CASES: dict[str, tuple[Callable[[Path], tuple[Path, int]], str]] = {
     "ack_field not a message": (bad_ack_field, "ack_field 'receipt'"),
     "page_items not repeated": (bad_page_items, "page_items 'session'"),
     "watcher on a unary rpc": (watcher_on_unary, "needs a server-streaming rpc"),
+    "unknown response adapter": (
+        unknown_response_adapter,
+        "is not an adapter of macp_core.response_adapters",
+    ),
     "method shadows the client base": (core_member, "client method close"),
     "unknown capability": (unknown_capability, "capability 'policy_registry.what_if'"),
     "two pb2 modules of one name": (two_modules_of_one_name, "two modules named core_pb2"),

@@ -382,6 +382,7 @@ class RpcSpec(_message.Message):
     POSITIONAL_FIELD_NUMBER: _builtins.int
     WATCHER_FIELD_NUMBER: _builtins.int
     REQUEST_CHECK_FIELD_NUMBER: _builtins.int
+    RESPONSE_ADAPTER_FIELD_NUMBER: _builtins.int
     method: _builtins.str
     """Client method name. Default: snake_case(rpc name)."""
     auth_required: _builtins.bool
@@ -408,6 +409,11 @@ class RpcSpec(_message.Message):
     sending it; it raises MacpValidationError for a request the runtime
     would refuse (e.g. check_mode_descriptor).
     """
+    response_adapter: _builtins.str
+    """A function of the core (macp_core.response_adapters, listed with its result type in
+    macp_core.contract.RESPONSE_ADAPTERS) the client applies to the response before
+    returning it, e.g. decision_receipt_result: the method then returns that type.
+    """
     @_builtins.property
     def positional(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Request fields taken positionally, in this order; every other parameter
@@ -429,10 +435,11 @@ class RpcSpec(_message.Message):
         positional: _abc.Iterable[_builtins.str] | None = ...,
         watcher: Global___WatcherSpec | None = ...,
         request_check: _builtins.str = ...,
+        response_adapter: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["watcher", b"watcher"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["ack_field", b"ack_field", "auth_required", b"auth_required", "capability", b"capability", "method", b"method", "page_items", b"page_items", "positional", b"positional", "request_check", b"request_check", "watcher", b"watcher"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ack_field", b"ack_field", "auth_required", b"auth_required", "capability", b"capability", "method", b"method", "page_items", b"page_items", "positional", b"positional", "request_check", b"request_check", "response_adapter", b"response_adapter", "watcher", b"watcher"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
