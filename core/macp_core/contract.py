@@ -22,6 +22,11 @@ class Reexport:
     # Names the module also offers that another public module defines and exports at the top
     # level (0.22.0 offered them at both paths): re-exported here, never at the top level again.
     shared: tuple[str, ...] = ()
+    # Deprecated aliases (alias, the name it stands for) the module offers the way 0.22.0 did:
+    # reading one warns (DeprecationWarning) and gives the named object. The source module
+    # defines `deprecated_alias(name, module)`, which the generated module's `__getattr__`
+    # calls; type checkers see a plain alias. Never in `__all__`.
+    deprecated: tuple[tuple[str, str], ...] = ()
 
 
 PACKAGE: Final = "macp_core"
@@ -68,6 +73,12 @@ _AGENT_NAMES: Final = (
     "register_mode_binding",
     "start_cancel_callback_server",
     "voting_handler",
+)
+
+# 0.22.0's pre-rename strategy results (deprecated there, as here).
+_AGENT_DEPRECATED: Final = (
+    ("CommitmentDecision", "CommitmentResult"),
+    ("VoteDecision", "VoteResult"),
 )
 
 # `macp_sdk.<key>` -> what it re-exports. The embedded runtime is a package of its own
@@ -365,7 +376,9 @@ PUBLIC_MODULES: Final[Mapping[str, Reexport]] = {
     ),
     # The agent framework, at 0.22.0's paths (`macp_sdk.agent`, `macp_sdk.agent.strategies`,
     # ...; none of it at `macp_sdk` top level, as in 0.22.0) plus the asyncio twin `agent.aio`.
-    "agent": Reexport("macp_core.agent", _AGENT_NAMES, top_level=False),
+    "agent": Reexport(
+        "macp_core.agent", _AGENT_NAMES, top_level=False, deprecated=_AGENT_DEPRECATED
+    ),
     "agent.actions": Reexport(
         "macp_core.agent.actions", ("AsyncParticipantActions", "ParticipantActions"), False
     ),
@@ -409,6 +422,7 @@ PUBLIC_MODULES: Final[Mapping[str, Reexport]] = {
             "voting_handler",
         ),
         top_level=False,
+        deprecated=_AGENT_DEPRECATED,
     ),
     "agent.transports": Reexport(
         "macp_core.agent.transports",
@@ -590,4 +604,10 @@ PARTICIPANT_ACTIONS_MEMBERS: Final[frozenset[str]] = frozenset(
         "session_id",
         "start_session",
     }
+)
+# 0.22.0's decision-centric actions, which the generic actions classes offer by forwarding to
+# the session mode's typed action of the same name: a generated typed action may (and is
+# meant to) override them.
+PARTICIPANT_GENERIC_ACTIONS: Final[frozenset[str]] = frozenset(
+    {"evaluate", "propose", "raise_objection", "vote"}
 )

@@ -31,6 +31,8 @@ class ReexportModel:
     generated: tuple[tuple[str, str], ...] = ()
     # Names defined (and exported at the top level) by another public module, offered here too.
     shared: tuple[str, ...] = ()
+    # Deprecated aliases (alias, target), resolved by the source's `deprecated_alias`.
+    deprecated: tuple[tuple[str, str], ...] = ()
 
 
 def reexports() -> tuple[ReexportModel, ...]:
@@ -44,7 +46,15 @@ def reexports() -> tuple[ReexportModel, ...]:
             else f"{SDK_PACKAGE}/{relative}.py"
         )
         found.append(
-            ReexportModel(path, module, spec.source, spec.names, spec.top_level, shared=spec.shared)
+            ReexportModel(
+                path,
+                module,
+                spec.source,
+                spec.names,
+                spec.top_level,
+                shared=spec.shared,
+                deprecated=spec.deprecated,
+            )
         )
     return tuple(found)
 

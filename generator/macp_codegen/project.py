@@ -419,12 +419,14 @@ def _with_generated_names(
     facts: FactsModel,
     compat: tuple[CompatModule, ...] = (),
 ) -> tuple[ReexportModel, ...]:
-    """Generated facts also offered where 0.22.0 offered them: mode ids in `constants`, the
-    modes' anomaly kinds in `base_projection`, the field validators in `validation`."""
+    """Generated facts also offered where 0.22.0 offered them: mode ids in `constants` and
+    `agent.participant`, the modes' anomaly kinds in `base_projection`, the field validators
+    in `validation`."""
     registry = f"{SDK_PACKAGE}._registry"
     extra: dict[str, list[tuple[str, str]]] = {
         "constants": [(registry, f.mode_constant) for f in facts.modes]
         + [(registry, "STANDARD_MODES")],
+        "agent.participant": [(registry, f.mode_constant) for f in facts.modes],
         "base_projection": [
             (f"{SDK_PACKAGE}.facts.{f.module}", a.name) for f in facts.modes for a in f.anomalies
         ],

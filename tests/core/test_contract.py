@@ -163,10 +163,12 @@ def test_participant_members_cover_both_participants() -> None:
 def test_participant_actions_members_cover_both_actions_classes() -> None:
     from macp_core.agent import AsyncParticipantActions, ParticipantActions
 
+    known = contract.PARTICIPANT_ACTIONS_MEMBERS | contract.PARTICIPANT_GENERIC_ACTIONS
+    assert not contract.PARTICIPANT_ACTIONS_MEMBERS & contract.PARTICIPANT_GENERIC_ACTIONS
     for cls in (ParticipantActions, AsyncParticipantActions):
-        assert _public_members(cls) <= contract.PARTICIPANT_ACTIONS_MEMBERS, sorted(
-            _public_members(cls) - contract.PARTICIPANT_ACTIONS_MEMBERS
-        )
+        assert _public_members(cls) <= known, sorted(_public_members(cls) - known)
+        for name in contract.PARTICIPANT_GENERIC_ACTIONS:
+            assert callable(getattr(cls, name)), name
 
 
 def test_shared_names_are_the_objects_their_defining_module_exports() -> None:

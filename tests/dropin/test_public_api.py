@@ -70,29 +70,6 @@ _RECORD_FIELDS = (
 )
 _BOTH = ("macp_sdk", "macp_sdk.{mode}")
 KNOWN_GAPS: dict[str, list[str]] = {
-    "agents: 0.22.0's decision-only ParticipantActions methods live on the generated "
-    "DecisionActions, which a decision participant gets as ctx.actions (docs/agents.md)": [
-        f"{m}:ParticipantActions.{method}"
-        for m in ("macp_sdk.agent", "macp_sdk.agent.participant")
-        for method in ("evaluate", "propose", "raise_objection", "vote")
-    ],
-    "agents: mode ids are imported from macp_sdk (or macp_sdk.constants), not re-exported by "
-    "the participant module": [
-        f"macp_sdk.agent.participant:MODE_{mode}"
-        for mode in ("DECISION", "HANDOFF", "PROPOSAL", "QUORUM", "TASK")
-    ],
-    "agents: the stream has no deadline (open_stream takes none), so the gRPC transport takes "
-    "no timeout; the cancel-callback server is configured by host/port, not a private "
-    "address field (docs/agents.md)": [
-        f"{m}:{name}"
-        for m in ("macp_sdk.agent", "macp_sdk.agent.transports")
-        for name in ("GrpcTransportAdapter",)
-    ]
-    + [
-        f"{m}:{name}"
-        for m in ("macp_sdk.agent", "macp_sdk.agent.cancel_callback")
-        for name in ("CancelCallbackServer", "CancelCallbackServer.address")
-    ],
     _STATE_RECORDS: [
         f"{m}:{name}"
         for m in ("macp_sdk", "macp_sdk.handoff")

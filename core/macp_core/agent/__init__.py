@@ -6,6 +6,8 @@ per-mode classes (``macp_sdk.participants``: ``DecisionParticipant``, ``TaskPart
 ...) add typed ``on_<message>`` registration and typed ``ctx.actions``.
 """
 
+from typing import Any
+
 from .actions import AsyncParticipantActions, ParticipantActions
 from .aio import AsyncGrpcTransportAdapter, AsyncParticipant
 from .cancel_callback import CancelCallbackServer, start_cancel_callback_server
@@ -21,6 +23,7 @@ from .strategies import (
     VoteResult,
     VotingStrategy,
     commitment_handler,
+    deprecated_alias,
     evaluation_handler,
     function_committer,
     function_evaluator,
@@ -83,3 +86,8 @@ __all__ = [
     "start_cancel_callback_server",
     "voting_handler",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """0.22.0's deprecated ``VoteDecision`` / ``CommitmentDecision`` (warn, then resolve)."""
+    return deprecated_alias(name, __name__)

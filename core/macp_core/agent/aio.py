@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Awaitable
 from typing import Any, Protocol, Self
 
 from .._logging import get_logger
+from .._requests import Deadline, TimeoutValue, resolve_stream_timeout
 from ..auth import AuthConfig
 from ..base_projection import PHASE_CANCELLED, BaseProjection
 from ..errors import MacpCancelledError, MacpSdkError, MacpSessionError, MacpTimeoutError
@@ -27,10 +28,12 @@ from .transports import (
     DEFAULT_SESSION_CHECK_INTERVAL,
     DEFAULT_SUBSCRIBE_RETRY,
     backoff_delay,
+    bounded,
     ended_event,
     evicted_event,
     session_missing,
     should_retry,
+    stream_deadline_error,
 )
 from .types import (
     AsyncMessageHandler,
@@ -89,7 +92,8 @@ class _Wake:
 
 
 class AsyncGrpcTransportAdapter:
-    """The asyncio twin of :class:`~macp_core.agent.transports.GrpcTransportAdapter`."""
+    """The asyncio twin of :class:`~macp_core.agent.transports.GrpcTransportAdapter` (the
+    same ``timeout``: a bound on the whole subscription)."""
 
     def __init__(
         self,
@@ -97,12 +101,15 @@ class AsyncGrpcTransportAdapter:
         session_id: str,
         *,
         auth: AuthConfig | None = None,
+        timeout: TimeoutValue = None,
         subscribe_retry: RetryPolicy | None = None,
         session_check_interval: float | None = DEFAULT_SESSION_CHECK_INTERVAL,
     ) -> None:
         self._client = client
         self._session_id = session_id
         self._auth = auth
+        self._timeout = resolve_stream_timeout(timeout)
+        self._deadline = Deadline(None)
         self._retry = subscribe_retry or DEFAULT_SUBSCRIBE_RETRY
         self._check_interval = session_check_interval
         self._wake = _Wake()
@@ -115,8 +122,11 @@ class AsyncGrpcTransportAdapter:
 
     async def start(self) -> AsyncIterator[IncomingMessage]:
         wake = self._wake.bind()
+        self._deadline = Deadline(self._timeout)
         attempt = 0
         while not wake.is_set():
+            if self._deadline.expired():
+                raise stream_deadline_error(self._timeout)
             stream = self._client.open_stream(auth=self._auth)
             try:
                 await stream.subscribe(self._session_id, self._delivered)
@@ -131,7 +141,7 @@ class AsyncGrpcTransportAdapter:
                     raise
                 delay = backoff_delay(self._retry, attempt)
                 attempt += 1
-                if await _wait(wake, delay):
+                if await _wait(wake, bounded(delay, self._deadline)):
                     return
             finally:
                 await stream.cancel() if wake.is_set() else await stream.close(grace=0.5)
@@ -140,7 +150,8 @@ class AsyncGrpcTransportAdapter:
         self, stream: AsyncMacpStream, wake: asyncio.Event
     ) -> AsyncIterator[IncomingMessage]:
         while not wake.is_set():
-            read = asyncio.ensure_future(stream.read(timeout=self._check_interval))
+            wait = bounded(self._check_interval, self._deadline)
+            read = asyncio.ensure_future(stream.read(timeout=wait))
             stop = asyncio.ensure_future(wake.wait())
             try:
                 done, _ = await asyncio.wait({read, stop}, return_when=asyncio.FIRST_COMPLETED)
@@ -153,6 +164,8 @@ class AsyncGrpcTransportAdapter:
             try:
                 envelope = read.result()
             except MacpTimeoutError:
+                if self._deadline.expired():
+                    raise stream_deadline_error(self._timeout) from None
                 envelope = None  # a quiet interval: time to ask whether the session ended
             except MacpCancelledError:
                 if wake.is_set():
@@ -190,7 +203,7 @@ class AsyncGrpcTransportAdapter:
         self.cancel()
 
 
-async def _wait(event: asyncio.Event, delay: float) -> bool:
+async def _wait(event: asyncio.Event, delay: float | None) -> bool:
     try:
         await asyncio.wait_for(event.wait(), delay)
     except TimeoutError:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 from .._logging import get_logger
@@ -19,15 +20,18 @@ logger = get_logger("agent")
 OnCancel = Callable[[str, str], None]
 
 
+@dataclass(eq=False)
 class CancelCallbackServer:
-    """A running callback endpoint; ``close()`` stops it and joins its thread."""
+    """A running callback endpoint; ``close()`` stops it and joins its thread.
 
-    def __init__(self, httpd: HTTPServer, thread: threading.Thread, path: str) -> None:
-        self._httpd = httpd
-        self._thread = thread
-        self.path = path
-        self.address: tuple[str, int] = (str(httpd.server_address[0]), int(httpd.server_address[1]))
-        self._closed = threading.Event()
+    Built by :func:`start_cancel_callback_server`; the fields are 0.22.0's (``address`` is the
+    bound ``(host, port)``)."""
+
+    address: tuple[str, int]
+    _httpd: HTTPServer
+    _thread: threading.Thread
+    path: str = "/"
+    _closed: threading.Event = field(default_factory=threading.Event, init=False, repr=False)
 
     @property
     def port(self) -> int:
@@ -109,4 +113,5 @@ def start_cancel_callback_server(
         daemon=True,
     )
     thread.start()
-    return CancelCallbackServer(httpd, thread, route)
+    address = (str(httpd.server_address[0]), int(httpd.server_address[1]))
+    return CancelCallbackServer(address, httpd, thread, route)

@@ -8,19 +8,29 @@ Evaluation → vote, Vote → commit) and act through ``ctx.actions``, so they w
 whose generated actions offer ``evaluate``/``vote``/``commit`` (``DecisionActions`` does).
 The message types come from the mode binding the generated participants module registers:
 the core names actions, never a mode's message types.
+
+The handlers work under both participants: under :class:`AsyncParticipant` the action
+returns a coroutine, which the handler returns for the participant to await.
 """
 
 from __future__ import annotations
 
+import inspect
 import math
-from collections.abc import Callable
+import warnings
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ..envelope import infer_outcome_positive
 from ..errors import MacpSessionError, MacpValidationError
 from .modes import binding_for
-from .types import AnyContext, IncomingMessage, MessageHandler, SessionInfo
+from .types import AnyContext, IncomingMessage, SessionInfo
+
+# What the built-in handlers are: they return None under the blocking participant and the
+# action's awaitable under the asyncio one (``Participant.on`` and ``AsyncParticipant.on``
+# both take them).
+StrategyHandler = Callable[[IncomingMessage, AnyContext], Any]
 
 # The actions whose messages the built-in handlers react to (0.22.0's Decision behaviour).
 _PROPOSE, _EVALUATE, _VOTE = "propose", "evaluate", "vote"
@@ -74,6 +84,11 @@ def _action(ctx: AnyContext, name: str) -> Callable[..., Any]:
     return found  # type: ignore[no-any-return]
 
 
+def _sent(result: object) -> Awaitable[Any] | None:
+    """The asyncio actions' coroutine, for the participant to await; None for an Ack."""
+    return result if inspect.isawaitable(result) else None
+
+
 def _sent_by(message: IncomingMessage, ctx: AnyContext, action: str) -> bool:
     """Whether ``message`` is what the session mode's ``action`` sends."""
     message_type = binding_for(ctx.session.mode).action_message_types.get(action)
@@ -84,13 +99,13 @@ def _proposal_id(message: IncomingMessage) -> str:
     return message.proposal_id or str(message.payload.get("proposal_id", ""))
 
 
-def evaluation_handler(strategy: EvaluationStrategy) -> MessageHandler:
+def evaluation_handler(strategy: EvaluationStrategy) -> StrategyHandler:
     """On each proposal (what ``propose`` sends): ``strategy.evaluate(payload, session)``,
     then send the evaluation."""
 
-    def handler(message: IncomingMessage, ctx: AnyContext) -> None:
+    def handler(message: IncomingMessage, ctx: AnyContext) -> Awaitable[Any] | None:
         if not _sent_by(message, ctx, _PROPOSE):
-            return
+            return None
         result = strategy.evaluate(message.payload, ctx.session)
         if not math.isfinite(result.confidence) or not 0.0 <= result.confidence <= 1.0:
             raise MacpValidationError("confidence", result.confidence, "a number in [0, 1]")
@@ -100,38 +115,42 @@ def evaluation_handler(strategy: EvaluationStrategy) -> MessageHandler:
             result.confidence,
             result.reason,
         )
-        _action(ctx, _EVALUATE)(
-            _proposal_id(message),
-            result.recommendation,
-            confidence=result.confidence,
-            reason=result.reason,
+        return _sent(
+            _action(ctx, _EVALUATE)(
+                _proposal_id(message),
+                result.recommendation,
+                confidence=result.confidence,
+                reason=result.reason,
+            )
         )
 
     return handler
 
 
-def voting_handler(strategy: VotingStrategy) -> MessageHandler:
+def voting_handler(strategy: VotingStrategy) -> StrategyHandler:
     """On each evaluation (what ``evaluate`` sends): if ``should_vote(projection)``, send
     ``decide_vote(projection)``."""
 
-    def handler(message: IncomingMessage, ctx: AnyContext) -> None:
+    def handler(message: IncomingMessage, ctx: AnyContext) -> Awaitable[Any] | None:
         if not _sent_by(message, ctx, _EVALUATE) or not strategy.should_vote(ctx.projection):
-            return
+            return None
         decision = strategy.decide_vote(ctx.projection)
         ctx.log("vote: vote=%s reason=%s", decision.vote, decision.reason)
-        _action(ctx, _VOTE)(_proposal_id(message), decision.vote, reason=decision.reason)
+        return _sent(
+            _action(ctx, _VOTE)(_proposal_id(message), decision.vote, reason=decision.reason)
+        )
 
     return handler
 
 
-def commitment_handler(strategy: CommitmentStrategy) -> MessageHandler:
+def commitment_handler(strategy: CommitmentStrategy) -> StrategyHandler:
     """On each vote (what ``vote`` sends): if ``should_commit(projection)``, send
     ``decide_commitment``'s Commitment (an unset ``outcome_positive`` is inferred from the
     action)."""
 
-    def handler(message: IncomingMessage, ctx: AnyContext) -> None:
+    def handler(message: IncomingMessage, ctx: AnyContext) -> Awaitable[Any] | None:
         if not _sent_by(message, ctx, _VOTE) or not strategy.should_commit(ctx.projection):
-            return
+            return None
         decision = strategy.decide_commitment(ctx.projection)
         positive = (
             decision.outcome_positive
@@ -144,11 +163,13 @@ def commitment_handler(strategy: CommitmentStrategy) -> MessageHandler:
             decision.authority_scope,
             decision.reason,
         )
-        _action(ctx, "commit")(
-            decision.action,
-            decision.authority_scope,
-            reason=decision.reason,
-            outcome_positive=positive,
+        return _sent(
+            _action(ctx, "commit")(
+                decision.action,
+                decision.authority_scope,
+                reason=decision.reason,
+                outcome_positive=positive,
+            )
         )
 
     return handler
@@ -283,3 +304,29 @@ def majority_committer(
     """Commits once a majority winner exists with at least ``quorum_size`` positive votes
     for the winning proposal (votes for losing proposals do not count)."""
     return _MajorityCommitter(quorum_size, action, authority_scope)
+
+
+# 0.22.0's pre-rename names, deprecated there: reading one warns and gives the new class.
+# The generated `macp_sdk.agent` and `macp_sdk.agent.strategies` shims forward to this.
+DEPRECATED_ALIASES: dict[str, str] = {
+    "VoteDecision": "VoteResult",
+    "CommitmentDecision": "CommitmentResult",
+}
+
+
+def deprecated_alias(name: str, module: str, stacklevel: int = 2) -> Any:
+    """The class a deprecated alias of ``module`` names, with a DeprecationWarning pointing
+    ``stacklevel`` frames up; AttributeError for any other name (a module ``__getattr__``)."""
+    new_name = DEPRECATED_ALIASES.get(name)
+    if new_name is None:
+        raise AttributeError(f"module {module!r} has no attribute {name!r}")
+    warnings.warn(
+        f"{name} is deprecated; use {new_name} instead.",
+        DeprecationWarning,
+        stacklevel=stacklevel + 1,
+    )
+    return globals()[new_name]
+
+
+def __getattr__(name: str) -> Any:
+    return deprecated_alias(name, __name__)

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 from macp.v1 import envelope_pb2
 
 from .._logging import get_logger
+from .._requests import Deadline, TimeoutValue, resolve_stream_timeout
 from ..auth import AuthConfig
 from ..errors import (
     MacpAckError,
@@ -60,6 +61,23 @@ class TransportAdapter(Protocol):
     def start(self) -> Iterator[IncomingMessage]: ...
 
     def stop(self) -> None: ...
+
+
+def bounded(wait: float | None, deadline: Deadline) -> float | None:
+    """``wait`` cut to what is left of ``deadline`` (None: no bound on either)."""
+    remaining = deadline.remaining()
+    if remaining is None:
+        return wait
+    return remaining if wait is None else min(wait, remaining)
+
+
+def stream_deadline_error(timeout: float | None) -> MacpTimeoutError:
+    """0.22.0's ``timeout=`` was the stream's gRPC deadline: it ends with DEADLINE_EXCEEDED."""
+    return MacpTimeoutError(
+        f"the session stream reached its timeout of {timeout}s",
+        code="DEADLINE_EXCEEDED",
+        operation="StreamSession",
+    )
 
 
 def backoff_delay(policy: RetryPolicy, attempt: int) -> float:
@@ -109,7 +127,10 @@ class GrpcTransportAdapter:
 
     The resume cursor (``last_sequence``) counts envelopes handed to the consumer; a
     reconnect subscribes after it, so nothing is replayed twice or skipped.
-    ``session_check_interval=None`` disables the GetSession liveness check.
+    ``session_check_interval=None`` disables the GetSession liveness check. ``timeout``
+    (0.22.0's) bounds the whole subscription, from ``start()``: reads and retry waits are cut
+    to it, and reaching it raises :class:`MacpTimeoutError` (``DEADLINE_EXCEEDED``);
+    ``None`` or ``UNBOUNDED`` (the default) means no bound.
     """
 
     def __init__(
@@ -118,12 +139,15 @@ class GrpcTransportAdapter:
         session_id: str,
         *,
         auth: AuthConfig | None = None,
+        timeout: TimeoutValue = None,
         subscribe_retry: RetryPolicy | None = None,
         session_check_interval: float | None = DEFAULT_SESSION_CHECK_INTERVAL,
     ) -> None:
         self._client = client
         self._session_id = session_id
         self._auth = auth
+        self._timeout = resolve_stream_timeout(timeout)
+        self._deadline = Deadline(None)
         self._retry = subscribe_retry or DEFAULT_SUBSCRIBE_RETRY
         self._check_interval = session_check_interval
         self._stop = threading.Event()
@@ -155,8 +179,11 @@ class GrpcTransportAdapter:
         return self._stop.is_set()
 
     def start(self) -> Iterator[IncomingMessage]:
+        self._deadline = Deadline(self._timeout)
         attempt = 0
         while not self._stop.is_set():
+            if self._deadline.expired():
+                raise stream_deadline_error(self._timeout)
             stream = self._open()
             if stream is None:
                 return
@@ -182,7 +209,7 @@ class GrpcTransportAdapter:
                 attempt += 1
                 self._retrying.set()
                 try:
-                    if self._stop.wait(delay):
+                    if self._stop.wait(bounded(delay, self._deadline)):
                         return
                 finally:
                     self._retrying.clear()
@@ -205,8 +232,10 @@ class GrpcTransportAdapter:
     def _drain(self, stream: MacpStream) -> Iterator[IncomingMessage]:
         while not self._stop.is_set():
             try:
-                envelope = stream.read(timeout=self._check_interval)
+                envelope = stream.read(timeout=bounded(self._check_interval, self._deadline))
             except MacpTimeoutError:
+                if self._deadline.expired():
+                    raise stream_deadline_error(self._timeout) from None
                 envelope = None  # a quiet interval: time to ask whether the session ended
             except MacpCancelledError:
                 if self._stop.is_set():

@@ -5,6 +5,9 @@
 `macp_core.agent`, where these names are defined.
 """
 
+from typing import TYPE_CHECKING
+
+import macp_core.agent as _source
 from macp_core.agent import (
     TERMINAL_PHASES as TERMINAL_PHASES,
 )
@@ -172,3 +175,12 @@ __all__ = [
     "start_cancel_callback_server",
     "voting_handler",
 ]
+
+# Deprecated aliases (0.22.0's): reading one warns and gives the object it names.
+if TYPE_CHECKING:
+    CommitmentDecision = _source.CommitmentResult
+    VoteDecision = _source.VoteResult
+else:
+
+    def __getattr__(name: str) -> object:
+        return _source.deprecated_alias(name, __name__)

@@ -18,9 +18,22 @@ from macp_core.agent.participant import (
     ParticipantActions as ParticipantActions,
 )
 
+from macp_sdk._registry import MODE_DECISION as MODE_DECISION
+from macp_sdk._registry import MODE_HANDOFF as MODE_HANDOFF
+from macp_sdk._registry import MODE_MULTI_ROUND as MODE_MULTI_ROUND
+from macp_sdk._registry import MODE_PROPOSAL as MODE_PROPOSAL
+from macp_sdk._registry import MODE_QUORUM as MODE_QUORUM
+from macp_sdk._registry import MODE_TASK as MODE_TASK
+
 __all__ = [
     "TERMINAL_PHASES",
     "InitiatorConfig",
     "Participant",
     "ParticipantActions",
+    "MODE_DECISION",
+    "MODE_HANDOFF",
+    "MODE_MULTI_ROUND",
+    "MODE_PROPOSAL",
+    "MODE_QUORUM",
+    "MODE_TASK",
 ]

@@ -5,6 +5,9 @@
 `macp_core.agent.strategies`, where these names are defined.
 """
 
+from typing import TYPE_CHECKING
+
+import macp_core.agent.strategies as _source
 from macp_core.agent.strategies import (
     CommitmentResult as CommitmentResult,
 )
@@ -64,3 +67,12 @@ __all__ = [
     "majority_voter",
     "voting_handler",
 ]
+
+# Deprecated aliases (0.22.0's): reading one warns and gives the object it names.
+if TYPE_CHECKING:
+    CommitmentDecision = _source.CommitmentResult
+    VoteDecision = _source.VoteResult
+else:
+
+    def __getattr__(name: str) -> object:
+        return _source.deprecated_alias(name, __name__)
