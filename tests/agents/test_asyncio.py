@@ -6,7 +6,18 @@ from __future__ import annotations
 import asyncio
 
 from macp_sdk import AsyncMacpClient, AuthConfig
-from macp_sdk.agent import AsyncParticipant, TerminalResult
+from macp_sdk.agent import (
+    AsyncParticipant,
+    EvaluationResult,
+    SessionInfo,
+    TerminalResult,
+    commitment_handler,
+    evaluation_handler,
+    function_evaluator,
+    majority_committer,
+    majority_voter,
+    voting_handler,
+)
 from macp_sdk.local_runtime import LocalRuntime
 from macp_sdk.participants.decision import AsyncDecisionContext, AsyncDecisionParticipant
 from macp_sdk.participants.quorum import AsyncQuorumContext, AsyncQuorumParticipant
@@ -102,3 +113,49 @@ def test_asyncio_quorum_with_plain_function_handlers(
 
     results = asyncio.run(scenario())
     assert {r.state for r in results.values()} == {"Committed"} and len(results) == 3
+
+
+def test_the_strategy_handlers_under_the_asyncio_participant(
+    runtime: LocalRuntime, session_id: str
+) -> None:
+    """The built-in handlers return the asyncio action's coroutine; the participant awaits it
+    (otherwise no Evaluation, Vote or Commitment would ever be sent)."""
+    pair = ["lead", "alice"]
+    seen: list[str] = []
+
+    def judge(proposal: dict[str, object], session: SessionInfo) -> EvaluationResult:
+        seen.append(str(proposal["proposal_id"]))
+        return EvaluationResult("APPROVE", 0.75, f"fine for {session.mode}")
+
+    async def scenario() -> dict[str, TerminalResult]:
+        clients = await _clients(runtime.target)
+        config = initiator_config("decision")
+        config.participants = pair
+        lead, alice = (
+            AsyncDecisionParticipant(
+                participant_id=m,
+                session_id=session_id,
+                client=clients[m],
+                participants=pair,
+                initiator_config=config if m == LEAD else None,
+            )
+            for m in pair
+        )
+        alice.on("Proposal", evaluation_handler(function_evaluator(judge)))
+        alice.on("Evaluation", voting_handler(majority_voter()))
+        lead.on("Vote", commitment_handler(majority_committer(quorum_size=1, action="approved")))
+        try:
+            results = await _run_all([alice, lead])
+        finally:
+            for client in clients.values():
+                await client.close()
+        assert [e.confidence for e in lead.projection.evaluations] == [0.75]
+        return results
+
+    with no_threads_left_behind():
+        results = asyncio.run(scenario())
+    assert seen == ["p1"]
+    assert {r.state for r in results.values()} == {"Committed"} and len(results) == 2
+    commitment = results["lead"].commitment
+    assert commitment is not None and commitment.action == "approved"
+    assert commitment.outcome_positive and commitment.reason == "majority winner: p1"
