@@ -19,12 +19,12 @@ PAGES = pages(REPO)
 SHOWN_ONLY = {"sh", "yaml", "proto", "text", "console", "json", "jinja"}
 
 
-def _layered_venv(where: Path) -> Path:
+def _layered_venv(where: Path, name: str = "venv") -> Path:
     """A throwaway virtual environment for a project page, layered on this one: it sees this
     environment's packages (the installed SDK and toolkit, no copies, no network) while
     whatever the page installs or writes into site-packages (`python -m
     macp_codegen.output_path`, `pip install`) lands in the throwaway one, never in ours."""
-    venv = where / "venv"
+    venv = where / name
     subprocess.run(
         [sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120
     )
@@ -76,10 +76,10 @@ def test_code_blocks_run(page: Path, tmp_path: Path) -> None:
     page_blocks = blocks(page)
     project = tmp_path / "project"
     project.mkdir()
-    venv = None
+    venvs: dict[str, Path] = {}
     if is_project_page(page_blocks):
         shutil.copytree(REPO / "proto", project / "proto")
-        venv = _layered_venv(tmp_path)
+        venvs[""] = _layered_venv(tmp_path)
     for block in page_blocks:
         assert block.language, f"{block.where}: say what the block is (```python, ```sh, ...)"
         if "file" in block.attributes:
@@ -89,7 +89,12 @@ def test_code_blocks_run(page: Path, tmp_path: Path) -> None:
         elif block.language == "python" and "norun" in block.flags:
             compile(block.text, block.where, "exec")
         elif block.language == "python" or "run" in block.flags:
-            _run(block, project, venv)
+            name = block.attributes.get("env", "")
+            if (
+                name and name not in venvs
+            ):  # a second environment, e.g. where a mode package is installed
+                venvs[name] = _layered_venv(tmp_path, f"venv-{name}")
+            _run(block, project, venvs.get(name))
         elif block.language == "toml":
             tomllib.loads(block.text)
         else:
@@ -110,7 +115,8 @@ def test_every_page_has_a_run_rule() -> None:
 
 def test_the_tutorial_runs_the_whole_path() -> None:
     """Issue #17's path, each step executed (not only shown): importable without PYTHONPATH,
-    protoc plugin, register_mode, a mode package of its own, check and breaking."""
+    protoc plugin, register_mode, a mode package of its own installed in a second environment,
+    check and breaking."""
     tutorial = blocks(REPO / "docs" / "tutorial.md")
     executed = "".join(
         b.text for b in tutorial if "run" in b.flags or (b.language == "python" and not b.flags)
@@ -122,6 +128,8 @@ def test_the_tutorial_runs_the_whole_path() -> None:
         "MacpSdkError",
         "--sdk-package acme_modes",
         "entry_points",
+        "pip install",
+        'session_class("ext.auction.v1") is AuctionSession',
         "macp-codegen check",
         "macp-codegen breaking --against",
     ):
