@@ -125,6 +125,7 @@ def test_the_tutorial_runs_the_whole_path() -> None:
         "python -m macp_codegen.output_path",
         "--macp-sdk_out",
         "register_mode(client)",
+        'terminal_message_types: ["Close"]',
         "MacpSdkError",
         "--sdk-package acme_modes",
         "entry_points",
