@@ -8,6 +8,9 @@ The fence's info string says it explicitly:
 - ```` ```<lang> file=PATH ```` is written to PATH in the page's project folder (a copy of
   this repository's `proto/`), e.g. a mode proto, `pyproject.toml` or an edited scaffold;
 - ```` ```sh run ```` runs in bash in the project folder, with the toolkit's commands on PATH;
+- ```` env=NAME ```` on a run block runs it in another virtual environment of the page (made
+  on first use, with the SDK and toolkit installed and nothing the page did to the first one),
+  e.g. where a mode package is installed next to the SDK;
 - ```` ```toml ```` is parsed; any other language (`sh`, `yaml`, `proto`, `text`) is shown,
   not run. A fence without a language is an error: every block says what it is.
 """
