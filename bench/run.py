@@ -150,8 +150,11 @@ def codegen_jobs(scratch: Path) -> list[Job]:
     wkt = Path(grpc_tools.__file__).parent / "_proto"
     protoc_out = scratch / "protoc-out"
     protoc_out.mkdir(exist_ok=True)
-    protoc = [str(OURS), "-m", "grpc_tools.protoc", "-Iproto", f"-I{wkt}"]
-    protoc += [f"--python_out={protoc_out}", *proto_files()]
+    # The toolkit ships options.proto (the mode protos import it): protoc compiles it too, as
+    # `generate` does.
+    toolkit = ROOT / "generator" / "macp_codegen" / "proto"
+    protoc = [str(OURS), "-m", "grpc_tools.protoc", "-Iproto", f"-I{toolkit}", f"-I{wkt}"]
+    protoc += [f"--python_out={protoc_out}", *proto_files(), "macp/sdk/v1/options.proto"]
     # `generate` writes: give it its own copy of the project so the worktree is never touched.
     project = scratch / "generate-project"
     if not project.exists():
@@ -193,7 +196,10 @@ class Runtime:
         self.stop()
         runtime = str(ROOT / ".venv" / "bin" / "macp-local-runtime")
         self.proc = subprocess.Popen(
-            [runtime, "--listen", "127.0.0.1:0"], stdout=subprocess.PIPE, text=True
+            # Plaintext on loopback: the command refuses it without the explicit opt-in.
+            [runtime, "--listen", "127.0.0.1:0", "--allow-insecure"],
+            stdout=subprocess.PIPE,
+            text=True,
         )
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
