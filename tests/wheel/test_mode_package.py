@@ -63,6 +63,12 @@ SESSION = textwrap.dedent(
         "described": describe_envelope(envelope),
         "decision": DecisionSession.MODE,
     }
+    # The agent dispatch knows the mode too: its binding comes from the package's participants.
+    from macp_core.agent.modes import binding_for
+
+    from acme_modes.projections.auction import AuctionProjection
+
+    facts["agent_projection"] = binding_for("ext.auction.v1").projection_class is AuctionProjection
     auth = AuthConfig.for_dev_agent("auctioneer")
     ann = AuthConfig.for_dev_agent("ann")
     with LocalRuntime() as runtime:
@@ -128,6 +134,7 @@ def test_a_mode_package_of_its_own_plugs_into_the_installed_sdk(tmp_path: Path) 
         "decoded": "BidPayload",
         "described": facts["described"],
         "decision": "macp.mode.decision.v1",
+        "agent_projection": True,
         "registered": True,
         "amount": 100,
     }

@@ -71,10 +71,25 @@ def _load_generated() -> None:
         )
 
 
+def _load_mode_package(mode: str) -> None:
+    """A mode of an installed mode package (the SDK's registry knows it through the package's
+    entry point): importing the package's participants module registers its binding."""
+    sdk = GENERATED_PARTICIPANTS.split(".", 1)[0]
+    try:
+        info = importlib.import_module(f"{sdk}._registry").MODE_REGISTRY.get(mode)
+        package = getattr(info, "sdk_package", sdk) if info is not None else sdk
+        if package != sdk:
+            importlib.import_module(f"{package}.participants")
+    except ImportError as exc:
+        logger.debug("no participants for %s: %s", mode, exc)
+
+
 def binding_for(mode: str) -> ModeBinding:
     """The registered binding of ``mode``, or the generic one."""
     if mode not in _bindings:
         _load_generated()
+    if mode not in _bindings:
+        _load_mode_package(mode)
     found = _bindings.get(mode)
     if found is not None:
         return found
