@@ -202,8 +202,9 @@ class Runtime:
             text=True,
         )
         assert self.proc.stdout is not None
+        # "macp-local-runtime listening on HOST:PORT (plaintext, dev-mode auth)"
         line = self.proc.stdout.readline()
-        self.target = line.rsplit(" ", 1)[-1].strip()
+        self.target = line.split(" listening on ", 1)[1].split()[0]
         return self.target
 
     def rss_kib(self) -> int:
