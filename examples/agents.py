@@ -44,11 +44,19 @@ def coordinator(client: MacpClient, session_id: str, voters: list[str]) -> Decis
         if record.proposal_id == "p-canary":
             ctx.actions.propose("p-bluegreen", "blue-green", rationale="instant rollback")
 
+    committed: list[str] = []  # votes can still arrive after ours commits: commit once
+
     def count(record: VoteRecord, ctx: DecisionContext) -> None:
         winner = ctx.projection.majority_winner()
         # A majority of all the voters, not of the votes cast so far.
-        if winner and 2 * ctx.projection.vote_counts(winner)["APPROVE"] > len(voters):
-            ctx.actions.commit("decision.selected", "deployments", reason=f"majority: {winner}")
+        if (
+            committed
+            or not winner
+            or 2 * ctx.projection.vote_counts(winner)["APPROVE"] <= len(voters)
+        ):
+            return
+        committed.append(winner)
+        ctx.actions.commit("decision.selected", "deployments", reason=f"majority: {winner}")
 
     return me.on_proposal(second_proposal).on_vote(count)
 
