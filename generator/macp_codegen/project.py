@@ -119,12 +119,6 @@ class Project:
         """Hash of everything that shapes the output (see :func:`inputs.inputs_digest`)."""
         return inputs_digest(self.config)
 
-    def _label(self, path: Path) -> str:
-        try:
-            return path.relative_to(self.config.project_root).as_posix()
-        except ValueError:
-            return path.as_posix()
-
     def _render(
         self,
         model: SdkModel,

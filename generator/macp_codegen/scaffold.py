@@ -170,10 +170,6 @@ def _find_class(module: cst.Module, name: str) -> cst.ClassDef | None:
     return None
 
 
-def _method_names(node: cst.ClassDef) -> set[str]:
-    return {stmt.name.value for stmt in node.body.body if isinstance(stmt, cst.FunctionDef)}
-
-
 def _bound_names(module: cst.Module) -> set[str]:
     names: set[str] = set()
     for stmt in module.body:

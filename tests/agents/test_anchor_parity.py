@@ -1,5 +1,6 @@
 """Differential tests against macp-sdk-python 0.22.0, installed in its own virtual
-environment (.cache/anchor-0.22; it ships its own `macp` package) and run as its own process.
+environment (.cache/anchor-0.22.0, shared with the other differential tests; it ships its
+own `macp` package) and run as its own process.
 
 - The same agent scenario (only 0.22.0's agent API) runs under both SDKs against one embedded
   runtime; what the agents observe must be identical.
@@ -12,17 +13,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import venv
 from pathlib import Path
 from typing import Any
 
 import pytest
+from governance.anchor import anchor_python as shared_anchor_python
 from macp_sdk.envelope import new_session_id
 from macp_sdk.local_runtime import LocalRuntime
 
 HERE = Path(__file__).resolve().parent
-ANCHOR_VENV = HERE.parents[1] / ".cache" / "anchor-0.22"
-ANCHOR = "macp-sdk-python==0.22.0"
 
 # (module, name, what) -> why this SDK differs on purpose (none left: issue #13 closed the
 # last ones; a new one must be listed here with its reason).
@@ -31,13 +30,7 @@ KNOWN_DEVIATIONS: dict[tuple[str, str, str], str] = {}
 
 @pytest.fixture(scope="module")
 def anchor_python() -> Path:
-    python = ANCHOR_VENV / "bin" / "python"
-    installed = ANCHOR_VENV / "installed"  # written last: an interrupted install is redone
-    if not installed.exists():
-        venv.create(ANCHOR_VENV, with_pip=True, clear=True)
-        subprocess.run([str(python), "-m", "pip", "install", "--quiet", ANCHOR], check=True)
-        installed.write_text(ANCHOR)
-    return python
+    return shared_anchor_python()  # the one 0.22.0 venv the differential tests share
 
 
 def _run(python: Path | str, *args: str) -> Any:

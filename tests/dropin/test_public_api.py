@@ -24,7 +24,7 @@ from governance.anchor import VENV, anchor_python
 from .api_compat import compare
 
 SURFACE = Path(__file__).with_name("surface.py")
-# 0.22.0's public modules (read from its wheel); macp_sdk.agent* are issue #12's agent part.
+# 0.22.0's public modules (read from its wheel).
 MODULES = [
     "macp_sdk",
     "macp_sdk.agent",
