@@ -253,6 +253,19 @@ class BaseProjection:
             return
         self.phase = phase
 
+    def _update(self, record: object, **changes: object) -> None:
+        """Set fields of a mutable record held in this projection's state, undone on rollback.
+
+        For records that change in place as later messages arrive (0.22.0's task and handoff
+        records do), so a caller holding one sees it move and a failing hook still leaves the
+        projection exactly as it was.
+        """
+        steps = self._journal.steps
+        for name, value in changes.items():
+            if steps is not None:
+                steps.append((setattr, record, name, getattr(record, name)))
+            setattr(record, name, value)
+
     def _record_anomaly(
         self, kind: str, envelope: envelope_pb2.Envelope, detail: str, subject_id: str = ""
     ) -> None:

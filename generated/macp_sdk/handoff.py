@@ -18,8 +18,8 @@ from .base_session import AsyncBaseSession as AsyncBaseSession
 from .base_session import BaseSession as BaseSession
 from .modes.handoff import AsyncHandoffSession as AsyncHandoffSession
 from .modes.handoff import HandoffSession as HandoffSession
-from .projections.handoff import HandoffOfferState as HandoffRecord
 from .projections.handoff import HandoffProjection as HandoffProjection
+from .projections.handoff import HandoffRecord as HandoffRecord
 
 __all__ = [
     "MODE_HANDOFF",

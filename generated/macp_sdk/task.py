@@ -22,11 +22,11 @@ from .modes.task import AsyncTaskSession as AsyncTaskSession
 from .modes.task import TaskSession as TaskSession
 from .projections._task_base import TaskCompleteRecord as TaskCompleteRecord
 from .projections._task_base import TaskFailRecord as TaskFailRecord
-from .projections._task_base import TaskRejectRecord as TaskRejectRecord
-from .projections._task_base import TaskRequestRecord as TaskRecord
-from .projections._task_base import TaskRequestRecord as TaskRequestRecord
 from .projections._task_base import TaskUpdateRecord as TaskUpdateRecord
 from .projections.task import TaskProjection as TaskProjection
+from .projections.task import TaskRecord as TaskRecord
+from .projections.task import TaskRecord as TaskRequestRecord
+from .projections.task import TaskRejection as TaskRejectRecord
 
 __all__ = [
     "MODE_TASK",

@@ -60,9 +60,9 @@ MODULES = [
 ]
 
 _STATE_RECORDS = (
-    "0.22.0's per-entity state records map to ours (TaskRecord = TaskRequestRecord, "
-    "HandoffRecord = HandoffOfferState, BallotRecord = QuorumBallot, ProposalRecord); state "
-    "such as status/assignee/progress is a projection query here, not a record field"
+    "0.22.0's per-entity state records map to ours (BallotRecord = QuorumBallot, "
+    "ProposalRecord); state such as a proposal's status is a projection query here, not a "
+    "record field"
 )
 _RECORD_FIELDS = (
     "decoded records also carry message_id and timestamp_unix_ms, and every payload field, "
@@ -72,35 +72,12 @@ _BOTH = ("macp_sdk", "macp_sdk.{mode}")
 KNOWN_GAPS: dict[str, list[str]] = {
     _STATE_RECORDS: [
         f"{m}:{name}"
-        for m in ("macp_sdk", "macp_sdk.handoff")
-        for name in (
-            "HandoffRecord",
-            "HandoffRecord.context_content_type",
-            "HandoffRecord.sender",
-            "HandoffRecord.status",
-        )
-    ]
-    + [
-        f"{m}:{name}"
         for m in ("macp_sdk", "macp_sdk.proposal")
         for name in (
             "ProposalRecord",
             "ProposalRecord.proposer",
             "ProposalRecord.status",
             "ProposalRecord.supersedes",
-        )
-    ]
-    + [
-        f"{m}:{name}"
-        for m in ("macp_sdk", "macp_sdk.task")
-        for name in (
-            "TaskRecord",
-            "TaskRecord.assignee",
-            "TaskRecord.progress",
-            "TaskRecord.requester",
-            "TaskRecord.status",
-            "TaskRejectRecord",
-            "TaskRejectRecord.while_assigned",
         )
     ]
     + [

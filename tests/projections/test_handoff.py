@@ -21,20 +21,46 @@ def test_offer_context_accept() -> None:
     apply_ok(proj, feed.send(OWNER, "HandoffOffer", handoff_id="h1", target_participant=T1))
     assert proj.phase == "OfferPending" and proj.disposition("h1") == "Offered"
     assert proj.active_offer() is proj.offers["h1"] and not proj.can_offer_to(T2)
-    apply_ok(proj, feed.send(OWNER, "HandoffContext", handoff_id="h1", context=b"notes"))
+    h1 = proj.handoffs["h1"]
+    assert (h1.status, h1.sender, h1.offerer, h1.context_content_type) == (
+        "offered",
+        OWNER,
+        OWNER,
+        None,
+    )
+    apply_ok(
+        proj,
+        feed.send(OWNER, "HandoffContext", handoff_id="h1", content_type="text/md", context=b"n"),
+    )
     assert proj.phase == "ContextSharing"
+    assert (h1.status, h1.disposition, h1.context_content_type) == (
+        "context_sent",
+        "Offered",
+        "text/md",
+    )
     assert not proj.is_commit_eligible
+    # accepted_by is the payload's, as in 0.22.0 ("" when left empty; only the target settles).
     apply_ok(proj, feed.send(T1, "HandoffAccept", handoff_id="h1", reason="ok"))
-    h1 = proj.offers["h1"]
-    assert (h1.disposition, h1.accepted_by, h1.settle_reason) == ("Accepted", T1, "ok")
+    assert proj.offers["h1"] is h1  # updated in place: a held record moves with the session
+    assert (h1.status, h1.disposition, h1.accepted_by, h1.settle_reason) == (
+        "accepted",
+        "Accepted",
+        "",
+        "ok",
+    )
+    assert h1.declined_by is None and h1.target_participant == T1
     assert proj.phase == "Accepted" and proj.is_accepted("h1") and proj.has_accepted_offer()
     assert proj.accepted_offer() is h1 and proj.active_offer() is None
     assert not proj.can_offer_to(T2)  # no offers once one is accepted
     assert proj.is_commit_eligible and not proj.is_implicitly_accepted("h1")
     # Late context is supplementary: recorded, phase untouched.
-    apply_ok(proj, feed.send(OWNER, "HandoffContext", handoff_id="h1", context=b"late"))
-    assert [c.context for c in proj.contexts_for("h1")] == [b"notes", b"late"]
+    apply_ok(
+        proj,
+        feed.send(OWNER, "HandoffContext", handoff_id="h1", content_type="x/late", context=b"l"),
+    )
+    assert [c.context for c in proj.contexts_for("h1")] == [b"n", b"l"]
     assert proj.phase == "Accepted"
+    assert (h1.status, h1.context_content_type) == ("accepted", "x/late")
 
 
 def test_settles_only_once() -> None:
@@ -53,6 +79,8 @@ def test_decline_then_new_offer_to_someone_else() -> None:
     apply_ok(proj, feed.send(OWNER, "HandoffOffer", handoff_id="h1", target_participant=T1))
     apply_ok(proj, feed.send(T1, "HandoffDecline", handoff_id="h1", declined_by=T1))
     assert proj.phase == "Declined" and proj.declined_targets() == [T1]
+    assert (proj.handoffs["h1"].status, proj.handoffs["h1"].declined_by) == ("declined", T1)
+    assert proj.handoffs["h1"].accepted_by is None
     assert proj.is_commit_eligible  # a decline settles an offer too
     assert not proj.can_offer_to(T1) and proj.can_offer_to(T2)
     apply_ok(proj, feed.send(OWNER, "HandoffOffer", handoff_id="h2", target_participant=T2))

@@ -44,18 +44,18 @@ if TYPE_CHECKING:
     from ._quorum_base import ApprovalRequestRecord as ApprovalRequestRecord
     from ._task_base import TaskCompleteRecord as TaskCompleteRecord
     from ._task_base import TaskFailRecord as TaskFailRecord
-    from ._task_base import TaskRejectRecord as TaskRejectRecord
-    from ._task_base import TaskRequestRecord as TaskRecord
-    from ._task_base import TaskRequestRecord as TaskRequestRecord
     from ._task_base import TaskUpdateRecord as TaskUpdateRecord
     from .decision import DecisionProjection as DecisionProjection
-    from .handoff import HandoffOfferState as HandoffRecord
     from .handoff import HandoffProjection as HandoffProjection
+    from .handoff import HandoffRecord as HandoffRecord
     from .multi_round import MultiRoundProjection as MultiRoundProjection
     from .proposal import ProposalProjection as ProposalProjection
     from .quorum import QuorumBallot as BallotRecord
     from .quorum import QuorumProjection as QuorumProjection
     from .task import TaskProjection as TaskProjection
+    from .task import TaskRecord as TaskRecord
+    from .task import TaskRecord as TaskRequestRecord
+    from .task import TaskRejection as TaskRejectRecord
 
 _EXPORTS: dict[str, tuple[str, str]] = {
     "MultiRoundProjection": (".multi_round", "MultiRoundProjection"),
@@ -65,7 +65,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "DecisionProposalRecord": ("._decision_base", "ProposalRecord"),
     "DecisionVoteRecord": ("._decision_base", "VoteRecord"),
     "HandoffProjection": (".handoff", "HandoffProjection"),
-    "HandoffRecord": (".handoff", "HandoffOfferState"),
+    "HandoffRecord": (".handoff", "HandoffRecord"),
     "ProposalProjection": (".proposal", "ProposalProjection"),
     "AcceptRecord": ("._proposal_base", "AcceptRecord"),
     "ProposalAcceptRecord": ("._proposal_base", "AcceptRecord"),
@@ -78,9 +78,9 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "TaskProjection": (".task", "TaskProjection"),
     "TaskCompleteRecord": ("._task_base", "TaskCompleteRecord"),
     "TaskFailRecord": ("._task_base", "TaskFailRecord"),
-    "TaskRecord": ("._task_base", "TaskRequestRecord"),
-    "TaskRejectRecord": ("._task_base", "TaskRejectRecord"),
-    "TaskRequestRecord": ("._task_base", "TaskRequestRecord"),
+    "TaskRecord": (".task", "TaskRecord"),
+    "TaskRejectRecord": (".task", "TaskRejection"),
+    "TaskRequestRecord": (".task", "TaskRecord"),
     "TaskUpdateRecord": ("._task_base", "TaskUpdateRecord"),
     "MODE_MULTI_ROUND": ("macp_sdk._registry", "MODE_MULTI_ROUND"),
     "MODE_DECISION": ("macp_sdk._registry", "MODE_DECISION"),

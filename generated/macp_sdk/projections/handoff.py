@@ -6,8 +6,7 @@ This file is yours. macp-codegen created it once; on later runs it only adds wha
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..facts.handoff import ANOMALY_SETTLED_HANDOFF
 from ._handoff_base import (
@@ -28,8 +27,13 @@ __all__ = [
     "PHASE_CONTEXT_SHARING",
     "PHASE_DECLINED",
     "PHASE_OFFER_PENDING",
+    "STATUS_ACCEPTED",
+    "STATUS_CONTEXT_SENT",
+    "STATUS_DECLINED",
+    "STATUS_OFFERED",
     "HandoffOfferState",
     "HandoffProjection",
+    "HandoffRecord",
 ]
 
 # The runtime's offer dispositions.
@@ -47,26 +51,61 @@ ANOMALY_DUPLICATE_HANDOFF = "duplicate_handoff"
 ANOMALY_UNKNOWN_HANDOFF = "unknown_handoff"
 
 
-@dataclass(frozen=True)
-class HandoffOfferState:
-    """One offer as it stands now."""
+# An offer's status as macp-sdk-python 0.22.0's HandoffRecord reports it.
+STATUS_OFFERED = "offered"
+STATUS_CONTEXT_SENT = "context_sent"  # context arrived while the offer was pending
+STATUS_ACCEPTED = "accepted"
+STATUS_DECLINED = "declined"
+_PENDING = (STATUS_OFFERED, STATUS_CONTEXT_SENT)
+
+
+@dataclass(slots=True)
+class HandoffRecord:
+    """One offer as it stands now (macp-sdk-python 0.22.0's record, its constructor and values).
+
+    The projection keeps one per handoff id in ``handoffs`` (also ``offers``) and updates it in
+    place as HandoffContext, HandoffAccept and HandoffDecline arrive, so a record you hold
+    moves with the session. Treat it as read-only: it is the projection's own state.
+    ``accepted_by`` / ``declined_by`` are the payload's (``""`` if it left them empty; the
+    runtime only takes a settlement from the offer's target).
+    """
 
     handoff_id: str
-    offerer: str
     target_participant: str
     scope: str
     reason: str
-    disposition: str
-    # Who settled it ("" while Offered): the sender of the accept or decline.
-    accepted_by: str = ""
-    declined_by: str = ""
-    settle_reason: str = ""
-    # True when the runtime accepted it on the offerer's behalf (implicit-accept timeout).
+    sender: str
+    status: str
+    # The content type of the latest context for this offer (late context included).
+    context_content_type: str | None
+    accepted_by: str | None
+    declined_by: str | None
+    # True when the runtime accepted it on the target's behalf (implicit-accept timeout).
     implicit: bool = False
+    # The accept's or decline's reason (ours; not a constructor argument, as in 0.22.0).
+    settle_reason: str = field(default="", init=False)
+
+    @property
+    def offerer(self) -> str:
+        """Who made the offer (the envelope sender)."""
+        return self.sender
+
+    @property
+    def disposition(self) -> str:
+        """The runtime's word for the status: ``Offered``, ``Accepted`` or ``Declined``."""
+        if self.status == STATUS_ACCEPTED:
+            return DISPOSITION_ACCEPTED
+        if self.status == STATUS_DECLINED:
+            return DISPOSITION_DECLINED
+        return DISPOSITION_OFFERED
 
     @property
     def is_pending(self) -> bool:
-        return self.disposition == DISPOSITION_OFFERED
+        return self.status in _PENDING
+
+
+# The name this class had before it took 0.22.0's shape.
+HandoffOfferState = HandoffRecord
 
 
 class HandoffProjection(HandoffProjectionBase):
@@ -81,8 +120,8 @@ class HandoffProjection(HandoffProjectionBase):
 
     def __init__(self, session_id: str | None = None, *, mode: str | None = None) -> None:
         super().__init__(session_id, mode=mode)
-        # Offers in arrival order.
-        self.offers: dict[str, HandoffOfferState] = {}
+        # Offers by handoff id, in arrival order (0.22.0's name; ``offers`` is the same dict).
+        self.handoffs: dict[str, HandoffRecord] = {}
         # Context shared for known offers, in arrival order (late context included).
         self.contexts: list[HandoffContextRecord] = []
 
@@ -90,7 +129,7 @@ class HandoffProjection(HandoffProjectionBase):
     def on_offer(self, record: HandoffOfferRecord) -> None:
         """Called once for each accepted HandoffOffer."""
         super().on_offer(record)
-        if record.handoff_id in self.offers:
+        if record.handoff_id in self.handoffs:
             self._anomaly(
                 ANOMALY_DUPLICATE_HANDOFF,
                 record,
@@ -98,26 +137,31 @@ class HandoffProjection(HandoffProjectionBase):
                 record.handoff_id,
             )
             return
-        self.offers[record.handoff_id] = HandoffOfferState(
+        self.handoffs[record.handoff_id] = HandoffRecord(
             handoff_id=record.handoff_id,
-            offerer=record.sender,
             target_participant=record.target_participant,
             scope=record.scope,
             reason=record.reason,
-            disposition=DISPOSITION_OFFERED,
+            sender=record.sender,
+            status=STATUS_OFFERED,
+            context_content_type=None,
+            accepted_by=None,
+            declined_by=None,
         )
         self._set_phase(PHASE_OFFER_PENDING)
 
     def on_add_context(self, record: HandoffContextRecord) -> None:
         """Called once for each accepted HandoffContext."""
         super().on_add_context(record)
-        offer = self.offers.get(record.handoff_id)
+        offer = self.handoffs.get(record.handoff_id)
         if offer is None:
             self._anomaly(
                 ANOMALY_UNKNOWN_HANDOFF, record, "context for an offer not seen", record.handoff_id
             )
             return
         self.contexts.append(record)
+        status = STATUS_CONTEXT_SENT if offer.status == STATUS_OFFERED else offer.status
+        self._update(offer, status=status, context_content_type=record.content_type)
         # Late context (after settlement) is supplementary: it does not move the phase.
         if offer.is_pending and self.phase == PHASE_OFFER_PENDING:
             self._set_phase(PHASE_CONTEXT_SHARING)
@@ -128,10 +172,10 @@ class HandoffProjection(HandoffProjectionBase):
         offer = self._pending_offer(record)
         if offer is None:
             return
-        self.offers[record.handoff_id] = dataclasses.replace(
+        self._update(
             offer,
-            disposition=DISPOSITION_ACCEPTED,
-            accepted_by=record.accepted_by or record.sender,
+            status=STATUS_ACCEPTED,
+            accepted_by=record.accepted_by,
             settle_reason=record.reason,
             implicit=record.implicit,
         )
@@ -143,18 +187,18 @@ class HandoffProjection(HandoffProjectionBase):
         offer = self._pending_offer(record)
         if offer is None:
             return
-        self.offers[record.handoff_id] = dataclasses.replace(
+        self._update(
             offer,
-            disposition=DISPOSITION_DECLINED,
-            declined_by=record.declined_by or record.sender,
+            status=STATUS_DECLINED,
+            declined_by=record.declined_by,
             settle_reason=record.reason,
         )
         self._set_phase(PHASE_DECLINED)
 
     def _pending_offer(
         self, record: HandoffAcceptRecord | HandoffDeclineRecord
-    ) -> HandoffOfferState | None:
-        offer = self.offers.get(record.handoff_id)
+    ) -> HandoffRecord | None:
+        offer = self.handoffs.get(record.handoff_id)
         if offer is None:
             self._anomaly(
                 ANOMALY_UNKNOWN_HANDOFF, record, "settles an offer not seen", record.handoff_id
@@ -172,28 +216,28 @@ class HandoffProjection(HandoffProjectionBase):
 
     # -- queries -------------------------------------------------------------------------
     @property
-    def handoffs(self) -> dict[str, HandoffOfferState]:
-        """Every offer by handoff id (0.22.0's name for ``offers``)."""
-        return self.offers
+    def offers(self) -> dict[str, HandoffRecord]:
+        """Every offer by handoff id (``handoffs``, 0.22.0's name, is the same dict)."""
+        return self.handoffs
 
-    def get_handoff(self, handoff_id: str) -> HandoffOfferState | None:
-        return self.offers.get(handoff_id)
+    def get_handoff(self, handoff_id: str) -> HandoffRecord | None:
+        return self.handoffs.get(handoff_id)
 
     def disposition(self, handoff_id: str) -> str | None:
         """``Offered``, ``Accepted`` or ``Declined``, or ``None`` for an unknown id."""
         offer = self.offers.get(handoff_id)
         return None if offer is None else offer.disposition
 
-    def pending_handoffs(self) -> list[HandoffOfferState]:
+    def pending_handoffs(self) -> list[HandoffRecord]:
         """Offers still awaiting their target's answer."""
         return [o for o in self.offers.values() if o.is_pending]
 
-    def active_offer(self) -> HandoffOfferState | None:
+    def active_offer(self) -> HandoffRecord | None:
         """The most recent offer still pending, or ``None``."""
         pending = self.pending_handoffs()
         return pending[-1] if pending else None
 
-    def accepted_offer(self) -> HandoffOfferState | None:
+    def accepted_offer(self) -> HandoffRecord | None:
         """The accepted offer (at most one: no offers follow an accept), or ``None``."""
         return next(
             (o for o in self.offers.values() if o.disposition == DISPOSITION_ACCEPTED), None

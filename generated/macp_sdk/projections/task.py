@@ -6,6 +6,9 @@ This file is yours. macp-codegen created it once; on later runs it only adds wha
 
 from __future__ import annotations
 
+import warnings
+from dataclasses import dataclass
+
 from ..facts.task import ANOMALY_DUPLICATE_TASK_ACCEPT
 from ._task_base import (
     TaskAcceptRecord,
@@ -27,7 +30,15 @@ __all__ = [
     "PHASE_FAILED",
     "PHASE_IN_PROGRESS",
     "PHASE_REQUESTED",
+    "STATUS_ACCEPTED",
+    "STATUS_COMPLETED",
+    "STATUS_FAILED",
+    "STATUS_IN_PROGRESS",
+    "STATUS_REJECTED",
+    "STATUS_REQUESTED",
     "TaskProjection",
+    "TaskRecord",
+    "TaskRejection",
 ]
 
 # Phases (the runtime keeps none for task; these follow macp-sdk-python 0.22.0).
@@ -40,6 +51,61 @@ ANOMALY_DUPLICATE_TASK_REQUEST = "duplicate_task_request"
 ANOMALY_UNKNOWN_TASK = "unknown_task"
 ANOMALY_TASK_ALREADY_REPORTED = "task_already_reported"
 ANOMALY_NOT_ASSIGNEE = "not_assignee"
+
+# A task's status as macp-sdk-python 0.22.0's TaskRecord reports it.
+STATUS_REQUESTED = "requested"
+STATUS_ACCEPTED = "accepted"
+STATUS_IN_PROGRESS = "in_progress"
+STATUS_COMPLETED = "completed"
+STATUS_FAILED = "failed"
+STATUS_REJECTED = "rejected"  # the active assignee handed it back (until someone accepts)
+
+
+@dataclass(slots=True)
+class TaskRecord:
+    """The task as it stands now (macp-sdk-python 0.22.0's record, its constructor and values).
+
+    The projection keeps one per task in ``tasks`` and updates it in place as TaskAccept,
+    TaskUpdate, TaskComplete, TaskFail and TaskReject arrive, so a record you hold moves with
+    the session. Treat it as read-only: it is the projection's own state.
+    """
+
+    task_id: str
+    title: str
+    instructions: str
+    requested_assignee: str
+    sender: str
+    status: str = STATUS_REQUESTED
+    progress: float = 0.0
+    assignee: str | None = None
+    deadline_unix_ms: int = 0
+    input: bytes = b""
+
+    @property
+    def requester(self) -> str:
+        """Deprecated in 0.22.0 (as there, with a DeprecationWarning): use ``sender``."""
+        warnings.warn(
+            "TaskRecord.requester is deprecated; use TaskRecord.sender instead.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.sender
+
+
+@dataclass(slots=True)
+class TaskRejection:
+    """One TaskReject as macp-sdk-python 0.22.0 kept it (its ``TaskRejectRecord``).
+
+    ``assignee`` is the payload's, or the sender when the payload leaves it empty.
+    ``while_assigned`` is True when the sender held the task (a hand-back, which frees it) and
+    False for a decline before anyone held it, as the runtime records it.
+    """
+
+    task_id: str
+    assignee: str
+    reason: str
+    sender: str = ""
+    while_assigned: bool = False
 
 
 class TaskProjection(TaskProjectionBase):
@@ -55,12 +121,14 @@ class TaskProjection(TaskProjectionBase):
     def __init__(self, session_id: str | None = None, *, mode: str | None = None) -> None:
         super().__init__(session_id, mode=mode)
         self.request: TaskRequestRecord | None = None
+        # The task by id, as it stands now (0.22.0's view; a session holds one task).
+        self.tasks: dict[str, TaskRecord] = {}
         # The first accepted TaskAccept holds the task until it is handed back.
         self.assignment: TaskAcceptRecord | None = None
         # Every TaskReject for the task, in order (personal declines and hand-backs alike).
-        self.rejections: list[TaskRejectRecord] = []
-        # TaskRejects sent by the then-active assignee (hand-backs).
-        self.handbacks: list[TaskRejectRecord] = []
+        self.rejections: list[TaskRejection] = []
+        # TaskRejects sent by the then-active assignee (hand-backs: ``while_assigned``).
+        self.handbacks: list[TaskRejection] = []
         self.updates: list[TaskUpdateRecord] = []
         self.completion: TaskCompleteRecord | None = None
         self.failure: TaskFailRecord | None = None
@@ -80,6 +148,15 @@ class TaskProjection(TaskProjectionBase):
             )
             return
         self.request = record
+        self.tasks[record.task_id] = TaskRecord(
+            task_id=record.task_id,
+            title=record.title,
+            instructions=record.instructions,
+            requested_assignee=record.requested_assignee,
+            sender=record.sender,
+            deadline_unix_ms=record.deadline_unix_ms,
+            input=record.input,
+        )
         self._set_phase(PHASE_REQUESTED)
 
     def on_accept_task(self, record: TaskAcceptRecord) -> None:
@@ -97,6 +174,11 @@ class TaskProjection(TaskProjectionBase):
             return
         self.assignment = record
         self._updates_at_assignment = len(self.updates)
+        self._update(
+            self.tasks[record.task_id],
+            status=STATUS_ACCEPTED,
+            assignee=record.assignee or record.sender,
+        )
         self._set_phase(PHASE_IN_PROGRESS)
 
     def on_reject_task(self, record: TaskRejectRecord) -> None:
@@ -104,12 +186,23 @@ class TaskProjection(TaskProjectionBase):
         super().on_reject_task(record)
         if not self._is_our_task(record, record.task_id):
             return
-        self.rejections.append(record)
+        # The runtime decides while_assigned before it frees the slot: the holder's reject.
         held_by_sender = self.assignment is not None and self.assignment.sender == record.sender
-        if held_by_sender and not self.has_terminal_report:
-            # A hand-back: the runtime returns the session to pre-assignment.
-            self.handbacks.append(record)
-            self.assignment = None
+        rejection = TaskRejection(
+            task_id=record.task_id,
+            assignee=record.assignee or record.sender,
+            reason=record.reason,
+            sender=record.sender,
+            while_assigned=held_by_sender,
+        )
+        self.rejections.append(rejection)
+        if not held_by_sender:
+            return  # a decline before anyone held it: the task stays open to others
+        # A hand-back: the runtime frees the slot (even after a terminal report, which stays).
+        self.handbacks.append(rejection)
+        self.assignment = None
+        self._update(self.tasks[record.task_id], status=STATUS_REJECTED, assignee=None)
+        if not self.has_terminal_report:
             self._set_phase(PHASE_REQUESTED)
 
     def on_update_task(self, record: TaskUpdateRecord) -> None:
@@ -118,6 +211,10 @@ class TaskProjection(TaskProjectionBase):
         if not self._is_reportable(record, record.task_id):
             return
         self.updates.append(record)
+        # 0.22.0's record says in_progress whatever the update's own status text.
+        self._update(
+            self.tasks[record.task_id], status=STATUS_IN_PROGRESS, progress=record.progress
+        )
 
     def on_complete_task(self, record: TaskCompleteRecord) -> None:
         """Called once for each accepted TaskComplete."""
@@ -125,6 +222,7 @@ class TaskProjection(TaskProjectionBase):
         if not self._is_reportable(record, record.task_id):
             return
         self.completion = record
+        self._update(self.tasks[record.task_id], status=STATUS_COMPLETED, progress=1.0)
         self._set_phase(PHASE_COMPLETED)
 
     def on_fail_task(self, record: TaskFailRecord) -> None:
@@ -133,6 +231,7 @@ class TaskProjection(TaskProjectionBase):
         if not self._is_reportable(record, record.task_id):
             return
         self.failure = record
+        self._update(self.tasks[record.task_id], status=STATUS_FAILED)
         self._set_phase(PHASE_FAILED)
 
     def _is_our_task(self, record: TaskModeRecord, task_id: str) -> bool:
@@ -187,20 +286,17 @@ class TaskProjection(TaskProjectionBase):
         if self.request is None:
             return None
         if self.completion is not None:
-            return "completed"
+            return STATUS_COMPLETED
         if self.failure is not None:
-            return "failed"
+            return STATUS_FAILED
         if self.assignment is None:
-            return "requested"
+            return STATUS_REQUESTED
         # "in_progress" once the current assignee has reported progress.
-        return "in_progress" if len(self.updates) > self._updates_at_assignment else "accepted"
+        if len(self.updates) > self._updates_at_assignment:
+            return STATUS_IN_PROGRESS
+        return STATUS_ACCEPTED
 
     # -- 0.22.0's views (it kept tasks by id; a session here has one) --------------------
-    @property
-    def tasks(self) -> dict[str, TaskRequestRecord]:
-        """The requested task by id (empty before the request)."""
-        return {} if self.request is None else {self.request.task_id: self.request}
-
     @property
     def completions(self) -> list[TaskCompleteRecord]:
         return [] if self.completion is None else [self.completion]
@@ -215,11 +311,11 @@ class TaskProjection(TaskProjectionBase):
         held = self.assignment
         return None if held is None else (held.sender, held.task_id)
 
-    def active_tasks(self) -> list[TaskRequestRecord]:
-        """The task, unless it was completed or failed."""
-        if self.request is None or self.has_terminal_report:
+    def active_tasks(self) -> list[TaskRecord]:
+        """The task's record, unless it was completed or failed."""
+        if self.has_terminal_report:
             return []
-        return [self.request]
+        return list(self.tasks.values())
 
     def negative_commit_eligible(self, task_id: str) -> bool:
         """A negative Commitment is possible: the task has its terminal report, or the named
@@ -232,15 +328,17 @@ class TaskProjection(TaskProjectionBase):
         return (
             bool(named)
             and self.assignment is None
-            and any(r.sender == named and r not in self.handbacks for r in self.rejections)
+            and any(r.sender == named and not r.while_assigned for r in self.rejections)
         )
 
     def _matches(self, task_id: str | None) -> bool:
         return self.request is not None and (task_id is None or task_id == self.request.task_id)
 
-    def get_task(self, task_id: str | None = None) -> TaskRequestRecord | None:
-        """The TaskRequest (if ``task_id`` is given, only when it names this session's task)."""
-        return self.request if self._matches(task_id) else None
+    def get_task(self, task_id: str | None = None) -> TaskRecord | None:
+        """The task's record (if ``task_id`` is given, only when it names this session's task)."""
+        if self.request is None or not self._matches(task_id):
+            return None
+        return self.tasks[self.request.task_id]
 
     def current_assignee(self, task_id: str | None = None) -> str | None:
         return self.active_assignee if self._matches(task_id) else None
