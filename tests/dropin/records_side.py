@@ -1,0 +1,70 @@
+"""One side of the task/handoff state-record differential test, run as its own process.
+
+stdin: {"scenarios": [{"mode": "task" | "handoff", "envelopes": [base64 Envelope bytes]}]}.
+Each scenario's envelopes are applied in order to a fresh projection of whichever `macp_sdk`
+runs this script (ours, or 0.22.0's in its own virtual environment). stdout: for each
+scenario, after each envelope, every state record as {constructor field: value}, as the
+projection keeps it and as its lookup (`get_task` / `get_handoff`) returns it.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import json
+import sys
+import warnings
+from typing import Any
+
+
+def _value(value: Any) -> Any:
+    return {"bytes": value.hex()} if isinstance(value, bytes) else value
+
+
+def _fields(record: Any) -> dict[str, Any] | None:
+    """The record's constructor fields (what 0.22.0's dataclass is built from)."""
+    if record is None:
+        return None
+    out = {f.name: _value(getattr(record, f.name)) for f in dataclasses.fields(record) if f.init}
+    if hasattr(type(record), "requester"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            out["requester (deprecated)"] = record.requester
+    return out
+
+
+def _task(projection: Any) -> dict[str, Any]:
+    return {
+        "tasks": {k: _fields(v) for k, v in projection.tasks.items()},
+        "get_task": {k: _fields(projection.get_task(k)) for k in projection.tasks},
+        "rejections": [_fields(r) for r in projection.rejections],
+    }
+
+
+def _handoff(projection: Any) -> dict[str, Any]:
+    return {
+        "handoffs": {k: _fields(v) for k, v in projection.handoffs.items()},
+        "get_handoff": {k: _fields(projection.get_handoff(k)) for k in projection.handoffs},
+    }
+
+
+def main() -> None:
+    from macp.v1 import envelope_pb2
+    from macp_sdk.handoff import HandoffProjection
+    from macp_sdk.task import TaskProjection
+
+    request = json.load(sys.stdin)
+    out = []
+    for scenario in request["scenarios"]:
+        task = scenario["mode"] == "task"
+        projection = TaskProjection() if task else HandoffProjection()
+        steps = []
+        for raw in scenario["envelopes"]:
+            projection.apply_envelope(envelope_pb2.Envelope.FromString(base64.b64decode(raw)))
+            steps.append(_task(projection) if task else _handoff(projection))
+        out.append(steps)
+    json.dump(out, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()
