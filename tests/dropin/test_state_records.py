@@ -15,6 +15,7 @@ a runtime emits and a client may not send.
 from __future__ import annotations
 
 import base64
+import json
 import os
 import subprocess
 import sys
@@ -78,7 +79,7 @@ SCENARIOS = [
             _request(),
             (OTHER, "TaskAccept", {"task_id": T}),
             (OTHER, "TaskUpdate", {"task_id": T, "progress": 0.5, "message": "half"}),
-            (OTHER, "TaskFail", {"task_id": T, "error_code": "E1", "reason": "x", "retryable": True}),
+            (OTHER, "TaskFail", {"task_id": T, "error_code": "E1", "retryable": True}),
         ],
     ),
     Scenario(
@@ -236,18 +237,20 @@ def accepted() -> Iterator[list[Scenario]]:
         yield SCENARIOS
 
 
+def _encoded(envelope: envelope_pb2.Envelope) -> str:
+    return base64.b64encode(envelope.SerializeToString()).decode()
+
+
 def _run(python: Path | str, scenarios: list[Scenario]) -> Any:
     request = {
         "scenarios": [
             {
                 "mode": "task" if s.mode == TASK else "handoff",
-                "envelopes": [base64.b64encode(e.SerializeToString()).decode() for e in s.envelopes],
+                "envelopes": list(map(_encoded, s.envelopes)),
             }
             for s in scenarios
         ]
     }
-    import json
-
     done = subprocess.run(
         [str(python), str(SIDE)],
         input=json.dumps(request),
