@@ -1,16 +1,20 @@
 """One side of the task/handoff state-record differential test, run as its own process.
 
-stdin: {"scenarios": [{"mode": "task" | "handoff", "envelopes": [base64 Envelope bytes]}]}.
+stdin: {"scenarios": [{"mode": "task" | "handoff", "envelopes": [base64 Envelope bytes]}],
+"classes": ["module:Name", ...]}.
 Each scenario's envelopes are applied in order to a fresh projection of whichever `macp_sdk`
 runs this script (ours, or 0.22.0's in its own virtual environment). stdout: for each
 scenario, after each envelope, every state record as {constructor field: value}, as the
-projection keeps it and as its lookup (`get_task` / `get_handoff`) returns it.
+projection keeps it and as its lookup (`get_task` / `get_handoff`) returns it; and each named
+class's constructor as [name, kind, repr(default) or null].
 """
 
 from __future__ import annotations
 
 import base64
 import dataclasses
+import importlib
+import inspect
 import json
 import sys
 import warnings
@@ -48,6 +52,15 @@ def _handoff(projection: Any) -> dict[str, Any]:
     }
 
 
+def _constructor(where: str) -> list[list[Any]]:
+    module, name = where.split(":")
+    signature = inspect.signature(getattr(importlib.import_module(module), name))
+    return [
+        [p.name, p.kind.name, None if p.default is inspect.Parameter.empty else repr(p.default)]
+        for p in signature.parameters.values()
+    ]
+
+
 def main() -> None:
     from macp.v1 import envelope_pb2
     from macp_sdk.handoff import HandoffProjection
@@ -63,7 +76,8 @@ def main() -> None:
             projection.apply_envelope(envelope_pb2.Envelope.FromString(base64.b64decode(raw)))
             steps.append(_task(projection) if task else _handoff(projection))
         out.append(steps)
-    json.dump(out, sys.stdout)
+    constructors = {where: _constructor(where) for where in request.get("classes", [])}
+    json.dump({"scenarios": out, "constructors": constructors}, sys.stdout)
 
 
 if __name__ == "__main__":

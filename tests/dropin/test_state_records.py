@@ -241,15 +241,28 @@ def _encoded(envelope: envelope_pb2.Envelope) -> str:
     return base64.b64encode(envelope.SerializeToString()).decode()
 
 
+# 0.22.0's state records at each of its paths: the constructors must be the same.
+CLASSES = [
+    f"{module}:{name}"
+    for module, names in (
+        ("macp_sdk", ("TaskRecord", "TaskRejectRecord", "HandoffRecord", "TaskRequestRecord")),
+        ("macp_sdk.task", ("TaskRecord", "TaskRejectRecord", "TaskRequestRecord")),
+        ("macp_sdk.handoff", ("HandoffRecord",)),
+    )
+    for name in names
+]
+
+
 def _run(python: Path | str, scenarios: list[Scenario]) -> Any:
     request = {
+        "classes": CLASSES,
         "scenarios": [
             {
                 "mode": "task" if s.mode == TASK else "handoff",
                 "envelopes": list(map(_encoded, s.envelopes)),
             }
             for s in scenarios
-        ]
+        ],
     }
     done = subprocess.run(
         [str(python), str(SIDE)],
@@ -266,10 +279,22 @@ def _run(python: Path | str, scenarios: list[Scenario]) -> Any:
 
 
 @pytest.fixture(scope="module")
-def both_sides(accepted: list[Scenario]) -> list[tuple[str, Any, Any]]:
-    theirs = _run(anchor_python(), accepted)
-    ours = _run(sys.executable, accepted)
-    return [(s.name, t, o) for s, t, o in zip(accepted, theirs, ours, strict=True)]
+def runs(accepted: list[Scenario]) -> tuple[Any, Any]:
+    """(0.22.0's answer, ours)."""
+    return _run(anchor_python(), accepted), _run(sys.executable, accepted)
+
+
+@pytest.fixture(scope="module")
+def both_sides(runs: tuple[Any, Any]) -> list[tuple[str, Any, Any]]:
+    theirs, ours = (run["scenarios"] for run in runs)
+    return [(s.name, t, o) for s, t, o in zip(SCENARIOS, theirs, ours, strict=True)]
+
+
+def test_constructors_match_0_22(runs: tuple[Any, Any]) -> None:
+    """Names, order, kinds and default values of each record's constructor, at each path."""
+    theirs, ours = (run["constructors"] for run in runs)
+    assert sorted(theirs) == sorted(CLASSES)
+    assert ours == theirs
 
 
 @pytest.mark.parametrize("index", range(len(SCENARIOS)), ids=[s.name for s in SCENARIOS])
