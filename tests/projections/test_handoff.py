@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from macp_sdk.projections.handoff import HandoffProjection
+import copy
 
-from .envelopes import HANDOFF, Feed, anomaly_kinds, apply_ok
+from macp_sdk.projections.handoff import (
+    HandoffAcceptRecord,
+    HandoffOfferState,
+    HandoffProjection,
+    HandoffRecord,
+)
+
+from .envelopes import HANDOFF, Feed, anomaly_kinds, apply_ok, state_of
 
 OWNER, T1, T2, OUT = "agent://owner", "agent://t1", "agent://t2", "agent://out"
 
@@ -100,3 +107,28 @@ def test_implicit_accept_and_unknown_ids() -> None:
     apply_ok(proj, feed.send(T1, "HandoffAccept", handoff_id="h1", implicit=True))
     assert proj.is_implicitly_accepted("h1")
     assert anomaly_kinds(proj)[-1] == "duplicate_handoff"
+
+
+def test_a_failing_hook_leaves_the_handoff_record_as_it_was() -> None:
+    class Fails(HandoffProjection):
+        def on_accept_handoff(self, record: HandoffAcceptRecord) -> None:
+            super().on_accept_handoff(record)
+            raise RuntimeError("after the record moved")
+
+    proj, feed = Fails(), Feed(HANDOFF)
+    apply_ok(proj, feed.start(OWNER, [OWNER, T1, T2]))
+    apply_ok(proj, feed.send(OWNER, "HandoffOffer", handoff_id="h1", target_participant=T1))
+    record = proj.handoffs["h1"]
+    before = copy.deepcopy(state_of(proj))
+    accept = feed.send(T1, "HandoffAccept", handoff_id="h1", accepted_by=T1, reason="ok")
+    assert not proj.apply_envelope(accept)
+    assert anomaly_kinds(proj) == ["rejected_envelope"]
+    assert (record.status, record.accepted_by, record.settle_reason) == ("offered", None, "")
+    assert state_of(proj) == before and proj.handoffs["h1"] is record
+
+
+def test_the_record_has_0_22s_constructor_and_our_views() -> None:
+    record = HandoffRecord("h1", T1, "scope", "why", OWNER, "context_sent", "a/b", None, None)
+    assert record.implicit is False and record.settle_reason == ""
+    assert (record.offerer, record.disposition, record.is_pending) == (OWNER, "Offered", True)
+    assert HandoffOfferState is HandoffRecord

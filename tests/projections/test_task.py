@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from macp_sdk.projections.task import TaskProjection
+import copy
 
-from .envelopes import TASK, Feed, anomaly_kinds, apply_ok
+import pytest
+from macp_sdk.projections.task import TaskProjection, TaskRejection, TaskUpdateRecord
+
+from .envelopes import TASK, Feed, anomaly_kinds, apply_ok, state_of
 
 PLANNER, WORKER, OTHER, OUTSIDER = "agent://planner", "agent://w", "agent://o", "agent://x"
 
@@ -112,3 +115,60 @@ def test_foreign_task_ids_and_second_request() -> None:
 def test_no_request_yet() -> None:
     proj = TaskProjection()
     assert not proj.can_accept(WORKER) and proj.status is None and not proj.is_accepted()
+
+
+def test_the_task_record_moves_in_place() -> None:
+    """0.22.0's TaskRecord: one per task in ``tasks``, updated as the session goes on."""
+    proj, feed = started()
+    record = proj.tasks["t1"]
+    assert proj.get_task("t1") is record and proj.get_task() is record
+    assert proj.active_tasks() == [record]
+    assert (record.status, record.progress, record.assignee, record.sender) == (
+        "requested",
+        0.0,
+        None,
+        PLANNER,
+    )
+    apply_ok(proj, feed.send(WORKER, "TaskAccept", task_id="t1"))
+    assert (record.status, record.assignee) == ("accepted", WORKER)
+    apply_ok(proj, feed.send(WORKER, "TaskUpdate", task_id="t1", status="busy", progress=0.6))
+    assert (record.status, record.progress) == ("in_progress", 0.6)
+    apply_ok(proj, feed.send(WORKER, "TaskComplete", task_id="t1"))
+    assert (record.status, record.progress, record.assignee) == ("completed", 1.0, WORKER)
+    assert proj.tasks == {"t1": record} and proj.active_tasks() == []
+    with pytest.warns(DeprecationWarning, match="requester"):
+        assert record.requester == PLANNER
+
+
+def test_reject_records_say_whether_the_sender_held_the_task() -> None:
+    proj, feed = started(requested_assignee="")
+    apply_ok(proj, feed.send(OTHER, "TaskReject", task_id="t1", reason="busy"))
+    apply_ok(proj, feed.send(WORKER, "TaskAccept", task_id="t1"))
+    apply_ok(proj, feed.send(WORKER, "TaskReject", task_id="t1", reason="stuck"))
+    assert proj.rejections == [
+        TaskRejection("t1", OTHER, "busy", sender=OTHER, while_assigned=False),
+        TaskRejection("t1", WORKER, "stuck", sender=WORKER, while_assigned=True),
+    ]
+    assert proj.handbacks == proj.rejections[1:]
+    # 0.22.0's record says "rejected" until someone takes it; the projection's status says
+    # what the runtime would do next: the task is open again.
+    assert (proj.tasks["t1"].status, proj.tasks["t1"].assignee) == ("rejected", None)
+    assert proj.status == "requested" and proj.active_assignee is None
+
+
+def test_a_failing_hook_leaves_the_task_record_as_it_was() -> None:
+    class Fails(TaskProjection):
+        def on_update_task(self, record: TaskUpdateRecord) -> None:
+            super().on_update_task(record)
+            raise RuntimeError("after the record moved")
+
+    proj, feed = Fails(), Feed(TASK)
+    apply_ok(proj, feed.start(PLANNER, [PLANNER, WORKER]))
+    apply_ok(proj, feed.send(PLANNER, "TaskRequest", task_id="t1", title="Build"))
+    apply_ok(proj, feed.send(WORKER, "TaskAccept", task_id="t1"))
+    record = proj.tasks["t1"]
+    before = copy.deepcopy(state_of(proj))
+    assert not proj.apply_envelope(feed.send(WORKER, "TaskUpdate", task_id="t1", progress=0.5))
+    assert anomaly_kinds(proj) == ["rejected_envelope"]
+    assert (record.status, record.progress) == ("accepted", 0.0)
+    assert state_of(proj) == before and proj.tasks["t1"] is record
