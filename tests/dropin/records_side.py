@@ -37,18 +37,48 @@ def _fields(record: Any) -> dict[str, Any] | None:
     return out
 
 
-def _task(projection: Any) -> dict[str, Any]:
+def _task(projection: Any, people: list[str]) -> dict[str, Any]:
+    ids = list(projection.tasks)
+    queries: dict[str, Any] = {"phase": projection.phase}
+    for name in (
+        "current_status",
+        "current_assignee",
+        "is_accepted",
+        "is_completed",
+        "is_failed",
+        "is_retryable",
+        "progress_of",
+        "negative_commit_eligible",
+    ):
+        queries[name] = [getattr(projection, name)(i) for i in ids]
+    queries["latest_progress"] = projection.latest_progress()
+    queries["active_tasks"] = [t.task_id for t in projection.active_tasks()]
+    queries["active_assignment"] = projection.active_assignment
+    queries["declined_participants"] = projection.declined_participants()
+    queries["has_declined"] = [projection.has_declined(p) for p in people]
+    queries["can_accept"] = [projection.can_accept(p) for p in people]
     return {
         "tasks": {k: _fields(v) for k, v in projection.tasks.items()},
         "get_task": {k: _fields(projection.get_task(k)) for k in projection.tasks},
         "rejections": [_fields(r) for r in projection.rejections],
+        "queries": queries,
     }
 
 
-def _handoff(projection: Any) -> dict[str, Any]:
+def _handoff(projection: Any, people: list[str]) -> dict[str, Any]:
+    ids = list(projection.handoffs)
+    queries: dict[str, Any] = {"phase": projection.phase}
+    for name in ("is_accepted", "is_declined", "is_implicitly_accepted", "has_accepted_offer"):
+        queries[name] = [getattr(projection, name)(i) for i in ids]
+    active = projection.active_offer()
+    queries["active_offer"] = None if active is None else active.handoff_id
+    queries["pending_handoffs"] = [h.handoff_id for h in projection.pending_handoffs()]
+    queries["declined_targets"] = projection.declined_targets()
+    queries["can_offer_to"] = [projection.can_offer_to(p) for p in people]
     return {
         "handoffs": {k: _fields(v) for k, v in projection.handoffs.items()},
         "get_handoff": {k: _fields(projection.get_handoff(k)) for k in projection.handoffs},
+        "queries": queries,
     }
 
 
@@ -74,7 +104,8 @@ def main() -> None:
         steps = []
         for raw in scenario["envelopes"]:
             projection.apply_envelope(envelope_pb2.Envelope.FromString(base64.b64decode(raw)))
-            steps.append(_task(projection) if task else _handoff(projection))
+            people = scenario.get("people", [])
+            steps.append(_task(projection, people) if task else _handoff(projection, people))
         out.append(steps)
     constructors = {where: _constructor(where) for where in request.get("classes", [])}
     json.dump({"scenarios": out, "constructors": constructors}, sys.stdout)
