@@ -172,3 +172,14 @@ def test_a_failing_hook_leaves_the_task_record_as_it_was() -> None:
     assert anomaly_kinds(proj) == ["rejected_envelope"]
     assert (record.status, record.progress) == ("accepted", 0.0)
     assert state_of(proj) == before and proj.tasks["t1"] is record
+
+
+def test_a_hand_back_after_the_terminal_report_frees_the_assignee_only() -> None:
+    """The runtime accepts it under a reassignment policy and keeps the report."""
+    proj, feed = started()
+    apply_ok(proj, feed.send(WORKER, "TaskAccept", task_id="t1"))
+    apply_ok(proj, feed.send(WORKER, "TaskComplete", task_id="t1", output=b"x"))
+    apply_ok(proj, feed.send(WORKER, "TaskReject", task_id="t1", reason="undo"))
+    assert proj.active_assignee is None and proj.handbacks == proj.rejections
+    assert proj.status == "completed" and proj.phase == "Completed" and proj.is_commit_eligible
+    assert (proj.tasks["t1"].status, proj.tasks["t1"].assignee) == ("rejected", None)

@@ -114,8 +114,9 @@ class TaskProjection(TaskProjectionBase):
     Phases: ``Pending`` → ``Requested`` (TaskRequest) → ``InProgress`` (first TaskAccept) →
     ``Completed`` / ``Failed`` (the terminal report) → ``Committed``. If the active assignee
     hands the task back with a TaskReject (only accepted under a reassignment policy), the
-    phase returns to ``Requested``. Messages naming another task_id, a second request, a
-    competing accept, or a second terminal report are noted as anomalies and change nothing.
+    phase returns to ``Requested`` unless the terminal report already arrived. Messages naming
+    another task_id, a second request, a competing accept, or a second terminal report are
+    noted as anomalies and change nothing.
     """
 
     def __init__(self, session_id: str | None = None, *, mode: str | None = None) -> None:
@@ -347,7 +348,8 @@ class TaskProjection(TaskProjectionBase):
         return self.status if self._matches(task_id) else None
 
     def is_accepted(self, task_id: str | None = None) -> bool:
-        """Whether somebody holds the task now (completed or failed tasks stay held)."""
+        """Whether somebody holds the task now (completed or failed tasks stay held, unless
+        handed back)."""
         return self._matches(task_id) and self.assignment is not None
 
     def is_completed(self, task_id: str | None = None) -> bool:
