@@ -365,3 +365,27 @@ def test_the_scenarios_reach_every_status(both_sides: list[tuple[str, Any, Any]]
     assert {r["status"] for r in offers} == {"offered", "context_sent", "accepted", "declined"}
     assert any(r["implicit"] for r in offers)
     assert "" in {r["accepted_by"] for r in offers} and "" in {r["declined_by"] for r in offers}
+
+
+def test_each_path_names_the_class_the_projection_keeps(accepted: list[Scenario]) -> None:
+    import macp_sdk
+    import macp_sdk.handoff
+    import macp_sdk.projections
+    import macp_sdk.task
+    from macp_sdk.projections.handoff import HandoffProjection
+    from macp_sdk.projections.task import TaskProjection
+
+    task, handoff = TaskProjection(), HandoffProjection()
+    by_name = {s.name: s.envelopes for s in accepted}
+    task.apply_all(by_name["task declined, accepted, completed, then given back"])
+    handoff.apply_all(by_name["handoff accepted, then late context"])
+    kinds = {
+        "TaskRecord": type(task.tasks["t-1"]),
+        "TaskRejectRecord": type(task.rejections[0]),
+        "HandoffRecord": type(handoff.handoffs["h1"]),
+    }
+    for module in (macp_sdk, macp_sdk.task, macp_sdk.handoff, macp_sdk.projections):
+        for name, kind in kinds.items():
+            if name in module.__all__:
+                assert getattr(module, name) is kind, (module.__name__, name)
+    assert macp_sdk.TaskRequestRecord is macp_sdk.TaskRecord  # 0.22.0's deprecated alias
