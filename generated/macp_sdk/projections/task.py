@@ -59,6 +59,7 @@ STATUS_IN_PROGRESS = "in_progress"
 STATUS_COMPLETED = "completed"
 STATUS_FAILED = "failed"
 STATUS_REJECTED = "rejected"  # the active assignee handed it back (until someone accepts)
+_ACTIVE_RECORD_STATUSES = frozenset({STATUS_REQUESTED, STATUS_ACCEPTED, STATUS_IN_PROGRESS})
 
 
 @dataclass(slots=True)
@@ -313,10 +314,10 @@ class TaskProjection(TaskProjectionBase):
         return None if held is None else (held.sender, held.task_id)
 
     def active_tasks(self) -> list[TaskRecord]:
-        """The task's record, unless it was completed or failed."""
-        if self.has_terminal_report:
-            return []
-        return list(self.tasks.values())
+        """The task's record while its status is requested, accepted or in progress (0.22.0's
+        meaning: a handed-back task's record says ``rejected`` and is not listed, although the
+        runtime lets another participant accept it; ``can_accept`` answers that)."""
+        return [t for t in self.tasks.values() if t.status in _ACTIVE_RECORD_STATUSES]
 
     def negative_commit_eligible(self, task_id: str) -> bool:
         """A negative Commitment is possible: the task has its terminal report, or the named
@@ -344,19 +345,24 @@ class TaskProjection(TaskProjectionBase):
     def current_assignee(self, task_id: str | None = None) -> str | None:
         return self.active_assignee if self._matches(task_id) else None
 
+    # The 0.22.0-named queries read the task's record, as 0.22.0's did, so they always agree
+    # with ``get_task(task_id).status``; ``status``/``phase`` are the runtime's view.
+    def _record_status(self, task_id: str | None) -> str | None:
+        record = self.get_task(task_id)
+        return None if record is None else record.status
+
     def current_status(self, task_id: str | None = None) -> str | None:
-        return self.status if self._matches(task_id) else None
+        return self._record_status(task_id)
 
     def is_accepted(self, task_id: str | None = None) -> bool:
-        """Whether somebody holds the task now (completed or failed tasks stay held, unless
-        handed back)."""
-        return self._matches(task_id) and self.assignment is not None
+        """Whether the task's record says accepted or in progress."""
+        return self._record_status(task_id) in (STATUS_ACCEPTED, STATUS_IN_PROGRESS)
 
     def is_completed(self, task_id: str | None = None) -> bool:
-        return self._matches(task_id) and self.completion is not None
+        return self._record_status(task_id) == STATUS_COMPLETED
 
     def is_failed(self, task_id: str | None = None) -> bool:
-        return self._matches(task_id) and self.failure is not None
+        return self._record_status(task_id) == STATUS_FAILED
 
     def is_retryable(self, task_id: str | None = None) -> bool:
         """Whether the task failed and the failure says ``retryable``."""
