@@ -371,6 +371,7 @@ class AsyncMacpStream:
         self._closing = False
         self._cancelled = False
         self._user_cancelled = False
+        self._cancel_task: asyncio.Task[None] | None = None
         self._reader = asyncio.get_running_loop().create_task(self._pump())
 
     async def _pump(self) -> None:
@@ -476,12 +477,20 @@ class AsyncMacpStream:
         if first and self._on_close is not None:
             self._on_close(self)
 
-    async def cancel(self) -> None:
-        """Abort the call now; reads then raise :class:`MacpCancelledError`."""
+    def cancel(self) -> asyncio.Task[None]:
+        """Abort the call now; reads then raise :class:`MacpCancelledError`.
+
+        The call is aborted before this returns, so ``stream.cancel()`` works without
+        ``await`` as in 0.22.0; ``await stream.cancel()`` also waits for the reader to stop."""
         self._user_cancelled = True
         self._closing = True
         self._cancelled = True
         self._call.cancel()
+        # Held so the task cannot be collected before it runs (asyncio keeps weak references).
+        self._cancel_task = asyncio.get_running_loop().create_task(self._after_cancel())
+        return self._cancel_task
+
+    async def _after_cancel(self) -> None:
         with contextlib.suppress(Exception, asyncio.CancelledError):
             await self._reader
         if self._on_close is not None:

@@ -26,6 +26,7 @@ from macp_sdk import (
     AuthConfig,
     DecisionSession,
     MacpAckError,
+    MacpCancelledError,
     MacpClient,
     MacpRetryError,
     MacpSessionError,
@@ -280,6 +281,28 @@ def test_async_macp_stream_built_from_a_stub_as_in_0_22(
                 return first.message_type, first.session_id
 
     assert asyncio.run(run()) == ("SessionStart", session.session_id)
+
+
+def test_async_stream_cancel_works_without_await_as_in_0_22(
+    local_rt: LocalRuntime, lead: MacpClient
+) -> None:
+    """0.22.0's ``AsyncMacpStream.cancel()`` was a plain method: calling it without ``await``
+    aborts the call here too, and the next read raises MacpCancelledError."""
+    session = _started(lead)
+
+    async def run() -> tuple[str, bool]:
+        async with AsyncMacpClient(target=local_rt.target, secure=False, auth=LEAD) as client:
+            stream = client.open_stream()
+            await stream.send_subscribe(session.session_id)
+            first = await stream.read(timeout=5.0)
+            stream.cancel()  # no await, as 0.22.0's users wrote it
+            with pytest.raises(MacpCancelledError) as caught:
+                await stream.read(timeout=5.0)
+            await stream.cancel()  # and awaiting it (ours) still works
+            assert first is not None
+            return str(caught.value.code), stream.ended
+
+    assert asyncio.run(run()) == ("CANCELLED", True)
 
 
 def test_a_stream_from_an_opened_call_takes_no_call_options(local_rt: LocalRuntime) -> None:

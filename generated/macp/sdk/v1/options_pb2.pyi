@@ -206,7 +206,8 @@ class ModeSpec(_message.Message):
         """Names macp-sdk-python 0.22.0 gave this mode's classes, offered again as
         aliases by the module `macp_sdk.<short_name>` (0.22.0's path) and at the
         top level: key = the 0.22.0 name, value = a record class of this mode
-        (e.g. VoteRecord) or a public name of the projection module.
+        (e.g. VoteRecord), a builder (also offered by macp_sdk.envelope, where 0.22.0
+        kept its builder) or a public name of the projection module.
         """
 
     def __init__(
@@ -268,8 +269,9 @@ class ActionSpec(_message.Message):
     def senders(self) -> _containers.RepeatedScalarFieldContainer[Global___SenderRole.ValueType]: ...
     @_builtins.property
     def positional(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """Fields taken positionally, in this order. Default: the subject field.
-        Every other parameter is keyword-only.
+        """Fields taken positionally, in this order, by the session method and the
+        payload builder. Default: the subject field. Every other parameter is
+        keyword-only.
         """
 
     def __init__(
