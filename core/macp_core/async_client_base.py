@@ -42,7 +42,8 @@ from .auth import AuthConfig
 from .constants import CLIENT_NAME, CLIENT_VERSION
 from .errors import MacpAckError, MacpRetryError, MacpSdkError, error_from_rpc, rpc_status
 from .retry import RetryPolicy, async_call_with_retry
-from .streams import AsyncMacpStream, InlineErrorCallback
+from .streams import AsyncMacpStream as AsyncMacpStream  # re-exported (0.22.0's path)
+from .streams import InlineErrorCallback
 
 logger = get_logger("client")
 
@@ -292,14 +293,18 @@ class AsyncMacpClientBase(ClientCore):
         *,
         auth: AuthConfig | None = None,
         on_error: InlineErrorCallback | None = None,
+        timeout: TimeoutValue = None,
     ) -> AsyncMacpStream:
         """Open a ``StreamSession`` (synchronous; call ``await stream.subscribe(...)`` to
-        attach to an existing session)."""
+        attach to an existing session). ``timeout`` bounds the whole stream, as for
+        ``MacpClient.open_stream``."""
         if self._closed:
             raise MacpSdkError("client is closed")
         metadata = self._md_required(auth, "open_stream")
         stream = AsyncMacpStream(
-            self._stub.StreamSession(metadata=metadata),
+            self._stub,
+            metadata=metadata,
+            timeout=timeout,
             on_error=on_error,
             on_close=self._streams.discard,
         )

@@ -43,8 +43,10 @@ from ._requests import (
 from .auth import AuthConfig
 from .constants import CLIENT_NAME, CLIENT_VERSION
 from .errors import MacpAckError, MacpRetryError, MacpSdkError, error_from_rpc, rpc_status
+from .errors import macp_error_code as macp_error_code  # re-exported (0.22.0's path)
 from .retry import RetryPolicy, call_with_retry
-from .streams import InlineErrorCallback, MacpStream
+from .streams import InlineErrorCallback
+from .streams import MacpStream as MacpStream  # re-exported (0.22.0's path)
 
 logger = get_logger("client")
 
@@ -325,14 +327,23 @@ class MacpClientBase(ClientCore):
         session_id: str | None = None,
         after_sequence: int = 0,
         on_error: InlineErrorCallback | None = None,
+        timeout: TimeoutValue = None,
     ) -> MacpStream:
         """Open a ``StreamSession``. With ``session_id``, subscribe at once (replaying history
-        after ``after_sequence``). Close it, or use it as a context manager."""
+        after ``after_sequence``). Close it, or use it as a context manager.
+
+        ``timeout`` (0.22.0's) is a deadline in seconds for the whole stream: when it passes,
+        the runtime ends the call, the next ``read()`` raises :class:`MacpTimeoutError` (code
+        ``DEADLINE_EXCEEDED``) and later ones return ``None``. ``None`` (the default) and
+        ``UNBOUNDED`` mean no deadline: ``default_timeout`` is for unary calls only.
+        ``read(timeout)`` bounds a single wait and leaves the stream open."""
         if self._closed:
             raise MacpSdkError("client is closed")
         metadata = self._md_required(auth, "open_stream")
         stream = MacpStream(
-            lambda frames: self._stub.StreamSession(frames, metadata=metadata),
+            self._stub,
+            metadata=metadata,
+            timeout=timeout,
             on_error=on_error,
             on_close=self._streams.discard,
         )

@@ -454,8 +454,10 @@ GENERATED_MODULES: Final[Mapping[str, Reexport]] = {
     "client": Reexport(
         "macp_core.client_base",
         ("UNBOUNDED", "TimeoutValue", "configure_logging"),
+        # 0.22.0 defined these in its client module; here streams and errors do.
+        shared=("MacpStream", "macp_error_code"),
     ),
-    "async_client": Reexport("macp_core.async_client_base", ()),
+    "async_client": Reexport("macp_core.async_client_base", (), shared=("AsyncMacpStream",)),
     "watchers": Reexport(
         "macp_core.watcher_base",
         (

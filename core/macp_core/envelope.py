@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from google.protobuf.message import Message
 from macp.v1 import core_pb2, envelope_pb2
 
+from ._renamed import renamed_keywords
 from .constants import (
     DEFAULT_CONFIGURATION_VERSION as DEFAULT_CONFIGURATION_VERSION,  # re-exported (0.22.0)
 )
@@ -82,15 +83,19 @@ def is_valid_session_id(session_id: str) -> bool:
     return bool(_BASE64URL.match(session_id))
 
 
-def validate_session_id(session_id: str) -> str:
-    if not isinstance(session_id, str) or not is_valid_session_id(session_id):
+@renamed_keywords(session_id="sid")
+def validate_session_id(sid: str) -> str:
+    """``sid`` if it is a valid session id, else MacpValidationError (a MacpSessionError).
+
+    The parameter has 0.22.0's name; ``session_id=`` still works (deprecated)."""
+    if not isinstance(sid, str) or not is_valid_session_id(sid):
         raise MacpValidationError(
             "session_id",
-            session_id,
+            sid,
             "a lowercase UUID v4 or v7, or 22-128 base64url characters",
             hint="new_session_id() makes one",
         )
-    return session_id
+    return sid
 
 
 def validate_required(field: str, value: str) -> str:
@@ -152,12 +157,16 @@ def validate_unit_interval(field: str, value: float) -> float:
     return float(value)
 
 
-def validate_commitment_hash(commitment_hash: str) -> str:
-    if not isinstance(commitment_hash, str) or not _COMMITMENT_HASH.match(commitment_hash):
+@renamed_keywords(commitment_hash="value")
+def validate_commitment_hash(value: str) -> str:
+    """``value`` if it has the shape of a canonical commitment hash (``sha256:`` and 64
+    lowercase hex digits), else MacpValidationError. ``commitment_hash=`` still works
+    (deprecated)."""
+    if not isinstance(value, str) or not _COMMITMENT_HASH.match(value):
         raise MacpValidationError(
-            "commitment_hash", commitment_hash, "'sha256:' followed by 64 lowercase hex digits"
+            "commitment_hash", value, "'sha256:' followed by 64 lowercase hex digits"
         )
-    return commitment_hash
+    return value
 
 
 def validate_progress_scope(session_id: str, mode: str) -> None:

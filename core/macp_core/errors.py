@@ -23,6 +23,7 @@ from typing import Any
 
 import grpc
 
+from ._renamed import renamed_keywords
 from ._rpc_face import DetailsText, RpcErrorBase, StatusText, Trailing, with_code
 
 # --- MACP error registry codes (protocol §4.4) -------------------------------------------
@@ -241,7 +242,12 @@ class MacpAckError(MacpSdkError, RpcErrorBase):
 
     Also a ``grpc.RpcError`` (0.22.0 let refusals of unary RPCs escape as one): ``code()``
     gives the gRPC status (None for a NACK in an Ack), ``details()`` the message and
-    ``trailing_metadata()`` carries ``macp-error-code``."""
+    ``trailing_metadata()`` carries ``macp-error-code``.
+
+    ``macp_code=`` (0.22.0's parameter) is the registry code a gRPC status named in its
+    ``macp-error-code`` metadata when it differs from ``failure.code`` (e.g.
+    ``REGISTRY_READ_ONLY`` behind ``FAILED_PRECONDITION``); without it ``macp_code`` is
+    ``failure.code``."""
 
     def __init__(
         self,
@@ -249,13 +255,15 @@ class MacpAckError(MacpSdkError, RpcErrorBase):
         *,
         mode: str = "",
         message_type: str = "",
+        macp_code: str | None = None,
         grpc_code: str = "",
         trailing: Trailing = (),
     ) -> None:
         self.failure = failure
         self.code = StatusText(failure.code, _STATUS_BY_NAME.get(grpc_code))
         self.details = DetailsText(failure.message)
-        self._trailing = with_code(trailing, MACP_ERROR_CODE_KEY, failure.code)
+        self._macp_code = macp_code or failure.code
+        self._trailing = with_code(trailing, MACP_ERROR_CODE_KEY, self._macp_code)
         self.message = failure.message
         self.session_id = failure.session_id
         self.message_id = failure.message_id
@@ -275,7 +283,7 @@ class MacpAckError(MacpSdkError, RpcErrorBase):
 
     @property
     def macp_code(self) -> str:
-        return str(self.code)
+        return self._macp_code
 
     def trailing_metadata(self) -> Trailing:
         return self._trailing
@@ -408,17 +416,18 @@ class MacpTransportError(MacpSdkError, RpcErrorBase):
         self,
         message: str,
         *,
-        code: str = "",
-        macp_code: str = "",
+        code: str | None = "",
+        macp_code: str | None = "",
         operation: str = "",
         details: str = "",
         trailing: Trailing = (),
     ) -> None:
+        code = code or ""  # 0.22.0 wrote None for "no code"
         self.code = StatusText(code, _STATUS_BY_NAME.get(code))
-        self.macp_code = macp_code
+        self.macp_code = macp_code or ""
         self.operation = operation
         self.details = DetailsText(details)
-        self._trailing = with_code(trailing, MACP_ERROR_CODE_KEY, macp_code)
+        self._trailing = with_code(trailing, MACP_ERROR_CODE_KEY, self.macp_code)
         super().__init__(message)
 
     def trailing_metadata(self) -> Trailing:
@@ -437,12 +446,26 @@ class MacpTimeoutError(MacpTransportError):
 
 
 class MacpRetryError(MacpTransportError):
-    """Every attempt allowed by the RetryPolicy failed; ``last_error`` is the final failure."""
+    """Every attempt allowed by the RetryPolicy failed; ``last_error`` is the final failure.
 
-    def __init__(self, message: str, *, attempts: int, last_error: MacpSdkError) -> None:
-        code = getattr(last_error, "code", "")
-        macp_code = getattr(last_error, "macp_code", "")
-        super().__init__(message, code=str(code), macp_code=str(macp_code))
+    Built as 0.22.0 built it, ``MacpRetryError(message, code=..., macp_code=...)``, or with
+    ``attempts=`` and ``last_error=``, whose codes are used unless ``code``/``macp_code``
+    are given. ``attempts`` is 0 and ``last_error`` None when not given."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        macp_code: str | None = None,
+        attempts: int = 0,
+        last_error: MacpSdkError | None = None,
+    ) -> None:
+        if code is None:
+            code = str(getattr(last_error, "code", "") or "")
+        if macp_code is None:
+            macp_code = str(getattr(last_error, "macp_code", "") or "")
+        super().__init__(message, code=code, macp_code=macp_code)
         self.attempts = attempts
         self.last_error = last_error
 
@@ -538,18 +561,20 @@ def _trailing(err: grpc.RpcError) -> dict[str, Any]:
     return out
 
 
-def macp_error_code(err: grpc.RpcError) -> str | None:
+@renamed_keywords(err="rpc_error")
+def macp_error_code(rpc_error: grpc.RpcError) -> str | None:
     """The MACP registry code a gRPC error carries, if any.
 
     Read from ``macp-error-code`` trailing metadata, else from a ``CODE: text`` prefix in the
     status details (the reference runtime writes e.g. ``"FORBIDDEN: session access denied"``).
+    The parameter has 0.22.0's name; ``err=`` still works (deprecated).
     """
-    value = _trailing(err).get(MACP_ERROR_CODE_KEY)
+    value = _trailing(rpc_error).get(MACP_ERROR_CODE_KEY)
     if isinstance(value, bytes):
         value = value.decode("utf-8", "replace")
     if isinstance(value, str) and value:
         return value
-    prefix = _rpc_details(err).split(":", 1)[0].strip()
+    prefix = _rpc_details(rpc_error).split(":", 1)[0].strip()
     return prefix if prefix in KNOWN_ERROR_CODES else None
 
 

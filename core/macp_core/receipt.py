@@ -23,7 +23,9 @@ from macp.v1 import core_pb2
 
 from ._extras import MacpMissingExtraError as MacpMissingExtraError  # raised without the extra
 from ._extras import ed25519, rfc8785
-from .commitment_hash import commitment_hash, projection, verify_commitment_hash
+from ._renamed import renamed_keywords
+from .commitment_hash import commitment_hash, verify_commitment_hash
+from .commitment_hash import projection as _projection
 from .errors import MacpSdkError
 
 RECEIPT_FORMAT: Final = "macp-receipt/1"
@@ -229,9 +231,12 @@ def _read_commitment(value: object) -> core_pb2.CommitmentPayload | None:
     return payload
 
 
-def commitment_from_projection(projection_: Mapping[str, Any]) -> core_pb2.CommitmentPayload:
-    """A snake_case §3 projection (a receipt's `commitment`) as a CommitmentPayload."""
-    payload = _read_commitment(projection_)
+@renamed_keywords(projection_="projection")
+def commitment_from_projection(projection: Mapping[str, Any]) -> core_pb2.CommitmentPayload:
+    """A snake_case §3 projection (a receipt's `commitment`) as a CommitmentPayload.
+
+    The parameter has 0.22.0's name; ``projection_=`` still works (deprecated)."""
+    payload = _read_commitment(projection)
     if payload is None:
         raise MacpSdkError("commitment_from_projection: not a complete RFC-MACP-0013 §3 projection")
     return payload
@@ -277,7 +282,7 @@ def build_receipt(
         "receipt_format": RECEIPT_FORMAT,
         "session_id": _text(session_id, "session_id"),
         "mode": _text(mode, "mode"),
-        "commitment": projection(commitment),
+        "commitment": _projection(commitment),
         "commitment_hash": digest,
     }
     if semantics_rev is not None:
@@ -344,7 +349,7 @@ def _integrity(receipt: Mapping[str, Any]) -> Literal["match", "mismatch", "cann
         if outcome != "match":
             return outcome
         decoded = core_pb2.CommitmentPayload.FromString(wire)
-        if projection(decoded) != projection(payload):
+        if _projection(decoded) != _projection(payload):
             return "mismatch"
     return "match"
 

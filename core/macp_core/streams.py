@@ -13,16 +13,24 @@ import asyncio
 import contextlib
 import queue
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import grpc
 import grpc.aio
-from macp.v1 import core_pb2, envelope_pb2
+from macp.v1 import core_pb2, core_pb2_grpc, envelope_pb2
 
 from ._logging import get_logger
-from ._requests import Deadline, StreamItem, classify, envelope_frame, subscribe_frame
+from ._requests import (
+    Deadline,
+    StreamItem,
+    TimeoutValue,
+    classify,
+    envelope_frame,
+    resolve_stream_timeout,
+    subscribe_frame,
+)
 from .errors import (
     MacpCancelledError,
     MacpSdkError,
@@ -36,6 +44,11 @@ logger = get_logger("stream")
 
 InlineErrorCallback = Callable[[envelope_pb2.MACPError], None]
 StreamCall = Any  # a grpc call iterator that also has .cancel()
+# Opens the call from the iterator of request frames (the form MacpStream first took).
+OpenCall = Callable[[Iterator[core_pb2.StreamSessionRequest]], StreamCall]
+AsyncStreamCall = grpc.aio.StreamStreamCall[
+    core_pb2.StreamSessionRequest, core_pb2.StreamSessionResponse
+]
 
 DEFAULT_CLOSE_GRACE = 2.0
 MAX_QUEUED_ERRORS = 1024
@@ -105,6 +118,14 @@ class _ErrorSink:
             return None
 
 
+def _no_call_options(metadata: Sequence[tuple[str, str]], timeout: TimeoutValue) -> None:
+    if metadata or timeout is not None:
+        raise TypeError(
+            "metadata= and timeout= apply only when the stream is built from a stub "
+            "(MacpStream(stub, metadata=..., timeout=...)); an opened call already has them"
+        )
+
+
 class MacpStream:
     """A ``StreamSession`` call driven by one background thread.
 
@@ -112,16 +133,33 @@ class MacpStream:
     into a queue that ``read()`` and ``responses()`` drain. ``close()`` half-closes the call,
     lets the runtime flush, and joins the thread (cancelling the call if it lingers), so no
     thread is left behind. Use it as a context manager.
+
+    Built as 0.22.0 built it, from a ``MACPRuntimeServiceStub`` with the call's ``metadata``
+    and ``timeout`` (seconds for the whole call, after which reads raise
+    :class:`MacpTimeoutError` with code ``DEADLINE_EXCEEDED`` and the stream ends; ``None``
+    or ``UNBOUNDED``: no deadline), or from a function that opens the call from the request
+    iterator. ``client.open_stream()`` does this for you.
     """
 
     def __init__(
         self,
-        open_call: Callable[[Iterator[core_pb2.StreamSessionRequest]], StreamCall],
+        stub: core_pb2_grpc.MACPRuntimeServiceStub | OpenCall,
         *,
+        metadata: Sequence[tuple[str, str]] = (),
+        timeout: TimeoutValue = None,
         on_error: InlineErrorCallback | None = None,
         close_grace: float = DEFAULT_CLOSE_GRACE,
         on_close: Callable[[MacpStream], None] | None = None,
     ) -> None:
+        open_call: OpenCall
+        if isinstance(stub, core_pb2_grpc.MACPRuntimeServiceStub):
+            deadline, pairs, runtime = resolve_stream_timeout(timeout), tuple(metadata), stub
+            open_call = lambda frames: runtime.StreamSession(  # noqa: E731
+                frames, metadata=pairs, timeout=deadline
+            )
+        else:
+            _no_call_options(metadata, timeout)
+            open_call = stub
         self._outgoing: queue.Queue[core_pb2.StreamSessionRequest | None] = queue.Queue()
         self._incoming: queue.Queue[_Incoming] = queue.Queue()
         self._errors = _ErrorSink(on_error)
@@ -303,19 +341,28 @@ class AsyncMacpStream:
 
     A reader task fills an ``asyncio.Queue``, so a ``read()`` timeout never cancels the RPC.
     Must be created inside the running event loop (as ``AsyncMacpClient.open_stream`` is).
+    Built as 0.22.0 built it, from the (asyncio) stub with ``metadata`` and ``timeout`` (as
+    for :class:`MacpStream`), or from an opened ``StreamSession`` call.
     """
 
     def __init__(
         self,
-        call: grpc.aio.StreamStreamCall[
-            core_pb2.StreamSessionRequest, core_pb2.StreamSessionResponse
-        ],
+        stub: core_pb2_grpc.MACPRuntimeServiceAsyncStub | AsyncStreamCall,
         *,
+        metadata: Sequence[tuple[str, str]] = (),
+        timeout: TimeoutValue = None,
         on_error: InlineErrorCallback | None = None,
         close_grace: float = DEFAULT_CLOSE_GRACE,
         on_close: Callable[[AsyncMacpStream], None] | None = None,
     ) -> None:
-        self._call = call
+        if isinstance(stub, grpc.aio.StreamStreamCall):
+            _no_call_options(metadata, timeout)
+            call = stub
+        else:
+            call = stub.StreamSession(
+                metadata=tuple(metadata), timeout=resolve_stream_timeout(timeout)
+            )
+        self._call: AsyncStreamCall = call
         self._incoming: asyncio.Queue[_Incoming] = asyncio.Queue()
         self._errors = _ErrorSink(on_error)
         self._write_lock = asyncio.Lock()
@@ -324,6 +371,7 @@ class AsyncMacpStream:
         self._closing = False
         self._cancelled = False
         self._user_cancelled = False
+        self._cancel_task: asyncio.Task[None] | None = None
         self._reader = asyncio.get_running_loop().create_task(self._pump())
 
     async def _pump(self) -> None:
@@ -429,12 +477,20 @@ class AsyncMacpStream:
         if first and self._on_close is not None:
             self._on_close(self)
 
-    async def cancel(self) -> None:
-        """Abort the call now; reads then raise :class:`MacpCancelledError`."""
+    def cancel(self) -> asyncio.Task[None]:
+        """Abort the call now; reads then raise :class:`MacpCancelledError`.
+
+        The call is aborted before this returns, so ``stream.cancel()`` works without
+        ``await`` as in 0.22.0; ``await stream.cancel()`` also waits for the reader to stop."""
         self._user_cancelled = True
         self._closing = True
         self._cancelled = True
         self._call.cancel()
+        # Held so the task cannot be collected before it runs (asyncio keeps weak references).
+        self._cancel_task = asyncio.get_running_loop().create_task(self._after_cancel())
+        return self._cancel_task
+
+    async def _after_cancel(self) -> None:
         with contextlib.suppress(Exception, asyncio.CancelledError):
             await self._reader
         if self._on_close is not None:

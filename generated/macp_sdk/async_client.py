@@ -13,6 +13,9 @@ from collections.abc import AsyncIterator
 
 from macp.v1 import core_pb2, envelope_pb2, policy_pb2
 from macp_core.async_client_base import AsyncMacpClientBase
+from macp_core.async_client_base import (
+    AsyncMacpStream as AsyncMacpStream,
+)
 from macp_core.auth import AuthConfig
 from macp_core.client_base import TimeoutValue
 from macp_core.envelope import validate_required
@@ -22,6 +25,7 @@ from macp_core.response_adapters import decision_receipt_result, receipt_key_set
 
 __all__ = [
     "AsyncMacpClient",
+    "AsyncMacpStream",
 ]
 
 
@@ -57,12 +61,15 @@ class AsyncMacpClient(AsyncMacpClientBase):
         session_id: str,
         *,
         reason: str = "",
+        cancelled_by: str = "",
         auth: AuthConfig | None = None,
         timeout: TimeoutValue = None,
         raise_on_nack: bool = True,
     ) -> envelope_pb2.Ack:
-        """Cancels an open or suspended session. A NACK raises its :class:`MacpAckError`
-        subclass (or, with ``raise_on_nack=False``, is logged and returned)."""
+        """Cancels an open or suspended session. ``cancelled_by`` (an older SDK's parameter) is
+        accepted and not sent: CancelSessionRequest has no such field. A NACK raises its
+        :class:`MacpAckError` subclass (or, with ``raise_on_nack=False``, is logged and
+        returned)."""
         request = core_pb2.CancelSessionRequest(
             session_id=validate_required("session_id", session_id),
             reason=reason,

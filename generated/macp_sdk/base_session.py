@@ -5,6 +5,9 @@
 `macp_core.base_session`, where these names are defined.
 """
 
+import importlib
+from typing import TYPE_CHECKING
+
 from macp_core.base_session import (
     DEFAULT_CONFIGURATION_VERSION as DEFAULT_CONFIGURATION_VERSION,
 )
@@ -27,4 +30,36 @@ __all__ = [
     "DEFAULT_CONFIGURATION_VERSION",
     "DEFAULT_MODE_VERSION",
     "DEFAULT_POLICY_VERSION",
+    "MODE_DECISION",
+    "MODE_HANDOFF",
+    "MODE_MULTI_ROUND",
+    "MODE_PROPOSAL",
+    "MODE_QUORUM",
+    "MODE_TASK",
 ]
+
+# Generated names, imported on first use so that importing this module stays cheap.
+_LAZY = {
+    "MODE_DECISION": "macp_sdk._registry",
+    "MODE_HANDOFF": "macp_sdk._registry",
+    "MODE_MULTI_ROUND": "macp_sdk._registry",
+    "MODE_PROPOSAL": "macp_sdk._registry",
+    "MODE_QUORUM": "macp_sdk._registry",
+    "MODE_TASK": "macp_sdk._registry",
+}
+if TYPE_CHECKING:
+    from macp_sdk._registry import MODE_DECISION as MODE_DECISION
+    from macp_sdk._registry import MODE_HANDOFF as MODE_HANDOFF
+    from macp_sdk._registry import MODE_MULTI_ROUND as MODE_MULTI_ROUND
+    from macp_sdk._registry import MODE_PROPOSAL as MODE_PROPOSAL
+    from macp_sdk._registry import MODE_QUORUM as MODE_QUORUM
+    from macp_sdk._registry import MODE_TASK as MODE_TASK
+else:
+
+    def __getattr__(name: str) -> object:
+        module = _LAZY.get(name)
+        if module is not None:
+            value = getattr(importlib.import_module(module), name)
+            globals()[name] = value
+            return value
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

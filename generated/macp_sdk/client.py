@@ -18,10 +18,16 @@ from macp_core.client_base import (
 )
 from macp_core.client_base import MacpClientBase
 from macp_core.client_base import (
+    MacpStream as MacpStream,
+)
+from macp_core.client_base import (
     TimeoutValue as TimeoutValue,
 )
 from macp_core.client_base import (
     configure_logging as configure_logging,
+)
+from macp_core.client_base import (
+    macp_error_code as macp_error_code,
 )
 from macp_core.envelope import validate_required
 from macp_core.receipt import DecisionReceiptResult, ReceiptKeySet
@@ -33,6 +39,8 @@ __all__ = [
     "UNBOUNDED",
     "TimeoutValue",
     "configure_logging",
+    "MacpStream",
+    "macp_error_code",
 ]
 
 
@@ -68,12 +76,15 @@ class MacpClient(MacpClientBase):
         session_id: str,
         *,
         reason: str = "",
+        cancelled_by: str = "",
         auth: AuthConfig | None = None,
         timeout: TimeoutValue = None,
         raise_on_nack: bool = True,
     ) -> envelope_pb2.Ack:
-        """Cancels an open or suspended session. A NACK raises its :class:`MacpAckError`
-        subclass (or, with ``raise_on_nack=False``, is logged and returned)."""
+        """Cancels an open or suspended session. ``cancelled_by`` (an older SDK's parameter) is
+        accepted and not sent: CancelSessionRequest has no such field. A NACK raises its
+        :class:`MacpAckError` subclass (or, with ``raise_on_nack=False``, is logged and
+        returned)."""
         request = core_pb2.CancelSessionRequest(
             session_id=validate_required("session_id", session_id),
             reason=reason,

@@ -5,6 +5,9 @@
 `macp_core.envelope`, where these names are defined.
 """
 
+import importlib
+from typing import TYPE_CHECKING
+
 from macp_core.envelope import (
     DEFAULT_CONFIGURATION_VERSION as DEFAULT_CONFIGURATION_VERSION,
 )
@@ -135,4 +138,21 @@ __all__ = [
     "DEFAULT_MODE_VERSION",
     "DEFAULT_POLICY_VERSION",
     "MACP_VERSION",
+    "build_contribute_payload",
 ]
+
+# Generated names, imported on first use so that importing this module stays cheap.
+_LAZY = {
+    "build_contribute_payload": "macp_sdk.multi_round",
+}
+if TYPE_CHECKING:
+    from macp_sdk.multi_round import build_contribute_payload as build_contribute_payload
+else:
+
+    def __getattr__(name: str) -> object:
+        module = _LAZY.get(name)
+        if module is not None:
+            value = getattr(importlib.import_module(module), name)
+            globals()[name] = value
+            return value
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -10,10 +10,8 @@ opens its RPC's stream; converting and waiting come from its event shape in
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from typing import TYPE_CHECKING
 
-from macp.v1 import core_pb2, policy_pb2
-from macp_core.client_base import TimeoutValue
 from macp_core.watcher_base import (
     SESSION_EVENT_TYPES as SESSION_EVENT_TYPES,
 )
@@ -62,6 +60,12 @@ from macp_core.watcher_base import (
 
 from .async_client import AsyncMacpClient
 from .client import MacpClient
+
+if TYPE_CHECKING:  # names the watchers' annotations use
+    from collections.abc import AsyncIterator, Iterator
+
+    from macp.v1 import core_pb2, policy_pb2
+    from macp_core.client_base import TimeoutValue
 
 __all__ = [
     "ModeRegistryWatcher",

@@ -50,6 +50,12 @@ class CompatAlias:
         """Offered by macp_sdk.projections too (records and projection-module names)."""
         return bool(self.sibling)
 
+    @property
+    def is_builder(self) -> bool:
+        """A payload or envelope builder: also offered by macp_sdk.envelope, where 0.22.0
+        kept its one mode builder (build_contribute_payload)."""
+        return not self.sibling
+
 
 @dataclass(frozen=True)
 class FieldValidator:

@@ -29,6 +29,9 @@ class ReexportModel:
     # Names generated from the protos that this module also offers (absolute module, name),
     # e.g. the mode ids in `constants`, as 0.22.0 had them there.
     generated: tuple[tuple[str, str], ...] = ()
+    # Generated names imported on first use, so importing this module stays as cheap as its
+    # core source (e.g. a mode's payload builder in `envelope`, where 0.22.0 had it).
+    lazy: tuple[tuple[str, str], ...] = ()
     # Names defined (and exported at the top level) by another public module, offered here too.
     shared: tuple[str, ...] = ()
     # Deprecated aliases (alias, target), resolved by the source's `deprecated_alias`.

@@ -82,13 +82,31 @@ class OneofModel:
         return f"Literal[{names}] | None"
 
 
+def builder_positional(positional: tuple[FieldModel, ...]) -> tuple[tuple[FieldModel, bool], ...]:
+    """A payload builder's positional parameters (its session method's), each with whether it
+    keeps its default. The builders were keyword-only with defaults, so a call that leaves one
+    out keeps working, unless a later positional parameter has no default (Python puts
+    defaults last)."""
+    pairs: list[tuple[FieldModel, bool]] = []
+    later_without_default = False
+    for field in reversed(positional):
+        keeps = not field.no_default and not later_without_default
+        later_without_default = later_without_default or not keeps
+        pairs.append((field, keeps))
+    return tuple(reversed(pairs))
+
+
 @dataclass(frozen=True)
 class Signature:
     """One overload of a builder or session method: which parameters it takes."""
 
-    positional: tuple[FieldModel, ...]  # session method, before `*`
+    positional: tuple[FieldModel, ...]  # session method (and payload builder), before `*`
     keyword: tuple[FieldModel, ...]  # session method, keyword-only
-    settable: tuple[FieldModel, ...]  # builders (all keyword-only), in proto order
+    settable: tuple[FieldModel, ...]  # envelope builders (all keyword-only), in proto order
+
+    @property
+    def builder_positional(self) -> tuple[tuple[FieldModel, bool], ...]:
+        return builder_positional(self.positional)
 
 
 @dataclass(frozen=True)
@@ -122,6 +140,11 @@ class ActionModel:
     @property
     def parameters(self) -> tuple[FieldModel, ...]:
         return self.positional + self.keyword
+
+    @property
+    def builder_positional(self) -> tuple[tuple[FieldModel, bool], ...]:
+        """The payload builder's positional parameters and whether each keeps its default."""
+        return builder_positional(self.positional)
 
     @property
     def settable(self) -> tuple[FieldModel, ...]:

@@ -82,6 +82,7 @@ class RpcOptions:
     watcher_base: str = ""
     request_check: str = ""
     response_adapter: str = ""
+    unsent_params: tuple[str, ...] = ()
     present: frozenset[str] = field(default_factory=frozenset)
 
 
@@ -177,6 +178,7 @@ class OptionReader:
             ack_field=spec.ack_field,
             page_items=spec.page_items,
             positional=tuple(spec.positional),
+            unsent_params=tuple(spec.unsent_params),
             watcher_class=spec.watcher.class_name,
             watcher_base=spec.watcher.base,
             present=_present(spec),

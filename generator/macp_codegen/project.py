@@ -413,9 +413,10 @@ def _with_generated_names(
     facts: FactsModel,
     compat: tuple[CompatModule, ...] = (),
 ) -> tuple[ReexportModel, ...]:
-    """Generated facts also offered where 0.22.0 offered them: mode ids in `constants` and
-    `agent.participant`, the modes' anomaly kinds in `base_projection`, the field validators
-    in `validation`."""
+    """Generated facts also offered where 0.22.0 offered them: mode ids in `constants`,
+    `base_session` and `agent.participant`, the modes' anomaly kinds in `base_projection`, the
+    field validators in `validation`, and (imported on first use) the modes' builders that
+    0.22.0 named in `envelope`."""
     registry = f"{SDK_PACKAGE}._registry"
     extra: dict[str, list[tuple[str, str]]] = {
         "constants": [(registry, f.mode_constant) for f in facts.modes]
@@ -428,8 +429,18 @@ def _with_generated_names(
             (f"{SDK_PACKAGE}.{m.module}", v.function) for m in compat for v in m.validators
         ],
     }
+    lazy: dict[str, list[tuple[str, str]]] = {
+        "base_session": [(registry, f.mode_constant) for f in facts.modes],
+        "envelope": [
+            (f"{SDK_PACKAGE}.{m.module}", a.name) for m in compat for a in m.aliases if a.is_builder
+        ],
+    }
     return tuple(
-        replace(shim, generated=tuple(sorted(extra.get(shim.module, []), key=lambda e: e[1])))
+        replace(
+            shim,
+            generated=tuple(sorted(extra.get(shim.module, []), key=lambda e: e[1])),
+            lazy=tuple(sorted(lazy.get(shim.module, []), key=lambda e: e[1])),
+        )
         for shim in shims
     )
 

@@ -58,6 +58,8 @@ class RpcModel:
     page_doc: str  # docstrings of <method>_page and of the every-page method ("" unless paginated)
     all_pages_doc: str
     location: SourceLocation
+    # Keyword parameters accepted and not sent (`unsent_params`: no request field has them).
+    unsent: tuple[ParamModel, ...] = ()
     request_check: str = ""  # a function of macp_core.request_checks, "" for none
     response_adapter: str = ""  # a function of macp_core.response_adapters, "" for none
 

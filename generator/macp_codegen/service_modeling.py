@@ -158,6 +158,7 @@ def _build_rpc(
             )
     positional_params = tuple(by_field[f] for f in options.positional)
     keyword = tuple(p for p in params if p.field not in options.positional)
+    unsent = _unsent_params(options.unsent_params, params, method, where)
     _check_default_order(positional_params, method.name, where)
     if options.capability:
         _check_capability(options.capability, method.name, where, types)
@@ -198,6 +199,7 @@ def _build_rpc(
         response_import=types.module_of(method.output_type),
         positional=positional_params,
         keyword=keyword,
+        unsent=unsent,
         auth_required=options.auth_required,
         capability=options.capability,
         request_check=options.request_check,
@@ -222,7 +224,7 @@ def _build_rpc(
         all_pages_doc=_join("Every item, following pages to the end.", index.comment(*path))
         if options.page_items
         else "",
-        doc=_doc(index.comment(*path), options, method.server_streaming),
+        doc=_doc(index.comment(*path), options, method.server_streaming, unsent, request.name),
         location=where,
     )
 
@@ -369,8 +371,20 @@ def _watcher(
     )
 
 
-def _doc(comment: str, options: RpcOptions, streaming: bool) -> str:
+def _doc(
+    comment: str,
+    options: RpcOptions,
+    streaming: bool,
+    unsent: tuple[ParamModel, ...] = (),
+    request: str = "",
+) -> str:
     parts = [comment] if comment else []
+    if unsent:
+        names = ", ".join(f"``{p.name}``" for p in unsent)
+        parts.append(
+            f"{names} (an older SDK's parameter) is accepted and not sent: {request} has no "
+            "such field."
+        )
     if streaming:
         parts.append(
             "Iterates until ``timeout`` seconds pass (then iteration just ends); "
@@ -409,6 +423,52 @@ def _check_capability(path: str, rpc: str, where: SourceLocation, types: _Types)
         f"rpc {rpc}: capability {path!r} is not a boolean of {CAPABILITIES.lstrip('.')}",
         'write a dotted path to one, e.g. "policy_registry.what_if_replay"',
     )
+
+
+# Parameters every generated client method may end with (the template's own).
+_TRAILING_PARAMS = frozenset(
+    {"self", "auth", "timeout", "raise_on_nack", "reconnect", "request", "metadata", "response"}
+)
+
+
+def _unsent_params(
+    names: tuple[str, ...],
+    params: list[ParamModel],
+    method: descriptor_pb2.MethodDescriptorProto,
+    where: SourceLocation,
+) -> tuple[ParamModel, ...]:
+    """`unsent_params` as `str = ""` keywords; a name the request now has as a field is that
+    field's parameter (sent), as the older SDK sent it once the field existed."""
+    fields = {p.field for p in params} | {p.name for p in params}
+    found: list[ParamModel] = []
+    for name in names:
+        if name in fields:
+            continue
+        if not naming.is_identifier(name) or naming.is_reserved(name):
+            raise OptionError(
+                where,
+                f"rpc {method.name}: unsent_params entry {name!r} is not a usable Python name",
+                "write the parameter name the older SDK used, e.g. cancelled_by",
+            )
+        if name in _TRAILING_PARAMS or any(p.name == name for p in found):
+            raise OptionError(
+                where,
+                f"rpc {method.name}: unsent_params entry {name!r} is already a parameter of "
+                "the client method",
+                "drop it from unsent_params",
+            )
+        found.append(
+            ParamModel(
+                field="",
+                name=name,
+                annotation="str",
+                default='""',
+                validated=False,
+                none_default=False,
+                zero='""',
+            )
+        )
+    return tuple(found)
 
 
 def _check_identifier(name: str, where: SourceLocation, what: str) -> None:

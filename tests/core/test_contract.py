@@ -54,7 +54,7 @@ def test_generated_modules_re_export_the_listed_core_names(module: str) -> None:
     spec = contract.GENERATED_MODULES[module]
     source = importlib.import_module(spec.source)
     generated = importlib.import_module(f"macp_sdk.{module}")
-    for name in spec.names:
+    for name in spec.names + spec.shared:
         assert getattr(generated, name) is getattr(source, name), f"macp_sdk.{module}.{name}"
         assert name in generated.__all__
 

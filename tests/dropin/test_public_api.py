@@ -117,50 +117,6 @@ KNOWN_GAPS: dict[str, list[str]] = {
             "threshold",
         )
     ],
-    "a parameter named differently (positional calls work; keyword calls by 0.22.0's name "
-    "do not)": [
-        "macp_sdk:commitment_from_projection",
-        "macp_sdk.receipt:commitment_from_projection",
-        "macp_sdk:macp_error_code",
-        "macp_sdk:validate_commitment_hash",
-        "macp_sdk.validation:validate_commitment_hash",
-        "macp_sdk:validate_session_id",
-        "macp_sdk.validation:validate_session_id",
-    ],
-    "generated payload builders take keyword arguments only, and live in macp_sdk.<mode>": [
-        "macp_sdk:build_contribute_payload",
-        "macp_sdk.envelope:build_contribute_payload",
-    ],
-    "client methods: cancel_session has no cancelled_by= (the runtime takes the caller's "
-    "identity), open_stream has no timeout= (read(timeout) bounds each wait)": [
-        f"{m}:{c}.{method}"
-        for m, c in (
-            ("macp_sdk", "MacpClient"),
-            ("macp_sdk.client", "MacpClient"),
-            ("macp_sdk", "AsyncMacpClient"),
-            ("macp_sdk.async_client", "AsyncMacpClient"),
-        )
-        for method in ("cancel_session", "open_stream")
-    ],
-    "streams are built by client.open_stream(), not from a stub; they and macp_error_code "
-    "are imported from macp_sdk (or macp_sdk.streams / macp_sdk.errors)": [
-        "macp_sdk:MacpStream",
-        "macp_sdk:AsyncMacpStream",
-        "macp_sdk.client:MacpStream",
-        "macp_sdk.client:macp_error_code",
-        "macp_sdk.async_client:AsyncMacpStream",
-    ],
-    "typed errors are built from their failure (MacpAckError(failure, ...), "
-    "MacpRetryError(message, attempts=, last_error=))": [
-        "macp_sdk:MacpAckError",
-        "macp_sdk.errors:MacpAckError",
-        "macp_sdk:MacpRetryError",
-        "macp_sdk.errors:MacpRetryError",
-    ],
-    "names 0.22.0's modules merely imported": [
-        "macp_sdk.base_session:MODE_DECISION",
-        "macp_sdk.watchers:TYPE_CHECKING",
-    ],
 }
 
 

@@ -36,11 +36,11 @@ def unknown_positional(project: Path) -> tuple[Path, int]:
 
 def bad_ack_field(project: Path) -> tuple[Path, int]:
     old = (
-        "rpc CancelSession(CancelSessionRequest) returns (CancelSessionResponse) {\n"
+        "rpc SuspendSession(SuspendSessionRequest) returns (SuspendSessionResponse) {\n"
         '    option (macp.sdk.v1.rpc) = {auth_required: true, positional: ["session_id"], '
         'ack_field: "ack"}'
     )
-    return _edit(project, old, old.replace('"ack"', '"receipt"'), "rpc CancelSession(")
+    return _edit(project, old, old.replace('"ack"', '"receipt"'), "rpc SuspendSession(")
 
 
 def bad_page_items(project: Path) -> tuple[Path, int]:
@@ -112,7 +112,27 @@ def unknown_request_check(project: Path) -> tuple[Path, int]:
     )
 
 
+def unsent_param_clashes(project: Path) -> tuple[Path, int]:
+    return _edit(
+        project,
+        'unsent_params: ["cancelled_by"]',
+        'unsent_params: ["cancelled_by", "timeout"]',
+        "rpc CancelSession(",
+    )
+
+
+def unsent_param_not_a_name(project: Path) -> tuple[Path, int]:
+    return _edit(
+        project,
+        'unsent_params: ["cancelled_by"]',
+        'unsent_params: ["cancelled-by"]',
+        "rpc CancelSession(",
+    )
+
+
 CASES: dict[str, tuple[Callable[[Path], tuple[Path, int]], str]] = {
+    "unsent param clashes": (unsent_param_clashes, "'timeout' is already a parameter"),
+    "unsent param not a name": (unsent_param_not_a_name, "'cancelled-by' is not a usable"),
     "unknown request check": (unknown_request_check, "request_check 'check_everything'"),
     "client-streaming rpc": (client_streaming, "rpc Upload streams requests"),
     "unknown positional field": (unknown_positional, "positional field 'agent'"),

@@ -78,9 +78,9 @@ VoteValue = Literal[
 
 
 def build_propose_payload(
-    *,
     proposal_id: str,
     option: str,
+    *,
     rationale: str = "",
     supporting_data: bytes = b"",
 ) -> decision_pb2.ProposalPayload:
@@ -126,9 +126,9 @@ def build_propose(
 
 
 def build_evaluate_payload(
-    *,
     proposal_id: str,
     recommendation: RecommendationValue,
+    *,
     confidence: float,
     reason: str = "",
 ) -> decision_pb2.EvaluationPayload:
@@ -180,8 +180,8 @@ def build_evaluate(
 
 
 def build_raise_objection_payload(
-    *,
     proposal_id: str,
+    *,
     reason: str,
     severity: SeverityValue = "medium",
 ) -> decision_pb2.ObjectionPayload:
@@ -226,9 +226,9 @@ def build_raise_objection(
 
 
 def build_vote_payload(
-    *,
     proposal_id: str,
     vote: VoteValue,
+    *,
     reason: str = "",
 ) -> decision_pb2.VotePayload:
     """The Vote payload, checked and normalised."""

@@ -44,9 +44,9 @@ MODE_VERSION = "1.0.0"
 
 
 def build_offer_payload(
-    *,
     handoff_id: str,
     target_participant: str,
+    *,
     scope: str = "",
     reason: str = "",
 ) -> handoff_pb2.HandoffOfferPayload:
@@ -92,8 +92,8 @@ def build_offer(
 
 
 def build_add_context_payload(
-    *,
     handoff_id: str,
+    *,
     content_type: str = "application/octet-stream",
     context: bytes = b"",
 ) -> handoff_pb2.HandoffContextPayload:
@@ -136,8 +136,8 @@ def build_add_context(
 
 
 def build_accept_handoff_payload(
-    *,
     handoff_id: str,
+    *,
     accepted_by: str = "",
     reason: str = "",
 ) -> handoff_pb2.HandoffAcceptPayload:
@@ -180,8 +180,8 @@ def build_accept_handoff(
 
 
 def build_decline_payload(
-    *,
     handoff_id: str,
+    *,
     declined_by: str = "",
     reason: str = "",
 ) -> handoff_pb2.HandoffDeclinePayload:

@@ -38,7 +38,6 @@ MODE_VERSION = "1.0.0"
 
 
 def build_contribute_payload(
-    *,
     value: str,
 ) -> multi_round_pb2.ContributePayload:
     """The Contribute payload, checked and normalised."""

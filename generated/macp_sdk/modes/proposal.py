@@ -47,9 +47,9 @@ MODE_VERSION = "1.0.0"
 
 
 def build_propose_payload(
-    *,
     proposal_id: str,
     title: str,
+    *,
     summary: str = "",
     details: bytes = b"",
     tags: Sequence[str] = (),
@@ -99,10 +99,10 @@ def build_propose(
 
 
 def build_counter_propose_payload(
-    *,
     proposal_id: str,
     supersedes_proposal_id: str,
     title: str,
+    *,
     summary: str = "",
     details: bytes = b"",
 ) -> proposal_pb2.CounterProposalPayload:
@@ -153,8 +153,8 @@ def build_counter_propose(
 
 
 def build_accept_payload(
-    *,
     proposal_id: str,
+    *,
     reason: str = "",
 ) -> proposal_pb2.AcceptPayload:
     """The Accept payload, checked and normalised."""
@@ -193,8 +193,8 @@ def build_accept(
 
 
 def build_reject_payload(
-    *,
     proposal_id: str,
+    *,
     terminal: bool = False,
     reason: str = "",
 ) -> proposal_pb2.RejectPayload:
@@ -237,8 +237,8 @@ def build_reject(
 
 
 def build_withdraw_payload(
-    *,
     proposal_id: str,
+    *,
     reason: str = "",
 ) -> proposal_pb2.WithdrawPayload:
     """The Withdraw payload, checked and normalised."""

@@ -44,9 +44,9 @@ MODE_VERSION = "1.0.0"
 
 
 def build_request_approval_payload(
-    *,
     request_id: str,
     action: str,
+    *,
     summary: str = "",
     details: bytes = b"",
     required_approvals: int,
@@ -96,8 +96,8 @@ def build_request_approval(
 
 
 def build_approve_payload(
-    *,
     request_id: str,
+    *,
     reason: str = "",
 ) -> quorum_pb2.ApprovePayload:
     """The Approve payload, checked and normalised."""
@@ -136,8 +136,8 @@ def build_approve(
 
 
 def build_reject_payload(
-    *,
     request_id: str,
+    *,
     reason: str = "",
 ) -> quorum_pb2.RejectPayload:
     """The Reject payload, checked and normalised."""
@@ -176,8 +176,8 @@ def build_reject(
 
 
 def build_abstain_payload(
-    *,
     request_id: str,
+    *,
     reason: str = "",
 ) -> quorum_pb2.AbstainPayload:
     """The Abstain payload, checked and normalised."""

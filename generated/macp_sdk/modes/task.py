@@ -48,9 +48,9 @@ MODE_VERSION = "1.0.0"
 
 
 def build_request_task_payload(
-    *,
     task_id: str,
     title: str = "",
+    *,
     instructions: str = "",
     requested_assignee: str = "",
     input_data: bytes = b"",
@@ -104,8 +104,8 @@ def build_request_task(
 
 
 def build_accept_task_payload(
-    *,
     task_id: str,
+    *,
     assignee: str = "",
     reason: str = "",
 ) -> task_pb2.TaskAcceptPayload:
@@ -148,8 +148,8 @@ def build_accept_task(
 
 
 def build_reject_task_payload(
-    *,
     task_id: str,
+    *,
     assignee: str = "",
     reason: str = "",
 ) -> task_pb2.TaskRejectPayload:
@@ -192,8 +192,8 @@ def build_reject_task(
 
 
 def build_update_task_payload(
-    *,
     task_id: str,
+    *,
     status: str = "",
     progress: float = 0.0,
     message: str = "",
@@ -244,8 +244,8 @@ def build_update_task(
 
 
 def build_complete_task_payload(
-    *,
     task_id: str,
+    *,
     assignee: str = "",
     output: bytes = b"",
     summary: str = "",
@@ -292,8 +292,8 @@ def build_complete_task(
 
 
 def build_fail_task_payload(
-    *,
     task_id: str,
+    *,
     assignee: str = "",
     error_code: str = "",
     reason: str = "",

@@ -206,7 +206,8 @@ class ModeSpec(_message.Message):
         """Names macp-sdk-python 0.22.0 gave this mode's classes, offered again as
         aliases by the module `macp_sdk.<short_name>` (0.22.0's path) and at the
         top level: key = the 0.22.0 name, value = a record class of this mode
-        (e.g. VoteRecord) or a public name of the projection module.
+        (e.g. VoteRecord), a builder (also offered by macp_sdk.envelope, where 0.22.0
+        kept its builder) or a public name of the projection module.
         """
 
     def __init__(
@@ -268,8 +269,9 @@ class ActionSpec(_message.Message):
     def senders(self) -> _containers.RepeatedScalarFieldContainer[Global___SenderRole.ValueType]: ...
     @_builtins.property
     def positional(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """Fields taken positionally, in this order. Default: the subject field.
-        Every other parameter is keyword-only.
+        """Fields taken positionally, in this order, by the session method and the
+        payload builder. Default: the subject field. Every other parameter is
+        keyword-only.
         """
 
     def __init__(
@@ -383,6 +385,7 @@ class RpcSpec(_message.Message):
     WATCHER_FIELD_NUMBER: _builtins.int
     REQUEST_CHECK_FIELD_NUMBER: _builtins.int
     RESPONSE_ADAPTER_FIELD_NUMBER: _builtins.int
+    UNSENT_PARAMS_FIELD_NUMBER: _builtins.int
     method: _builtins.str
     """Client method name. Default: snake_case(rpc name)."""
     auth_required: _builtins.bool
@@ -424,6 +427,15 @@ class RpcSpec(_message.Message):
     def watcher(self) -> Global___WatcherSpec:
         """Server-streaming RPCs only: a typed watcher class over the stream."""
 
+    @_builtins.property
+    def unsent_params(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Keyword parameters (each `str = ""`) the method accepts although its request has no
+        field of that name: names an older SDK's method took (e.g. CancelSession's
+        cancelled_by, which the runtime fills with the authenticated caller). The value is
+        accepted and not sent; once the request gains a field of that name, it is that
+        field's parameter and sent like any other.
+        """
+
     def __init__(
         self,
         *,
@@ -436,10 +448,11 @@ class RpcSpec(_message.Message):
         watcher: Global___WatcherSpec | None = ...,
         request_check: _builtins.str = ...,
         response_adapter: _builtins.str = ...,
+        unsent_params: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["watcher", b"watcher"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["ack_field", b"ack_field", "auth_required", b"auth_required", "capability", b"capability", "method", b"method", "page_items", b"page_items", "positional", b"positional", "request_check", b"request_check", "response_adapter", b"response_adapter", "watcher", b"watcher"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ack_field", b"ack_field", "auth_required", b"auth_required", "capability", b"capability", "method", b"method", "page_items", b"page_items", "positional", b"positional", "request_check", b"request_check", "response_adapter", b"response_adapter", "unsent_params", b"unsent_params", "watcher", b"watcher"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -65,8 +65,8 @@ TierValue = Literal[
 
 
 def build_offer_payload(
-    *,
     lot_id: str = "",
+    *,
     lot: market_pb2.OfferPayload.Lot | None = None,
     reserve_prices: Sequence[money_pb2.Money] = (),
     labels: Mapping[str, str] | None = None,
@@ -180,8 +180,8 @@ def build_offer(
 
 @overload
 def build_bid_payload(
-    *,
     lot_id: str = "",
+    *,
     amount: money_pb2.Money,
     currency: CurrencyName | market_pb2.Currency.ValueType = "CURRENCY_UNSPECIFIED",
     max_increments: int | None = None,
@@ -195,8 +195,8 @@ def build_bid_payload(
 
 @overload
 def build_bid_payload(
-    *,
     lot_id: str = "",
+    *,
     amount: money_pb2.Money,
     currency: CurrencyName | market_pb2.Currency.ValueType = "CURRENCY_UNSPECIFIED",
     max_increments: int | None = None,
@@ -209,8 +209,8 @@ def build_bid_payload(
 
 
 def build_bid_payload(
-    *,
     lot_id: str = "",
+    *,
     amount: money_pb2.Money,
     currency: CurrencyName | market_pb2.Currency.ValueType = "CURRENCY_UNSPECIFIED",
     max_increments: int | None = None,
@@ -360,39 +360,39 @@ def build_bid(
 
 @overload
 def build_close_payload(
-    *,
     lot_id: str = "",
+    *,
     sold_to: str,
 ) -> market_pb2.ClosePayload: ...
 
 
 @overload
 def build_close_payload(
-    *,
     lot_id: str = "",
+    *,
     no_sale_reason: str,
 ) -> market_pb2.ClosePayload: ...
 
 
 @overload
 def build_close_payload(
-    *,
     lot_id: str = "",
+    *,
     relisted_at: datetime,
 ) -> market_pb2.ClosePayload: ...
 
 
 @overload
 def build_close_payload(
-    *,
     lot_id: str = "",
+    *,
     refunded_in: CurrencyName | market_pb2.Currency.ValueType,
 ) -> market_pb2.ClosePayload: ...
 
 
 def build_close_payload(
-    *,
     lot_id: str = "",
+    *,
     sold_to: str | None = None,
     no_sale_reason: str | None = None,
     relisted_at: datetime | None = None,

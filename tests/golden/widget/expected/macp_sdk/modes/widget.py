@@ -57,9 +57,9 @@ SizeValue = Literal[
 
 
 def build_place_order_payload(
-    *,
     order_id: str,
     colour: ColourValue,
+    *,
     quantity: int,
     tags: Sequence[str] = (),
     spec_bytes: bytes = b"",
@@ -113,8 +113,8 @@ def build_place_order(
 
 
 def build_confirm_payload(
-    *,
     order_id: str,
+    *,
     confirmed_by: str = "",
 ) -> widget_pb2.ConfirmPayload:
     """The Confirm payload, checked and normalised."""
