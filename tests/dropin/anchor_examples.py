@@ -46,7 +46,6 @@ class Example:
     name: str
     where: str  # where 0.22.0 shows it
     program: str
-    runtime: str  # "dev" (plaintext, dev-mode auth) or "tls" (TLS, static tokens)
     expected: dict[str, Any] = field(default_factory=dict)
 
 
@@ -258,7 +257,6 @@ def examples(site: Path, dev_target: str, tls_target: str) -> list[Example]:
             "README: " + _find(blocks, "Local dev").where,
             dev(local)
             + "report(protocol=client.initialize().selected_protocol_version)\nclient.close()\n",
-            "dev",
             {"protocol": "1.0"},
         ),
         Example(
@@ -273,21 +271,18 @@ def examples(site: Path, dev_target: str, tls_target: str) -> list[Example]:
             "meta = client.get_session(session.session_id).metadata\n"
             "report(active=[a.participant_id for a in meta.participant_activity])\n"
             "client.close()\n",
-            "tls",
             {"active": ["coordinator"]},
         ),
         Example(
             "readme-drive-a-decision",
             "README: 3. Drive a decision (after the local-dev connect block)",
             dev(local) + drive + _SESSION_STATE,
-            "dev",
             {"winner": "p1", "state": "SESSION_STATE_RESOLVED"},
         ),
         Example(
             "readme-async",
             "README: " + async_block.where,
             dev(async_block.text),
-            "dev",
             {"stdout": async_output.text.splitlines()},
         ),
         Example(
@@ -299,7 +294,6 @@ def examples(site: Path, dev_target: str, tls_target: str) -> list[Example]:
             + _KEY_PAIR
             + receipt
             + "report(result=result)\n",
-            "dev",
             {"result": shown_result(receipt, "result")},
         ),
         Example(
@@ -309,7 +303,6 @@ def examples(site: Path, dev_target: str, tls_target: str) -> list[Example]:
             + "import grpc\nfrom macp_sdk import SESSION_NOT_FOUND, macp_error_code\n"
             + "session_id = 'b3a5f3a2-5d0e-4c3b-8a49-0c8f5f1f0a77'\n"
             + fill_placeholders(error_code, "report(matched=True)"),
-            "dev",
             {"matched": True},
         ),
         Example(
@@ -322,7 +315,6 @@ def examples(site: Path, dev_target: str, tls_target: str) -> list[Example]:
                 "if envelope.message_type == 'Proposal':\n    break",
             )
             + "report(seen=seen)\nawait client.close()\n",
-            "dev",
             {"seen": ["SessionStart", "Proposal"]},
         ),
         Example(
@@ -331,14 +323,12 @@ def examples(site: Path, dev_target: str, tls_target: str) -> list[Example]:
             "from macp_sdk import AsyncMacpClient, AuthConfig\n"
             + dev(async_client)
             + "report(completed=True)\n",
-            "dev",
             {"completed": True},
         ),
         Example(
             "docstring-from_bootstrap",
             "macp_sdk/agent/runner.py: from_bootstrap",
             f"BOOTSTRAP = {dev(_bootstrap_json(bootstrap))!r}\n" + dev(_BOOTSTRAP),
-            "dev",
             {
                 "participant_id": BOOTSTRAP_VALUES["participant_id"],
                 "same_session": True,
