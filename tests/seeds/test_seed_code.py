@@ -347,6 +347,9 @@ def test_seed_block_works(program: Program, outcomes: dict[str, Outcome]) -> Non
     if program.runs_to_its_end:
         assert outcome.returncode == 0, outcome.stderr[-3000:]
         assert outcome.facts == program.expected
+    # Nothing logged but the one warning per plaintext client that secure=False asks for.
+    noise = [line for line in outcome.stderr.splitlines() if "plaintext channel to " not in line]
+    assert noise == []
     if program.name == "raw-macp-stream":  # single-line prints: nothing else was printed
         assert outcome.printed == [step.prints for step in program.steps]
 
