@@ -61,12 +61,8 @@ MODULES = [
 
 _STATE_RECORDS = (
     "0.22.0's per-entity state records map to ours (TaskRecord = TaskRequestRecord, "
-    "HandoffRecord = HandoffOfferState, BallotRecord = QuorumBallot, ProposalRecord); state "
-    "such as status/assignee/progress is a projection query here, not a record field"
-)
-_RECORD_FIELDS = (
-    "decoded records also carry message_id and timestamp_unix_ms, and every payload field, "
-    "as constructor fields (SDK code builds them, users rarely do)"
+    "HandoffRecord = HandoffOfferState); state such as status/assignee/progress is a "
+    "projection query here, not a record field"
 )
 _BOTH = ("macp_sdk", "macp_sdk.{mode}")
 KNOWN_GAPS: dict[str, list[str]] = {
@@ -82,16 +78,6 @@ KNOWN_GAPS: dict[str, list[str]] = {
     ]
     + [
         f"{m}:{name}"
-        for m in ("macp_sdk", "macp_sdk.proposal")
-        for name in (
-            "ProposalRecord",
-            "ProposalRecord.proposer",
-            "ProposalRecord.status",
-            "ProposalRecord.supersedes",
-        )
-    ]
-    + [
-        f"{m}:{name}"
         for m in ("macp_sdk", "macp_sdk.task")
         for name in (
             "TaskRecord",
@@ -101,43 +87,6 @@ KNOWN_GAPS: dict[str, list[str]] = {
             "TaskRecord.status",
             "TaskRejectRecord",
             "TaskRejectRecord.while_assigned",
-        )
-    ]
-    + [
-        f"{m}:{name}"
-        for m in ("macp_sdk", "macp_sdk.quorum")
-        for name in ("ApprovalRequestRecord.requester", "BallotRecord")
-    ],
-    _RECORD_FIELDS: [
-        f"{m}:{name}"
-        for m, names in (
-            ("macp_sdk.projections", ("Decision{}Record",)),
-            ("macp_sdk", ("Decision{}Record",)),
-        )
-        for template in names
-        for name in (template.format(k) for k in ("Evaluation", "Objection", "Proposal", "Vote"))
-    ]
-    + [
-        f"{m}:{name}"
-        for m, names in (
-            ("macp_sdk.proposal", ("ProposalAcceptRecord", "ProposalRejectRecord")),
-            ("macp_sdk", ("ProposalAcceptRecord", "ProposalRejectRecord")),
-            ("macp_sdk.quorum", ("ApprovalRequestRecord",)),
-            ("macp_sdk", ("ApprovalRequestRecord",)),
-            ("macp_sdk.task", ("TaskCompleteRecord", "TaskFailRecord", "TaskUpdateRecord")),
-            ("macp_sdk", ("TaskCompleteRecord", "TaskFailRecord", "TaskUpdateRecord")),
-        )
-        for name in names
-    ],
-    "quorum threshold queries take required= (an effective threshold) and request_id first": [
-        f"{m}:QuorumProjection.{q}"
-        for m in ("macp_sdk", "macp_sdk.quorum")
-        for q in (
-            "commitment_ready",
-            "has_quorum",
-            "is_threshold_unreachable",
-            "remaining_votes_needed",
-            "threshold",
         )
     ],
     "a parameter named differently (positional calls work; keyword calls by 0.22.0's name "

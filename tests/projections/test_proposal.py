@@ -25,7 +25,8 @@ def test_convergence_needs_every_declared_participant() -> None:
     assert proj.phase == "Negotiating"
     apply_ok(proj, feed.send(SELLER, "Proposal", proposal_id="p1", title="offer", tags=["x"]))
     p1 = proj.proposals["p1"]
-    assert (p1.proposer, p1.disposition, p1.tags, p1.is_counter) == (SELLER, "Live", ("x",), False)
+    assert (p1.sender, p1.disposition, p1.tags, p1.is_counter) == (SELLER, "Live", ["x"], False)
+    assert p1.status == "open"
     apply_ok(proj, accept(feed, BUYER, "p1"))
     assert proj.phase == "Negotiating" and not proj.is_converged
     assert proj.accepted_proposal() == "p1"  # all standing accepts agree, yet not converged
@@ -61,7 +62,7 @@ def test_latest_accept_wins_and_counter_proposals_supersede() -> None:
         ),
     )
     p2 = proj.proposals["p2"]
-    assert p2.is_counter and p2.supersedes == "p1" and p2.proposer == BUYER
+    assert p2.is_counter and p2.supersedes == "p1" and p2.sender == BUYER
     assert proj.disposition("p1") == "Live"  # the countered proposal stays live
     assert proj.superseded_by("p1") == ["p2"] and list(proj.counter_proposals()) == ["p2"]
     apply_ok(proj, accept(feed, BUYER, "p2"), accept(feed, SELLER, "p2"))
