@@ -34,9 +34,9 @@ def _from_json(value: Any) -> Any:
     return value
 
 
-def _attempt(call: Any) -> Any:
+def _attempt(call: Any, *args: Any, **kwargs: Any) -> Any:
     try:
-        return _to_json(call())
+        return _to_json(call(*args, **kwargs))
     except Exception as error:  # the kind of failure is compared, not its text
         return f"error:{type(error).__name__}"
 
@@ -113,20 +113,17 @@ def _quorum_view(projection: Any, request: dict[str, Any]) -> dict[str, Any]:
         for threshold in request["thresholds"]:
             kw = {} if threshold == _UNSET else {"effective_threshold": threshold}
             key = f"{rid}/{threshold}"
-            view[f"has_quorum {key}"] = _attempt(lambda: projection.has_quorum(rid, **kw))
-            view[f"threshold {key}"] = _attempt(lambda: projection.threshold(rid, **kw))
+            view[f"has_quorum {key}"] = _attempt(projection.has_quorum, rid, **kw)
+            view[f"threshold {key}"] = _attempt(projection.threshold, rid, **kw)
             view[f"remaining {key}"] = _attempt(
-                lambda: projection.remaining_votes_needed(request_id=rid, **kw)
+                projection.remaining_votes_needed, request_id=rid, **kw
             )
-            view[f"ready {key}"] = _attempt(lambda: projection.commitment_ready(rid, **kw))
+            view[f"ready {key}"] = _attempt(projection.commitment_ready, rid, **kw)
             for total in request["totals"]:
-                view[f"unreachable {key}/{total}"] = _attempt(
-                    lambda: projection.is_threshold_unreachable(rid, total, **kw)
-                )
+                unreachable = projection.is_threshold_unreachable
+                view[f"unreachable {key}/{total}"] = _attempt(unreachable, rid, total, **kw)
                 view[f"unreachable-kw {key}/{total}"] = _attempt(
-                    lambda: projection.is_threshold_unreachable(
-                        request_id=rid, total_eligible=total, **kw
-                    )
+                    unreachable, request_id=rid, total_eligible=total, **kw
                 )
         view[f"counts {rid}"] = [
             projection.approval_count(rid),

@@ -95,7 +95,9 @@ def _cases() -> list[list[Any]]:
         for module in modules:
             cases.append([module, name, values, {}, fields])
             cases.append([module, name, [], dict(zip(fields, values, strict=True)), fields])
-            cases.append([module, name, values[:1], dict(zip(fields[1:], values[1:])), fields])
+            cases.append(
+                [module, name, values[:1], dict(zip(fields[1:], values[1:], strict=True)), fields]
+            )
     # 0.22.0's task records default `sender` to "".
     for name in ("TaskUpdateRecord", "TaskCompleteRecord", "TaskFailRecord"):
         cases.append(["macp_sdk.task", name, _VALUES[name][:-1], {}, _FIELDS[name]])
