@@ -91,7 +91,7 @@ class RecordFieldModel:
     annotation: str
     value: str  # Python source: the value from `payload` / `envelope` in `decode`
     default: str  # Python source of the default, "" when the constructor requires it
-    comment: str = ""  # a trailing comment on the attribute ("" for none)
+    comment: str = ""  # a comment line above the attribute ("" for none)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@ not hidden) lead in proto order, then `sender`. Those before `sender` are requir
 else is extra data and trails with a default: the other payload fields in proto order (bytes
 `b""`, repeated `()`, messages and oneof members `None`, maps an empty dict), which member of
 each oneof is set, `message_id` and `timestamp_unix_ms`. A mode whose earlier records took
-another order names the leading fields in `(macp.sdk.v1.action).record_fields`.
+another order names the leading fields in `(macp.sdk.v1.action).record_fields`;
+`record_aliases` adds deprecated read-only names of attributes.
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ def record_fields(
             o.record_annotation,
             f"payload.WhichOneof({python_literal(o.name)})",
             "None",
-            "which member is set",
+            f"Which member of oneof {o.name} is set.",
         )
         for o in oneofs
     )

@@ -134,7 +134,8 @@ class BidRecord:
     tier: str | None = None
     card_id: str | None = None
     wire: dict[str, Any] | None = None
-    funding: Literal["card_id", "wire"] | None = None  # which member is set
+    # Which member of oneof funding is set.
+    funding: Literal["card_id", "wire"] | None = None
     message_id: str = ""
     timestamp_unix_ms: int = 0
 
@@ -173,9 +174,8 @@ class CloseRecord:
     no_sale_reason: str | None = None
     relisted_at: datetime | None = None
     refunded_in: CurrencyName | int | None = None
-    outcome: Literal["sold_to", "no_sale_reason", "relisted_at", "refunded_in"] | None = (
-        None  # which member is set
-    )
+    # Which member of oneof outcome is set.
+    outcome: Literal["sold_to", "no_sale_reason", "relisted_at", "refunded_in"] | None = None
     message_id: str = ""
     timestamp_unix_ms: int = 0
 
