@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from macp.v1 import envelope_pb2
-from macp_sdk.projections.proposal import ProposalProjection
+from macp_sdk.projections.proposal import ProposalProjection, WithdrawRecord
 
 from .envelopes import PROPOSAL, Feed, anomaly_kinds, apply_ok
 
@@ -113,3 +113,20 @@ def test_unknowns_and_missing_session_start() -> None:
     apply_ok(proj, feed.send(SELLER, "Proposal", proposal_id="p1", title="again"))
     assert anomaly_kinds(proj) == ["unknown_proposal", "duplicate_proposal"]
     assert proj.proposals["p1"].title == "offer"
+
+
+class FailsAfterWithdraw(ProposalProjection):
+    def on_withdraw(self, record: WithdrawRecord) -> None:
+        super().on_withdraw(record)
+        raise RuntimeError("hook failed")
+
+
+def test_a_failing_hook_rolls_back_the_status_change() -> None:
+    """`status` changes replace the state in `proposals`, so rollback undoes them too."""
+    proj, feed = FailsAfterWithdraw(), Feed(PROPOSAL)
+    apply_ok(proj, feed.start(BUYER, [BUYER, SELLER]))
+    apply_ok(proj, feed.send(SELLER, "Proposal", proposal_id="p1", title="offer"))
+    before = proj.proposals["p1"]
+    proj.apply_envelope(feed.send(SELLER, "Withdraw", proposal_id="p1"))
+    assert anomaly_kinds(proj) == ["rejected_envelope"]
+    assert proj.proposals["p1"] is before and before.status == "open"

@@ -6,6 +6,7 @@ This file is yours. macp-codegen created it once; on later runs it only adds wha
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -52,9 +53,9 @@ STATUS_REJECTED = "rejected"
 STATUS_WITHDRAWN = "withdrawn"
 
 
-# Not frozen, as 0.22.0's ProposalRecord: `status` moves in place, so a record a caller holds
-# (from `proposals` or `active_proposals()`) shows the proposal as it stands now.
-@dataclass(slots=True)
+# Frozen: a status change replaces the state in `proposals` (a journaled write, so a hook that
+# fails afterwards rolls it back). 0.22.0 changed its record in place instead.
+@dataclass(frozen=True, slots=True)
 class ProposalState:
     """One proposal or counter-proposal as it stands now (0.22.0's ``ProposalRecord``).
 
@@ -181,7 +182,7 @@ class ProposalProjection(ProposalProjectionBase):
         # ``terminal`` is the payload's flag; a policy's terminal_on_any_reject is not visible.
         if self._is_live_or_note(record) and record.terminal:
             self.terminal_rejections.append(record)
-            self.proposals[record.proposal_id].status = STATUS_REJECTED
+            self._set_status(record.proposal_id, STATUS_REJECTED)
         self._recompute_phase()
 
     def on_withdraw(self, record: WithdrawRecord) -> None:
@@ -197,13 +198,18 @@ class ProposalProjection(ProposalProjectionBase):
                 record.proposal_id,
             )
         else:
-            state.status = STATUS_WITHDRAWN
+            self._set_status(record.proposal_id, STATUS_WITHDRAWN)
             # As the runtime does: accepts of, and terminal rejections of, it no longer stand.
             self.accepts = {s: p for s, p in self.accepts.items() if p != record.proposal_id}
             self.terminal_rejections = [
                 r for r in self.terminal_rejections if r.proposal_id != record.proposal_id
             ]
         self._recompute_phase()
+
+    def _set_status(self, proposal_id: str, status: str) -> None:
+        self.proposals[proposal_id] = dataclasses.replace(
+            self.proposals[proposal_id], status=status
+        )
 
     def _add_proposal(self, record: ProposalModeRecord, state: ProposalState) -> None:
         if state.proposal_id in self.proposals:
