@@ -82,6 +82,9 @@ def test_effective_threshold_as_0_22_and_the_deprecated_required() -> None:
     # This SDK's earlier calls still work: required= (deprecated) and total_eligible first.
     with pytest.warns(DeprecationWarning, match="effective_threshold"):
         assert proj.has_quorum(required=2)
+    with pytest.warns(DeprecationWarning) as caught:
+        assert proj.commit_eligible(required=2)
+    assert len(caught) == 1  # one warning per call, however many queries it asks
     assert proj.is_threshold_unreachable(2, effective_threshold=5)
     assert not proj.is_threshold_unreachable([AL, BO, CA, DI])
     with pytest.raises(TypeError):

@@ -185,15 +185,20 @@ class QuorumProjection(QuorumProjectionBase):
         """Declared participants who have not cast a ballot."""
         return [p for p in self.participants if p not in self.ballots]
 
-    def _bar(self, effective_threshold: EffectiveThreshold, required: int | None) -> float:
+    @staticmethod
+    def _override(
+        effective_threshold: EffectiveThreshold, required: int | None
+    ) -> EffectiveThreshold:
+        """``effective_threshold``, or the deprecated ``required=`` in its place (warns)."""
+        if required is None:
+            return effective_threshold
+        if effective_threshold is not UNSET:
+            raise TypeError("pass effective_threshold= or required=, not both")
+        warnings.warn("required= is deprecated; pass effective_threshold=", DeprecationWarning, 3)
+        return required
+
+    def _bar(self, effective_threshold: EffectiveThreshold) -> float:
         """The approvals needed: the override, else the request's ``required_approvals``."""
-        if required is not None:
-            if effective_threshold is not UNSET:
-                raise TypeError("pass effective_threshold= or required=, not both")
-            warnings.warn(
-                "required= is deprecated; pass effective_threshold=", DeprecationWarning, 3
-            )
-            return required
         if effective_threshold is None:
             return math.inf
         if effective_threshold is UNSET:
@@ -213,7 +218,7 @@ class QuorumProjection(QuorumProjectionBase):
         :func:`~macp_sdk.policy.effective_quorum_threshold`'s result unchanged. ``required=``
         is this SDK's earlier, deprecated name for an integer override.
         """
-        bar = self._bar(effective_threshold, required)
+        bar = self._bar(self._override(effective_threshold, required))
         return bar if self._matches(request_id) else 0
 
     def has_quorum(
@@ -224,7 +229,7 @@ class QuorumProjection(QuorumProjectionBase):
         required: int | None = None,
     ) -> bool:
         """Whether approvals have reached the threshold (never without the request)."""
-        bar = self._bar(effective_threshold, required)
+        bar = self._bar(self._override(effective_threshold, required))
         return self._matches(request_id) and self.approval_count(request_id) >= bar
 
     @property
@@ -239,7 +244,7 @@ class QuorumProjection(QuorumProjectionBase):
         required: int | None = None,
     ) -> int | float:
         """Further approvals needed to reach the threshold (0 once reached or without one)."""
-        bar = self._bar(effective_threshold, required)
+        bar = self._bar(self._override(effective_threshold, required))
         if not self._matches(request_id):
             return 0
         return max(0, bar - self.approval_count(request_id))
@@ -256,7 +261,7 @@ class QuorumProjection(QuorumProjectionBase):
         ``eligible`` is who may still vote: a list of voters, a head count, or by default the
         declared participants. Abstentions and rejections use up a voter. Reached → True.
         """
-        bar = self._bar(effective_threshold, required)
+        bar = self._bar(self._override(effective_threshold, required))
         if self.request is None:
             return False
         if isinstance(eligible, int):
@@ -284,18 +289,18 @@ class QuorumProjection(QuorumProjectionBase):
             if total_eligible is not None:
                 raise TypeError("total_eligible given twice")
             request_id, total_eligible = None, request_id
+        threshold = self._override(effective_threshold, required)
         return self._matches(request_id) and not self.can_still_pass(
-            total_eligible, effective_threshold=effective_threshold, required=required
+            total_eligible, effective_threshold=threshold
         )
 
     def commit_eligible(
         self, *, effective_threshold: EffectiveThreshold = UNSET, required: int | None = None
     ) -> bool:
         """The runtime's readiness to commit: threshold reached, or no longer reachable."""
-        return self.has_quorum(
-            effective_threshold=effective_threshold, required=required
-        ) or self.is_threshold_unreachable(
-            effective_threshold=effective_threshold, required=required
+        threshold = self._override(effective_threshold, required)
+        return self.has_quorum(effective_threshold=threshold) or self.is_threshold_unreachable(
+            effective_threshold=threshold
         )
 
     @property
@@ -311,7 +316,5 @@ class QuorumProjection(QuorumProjectionBase):
         required: int | None = None,
     ) -> bool:
         """Threshold reached and not committed yet (0.22.0's query)."""
-        return (
-            self.has_quorum(request_id, effective_threshold=effective_threshold, required=required)
-            and not self.is_committed
-        )
+        threshold = self._override(effective_threshold, required)
+        return self.has_quorum(request_id, effective_threshold=threshold) and not self.is_committed
