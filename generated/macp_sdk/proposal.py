@@ -18,10 +18,10 @@ from .modes.proposal import AsyncProposalSession as AsyncProposalSession
 from .modes.proposal import ProposalSession as ProposalSession
 from .projections._proposal_base import AcceptRecord as AcceptRecord
 from .projections._proposal_base import AcceptRecord as ProposalAcceptRecord
-from .projections._proposal_base import ProposalRecord as ProposalRecord
 from .projections._proposal_base import RejectRecord as ProposalRejectRecord
 from .projections._proposal_base import RejectRecord as RejectRecord
 from .projections.proposal import ProposalProjection as ProposalProjection
+from .projections.proposal import ProposalState as ProposalRecord
 
 __all__ = [
     "MODE_PROPOSAL",

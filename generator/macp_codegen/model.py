@@ -46,6 +46,7 @@ class FieldModel:
     annotation: str  # parameter annotation, e.g. "str", "VoteValue", "Sequence[str]"
     bare_annotation: str  # the same without `| None`: what an overload that needs it takes
     record_annotation: str  # attribute annotation on the decoded record
+    record_default: str  # Python source of the record attribute's default: the proto3 unset value
     repeated: bool
     presence: bool  # None means unset (messages, `optional`, oneof members, maps)
     oneof: str  # the oneof group this field belongs to, or ""
@@ -97,6 +98,27 @@ def builder_positional(positional: tuple[FieldModel, ...]) -> tuple[tuple[FieldM
 
 
 @dataclass(frozen=True)
+class RecordFieldModel:
+    """One constructor field of a decoded record, in constructor order (see record_layout.py)."""
+
+    name: str
+    annotation: str
+    value: str  # Python source: the value from `payload` / `envelope` in `decode`
+    default: str  # Python source of the default, "" when the constructor requires it
+    comment: str = ""  # a comment line above the attribute ("" for none)
+
+
+@dataclass(frozen=True)
+class RecordAliasModel:
+    """A deprecated read-only name of a record attribute (`(macp.sdk.v1.action).record_aliases`)."""
+
+    name: str
+    target: str  # the record attribute it reads
+    annotation: str  # the target's annotation
+    warning: str  # the DeprecationWarning's text
+
+
+@dataclass(frozen=True)
 class Signature:
     """One overload of a builder or session method: which parameters it takes."""
 
@@ -136,6 +158,10 @@ class ActionModel:
     payload_impl: str
     doc: str
     location: SourceLocation
+    # The decoded record's constructor fields in order (payload fields, oneof choices, sender,
+    # message_id, timestamp_unix_ms) and its deprecated attribute aliases.
+    record_fields: tuple[RecordFieldModel, ...] = ()
+    record_aliases: tuple[RecordAliasModel, ...] = ()
 
     @property
     def parameters(self) -> tuple[FieldModel, ...]:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from google.protobuf import descriptor_pb2
 
-from . import __version__, field_types, naming
+from . import __version__, field_types, naming, record_layout
 from .core_contract import SDK_PACKAGE
 from .errors import NameCollisionError, OptionError, ReservedNameError, SourceLocation
 from .literals import python_literal
@@ -414,6 +414,9 @@ def _build_action(
     keyword = tuple(f for f in fields if f.name not in positional_names and not f.hidden)
     oneofs = _oneofs(message, fields)
     payload_builder = naming.payload_builder_function(method)
+    layout = record_layout.record_fields(
+        fields, oneofs, options.record_fields, message.name, option_where
+    )
     return ActionModel(
         message_type=message_type,
         message_name=message.name,
@@ -437,6 +440,14 @@ def _build_action(
         payload_impl=naming.private_name(payload_builder) if oneofs else payload_builder,
         doc=index.comment(*path),
         location=where,
+        record_fields=layout,
+        record_aliases=record_layout.record_aliases(
+            options.record_aliases,
+            layout,
+            naming.record_class(message_type),
+            message.name,
+            option_where,
+        ),
     )
 
 
@@ -538,6 +549,10 @@ def _build_field(
         annotation=shape.bare_annotation if no_default else shape.annotation,
         bare_annotation=shape.bare_annotation,
         record_annotation=shape.record_annotation,
+        # What an unset field decodes to (a map's default is a fresh dict per record).
+        record_default=(
+            "dataclasses.field(default_factory=dict)" if shape.kind == "map" else shape.default
+        ),
         repeated=repeated,
         presence=shape.presence,
         oneof=oneof,

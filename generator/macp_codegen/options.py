@@ -50,6 +50,8 @@ class ActionOptions:
     subject_field: str = ""
     positional: tuple[str, ...] = ()
     skip: bool = False
+    record_fields: tuple[str, ...] = ()
+    record_aliases: tuple[tuple[str, str], ...] = ()
     present: frozenset[str] = field(default_factory=frozenset)
 
 
@@ -140,6 +142,8 @@ class OptionReader:
             subject_field=spec.subject_field,
             positional=tuple(spec.positional),
             skip=spec.skip,
+            record_fields=tuple(spec.record_fields),
+            record_aliases=tuple(sorted(spec.record_aliases.items())),
             present=_present(spec),
         )
 

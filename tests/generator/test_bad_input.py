@@ -149,6 +149,52 @@ def short_name_replaces_a_module(project: Path) -> tuple[Path, int]:
     return path, text[: text.index("option (macp.sdk.v1.mode)")].count("\n") + 1
 
 
+def _vote_action(extra: str) -> Callable[[Path], tuple[Path, int]]:
+    """An extra line in VotePayload's (macp.sdk.v1.action) option; reported at the option."""
+
+    def make(project: Path) -> tuple[Path, int]:
+        old = 'positional: ["proposal_id", "vote"]'
+        path, line = _edit(project, DECISION, old, f"{old}\n    {extra}")
+        return path, line - 2  # `option (macp.sdk.v1.action) = {`, two lines up
+
+    return make
+
+
+def field_shadows_the_dataclasses_module(project: Path) -> tuple[Path, int]:
+    path, line = _edit(
+        project,
+        DECISION,
+        "  string reason = 3;\n}",
+        "  string reason = 3;\n  string dataclasses = 4;\n}",
+    )
+    return path, line + 1
+
+
+RECORD_CASES: dict[str, tuple[Callable[[Path], tuple[Path, int]], str]] = {
+    "record_fields names no field": (
+        _vote_action('record_fields: ["proposal_id", "ballot"]'),
+        "record_fields entry 'ballot' is not a field of VotePayload",
+    ),
+    "record_fields lists a field twice": (
+        _vote_action('record_fields: ["vote", "sender", "vote"]'),
+        "lists 'vote' twice",
+    ),
+    "record alias of no attribute": (
+        _vote_action('record_aliases: {key: "voter" value: "who"}'),
+        "maps 'voter' to 'who', which is not an attribute",
+    ),
+    "record alias shadows an attribute": (
+        _vote_action('record_aliases: {key: "reason" value: "sender"}'),
+        "record_aliases key 'reason'",
+    ),
+    "record attribute shadows the dataclasses module": (
+        field_shadows_the_dataclasses_module,
+        "shadows the dataclasses module",
+    ),
+}
+CASES.update(RECORD_CASES)
+
+
 COMPAT_CASES: dict[str, tuple[Callable[[Path], tuple[Path, int]], str]] = {
     "compat name is a keyword": (_compat_name("class", "VoteRecord"), "not a usable Python name"),
     "compat target is not a name": (_compat_name("DecisionVoteRecord", "a.b"), "not a Python name"),

@@ -81,7 +81,7 @@ def test_effective_threshold_predicts_the_runtime(client: MacpClient, approvals:
     bar = effective_quorum_threshold(policy, len(VOTERS), 1)
     assert bar == 3
     projection = session.quorum_projection
-    reached = projection.has_quorum(required=bar)
+    reached = projection.has_quorum(effective_threshold=bar)
     assert reached == (approvals >= 3)
     if reached:
         ack = session.commit(action="quorum.approved", authority_scope="s", reason="met")

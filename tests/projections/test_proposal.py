@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from macp.v1 import envelope_pb2
-from macp_sdk.projections.proposal import ProposalProjection
+from macp_sdk.projections.proposal import ProposalProjection, WithdrawRecord
 
 from .envelopes import PROPOSAL, Feed, anomaly_kinds, apply_ok
 
@@ -25,7 +25,8 @@ def test_convergence_needs_every_declared_participant() -> None:
     assert proj.phase == "Negotiating"
     apply_ok(proj, feed.send(SELLER, "Proposal", proposal_id="p1", title="offer", tags=["x"]))
     p1 = proj.proposals["p1"]
-    assert (p1.proposer, p1.disposition, p1.tags, p1.is_counter) == (SELLER, "Live", ("x",), False)
+    assert (p1.sender, p1.disposition, p1.tags, p1.is_counter) == (SELLER, "Live", ["x"], False)
+    assert p1.status == "open"
     apply_ok(proj, accept(feed, BUYER, "p1"))
     assert proj.phase == "Negotiating" and not proj.is_converged
     assert proj.accepted_proposal() == "p1"  # all standing accepts agree, yet not converged
@@ -61,7 +62,7 @@ def test_latest_accept_wins_and_counter_proposals_supersede() -> None:
         ),
     )
     p2 = proj.proposals["p2"]
-    assert p2.is_counter and p2.supersedes == "p1" and p2.proposer == BUYER
+    assert p2.is_counter and p2.supersedes == "p1" and p2.sender == BUYER
     assert proj.disposition("p1") == "Live"  # the countered proposal stays live
     assert proj.superseded_by("p1") == ["p2"] and list(proj.counter_proposals()) == ["p2"]
     apply_ok(proj, accept(feed, BUYER, "p2"), accept(feed, SELLER, "p2"))
@@ -112,3 +113,20 @@ def test_unknowns_and_missing_session_start() -> None:
     apply_ok(proj, feed.send(SELLER, "Proposal", proposal_id="p1", title="again"))
     assert anomaly_kinds(proj) == ["unknown_proposal", "duplicate_proposal"]
     assert proj.proposals["p1"].title == "offer"
+
+
+class FailsAfterWithdraw(ProposalProjection):
+    def on_withdraw(self, record: WithdrawRecord) -> None:
+        super().on_withdraw(record)
+        raise RuntimeError("hook failed")
+
+
+def test_a_failing_hook_rolls_back_the_status_change() -> None:
+    """`status` changes replace the state in `proposals`, so rollback undoes them too."""
+    proj, feed = FailsAfterWithdraw(), Feed(PROPOSAL)
+    apply_ok(proj, feed.start(BUYER, [BUYER, SELLER]))
+    apply_ok(proj, feed.send(SELLER, "Proposal", proposal_id="p1", title="offer"))
+    before = proj.proposals["p1"]
+    proj.apply_envelope(feed.send(SELLER, "Withdraw", proposal_id="p1"))
+    assert anomaly_kinds(proj) == ["rejected_envelope"]
+    assert proj.proposals["p1"] is before and before.status == "open"

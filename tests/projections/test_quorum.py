@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+
+import pytest
 from macp_sdk.projections.quorum import QuorumProjection
 
 from .envelopes import QUORUM, Feed, anomaly_kinds, apply_ok
@@ -34,7 +37,7 @@ def test_tallies_and_threshold() -> None:
     apply_ok(proj, feed.send(CA, "Reject", request_id="r1"))
     assert (proj.approval_count(), proj.rejection_count(), proj.abstention_count()) == (1, 1, 1)
     assert proj.voted_senders() == [AL, BO, CA] and proj.pending_voters() == [DI]
-    assert proj.ballots[BO].choice == "abstain" == proj.ballots[BO].vote
+    assert proj.ballots[BO].vote == "abstain" == proj.ballots[BO].choice  # the earlier name
     assert proj.can_still_pass()  # 1 approval + DI still to vote reaches 2
     apply_ok(proj, feed.send(DI, "Approve", request_id="r1"))
     assert proj.threshold_reached and proj.has_quorum("r1") and proj.commitment_ready()
@@ -53,8 +56,41 @@ def test_threshold_becomes_unreachable() -> None:
     # The caller may ask with its own voter set, head count or (policy) threshold.
     assert proj.can_still_pass(eligible=[AL, BO, CA, DI, "agent://extra"])
     assert proj.can_still_pass(5)
-    assert proj.can_still_pass(required=2)
-    assert proj.threshold(required=2) == 2 and not proj.has_quorum(required=2)
+    assert proj.can_still_pass(effective_threshold=2)
+    assert proj.threshold(effective_threshold=2) == 2
+    assert not proj.has_quorum(effective_threshold=2)
+
+
+def test_effective_threshold_as_0_22_and_the_deprecated_required() -> None:
+    proj, feed = started(required=3)
+    apply_ok(proj, feed.send(AL, "Approve", request_id="r1"))
+    apply_ok(proj, feed.send(BO, "Approve", request_id="r1"))
+    # None is effective_quorum_threshold's "unsatisfiable": an infinite bar.
+    assert proj.threshold("r1", effective_threshold=None) == math.inf
+    assert proj.remaining_votes_needed(request_id="r1", effective_threshold=None) == math.inf
+    assert not proj.has_quorum("r1", effective_threshold=None)
+    assert proj.is_threshold_unreachable("r1", 4, effective_threshold=None)
+    assert proj.has_quorum("r1", effective_threshold=2) and not proj.has_quorum("r1")
+    assert proj.commitment_ready(request_id="r1", effective_threshold=2)
+    assert proj.remaining_votes_needed("r1") == 1
+    # 0.22.0's (request_id, total_eligible): 2 approvals + 2 voters left reach 3, not 5.
+    assert not proj.is_threshold_unreachable("r1", 4)
+    assert proj.is_threshold_unreachable(request_id="r1", total_eligible=4, effective_threshold=5)
+    # Another request id knows nothing.
+    assert proj.threshold("r9") == 0 and not proj.has_quorum("r9", effective_threshold=0)
+    assert not proj.is_threshold_unreachable("r9", 4, effective_threshold=None)
+    # This SDK's earlier calls still work: required= (deprecated) and total_eligible first.
+    with pytest.warns(DeprecationWarning, match="effective_threshold"):
+        assert proj.has_quorum(required=2)
+    with pytest.warns(DeprecationWarning) as caught:
+        assert proj.commit_eligible(required=2)
+    assert len(caught) == 1  # one warning per call, however many queries it asks
+    assert proj.is_threshold_unreachable(2, effective_threshold=5)
+    assert not proj.is_threshold_unreachable([AL, BO, CA, DI])
+    with pytest.raises(TypeError):
+        proj.threshold(effective_threshold=2, required=2)
+    with pytest.raises(TypeError):
+        proj.is_threshold_unreachable(2, 3)
 
 
 def test_one_ballot_per_sender_first_stands() -> None:

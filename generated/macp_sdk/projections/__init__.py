@@ -38,7 +38,6 @@ if TYPE_CHECKING:
     from ._decision_base import VoteRecord as DecisionVoteRecord
     from ._proposal_base import AcceptRecord as AcceptRecord
     from ._proposal_base import AcceptRecord as ProposalAcceptRecord
-    from ._proposal_base import ProposalRecord as ProposalRecord
     from ._proposal_base import RejectRecord as ProposalRejectRecord
     from ._proposal_base import RejectRecord as RejectRecord
     from ._quorum_base import ApprovalRequestRecord as ApprovalRequestRecord
@@ -50,6 +49,7 @@ if TYPE_CHECKING:
     from .handoff import HandoffRecord as HandoffRecord
     from .multi_round import MultiRoundProjection as MultiRoundProjection
     from .proposal import ProposalProjection as ProposalProjection
+    from .proposal import ProposalState as ProposalRecord
     from .quorum import QuorumBallot as BallotRecord
     from .quorum import QuorumProjection as QuorumProjection
     from .task import TaskProjection as TaskProjection
@@ -69,7 +69,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "ProposalProjection": (".proposal", "ProposalProjection"),
     "AcceptRecord": ("._proposal_base", "AcceptRecord"),
     "ProposalAcceptRecord": ("._proposal_base", "AcceptRecord"),
-    "ProposalRecord": ("._proposal_base", "ProposalRecord"),
+    "ProposalRecord": (".proposal", "ProposalState"),
     "ProposalRejectRecord": ("._proposal_base", "RejectRecord"),
     "RejectRecord": ("._proposal_base", "RejectRecord"),
     "QuorumProjection": (".quorum", "QuorumProjection"),

@@ -37,10 +37,10 @@ class ProposalRecord:
     proposal_id: str
     option: str
     rationale: str
-    supporting_data: bytes
-    sender: str
-    message_id: str
-    timestamp_unix_ms: int
+    sender: str = ""
+    supporting_data: bytes = b""
+    message_id: str = ""
+    timestamp_unix_ms: int = 0
 
     @classmethod
     def decode(cls, envelope: envelope_pb2.Envelope) -> ProposalRecord:
@@ -49,8 +49,8 @@ class ProposalRecord:
             payload.proposal_id,
             payload.option,
             payload.rationale,
-            payload.supporting_data,
             envelope.sender,
+            payload.supporting_data,
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
@@ -66,9 +66,9 @@ class EvaluationRecord:
     recommendation: str
     confidence: float
     reason: str
-    sender: str
-    message_id: str
-    timestamp_unix_ms: int
+    sender: str = ""
+    message_id: str = ""
+    timestamp_unix_ms: int = 0
 
     @classmethod
     def decode(cls, envelope: envelope_pb2.Envelope) -> EvaluationRecord:
@@ -93,9 +93,9 @@ class ObjectionRecord:
     proposal_id: str
     reason: str
     severity: str
-    sender: str
-    message_id: str
-    timestamp_unix_ms: int
+    sender: str = ""
+    message_id: str = ""
+    timestamp_unix_ms: int = 0
 
     @classmethod
     def decode(cls, envelope: envelope_pb2.Envelope) -> ObjectionRecord:
@@ -119,9 +119,9 @@ class VoteRecord:
     proposal_id: str
     vote: str
     reason: str
-    sender: str
-    message_id: str
-    timestamp_unix_ms: int
+    sender: str = ""
+    message_id: str = ""
+    timestamp_unix_ms: int = 0
 
     @classmethod
     def decode(cls, envelope: envelope_pb2.Envelope) -> VoteRecord:

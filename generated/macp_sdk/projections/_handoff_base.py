@@ -38,9 +38,9 @@ class HandoffOfferRecord:
     target_participant: str
     scope: str
     reason: str
-    sender: str
-    message_id: str
-    timestamp_unix_ms: int
+    sender: str = ""
+    message_id: str = ""
+    timestamp_unix_ms: int = 0
 
     @classmethod
     def decode(cls, envelope: envelope_pb2.Envelope) -> HandoffOfferRecord:
@@ -64,10 +64,10 @@ class HandoffContextRecord:
 
     handoff_id: str
     content_type: str
-    context: bytes
-    sender: str
-    message_id: str
-    timestamp_unix_ms: int
+    sender: str = ""
+    context: bytes = b""
+    message_id: str = ""
+    timestamp_unix_ms: int = 0
 
     @classmethod
     def decode(cls, envelope: envelope_pb2.Envelope) -> HandoffContextRecord:
@@ -75,8 +75,8 @@ class HandoffContextRecord:
         return cls(
             payload.handoff_id,
             payload.content_type,
-            payload.context,
             envelope.sender,
+            payload.context,
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
@@ -91,10 +91,10 @@ class HandoffAcceptRecord:
     handoff_id: str
     accepted_by: str
     reason: str
-    implicit: bool
-    sender: str
-    message_id: str
-    timestamp_unix_ms: int
+    sender: str = ""
+    implicit: bool = False
+    message_id: str = ""
+    timestamp_unix_ms: int = 0
 
     @classmethod
     def decode(cls, envelope: envelope_pb2.Envelope) -> HandoffAcceptRecord:
@@ -103,8 +103,8 @@ class HandoffAcceptRecord:
             payload.handoff_id,
             payload.accepted_by,
             payload.reason,
-            payload.implicit,
             envelope.sender,
+            payload.implicit,
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
@@ -119,9 +119,9 @@ class HandoffDeclineRecord:
     handoff_id: str
     declined_by: str
     reason: str
-    sender: str
-    message_id: str
-    timestamp_unix_ms: int
+    sender: str = ""
+    message_id: str = ""
+    timestamp_unix_ms: int = 0
 
     @classmethod
     def decode(cls, envelope: envelope_pb2.Envelope) -> HandoffDeclineRecord:

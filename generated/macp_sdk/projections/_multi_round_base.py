@@ -32,9 +32,9 @@ class ContributeRecord:
     MESSAGE_TYPE: ClassVar[str] = "Contribute"
 
     value: str
-    sender: str
-    message_id: str
-    timestamp_unix_ms: int
+    sender: str = ""
+    message_id: str = ""
+    timestamp_unix_ms: int = 0
 
     @classmethod
     def decode(cls, envelope: envelope_pb2.Envelope) -> ContributeRecord:

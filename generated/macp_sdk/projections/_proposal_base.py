@@ -38,11 +38,11 @@ class ProposalRecord:
     proposal_id: str
     title: str
     summary: str
-    details: bytes
-    tags: tuple[str, ...]
-    sender: str
-    message_id: str
-    timestamp_unix_ms: int
+    sender: str = ""
+    details: bytes = b""
+    tags: tuple[str, ...] = ()
+    message_id: str = ""
+    timestamp_unix_ms: int = 0
 
     @classmethod
     def decode(cls, envelope: envelope_pb2.Envelope) -> ProposalRecord:
@@ -51,9 +51,9 @@ class ProposalRecord:
             payload.proposal_id,
             payload.title,
             payload.summary,
+            envelope.sender,
             payload.details,
             tuple(payload.tags),
-            envelope.sender,
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
@@ -69,10 +69,10 @@ class CounterProposalRecord:
     supersedes_proposal_id: str
     title: str
     summary: str
-    details: bytes
-    sender: str
-    message_id: str
-    timestamp_unix_ms: int
+    sender: str = ""
+    details: bytes = b""
+    message_id: str = ""
+    timestamp_unix_ms: int = 0
 
     @classmethod
     def decode(cls, envelope: envelope_pb2.Envelope) -> CounterProposalRecord:
@@ -82,8 +82,8 @@ class CounterProposalRecord:
             payload.supersedes_proposal_id,
             payload.title,
             payload.summary,
-            payload.details,
             envelope.sender,
+            payload.details,
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
@@ -97,9 +97,9 @@ class AcceptRecord:
 
     proposal_id: str
     reason: str
-    sender: str
-    message_id: str
-    timestamp_unix_ms: int
+    sender: str = ""
+    message_id: str = ""
+    timestamp_unix_ms: int = 0
 
     @classmethod
     def decode(cls, envelope: envelope_pb2.Envelope) -> AcceptRecord:
@@ -120,20 +120,20 @@ class RejectRecord:
     MESSAGE_TYPE: ClassVar[str] = "Reject"
 
     proposal_id: str
-    terminal: bool
     reason: str
-    sender: str
-    message_id: str
-    timestamp_unix_ms: int
+    sender: str = ""
+    terminal: bool = False
+    message_id: str = ""
+    timestamp_unix_ms: int = 0
 
     @classmethod
     def decode(cls, envelope: envelope_pb2.Envelope) -> RejectRecord:
         payload = decode_payload(proposal_pb2.RejectPayload, envelope.payload)
         return cls(
             payload.proposal_id,
-            payload.terminal,
             payload.reason,
             envelope.sender,
+            payload.terminal,
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
@@ -147,9 +147,9 @@ class WithdrawRecord:
 
     proposal_id: str
     reason: str
-    sender: str
-    message_id: str
-    timestamp_unix_ms: int
+    sender: str = ""
+    message_id: str = ""
+    timestamp_unix_ms: int = 0
 
     @classmethod
     def decode(cls, envelope: envelope_pb2.Envelope) -> WithdrawRecord:

@@ -8,6 +8,7 @@ Subclass it in projections/quorum.py (yours to edit) and override the `on_*` hoo
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar, TypeAlias
@@ -37,11 +38,21 @@ class ApprovalRequestRecord:
     request_id: str
     action: str
     summary: str
-    details: bytes
     required_approvals: int
-    sender: str
-    message_id: str
-    timestamp_unix_ms: int
+    sender: str = ""
+    details: bytes = b""
+    message_id: str = ""
+    timestamp_unix_ms: int = 0
+
+    @property
+    def requester(self) -> str:
+        """Deprecated: use ``sender``."""
+        warnings.warn(
+            "ApprovalRequestRecord.requester is deprecated; use sender instead.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.sender
 
     @classmethod
     def decode(cls, envelope: envelope_pb2.Envelope) -> ApprovalRequestRecord:
@@ -50,9 +61,9 @@ class ApprovalRequestRecord:
             payload.request_id,
             payload.action,
             payload.summary,
-            payload.details,
             payload.required_approvals,
             envelope.sender,
+            payload.details,
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
@@ -66,9 +77,9 @@ class ApproveRecord:
 
     request_id: str
     reason: str
-    sender: str
-    message_id: str
-    timestamp_unix_ms: int
+    sender: str = ""
+    message_id: str = ""
+    timestamp_unix_ms: int = 0
 
     @classmethod
     def decode(cls, envelope: envelope_pb2.Envelope) -> ApproveRecord:
@@ -90,9 +101,9 @@ class RejectRecord:
 
     request_id: str
     reason: str
-    sender: str
-    message_id: str
-    timestamp_unix_ms: int
+    sender: str = ""
+    message_id: str = ""
+    timestamp_unix_ms: int = 0
 
     @classmethod
     def decode(cls, envelope: envelope_pb2.Envelope) -> RejectRecord:
@@ -114,9 +125,9 @@ class AbstainRecord:
 
     request_id: str
     reason: str
-    sender: str
-    message_id: str
-    timestamp_unix_ms: int
+    sender: str = ""
+    message_id: str = ""
+    timestamp_unix_ms: int = 0
 
     @classmethod
     def decode(cls, envelope: envelope_pb2.Envelope) -> AbstainRecord:

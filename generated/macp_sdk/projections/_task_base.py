@@ -40,11 +40,11 @@ class TaskRequestRecord:
     title: str
     instructions: str
     requested_assignee: str
-    input: bytes
     deadline_unix_ms: int
-    sender: str
-    message_id: str
-    timestamp_unix_ms: int
+    sender: str = ""
+    input: bytes = b""
+    message_id: str = ""
+    timestamp_unix_ms: int = 0
 
     @classmethod
     def decode(cls, envelope: envelope_pb2.Envelope) -> TaskRequestRecord:
@@ -54,9 +54,9 @@ class TaskRequestRecord:
             payload.title,
             payload.instructions,
             payload.requested_assignee,
-            payload.input,
             payload.deadline_unix_ms,
             envelope.sender,
+            payload.input,
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
@@ -71,9 +71,9 @@ class TaskAcceptRecord:
     task_id: str
     assignee: str
     reason: str
-    sender: str
-    message_id: str
-    timestamp_unix_ms: int
+    sender: str = ""
+    message_id: str = ""
+    timestamp_unix_ms: int = 0
 
     @classmethod
     def decode(cls, envelope: envelope_pb2.Envelope) -> TaskAcceptRecord:
@@ -97,9 +97,9 @@ class TaskRejectRecord:
     task_id: str
     assignee: str
     reason: str
-    sender: str
-    message_id: str
-    timestamp_unix_ms: int
+    sender: str = ""
+    message_id: str = ""
+    timestamp_unix_ms: int = 0
 
     @classmethod
     def decode(cls, envelope: envelope_pb2.Envelope) -> TaskRejectRecord:
@@ -124,10 +124,10 @@ class TaskUpdateRecord:
     status: str
     progress: float
     message: str
-    partial_output: bytes
-    sender: str
-    message_id: str
-    timestamp_unix_ms: int
+    sender: str = ""
+    partial_output: bytes = b""
+    message_id: str = ""
+    timestamp_unix_ms: int = 0
 
     @classmethod
     def decode(cls, envelope: envelope_pb2.Envelope) -> TaskUpdateRecord:
@@ -137,8 +137,8 @@ class TaskUpdateRecord:
             payload.status,
             payload.progress,
             payload.message,
-            payload.partial_output,
             envelope.sender,
+            payload.partial_output,
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
@@ -152,11 +152,11 @@ class TaskCompleteRecord:
 
     task_id: str
     assignee: str
-    output: bytes
     summary: str
-    sender: str
-    message_id: str
-    timestamp_unix_ms: int
+    output: bytes
+    sender: str = ""
+    message_id: str = ""
+    timestamp_unix_ms: int = 0
 
     @classmethod
     def decode(cls, envelope: envelope_pb2.Envelope) -> TaskCompleteRecord:
@@ -164,8 +164,8 @@ class TaskCompleteRecord:
         return cls(
             payload.task_id,
             payload.assignee,
-            payload.output,
             payload.summary,
+            payload.output,
             envelope.sender,
             envelope.message_id,
             envelope.timestamp_unix_ms,
@@ -183,9 +183,9 @@ class TaskFailRecord:
     error_code: str
     reason: str
     retryable: bool
-    sender: str
-    message_id: str
-    timestamp_unix_ms: int
+    sender: str = ""
+    message_id: str = ""
+    timestamp_unix_ms: int = 0
 
     @classmethod
     def decode(cls, envelope: envelope_pb2.Envelope) -> TaskFailRecord:

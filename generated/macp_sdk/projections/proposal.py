@@ -29,6 +29,9 @@ __all__ = [
     "PHASE_CONVERGED",
     "PHASE_NEGOTIATING",
     "PHASE_TERMINAL_REJECTED",
+    "STATUS_OPEN",
+    "STATUS_REJECTED",
+    "STATUS_WITHDRAWN",
     "ProposalProjection",
     "ProposalState",
 ]
@@ -45,25 +48,44 @@ ANOMALY_UNKNOWN_PROPOSAL = "unknown_proposal"
 ANOMALY_WITHDRAWN_PROPOSAL = "withdrawn_proposal"
 
 
-@dataclass(frozen=True)
+STATUS_OPEN = "open"
+STATUS_REJECTED = "rejected"
+STATUS_WITHDRAWN = "withdrawn"
+
+
+# Frozen: a status change replaces the state in `proposals` (a journaled write, so a hook that
+# fails afterwards rolls it back). 0.22.0 changed its record in place instead.
+@dataclass(frozen=True, slots=True)
 class ProposalState:
-    """One proposal or counter-proposal as it stands now."""
+    """One proposal or counter-proposal as it stands now (0.22.0's ``ProposalRecord``).
+
+    ``status`` is ``open``, ``rejected`` (a terminal Reject stands) or ``withdrawn``. It is
+    never ``accepted``: acceptance is each sender's latest Accept, see
+    :meth:`ProposalProjection.is_accepted`. The constructor takes 0.22.0's fields in its
+    order; ``details`` and ``message_id`` trail with defaults.
+    """
 
     proposal_id: str
-    proposer: str
     title: str
     summary: str
-    details: bytes
-    tags: tuple[str, ...]
+    sender: str
     # The proposal this one counters; "" for an original proposal.
     supersedes: str
-    disposition: str
-    message_id: str
+    status: str
+    tags: list[str]
+    details: bytes = b""
+    message_id: str = ""
 
     @property
-    def sender(self) -> str:
-        """Same as ``proposer`` (the name the decision projection and 0.22.0 use)."""
-        return self.proposer
+    def proposer(self) -> str:
+        """Same as ``sender``: the conformance fixtures' name (0.22.0 deprecated it; no warning
+        here, since the fixtures still use it)."""
+        return self.sender
+
+    @property
+    def disposition(self) -> str:
+        """The runtime's view: ``Withdrawn``, else ``Live`` (a rejected proposal stays live)."""
+        return DISPOSITION_WITHDRAWN if self.status == STATUS_WITHDRAWN else DISPOSITION_LIVE
 
     @property
     def is_counter(self) -> bool:
@@ -71,7 +93,7 @@ class ProposalState:
 
     @property
     def is_live(self) -> bool:
-        return self.disposition == DISPOSITION_LIVE
+        return self.status != STATUS_WITHDRAWN
 
 
 class ProposalProjection(ProposalProjectionBase):
@@ -109,13 +131,13 @@ class ProposalProjection(ProposalProjectionBase):
             record,
             ProposalState(
                 proposal_id=record.proposal_id,
-                proposer=record.sender,
                 title=record.title,
                 summary=record.summary,
-                details=record.details,
-                tags=record.tags,
+                sender=record.sender,
                 supersedes="",
-                disposition=DISPOSITION_LIVE,
+                status=STATUS_OPEN,
+                tags=list(record.tags),
+                details=record.details,
                 message_id=record.message_id,
             ),
         )
@@ -135,13 +157,13 @@ class ProposalProjection(ProposalProjectionBase):
             record,
             ProposalState(
                 proposal_id=record.proposal_id,
-                proposer=record.sender,
                 title=record.title,
                 summary=record.summary,
-                details=record.details,
-                tags=(),
+                sender=record.sender,
                 supersedes=record.supersedes_proposal_id,
-                disposition=DISPOSITION_LIVE,
+                status=STATUS_OPEN,
+                tags=[],  # a CounterProposal carries no tags
+                details=record.details,
                 message_id=record.message_id,
             ),
         )
@@ -160,6 +182,7 @@ class ProposalProjection(ProposalProjectionBase):
         # ``terminal`` is the payload's flag; a policy's terminal_on_any_reject is not visible.
         if self._is_live_or_note(record) and record.terminal:
             self.terminal_rejections.append(record)
+            self._set_status(record.proposal_id, STATUS_REJECTED)
         self._recompute_phase()
 
     def on_withdraw(self, record: WithdrawRecord) -> None:
@@ -175,15 +198,18 @@ class ProposalProjection(ProposalProjectionBase):
                 record.proposal_id,
             )
         else:
-            self.proposals[record.proposal_id] = dataclasses.replace(
-                state, disposition=DISPOSITION_WITHDRAWN
-            )
+            self._set_status(record.proposal_id, STATUS_WITHDRAWN)
             # As the runtime does: accepts of, and terminal rejections of, it no longer stand.
             self.accepts = {s: p for s, p in self.accepts.items() if p != record.proposal_id}
             self.terminal_rejections = [
                 r for r in self.terminal_rejections if r.proposal_id != record.proposal_id
             ]
         self._recompute_phase()
+
+    def _set_status(self, proposal_id: str, status: str) -> None:
+        self.proposals[proposal_id] = dataclasses.replace(
+            self.proposals[proposal_id], status=status
+        )
 
     def _add_proposal(self, record: ProposalModeRecord, state: ProposalState) -> None:
         if state.proposal_id in self.proposals:
@@ -232,8 +258,8 @@ class ProposalProjection(ProposalProjectionBase):
         return None if state is None else state.disposition
 
     def active_proposals(self) -> list[ProposalState]:
-        """Live proposals, oldest first (0.22.0's name for :meth:`live_proposals`' values)."""
-        return list(self.live_proposals().values())
+        """Open proposals (neither withdrawn nor terminally rejected), oldest first (0.22.0)."""
+        return [p for p in self.proposals.values() if p.status == STATUS_OPEN]
 
     def live_proposals(self) -> dict[str, ProposalState]:
         """Proposals and counter-proposals not withdrawn."""

@@ -6,8 +6,12 @@ This file is yours. macp-codegen created it once; on later runs it only adds wha
 
 from __future__ import annotations
 
+import enum
+import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Final, TypeAlias
 
 from ..facts.quorum import ANOMALY_DUPLICATE_BALLOT
 from ._quorum_base import (
@@ -26,6 +30,8 @@ __all__ = [
     "CHOICE_APPROVE",
     "CHOICE_REJECT",
     "PHASE_VOTING",
+    "UNSET",
+    "EffectiveThreshold",
     "QuorumBallot",
     "QuorumProjection",
 ]
@@ -43,18 +49,28 @@ ANOMALY_UNKNOWN_REQUEST = "unknown_request"
 
 @dataclass(frozen=True)
 class QuorumBallot:
-    """One participant's ballot: approve, reject or abstain."""
+    """One participant's ballot (0.22.0's ``BallotRecord``, same constructor)."""
 
     request_id: str
-    choice: str
+    vote: str  # approve | reject | abstain
     reason: str
     sender: str
-    message_id: str
+    message_id: str = ""
 
     @property
-    def vote(self) -> str:
-        """Same as ``choice`` (0.22.0's name)."""
-        return self.choice
+    def choice(self) -> str:
+        """Same as ``vote`` (this SDK's earlier name)."""
+        return self.vote
+
+
+class _Unset(enum.Enum):
+    UNSET = 0
+
+
+# `effective_threshold=` left out: the request's own required_approvals. An explicit None is
+# different: effective_quorum_threshold's "unsatisfiable", a bar no count reaches (as 0.22.0).
+UNSET: Final = _Unset.UNSET
+EffectiveThreshold: TypeAlias = int | None | _Unset
 
 
 class QuorumProjection(QuorumProjectionBase):
@@ -66,7 +82,8 @@ class QuorumProjection(QuorumProjectionBase):
     ``Pending`` → ``Voting`` (the ApprovalRequest) → ``Committed``.
 
     The threshold is the request's ``required_approvals``. A bound policy may replace it; the
-    projection cannot see policies, so the threshold queries accept ``required=`` for that.
+    projection cannot see policies, so the threshold queries accept ``effective_threshold=``
+    (:func:`~macp_sdk.policy.effective_quorum_threshold`'s result) for that.
     Eligible voters are the declared participants (the coordinator votes only if declared).
     """
 
@@ -115,12 +132,12 @@ class QuorumProjection(QuorumProjectionBase):
             self._note(
                 record,
                 ANOMALY_DUPLICATE_BALLOT,
-                f"sender already voted {earlier.choice}; the first ballot stands",
+                f"sender already voted {earlier.vote}; the first ballot stands",
             )
             return
         self.ballots[record.sender] = QuorumBallot(
             request_id=record.request_id,
-            choice=choice,
+            vote=choice,
             reason=record.reason,
             sender=record.sender,
             message_id=record.message_id,
@@ -145,7 +162,7 @@ class QuorumProjection(QuorumProjectionBase):
     def _count(self, choice: str, request_id: str | None) -> int:
         if not self._matches(request_id):
             return 0
-        return sum(1 for b in self.ballots.values() if b.choice == choice)
+        return sum(1 for b in self.ballots.values() if b.vote == choice)
 
     def approval_count(self, request_id: str | None = None) -> int:
         return self._count(CHOICE_APPROVE, request_id)
@@ -168,33 +185,75 @@ class QuorumProjection(QuorumProjectionBase):
         """Declared participants who have not cast a ballot."""
         return [p for p in self.participants if p not in self.ballots]
 
-    def threshold(self, request_id: str | None = None, *, required: int | None = None) -> int:
-        """Approvals needed: ``required`` if given, else ``required_approvals``; 0 without one."""
-        request = self.request
-        if request is None or request_id not in (None, request.request_id):
-            return 0
-        return request.required_approvals if required is None else required
+    @staticmethod
+    def _override(
+        effective_threshold: EffectiveThreshold, required: int | None
+    ) -> EffectiveThreshold:
+        """``effective_threshold``, or the deprecated ``required=`` in its place (warns)."""
+        if required is None:
+            return effective_threshold
+        if effective_threshold is not UNSET:
+            raise TypeError("pass effective_threshold= or required=, not both")
+        warnings.warn("required= is deprecated; pass effective_threshold=", DeprecationWarning, 3)
+        return required
 
-    def has_quorum(self, request_id: str | None = None, *, required: int | None = None) -> bool:
-        """Whether approvals have reached the threshold (never with no request or threshold)."""
-        bar = self.threshold(request_id, required=required)
-        return bar > 0 and self.approval_count(request_id) >= bar
+    def _bar(self, effective_threshold: EffectiveThreshold) -> float:
+        """The approvals needed: the override, else the request's ``required_approvals``."""
+        if effective_threshold is None:
+            return math.inf
+        if effective_threshold is UNSET:
+            return self.request.required_approvals if self.request is not None else 0
+        return effective_threshold
+
+    def threshold(
+        self,
+        request_id: str | None = None,
+        *,
+        effective_threshold: EffectiveThreshold = UNSET,
+        required: int | None = None,
+    ) -> int | float:
+        """Approvals needed (0 without the request; ``math.inf`` for ``effective_threshold=None``).
+
+        ``effective_threshold`` replaces ``required_approvals``: pass
+        :func:`~macp_sdk.policy.effective_quorum_threshold`'s result unchanged. ``required=``
+        is this SDK's earlier, deprecated name for an integer override.
+        """
+        bar = self._bar(self._override(effective_threshold, required))
+        return bar if self._matches(request_id) else 0
+
+    def has_quorum(
+        self,
+        request_id: str | None = None,
+        *,
+        effective_threshold: EffectiveThreshold = UNSET,
+        required: int | None = None,
+    ) -> bool:
+        """Whether approvals have reached the threshold (never without the request)."""
+        bar = self._bar(self._override(effective_threshold, required))
+        return self._matches(request_id) and self.approval_count(request_id) >= bar
 
     @property
     def threshold_reached(self) -> bool:
         return self.has_quorum()
 
     def remaining_votes_needed(
-        self, request_id: str | None = None, *, required: int | None = None
-    ) -> int:
-        """Further approvals needed to reach the threshold (0 once reached)."""
-        bar = self.threshold(request_id, required=required)
+        self,
+        request_id: str | None = None,
+        *,
+        effective_threshold: EffectiveThreshold = UNSET,
+        required: int | None = None,
+    ) -> int | float:
+        """Further approvals needed to reach the threshold (0 once reached or without one)."""
+        bar = self._bar(self._override(effective_threshold, required))
+        if not self._matches(request_id):
+            return 0
         return max(0, bar - self.approval_count(request_id))
 
     def can_still_pass(
         self,
         eligible: int | Sequence[str] | None = None,
         *,
+        effective_threshold: EffectiveThreshold = UNSET,
         required: int | None = None,
     ) -> bool:
         """Whether the approvals cast plus every ballot not yet cast could reach the threshold.
@@ -202,9 +261,9 @@ class QuorumProjection(QuorumProjectionBase):
         ``eligible`` is who may still vote: a list of voters, a head count, or by default the
         declared participants. Abstentions and rejections use up a voter. Reached → True.
         """
+        bar = self._bar(self._override(effective_threshold, required))
         if self.request is None:
             return False
-        bar = self.threshold(required=required)
         if isinstance(eligible, int):
             outstanding = max(0, eligible - len(self.ballots))
         else:
@@ -214,19 +273,34 @@ class QuorumProjection(QuorumProjectionBase):
 
     def is_threshold_unreachable(
         self,
+        request_id: str | int | Sequence[str] | None = None,
         total_eligible: int | Sequence[str] | None = None,
         *,
+        effective_threshold: EffectiveThreshold = UNSET,
         required: int | None = None,
     ) -> bool:
-        """The runtime's "can no longer pass" fact (False before any request)."""
-        return self.request is not None and not self.can_still_pass(
-            total_eligible, required=required
+        """The runtime's "can no longer pass" fact (False without the request).
+
+        0.22.0's call, ``(request_id, total_eligible, *, effective_threshold=)``. For this
+        SDK's earlier call the first argument may still be ``total_eligible`` (a head count
+        or a list of voters, see :meth:`can_still_pass`).
+        """
+        if request_id is not None and not isinstance(request_id, str):
+            if total_eligible is not None:
+                raise TypeError("total_eligible given twice")
+            request_id, total_eligible = None, request_id
+        threshold = self._override(effective_threshold, required)
+        return self._matches(request_id) and not self.can_still_pass(
+            total_eligible, effective_threshold=threshold
         )
 
-    def commit_eligible(self, *, required: int | None = None) -> bool:
+    def commit_eligible(
+        self, *, effective_threshold: EffectiveThreshold = UNSET, required: int | None = None
+    ) -> bool:
         """The runtime's readiness to commit: threshold reached, or no longer reachable."""
-        return self.has_quorum(required=required) or self.is_threshold_unreachable(
-            required=required
+        threshold = self._override(effective_threshold, required)
+        return self.has_quorum(effective_threshold=threshold) or self.is_threshold_unreachable(
+            effective_threshold=threshold
         )
 
     @property
@@ -235,7 +309,12 @@ class QuorumProjection(QuorumProjectionBase):
         return self.commit_eligible()
 
     def commitment_ready(
-        self, request_id: str | None = None, *, required: int | None = None
+        self,
+        request_id: str | None = None,
+        *,
+        effective_threshold: EffectiveThreshold = UNSET,
+        required: int | None = None,
     ) -> bool:
         """Threshold reached and not committed yet (0.22.0's query)."""
-        return self.has_quorum(request_id, required=required) and not self.is_committed
+        threshold = self._override(effective_threshold, required)
+        return self.has_quorum(request_id, effective_threshold=threshold) and not self.is_committed

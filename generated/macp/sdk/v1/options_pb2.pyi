@@ -244,6 +244,26 @@ class ActionSpec(_message.Message):
 
     DESCRIPTOR: _descriptor.Descriptor
 
+    @_typing.final
+    class RecordAliasesEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
     MESSAGE_TYPE_FIELD_NUMBER: _builtins.int
     METHOD_FIELD_NUMBER: _builtins.int
     ALIASES_FIELD_NUMBER: _builtins.int
@@ -251,6 +271,8 @@ class ActionSpec(_message.Message):
     SUBJECT_FIELD_FIELD_NUMBER: _builtins.int
     POSITIONAL_FIELD_NUMBER: _builtins.int
     SKIP_FIELD_NUMBER: _builtins.int
+    RECORD_FIELDS_FIELD_NUMBER: _builtins.int
+    RECORD_ALIASES_FIELD_NUMBER: _builtins.int
     message_type: _builtins.str
     """Envelope.message_type. Default: the message name without "Payload"."""
     method: _builtins.str
@@ -274,6 +296,25 @@ class ActionSpec(_message.Message):
         keyword-only.
         """
 
+    @_builtins.property
+    def record_fields(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The decoded record's leading constructor fields, in this order; "sender"
+        names the envelope's sender. Fields before "sender" are required, the
+        rest have defaults; "sender" is appended when not listed. Default: the
+        plain values a sender sets (singular non-bytes scalars and enums outside
+        oneofs, not hidden), in proto order, then "sender". Every other field
+        follows in proto order with its proto3 default (b"", (), None, ...), then
+        which member of each oneof is set, message_id and timestamp_unix_ms. Set
+        it only where code built the records of an earlier SDK in another order.
+        """
+
+    @_builtins.property
+    def record_aliases(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
+        """Deprecated names of record attributes, kept for code written against an
+        earlier SDK: key = the old name, value = the attribute (e.g. "requester":
+        "sender"). Each is a read-only property that warns (DeprecationWarning).
+        """
+
     def __init__(
         self,
         *,
@@ -284,10 +325,12 @@ class ActionSpec(_message.Message):
         subject_field: _builtins.str = ...,
         positional: _abc.Iterable[_builtins.str] | None = ...,
         skip: _builtins.bool = ...,
+        record_fields: _abc.Iterable[_builtins.str] | None = ...,
+        record_aliases: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["aliases", b"aliases", "message_type", b"message_type", "method", b"method", "positional", b"positional", "senders", b"senders", "skip", b"skip", "subject_field", b"subject_field"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["aliases", b"aliases", "message_type", b"message_type", "method", b"method", "positional", b"positional", "record_aliases", b"record_aliases", "record_fields", b"record_fields", "senders", b"senders", "skip", b"skip", "subject_field", b"subject_field"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

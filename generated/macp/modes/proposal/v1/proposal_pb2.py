@@ -29,14 +29,14 @@ _sym_db = _symbol_database.Default()
 from macp.sdk.v1 import options_pb2 as macp_dot_sdk_dot_v1_dot_options__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%macp/modes/proposal/v1/proposal.proto\x12\x16macp.modes.proposal.v1\x1a\x19macp/sdk/v1/options.proto\"\x9b\x01\n\x0fProposalPayload\x12\x1b\n\x0bproposal_id\x18\x01 \x01(\tB\x06\xda\xe2\x18\x02\x08\x01\x12\x15\n\x05title\x18\x02 \x01(\tB\x06\xda\xe2\x18\x02\x08\x01\x12\x0f\n\x07summary\x18\x03 \x01(\t\x12\x0f\n\x07\x64\x65tails\x18\x04 \x01(\x0c\x12\x0c\n\x04tags\x18\x05 \x03(\t:$\xda\xe2\x18 \x12\x07propose\"\x01\x02\x32\x0bproposal_id2\x05title\"\xe6\x01\n\x16\x43ounterProposalPayload\x12\x1b\n\x0bproposal_id\x18\x01 \x01(\tB\x06\xda\xe2\x18\x02\x08\x01\x12\x30\n\x16supersedes_proposal_id\x18\x02 \x01(\tB\x10\xda\xe2\x18\x0c\x08\x01Z\x08Proposal\x12\x15\n\x05title\x18\x03 \x01(\tB\x06\xda\xe2\x18\x02\x08\x01\x12\x0f\n\x07summary\x18\x04 \x01(\t\x12\x0f\n\x07\x64\x65tails\x18\x05 \x01(\x0c:D\xda\xe2\x18@\x12\x0f\x63ounter_propose\"\x01\x02\x32\x0bproposal_id2\x16supersedes_proposal_id2\x05title\"O\n\rAcceptPayload\x12%\n\x0bproposal_id\x18\x01 \x01(\tB\x10\xda\xe2\x18\x0c\x08\x01Z\x08Proposal\x12\x0e\n\x06reason\x18\x02 \x01(\t:\x07\xda\xe2\x18\x03\"\x01\x02\"a\n\rRejectPayload\x12%\n\x0bproposal_id\x18\x01 \x01(\tB\x10\xda\xe2\x18\x0c\x08\x01Z\x08Proposal\x12\x10\n\x08terminal\x18\x02 \x01(\x08\x12\x0e\n\x06reason\x18\x03 \x01(\t:\x07\xda\xe2\x18\x03\"\x01\x02\"Q\n\x0fWithdrawPayload\x12%\n\x0bproposal_id\x18\x01 \x01(\tB\x10\xda\xe2\x18\x0c\x08\x01Z\x08Proposal\x12\x0e\n\x06reason\x18\x02 \x01(\t:\x07\xda\xe2\x18\x03\"\x01\x06\x42\xf9\x02\xda\xe2\x18\xf4\x02\n\x15macp.mode.proposal.v1\"\rProposal Mode*;Negotiate proposals and counter-proposals until acceptance.2\x16semantic-deterministic:\x04peerB\nCommitmentZ9\n\x08protobuf\x12-buf.build/multiagentcoordinationprotocol/macp`\x02r\x1c\n\x0c\x41\x63\x63\x65ptRecord\x12\x0c\x41\x63\x63\x65ptRecordr$\n\x14ProposalAcceptRecord\x12\x0c\x41\x63\x63\x65ptRecordr \n\x0eProposalRecord\x12\x0eProposalRecordr$\n\x14ProposalRejectRecord\x12\x0cRejectRecordr\x1c\n\x0cRejectRecord\x12\x0cRejectRecordb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%macp/modes/proposal/v1/proposal.proto\x12\x16macp.modes.proposal.v1\x1a\x19macp/sdk/v1/options.proto\"\x9b\x01\n\x0fProposalPayload\x12\x1b\n\x0bproposal_id\x18\x01 \x01(\tB\x06\xda\xe2\x18\x02\x08\x01\x12\x15\n\x05title\x18\x02 \x01(\tB\x06\xda\xe2\x18\x02\x08\x01\x12\x0f\n\x07summary\x18\x03 \x01(\t\x12\x0f\n\x07\x64\x65tails\x18\x04 \x01(\x0c\x12\x0c\n\x04tags\x18\x05 \x03(\t:$\xda\xe2\x18 \x12\x07propose\"\x01\x02\x32\x0bproposal_id2\x05title\"\xe6\x01\n\x16\x43ounterProposalPayload\x12\x1b\n\x0bproposal_id\x18\x01 \x01(\tB\x06\xda\xe2\x18\x02\x08\x01\x12\x30\n\x16supersedes_proposal_id\x18\x02 \x01(\tB\x10\xda\xe2\x18\x0c\x08\x01Z\x08Proposal\x12\x15\n\x05title\x18\x03 \x01(\tB\x06\xda\xe2\x18\x02\x08\x01\x12\x0f\n\x07summary\x18\x04 \x01(\t\x12\x0f\n\x07\x64\x65tails\x18\x05 \x01(\x0c:D\xda\xe2\x18@\x12\x0f\x63ounter_propose\"\x01\x02\x32\x0bproposal_id2\x16supersedes_proposal_id2\x05title\"O\n\rAcceptPayload\x12%\n\x0bproposal_id\x18\x01 \x01(\tB\x10\xda\xe2\x18\x0c\x08\x01Z\x08Proposal\x12\x0e\n\x06reason\x18\x02 \x01(\t:\x07\xda\xe2\x18\x03\"\x01\x02\"\x88\x01\n\rRejectPayload\x12%\n\x0bproposal_id\x18\x01 \x01(\tB\x10\xda\xe2\x18\x0c\x08\x01Z\x08Proposal\x12\x10\n\x08terminal\x18\x02 \x01(\x08\x12\x0e\n\x06reason\x18\x03 \x01(\t:.\xda\xe2\x18*\"\x01\x02\x42\x0bproposal_idB\x06reasonB\x06senderB\x08terminal\"Q\n\x0fWithdrawPayload\x12%\n\x0bproposal_id\x18\x01 \x01(\tB\x10\xda\xe2\x18\x0c\x08\x01Z\x08Proposal\x12\x0e\n\x06reason\x18\x02 \x01(\t:\x07\xda\xe2\x18\x03\"\x01\x06\x42\xf8\x02\xda\xe2\x18\xf3\x02\n\x15macp.mode.proposal.v1\"\rProposal Mode*;Negotiate proposals and counter-proposals until acceptance.2\x16semantic-deterministic:\x04peerB\nCommitmentZ9\n\x08protobuf\x12-buf.build/multiagentcoordinationprotocol/macp`\x02r\x1c\n\x0c\x41\x63\x63\x65ptRecord\x12\x0c\x41\x63\x63\x65ptRecordr$\n\x14ProposalAcceptRecord\x12\x0c\x41\x63\x63\x65ptRecordr\x1f\n\x0eProposalRecord\x12\rProposalStater$\n\x14ProposalRejectRecord\x12\x0cRejectRecordr\x1c\n\x0cRejectRecord\x12\x0cRejectRecordb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'macp.modes.proposal.v1.proposal_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
-  _globals['DESCRIPTOR']._serialized_options = b'\332\342\030\364\002\n\025macp.mode.proposal.v1\"\rProposal Mode*;Negotiate proposals and counter-proposals until acceptance.2\026semantic-deterministic:\004peerB\nCommitmentZ9\n\010protobuf\022-buf.build/multiagentcoordinationprotocol/macp`\002r\034\n\014AcceptRecord\022\014AcceptRecordr$\n\024ProposalAcceptRecord\022\014AcceptRecordr \n\016ProposalRecord\022\016ProposalRecordr$\n\024ProposalRejectRecord\022\014RejectRecordr\034\n\014RejectRecord\022\014RejectRecord'
+  _globals['DESCRIPTOR']._serialized_options = b'\332\342\030\363\002\n\025macp.mode.proposal.v1\"\rProposal Mode*;Negotiate proposals and counter-proposals until acceptance.2\026semantic-deterministic:\004peerB\nCommitmentZ9\n\010protobuf\022-buf.build/multiagentcoordinationprotocol/macp`\002r\034\n\014AcceptRecord\022\014AcceptRecordr$\n\024ProposalAcceptRecord\022\014AcceptRecordr\037\n\016ProposalRecord\022\rProposalStater$\n\024ProposalRejectRecord\022\014RejectRecordr\034\n\014RejectRecord\022\014RejectRecord'
   _globals['_PROPOSALPAYLOAD'].fields_by_name['proposal_id']._loaded_options = None
   _globals['_PROPOSALPAYLOAD'].fields_by_name['proposal_id']._serialized_options = b'\332\342\030\002\010\001'
   _globals['_PROPOSALPAYLOAD'].fields_by_name['title']._loaded_options = None
@@ -58,7 +58,7 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_REJECTPAYLOAD'].fields_by_name['proposal_id']._loaded_options = None
   _globals['_REJECTPAYLOAD'].fields_by_name['proposal_id']._serialized_options = b'\332\342\030\014\010\001Z\010Proposal'
   _globals['_REJECTPAYLOAD']._loaded_options = None
-  _globals['_REJECTPAYLOAD']._serialized_options = b'\332\342\030\003\"\001\002'
+  _globals['_REJECTPAYLOAD']._serialized_options = b'\332\342\030*\"\001\002B\013proposal_idB\006reasonB\006senderB\010terminal'
   _globals['_WITHDRAWPAYLOAD'].fields_by_name['proposal_id']._loaded_options = None
   _globals['_WITHDRAWPAYLOAD'].fields_by_name['proposal_id']._serialized_options = b'\332\342\030\014\010\001Z\010Proposal'
   _globals['_WITHDRAWPAYLOAD']._loaded_options = None
@@ -69,8 +69,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_COUNTERPROPOSALPAYLOAD']._serialized_end=481
   _globals['_ACCEPTPAYLOAD']._serialized_start=483
   _globals['_ACCEPTPAYLOAD']._serialized_end=562
-  _globals['_REJECTPAYLOAD']._serialized_start=564
-  _globals['_REJECTPAYLOAD']._serialized_end=661
-  _globals['_WITHDRAWPAYLOAD']._serialized_start=663
-  _globals['_WITHDRAWPAYLOAD']._serialized_end=744
+  _globals['_REJECTPAYLOAD']._serialized_start=565
+  _globals['_REJECTPAYLOAD']._serialized_end=701
+  _globals['_WITHDRAWPAYLOAD']._serialized_start=703
+  _globals['_WITHDRAWPAYLOAD']._serialized_end=784
 # @@protoc_insertion_point(module_scope)

@@ -29,7 +29,7 @@ _sym_db = _symbol_database.Default()
 from macp.sdk.v1 import options_pb2 as macp_dot_sdk_dot_v1_dot_options__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!macp/modes/quorum/v1/quorum.proto\x12\x14macp.modes.quorum.v1\x1a\x19macp/sdk/v1/options.proto\"\xca\x01\n\x16\x41pprovalRequestPayload\x12\x1a\n\nrequest_id\x18\x01 \x01(\tB\x06\xda\xe2\x18\x02\x08\x01\x12\x16\n\x06\x61\x63tion\x18\x02 \x01(\tB\x06\xda\xe2\x18\x02\x08\x01\x12\x0f\n\x07summary\x18\x03 \x01(\t\x12\x0f\n\x07\x64\x65tails\x18\x04 \x01(\x0c\x12+\n\x12required_approvals\x18\x05 \x01(\rB\x0f\xda\xe2\x18\x0b\x10\x01)\x00\x00\x00\x00\x00\x00\xf0?:-\xda\xe2\x18)\x12\x10request_approval\"\x01\x01\x32\nrequest_id2\x06\x61\x63tion\"V\n\x0e\x41pprovePayload\x12+\n\nrequest_id\x18\x01 \x01(\tB\x17\xda\xe2\x18\x13\x08\x01Z\x0f\x41pprovalRequest\x12\x0e\n\x06reason\x18\x02 \x01(\t:\x07\xda\xe2\x18\x03\"\x01\x02\"U\n\rRejectPayload\x12+\n\nrequest_id\x18\x01 \x01(\tB\x17\xda\xe2\x18\x13\x08\x01Z\x0f\x41pprovalRequest\x12\x0e\n\x06reason\x18\x02 \x01(\t:\x07\xda\xe2\x18\x03\"\x01\x02\"V\n\x0e\x41\x62stainPayload\x12+\n\nrequest_id\x18\x01 \x01(\tB\x17\xda\xe2\x18\x13\x08\x01Z\x0f\x41pprovalRequest\x12\x0e\n\x06reason\x18\x02 \x01(\t:\x07\xda\xe2\x18\x03\"\x01\x02\x42\xa1\x02\xda\xe2\x18\x9c\x02\n\x13macp.mode.quorum.v1\"\x0bQuorum Mode*/Collect approvals until a threshold is reached.2\x16semantic-deterministic:\x06quorumB\nCommitmentZ9\n\x08protobuf\x12-buf.build/multiagentcoordinationprotocol/macp`\x05j\x10\x64uplicate_ballotr.\n\x15\x41pprovalRequestRecord\x12\x15\x41pprovalRequestRecordr\x1c\n\x0c\x42\x61llotRecord\x12\x0cQuorumBallotb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!macp/modes/quorum/v1/quorum.proto\x12\x14macp.modes.quorum.v1\x1a\x19macp/sdk/v1/options.proto\"\xdf\x01\n\x16\x41pprovalRequestPayload\x12\x1a\n\nrequest_id\x18\x01 \x01(\tB\x06\xda\xe2\x18\x02\x08\x01\x12\x16\n\x06\x61\x63tion\x18\x02 \x01(\tB\x06\xda\xe2\x18\x02\x08\x01\x12\x0f\n\x07summary\x18\x03 \x01(\t\x12\x0f\n\x07\x64\x65tails\x18\x04 \x01(\x0c\x12+\n\x12required_approvals\x18\x05 \x01(\rB\x0f\xda\xe2\x18\x0b\x10\x01)\x00\x00\x00\x00\x00\x00\xf0?:B\xda\xe2\x18>\x12\x10request_approval\"\x01\x01\x32\nrequest_id2\x06\x61\x63tionJ\x13\n\trequester\x12\x06sender\"V\n\x0e\x41pprovePayload\x12+\n\nrequest_id\x18\x01 \x01(\tB\x17\xda\xe2\x18\x13\x08\x01Z\x0f\x41pprovalRequest\x12\x0e\n\x06reason\x18\x02 \x01(\t:\x07\xda\xe2\x18\x03\"\x01\x02\"U\n\rRejectPayload\x12+\n\nrequest_id\x18\x01 \x01(\tB\x17\xda\xe2\x18\x13\x08\x01Z\x0f\x41pprovalRequest\x12\x0e\n\x06reason\x18\x02 \x01(\t:\x07\xda\xe2\x18\x03\"\x01\x02\"V\n\x0e\x41\x62stainPayload\x12+\n\nrequest_id\x18\x01 \x01(\tB\x17\xda\xe2\x18\x13\x08\x01Z\x0f\x41pprovalRequest\x12\x0e\n\x06reason\x18\x02 \x01(\t:\x07\xda\xe2\x18\x03\"\x01\x02\x42\xa1\x02\xda\xe2\x18\x9c\x02\n\x13macp.mode.quorum.v1\"\x0bQuorum Mode*/Collect approvals until a threshold is reached.2\x16semantic-deterministic:\x06quorumB\nCommitmentZ9\n\x08protobuf\x12-buf.build/multiagentcoordinationprotocol/macp`\x05j\x10\x64uplicate_ballotr.\n\x15\x41pprovalRequestRecord\x12\x15\x41pprovalRequestRecordr\x1c\n\x0c\x42\x61llotRecord\x12\x0cQuorumBallotb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -44,7 +44,7 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_APPROVALREQUESTPAYLOAD'].fields_by_name['required_approvals']._loaded_options = None
   _globals['_APPROVALREQUESTPAYLOAD'].fields_by_name['required_approvals']._serialized_options = b'\332\342\030\013\020\001)\000\000\000\000\000\000\360?'
   _globals['_APPROVALREQUESTPAYLOAD']._loaded_options = None
-  _globals['_APPROVALREQUESTPAYLOAD']._serialized_options = b'\332\342\030)\022\020request_approval\"\001\0012\nrequest_id2\006action'
+  _globals['_APPROVALREQUESTPAYLOAD']._serialized_options = b'\332\342\030>\022\020request_approval\"\001\0012\nrequest_id2\006actionJ\023\n\trequester\022\006sender'
   _globals['_APPROVEPAYLOAD'].fields_by_name['request_id']._loaded_options = None
   _globals['_APPROVEPAYLOAD'].fields_by_name['request_id']._serialized_options = b'\332\342\030\023\010\001Z\017ApprovalRequest'
   _globals['_APPROVEPAYLOAD']._loaded_options = None
@@ -58,11 +58,11 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ABSTAINPAYLOAD']._loaded_options = None
   _globals['_ABSTAINPAYLOAD']._serialized_options = b'\332\342\030\003\"\001\002'
   _globals['_APPROVALREQUESTPAYLOAD']._serialized_start=87
-  _globals['_APPROVALREQUESTPAYLOAD']._serialized_end=289
-  _globals['_APPROVEPAYLOAD']._serialized_start=291
-  _globals['_APPROVEPAYLOAD']._serialized_end=377
-  _globals['_REJECTPAYLOAD']._serialized_start=379
-  _globals['_REJECTPAYLOAD']._serialized_end=464
-  _globals['_ABSTAINPAYLOAD']._serialized_start=466
-  _globals['_ABSTAINPAYLOAD']._serialized_end=552
+  _globals['_APPROVALREQUESTPAYLOAD']._serialized_end=310
+  _globals['_APPROVEPAYLOAD']._serialized_start=312
+  _globals['_APPROVEPAYLOAD']._serialized_end=398
+  _globals['_REJECTPAYLOAD']._serialized_start=400
+  _globals['_REJECTPAYLOAD']._serialized_end=485
+  _globals['_ABSTAINPAYLOAD']._serialized_start=487
+  _globals['_ABSTAINPAYLOAD']._serialized_end=573
 # @@protoc_insertion_point(module_scope)

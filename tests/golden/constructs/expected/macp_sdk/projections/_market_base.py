@@ -8,6 +8,7 @@ Subclass it in projections/market.py (yours to edit) and override the `on_*` hoo
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -60,31 +61,37 @@ class OfferRecord:
     MESSAGE_TYPE: ClassVar[str] = "Offer"
 
     lot_id: str
-    lot: market_pb2.OfferPayload.Lot | None
-    reserve_prices: tuple[money_pb2.Money, ...]
-    labels: dict[str, str]
-    floor_by_region: dict[str, money_pb2.Money]
-    opens_at: datetime | None
-    duration: timedelta | None
-    attributes: dict[str, Any] | None
-    extension: any_pb2.Any | None
-    photo: bytes
-    note: str | None
-    currencies: tuple[CurrencyName | int, ...]
-    subtitle: str | None
-    currency_by_region: dict[str, CurrencyName | int]
-    viewings: tuple[datetime, ...]
     condition: OfferPayloadConditionName | int
     grade: GradeName | int
-    sender: str
-    message_id: str
-    timestamp_unix_ms: int
+    sender: str = ""
+    lot: market_pb2.OfferPayload.Lot | None = None
+    reserve_prices: tuple[money_pb2.Money, ...] = ()
+    labels: dict[str, str] = dataclasses.field(default_factory=dict)
+    floor_by_region: dict[str, money_pb2.Money] = dataclasses.field(default_factory=dict)
+    opens_at: datetime | None = None
+    duration: timedelta | None = None
+    attributes: dict[str, Any] | None = None
+    extension: any_pb2.Any | None = None
+    photo: bytes = b""
+    note: str | None = None
+    currencies: tuple[CurrencyName | int, ...] = ()
+    subtitle: str | None = None
+    currency_by_region: dict[str, CurrencyName | int] = dataclasses.field(default_factory=dict)
+    viewings: tuple[datetime, ...] = ()
+    message_id: str = ""
+    timestamp_unix_ms: int = 0
 
     @classmethod
     def decode(cls, envelope: envelope_pb2.Envelope) -> OfferRecord:
         payload = decode_payload(market_pb2.OfferPayload, envelope.payload)
         return cls(
             payload.lot_id,
+            cast(
+                "OfferPayloadConditionName | int",
+                enum_label(market_pb2.OfferPayload.Condition.DESCRIPTOR, payload.condition),
+            ),
+            cast("GradeName | int", enum_label(money_pb2.Grade.DESCRIPTOR, payload.grade)),
+            envelope.sender,
             payload.lot if payload.HasField("lot") else None,
             tuple(payload.reserve_prices),
             dict(payload.labels),
@@ -105,12 +112,6 @@ class OfferRecord:
                 for key, item in payload.currency_by_region.items()
             },
             tuple(from_timestamp(item) for item in payload.viewings),
-            cast(
-                "OfferPayloadConditionName | int",
-                enum_label(market_pb2.OfferPayload.Condition.DESCRIPTOR, payload.condition),
-            ),
-            cast("GradeName | int", enum_label(money_pb2.Grade.DESCRIPTOR, payload.grade)),
-            envelope.sender,
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
@@ -123,38 +124,39 @@ class BidRecord:
     MESSAGE_TYPE: ClassVar[str] = "Bid"
 
     lot_id: str
-    amount: money_pb2.Money | None
     currency: CurrencyName | int
-    max_increments: int | None
     sequence: int
     weight: float
     automatic: bool
-    tier: str | None
-    card_id: str | None
-    wire: dict[str, Any] | None
-    funding: Literal["card_id", "wire"] | None  # which member is set
-    sender: str
-    message_id: str
-    timestamp_unix_ms: int
+    sender: str = ""
+    amount: money_pb2.Money | None = None
+    max_increments: int | None = None
+    tier: str | None = None
+    card_id: str | None = None
+    wire: dict[str, Any] | None = None
+    # Which member of oneof funding is set.
+    funding: Literal["card_id", "wire"] | None = None
+    message_id: str = ""
+    timestamp_unix_ms: int = 0
 
     @classmethod
     def decode(cls, envelope: envelope_pb2.Envelope) -> BidRecord:
         payload = decode_payload(market_pb2.BidPayload, envelope.payload)
         return cls(
             payload.lot_id,
-            payload.amount if payload.HasField("amount") else None,
             cast(
                 "CurrencyName | int", enum_label(market_pb2.Currency.DESCRIPTOR, payload.currency)
             ),
-            payload.max_increments if payload.HasField("max_increments") else None,
             payload.sequence,
             payload.weight,
             payload.automatic,
+            envelope.sender,
+            payload.amount if payload.HasField("amount") else None,
+            payload.max_increments if payload.HasField("max_increments") else None,
             payload.tier if payload.HasField("tier") else None,
             payload.card_id if payload.HasField("card_id") else None,
             from_struct(payload.wire) if payload.HasField("wire") else None,
             payload.WhichOneof("funding"),
-            envelope.sender,
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
@@ -167,22 +169,22 @@ class CloseRecord:
     MESSAGE_TYPE: ClassVar[str] = "Close"
 
     lot_id: str
-    sold_to: str | None
-    no_sale_reason: str | None
-    relisted_at: datetime | None
-    refunded_in: CurrencyName | int | None
-    outcome: (
-        Literal["sold_to", "no_sale_reason", "relisted_at", "refunded_in"] | None
-    )  # which member is set
-    sender: str
-    message_id: str
-    timestamp_unix_ms: int
+    sender: str = ""
+    sold_to: str | None = None
+    no_sale_reason: str | None = None
+    relisted_at: datetime | None = None
+    refunded_in: CurrencyName | int | None = None
+    # Which member of oneof outcome is set.
+    outcome: Literal["sold_to", "no_sale_reason", "relisted_at", "refunded_in"] | None = None
+    message_id: str = ""
+    timestamp_unix_ms: int = 0
 
     @classmethod
     def decode(cls, envelope: envelope_pb2.Envelope) -> CloseRecord:
         payload = decode_payload(market_pb2.ClosePayload, envelope.payload)
         return cls(
             payload.lot_id,
+            envelope.sender,
             payload.sold_to if payload.HasField("sold_to") else None,
             payload.no_sale_reason if payload.HasField("no_sale_reason") else None,
             from_timestamp(payload.relisted_at) if payload.HasField("relisted_at") else None,
@@ -193,7 +195,6 @@ class CloseRecord:
             if payload.HasField("refunded_in")
             else None,
             payload.WhichOneof("outcome"),
-            envelope.sender,
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )

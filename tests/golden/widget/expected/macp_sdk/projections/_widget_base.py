@@ -35,12 +35,12 @@ class OrderRecord:
     order_id: str
     colour: str
     quantity: int
-    tags: tuple[str, ...]
-    spec: bytes
     size: str
-    sender: str
-    message_id: str
-    timestamp_unix_ms: int
+    sender: str = ""
+    tags: tuple[str, ...] = ()
+    spec: bytes = b""
+    message_id: str = ""
+    timestamp_unix_ms: int = 0
 
     @classmethod
     def decode(cls, envelope: envelope_pb2.Envelope) -> OrderRecord:
@@ -49,10 +49,10 @@ class OrderRecord:
             payload.order_id,
             payload.colour,
             payload.quantity,
-            tuple(payload.tags),
-            payload.spec,
             payload.size,
             envelope.sender,
+            tuple(payload.tags),
+            payload.spec,
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
@@ -66,10 +66,10 @@ class ConfirmRecord:
 
     order_id: str
     confirmed_by: str
-    automatic: bool
-    sender: str
-    message_id: str
-    timestamp_unix_ms: int
+    sender: str = ""
+    automatic: bool = False
+    message_id: str = ""
+    timestamp_unix_ms: int = 0
 
     @classmethod
     def decode(cls, envelope: envelope_pb2.Envelope) -> ConfirmRecord:
@@ -77,8 +77,8 @@ class ConfirmRecord:
         return cls(
             payload.order_id,
             payload.confirmed_by,
-            payload.automatic,
             envelope.sender,
+            payload.automatic,
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
