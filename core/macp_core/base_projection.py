@@ -257,8 +257,7 @@ class BaseProjection:
 
     def apply_all(self, envelopes: list[envelope_pb2.Envelope]) -> int:
         """Apply several envelopes in order; returns how many changed the projection."""
-        apply = self._apply_accepted
-        return sum(1 for envelope in envelopes if apply(envelope, None))
+        return sum(1 for envelope in envelopes if self.apply_envelope(envelope))
 
     def apply_mode_envelope(self, envelope: envelope_pb2.Envelope) -> None:
         """Hook for a mode's message types that ``APPLY_METHODS`` does not name (all of them

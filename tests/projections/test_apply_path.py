@@ -104,9 +104,12 @@ def test_an_overridden_apply_envelope_sees_sent_envelopes_too() -> None:
             seen.append(envelope.message_type)
             return super().apply_envelope(envelope)
 
-    start = Feed(DECISION).start(ORCH, [ORCH, A])
-    assert Watching()._apply_sent(start, _payload(start))
-    assert seen == ["SessionStart"]
+    feed = Feed(DECISION)
+    start = feed.start(ORCH, [ORCH, A])
+    projection = Watching()
+    assert projection._apply_sent(start, _payload(start))
+    assert projection.apply_all([feed.send(ORCH, "Proposal", proposal_id="p1")]) == 1
+    assert seen == ["SessionStart", "Proposal"]
 
 
 def test_a_subclass_overriding_apply_mode_envelope_gets_every_mode_envelope() -> None:
