@@ -10,7 +10,8 @@ BidRecord)` keeps being called after the action's method became `place_bid`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 
 def resolve_hooks(cls: type, defaults: Mapping[str, str], base: type) -> dict[str, str]:
@@ -32,6 +33,15 @@ def resolve_hooks(cls: type, defaults: Mapping[str, str], base: type) -> dict[st
         overridden = getattr(cls, default, None) is not getattr(base, default)
         resolved[record] = default if overridden else annotated.get(record, default)
     return resolved
+
+
+def hook_functions(
+    cls: type, defaults: Mapping[str, str], base: type
+) -> dict[str, Callable[[Any, Any], None]]:
+    """record class name -> the function `cls` calls for it: `resolve_hooks`, looked up once
+    per class so that applying a record costs one dict lookup, not a `getattr` by name."""
+    resolved = resolve_hooks(cls, defaults, base)
+    return {record: getattr(cls, name) for record, name in resolved.items()}
 
 
 def _record_annotation(member: object) -> str | None:

@@ -1,8 +1,10 @@
 """``BaseProjection``: a local, replayable view of one session built from accepted envelopes.
 
-Generated mode projections extend it through ``apply_mode_envelope``. ``apply_envelope``
-never raises: an envelope that does not fit is recorded as a :class:`ProjectionAnomaly` and
-the projection is left exactly as it was before that envelope.
+Generated mode projections extend it through ``APPLY_METHODS`` (message type -> the method that
+applies it; one dict lookup per envelope instead of a chain of comparisons) and
+``apply_mode_envelope`` (every other message type). ``apply_envelope`` never raises: an
+envelope that does not fit is recorded as a :class:`ProjectionAnomaly` and the projection is
+left exactly as it was before that envelope.
 
 Rollback uses an undo log (:mod:`macp_core._undo`): attribute writes and writes to the
 projection's dicts, lists and sets are recorded while an envelope is applied and reversed if
@@ -15,14 +17,23 @@ import copy
 import dataclasses
 import enum
 import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Self, TypeVar
 
 from google.protobuf.message import DecodeError, Message
 from macp.v1 import core_pb2, envelope_pb2
 
 from ._logging import get_logger
-from ._undo import Journal, TrackedDict, TrackedList, TrackedSet, adopt
+from ._undo import (
+    MISSING,
+    Journal,
+    TrackedDict,
+    TrackedList,
+    TrackedSet,
+    adopt,
+    undo_filed_record,
+)
 
 logger = get_logger("projection")
 
@@ -98,6 +109,11 @@ def _restore_attribute(target: BaseProjection, name: str, old: object) -> None:
         target._opaque.add(name)
 
 
+# How an envelope of one message type is applied: (projection, envelope, payload or None).
+_Apply = Callable[[Any, envelope_pb2.Envelope, Message | None], None]
+_R = TypeVar("_R")
+
+
 class BaseProjection:
     """Transcript, phase, commitment and anomalies for one session of one mode.
 
@@ -113,15 +129,25 @@ class BaseProjection:
     MODE: ClassVar[str] = ""
     INITIAL_PHASE: ClassVar[str] = PHASE_PENDING
     TERMINAL_PHASES: ClassVar[frozenset[str]] = frozenset({PHASE_COMMITTED, PHASE_CANCELLED})
+    # A mode's message types -> the name of the method applying one: ``method(envelope,
+    # payload)``, where ``payload`` is the decoded payload message when the caller already has
+    # it (an envelope this process just sent) and None otherwise. Generated bases fill it.
+    APPLY_METHODS: ClassVar[Mapping[str, str]] = {}
 
     _journal: Journal
     _opaque: set[str]
+    # Message type -> how to apply it, resolved once per class (see __init_subclass__).
+    _dispatch: ClassVar[dict[str, _Apply]]
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Self:
         self = super().__new__(cls)
         object.__setattr__(self, "_journal", Journal())
         object.__setattr__(self, "_opaque", set())
         return self
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._dispatch = _dispatch_table(cls)
 
     def __init__(self, session_id: str | None = None, *, mode: str | None = None) -> None:
         self.session_id = session_id
@@ -166,6 +192,20 @@ class BaseProjection:
         ``message_id``, an undecodable payload, or anything the mode hook raises is recorded
         as an anomaly (False) and leaves the state untouched.
         """
+        return self._apply_accepted(envelope, None)
+
+    def _apply_sent(self, envelope: envelope_pb2.Envelope, payload: Message) -> bool:
+        """``apply_envelope`` for an envelope this process built from ``payload`` and sent.
+
+        For sessions, once the runtime accepted it: the payload message is used as it is
+        instead of decoding ``envelope.payload`` again (where the mode's record copies only
+        plain values out of it; otherwise, and for any other message class, it is decoded).
+        """
+        if type(self).apply_envelope is not BaseProjection.apply_envelope:
+            return self.apply_envelope(envelope)  # an override sees every envelope
+        return self._apply_accepted(envelope, payload)
+
+    def _apply_accepted(self, envelope: envelope_pb2.Envelope, payload: Message | None) -> bool:
         # Protobuf field reads are not free: read each once.
         mode, session_id, message_id = envelope.mode, envelope.session_id, envelope.message_id
         if mode and self.mode and mode != self.mode:
@@ -182,16 +222,21 @@ class BaseProjection:
                     f"envelope for session {session_id!r}, projection is {self.session_id!r}",
                 )
                 return False
-        if message_id and message_id in self._seen_message_ids:
+        seen = self._seen_message_ids
+        if message_id and message_id in seen:
             self._record_anomaly(ANOMALY_DUPLICATE_MESSAGE, envelope, "message_id already applied")
             return False
+        apply = self._dispatch.get(envelope.message_type)
         anomalies_before = len(self.anomalies)
         journal = self._journal
-        journal.begin()
+        steps = journal.steps = journal.spare  # open the undo log (inline: once per envelope)
         if self._opaque:
             self._save_opaque()
         try:
-            self._apply(envelope)
+            if apply is None:
+                self.apply_mode_envelope(envelope)
+            else:
+                apply(self, envelope, payload)
         except DecodeError as exc:
             self._roll_back(anomalies_before)
             self._record_anomaly(ANOMALY_UNDECODABLE_PAYLOAD, envelope, str(exc) or "bad payload")
@@ -202,46 +247,44 @@ class BaseProjection:
                 ANOMALY_REJECTED_ENVELOPE, envelope, f"{type(exc).__name__}: {exc}"
             )
             return False
-        journal.commit()
+        journal.steps = None  # committed: forget the undo steps
+        if steps:
+            steps.clear()
         self.transcript.append(envelope)
         if message_id:
-            self._seen_message_ids.add(message_id)
+            seen.add(message_id)
         return True
 
     def apply_all(self, envelopes: list[envelope_pb2.Envelope]) -> int:
         """Apply several envelopes in order; returns how many changed the projection."""
         return sum(1 for envelope in envelopes if self.apply_envelope(envelope))
 
-    def _apply(self, envelope: envelope_pb2.Envelope) -> None:
-        kind = envelope.message_type
-        if kind not in CORE_MESSAGE_TYPES:  # the common case first: one set lookup
-            self.apply_mode_envelope(envelope)
-        elif kind == "SessionStart":
-            start = core_pb2.SessionStartPayload.FromString(envelope.payload)
-            self.session_start = start
-            self.participants = list(start.participants)
-            self.initiator = envelope.sender
-        elif kind == "Commitment":
-            commitment = core_pb2.CommitmentPayload.FromString(envelope.payload)
-            self.commitment = commitment
-            self._set_phase(PHASE_COMMITTED)
-        elif kind == "SessionCancel":
-            cancel = core_pb2.SessionCancelPayload.FromString(envelope.payload)
-            self.cancel_reason = cancel.reason
-            self._set_phase(PHASE_CANCELLED)
-        elif kind == "SessionSuspend":
-            core_pb2.SessionSuspendPayload.FromString(envelope.payload)
-            self.suspended = True
-        elif kind == "SessionResume":
-            core_pb2.SessionResumePayload.FromString(envelope.payload)
-            self.suspended = False
-        elif kind == "Signal":
-            core_pb2.SignalPayload.FromString(envelope.payload)  # informational; must decode
-        else:
-            core_pb2.ProgressPayload.FromString(envelope.payload)
-
     def apply_mode_envelope(self, envelope: envelope_pb2.Envelope) -> None:
-        """Hook for generated mode projections. Parse before mutating; raising rolls back."""
+        """Hook for a mode's message types that ``APPLY_METHODS`` does not name (all of them
+        when a subclass overrides this). Parse before mutating; raising rolls back."""
+
+    def file_record(
+        self, by_subject: dict[str, list[_R]], subject: str, latest: dict[str, Any], record: _R
+    ) -> None:
+        """Append ``record`` to ``by_subject[subject]`` and make it ``latest[record.sender]``.
+
+        The generated bases' own bookkeeping for every record, journaled as one undo step
+        (rather than three tracked writes): it runs once per applied envelope.
+        """
+        bucket = dict.get(by_subject, subject)
+        if bucket is None:
+            bucket = TrackedList(self._journal)
+            dict.__setitem__(by_subject, subject, bucket)
+            created = True
+        else:
+            created = False
+        list.append(bucket, record)
+        sender: str = record.sender  # type: ignore[attr-defined]
+        old = dict.get(latest, sender, MISSING)
+        dict.__setitem__(latest, sender, record)
+        steps = self._journal.steps
+        if steps is not None:
+            steps.append((undo_filed_record, by_subject, subject, created, latest, sender, old))
 
     # -- state helpers -------------------------------------------------------------------
     def _set_phase(self, phase: str) -> None:
@@ -337,3 +380,87 @@ class BaseProjection:
 def _is_data_descriptor(cls: type, name: str) -> bool:
     # A property setter's own writes are journaled; the property itself holds no state.
     return hasattr(type(getattr(cls, name, None)), "__set__")
+
+
+# -- core message types: the same for every mode -----------------------------------------------
+# The payload a session sent is not reused here: these records keep the message itself, which
+# must not be the caller's object. (They are a handful per session.)
+
+
+def _apply_session_start(
+    projection: BaseProjection, envelope: envelope_pb2.Envelope, payload: Message | None
+) -> None:
+    start = core_pb2.SessionStartPayload.FromString(envelope.payload)
+    projection.session_start = start
+    projection.participants = list(start.participants)
+    projection.initiator = envelope.sender
+
+
+def _apply_commitment(
+    projection: BaseProjection, envelope: envelope_pb2.Envelope, payload: Message | None
+) -> None:
+    projection.commitment = core_pb2.CommitmentPayload.FromString(envelope.payload)
+    projection._set_phase(PHASE_COMMITTED)
+
+
+def _apply_session_cancel(
+    projection: BaseProjection, envelope: envelope_pb2.Envelope, payload: Message | None
+) -> None:
+    projection.cancel_reason = core_pb2.SessionCancelPayload.FromString(envelope.payload).reason
+    projection._set_phase(PHASE_CANCELLED)
+
+
+def _apply_session_suspend(
+    projection: BaseProjection, envelope: envelope_pb2.Envelope, payload: Message | None
+) -> None:
+    core_pb2.SessionSuspendPayload.FromString(envelope.payload)
+    projection.suspended = True
+
+
+def _apply_session_resume(
+    projection: BaseProjection, envelope: envelope_pb2.Envelope, payload: Message | None
+) -> None:
+    core_pb2.SessionResumePayload.FromString(envelope.payload)
+    projection.suspended = False
+
+
+def _apply_signal(
+    projection: BaseProjection, envelope: envelope_pb2.Envelope, payload: Message | None
+) -> None:
+    core_pb2.SignalPayload.FromString(envelope.payload)  # informational; must decode
+
+
+def _apply_progress(
+    projection: BaseProjection, envelope: envelope_pb2.Envelope, payload: Message | None
+) -> None:
+    core_pb2.ProgressPayload.FromString(envelope.payload)  # informational; must decode
+
+
+_CORE_APPLY: dict[str, _Apply] = {
+    "SessionStart": _apply_session_start,
+    "Commitment": _apply_commitment,
+    "SessionCancel": _apply_session_cancel,
+    "SessionSuspend": _apply_session_suspend,
+    "SessionResume": _apply_session_resume,
+    "Signal": _apply_signal,
+    "Progress": _apply_progress,
+}
+assert set(_CORE_APPLY) == CORE_MESSAGE_TYPES
+
+
+def _dispatch_table(cls: type[BaseProjection]) -> dict[str, _Apply]:
+    """Message type -> how ``cls`` applies it. Core types first, then the mode's own methods
+    (looked up on ``cls``, so a subclass overriding one is honoured) -- unless a subclass
+    below the class that declared ``APPLY_METHODS`` overrides ``apply_mode_envelope``: then it
+    gets every mode envelope, as it asked."""
+    table = dict(_CORE_APPLY)
+    declared = next(k for k in cls.__mro__ if "APPLY_METHODS" in vars(k))
+    hook = next(k for k in cls.__mro__ if "apply_mode_envelope" in vars(k))
+    if issubclass(declared, hook):
+        for message_type, name in cls.APPLY_METHODS.items():
+            if message_type not in table:
+                table[message_type] = getattr(cls, name)
+    return table
+
+
+BaseProjection._dispatch = _dispatch_table(BaseProjection)

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from . import naming
 from .errors import SourceLocation
 from .service_model import ServiceModel
+
+# Field kinds whose decoded record value is (or holds) the payload's own protobuf messages.
+_SHARED_KINDS = frozenset({"message", "any", "map"})
 
 
 @dataclass(frozen=True)
@@ -180,6 +184,17 @@ class ActionModel:
     @property
     def fills_from_sender(self) -> bool:
         return any(f.from_sender for f in self.fields)
+
+    @property
+    def record_constructor(self) -> str:
+        """The projection base's fast builder of `record_class` (see macp_core._records)."""
+        return naming.record_constructor(self.record_class)
+
+    @property
+    def reuses_sent_payload(self) -> bool:
+        """The record copies only plain values out of the payload, so the projection may build
+        it from the payload message a session just sent instead of decoding the bytes again."""
+        return not any(f.kind in _SHARED_KINDS for f in self.fields)
 
     @property
     def senders_text(self) -> str:

@@ -125,6 +125,11 @@ def apply_method(method: str) -> str:
     return f"_apply_{method}"
 
 
+def record_constructor(record_class: str) -> str:
+    """The projection base's fast builder of a record class, e.g. `_new_vote_record`."""
+    return f"_new_{snake_case(record_class)}"
+
+
 def literal_alias(field_name: str, message_type: str = "") -> str:
     """`vote` -> `VoteValue`; qualified (`VoteVoteValue`) when two fields disagree on values."""
     return f"{message_type}{pascal_case(field_name)}Value"

@@ -8,14 +8,16 @@ Subclass it in projections/decision.py (yours to edit) and override the `on_*` h
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import ClassVar, TypeAlias
+from typing import Any, ClassVar, TypeAlias
 
+from google.protobuf.message import Message
 from macp.modes.decision.v1 import decision_pb2
 from macp.v1 import envelope_pb2
 from macp_core._decoding import decode_payload
-from macp_core._hooks import resolve_hooks
+from macp_core._hooks import hook_functions
+from macp_core._records import fast_constructor
 from macp_core.base_projection import BaseProjection, ProjectionAnomaly
 
 __all__ = [
@@ -56,6 +58,9 @@ class ProposalRecord:
         )
 
 
+_new_proposal_record = fast_constructor(ProposalRecord)
+
+
 @dataclass(frozen=True, slots=True)
 class EvaluationRecord:
     """An accepted Evaluation, with who sent it and when."""
@@ -84,6 +89,9 @@ class EvaluationRecord:
         )
 
 
+_new_evaluation_record = fast_constructor(EvaluationRecord)
+
+
 @dataclass(frozen=True, slots=True)
 class ObjectionRecord:
     """An accepted Objection, with who sent it and when."""
@@ -108,6 +116,9 @@ class ObjectionRecord:
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
+
+
+_new_objection_record = fast_constructor(ObjectionRecord)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +147,9 @@ class VoteRecord:
         )
 
 
+_new_vote_record = fast_constructor(VoteRecord)
+
+
 DecisionModeRecord: TypeAlias = ProposalRecord | EvaluationRecord | ObjectionRecord | VoteRecord
 
 
@@ -143,6 +157,13 @@ class DecisionProjectionBase(BaseProjection):
     """Decodes each accepted macp.mode.decision.v1 envelope into its record and calls its hook."""
 
     MODE: ClassVar[str] = "macp.mode.decision.v1"
+    # Message type -> the method applying it (the core dispatches on it: one dict lookup).
+    APPLY_METHODS: ClassVar[Mapping[str, str]] = {
+        "Proposal": "_apply_propose",
+        "Evaluation": "_apply_evaluate",
+        "Objection": "_apply_raise_objection",
+        "Vote": "_apply_vote",
+    }
     # Record class -> its default hook. Hooks are resolved per subclass by record type (see
     # macp_core._hooks), so renaming an action's method never orphans an overriding hook.
     DEFAULT_HOOKS: ClassVar[Mapping[str, str]] = {
@@ -151,11 +172,12 @@ class DecisionProjectionBase(BaseProjection):
         "ObjectionRecord": "on_raise_objection",
         "VoteRecord": "on_vote",
     }
-    _hooks: ClassVar[dict[str, str]] = dict(DEFAULT_HOOKS)
+    # Record class -> the hook function, looked up once per class rather than per record.
+    _hooks: ClassVar[dict[str, Callable[[Any, Any], None]]] = {}
 
-    def __init_subclass__(cls, **kwargs: object) -> None:
+    def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls._hooks = resolve_hooks(cls, cls.DEFAULT_HOOKS, DecisionProjectionBase)
+        cls._hooks = hook_functions(cls, cls.DEFAULT_HOOKS, DecisionProjectionBase)
 
     def __init__(self, session_id: str | None = None, *, mode: str | None = None) -> None:
         super().__init__(session_id, mode=mode)
@@ -170,15 +192,17 @@ class DecisionProjectionBase(BaseProjection):
         self.latest_by_sender: dict[str, DecisionModeRecord] = {}
 
     def apply_mode_envelope(self, envelope: envelope_pb2.Envelope) -> None:
+        # Reached only through a subclass that overrides it and calls super(): the core
+        # dispatches on APPLY_METHODS otherwise.
         message_type = envelope.message_type
         if message_type == "Proposal":
-            self._apply_propose(envelope)
+            self._apply_propose(envelope, None)
         elif message_type == "Evaluation":
-            self._apply_evaluate(envelope)
+            self._apply_evaluate(envelope, None)
         elif message_type == "Objection":
-            self._apply_raise_objection(envelope)
+            self._apply_raise_objection(envelope, None)
         elif message_type == "Vote":
-            self._apply_vote(envelope)
+            self._apply_vote(envelope, None)
         else:
             raise ValueError(f"{message_type!r} is not a message type of {self.MODE}")
 
@@ -198,29 +222,95 @@ class DecisionProjectionBase(BaseProjection):
             )
         )
 
-    def _apply_propose(self, envelope: envelope_pb2.Envelope) -> None:
-        record = ProposalRecord.decode(envelope)
-        self.proposal_records.setdefault(record.proposal_id, []).append(record)
-        self.latest_by_sender[record.sender] = record
-        getattr(self, self._hooks["ProposalRecord"])(record)
+    def _apply_propose(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
+        payload = (
+            sent
+            if type(sent) is decision_pb2.ProposalPayload
+            else decode_payload(decision_pb2.ProposalPayload, envelope.payload)
+        )
+        record = _new_proposal_record(
+            payload.proposal_id,
+            payload.option,
+            payload.rationale,
+            envelope.sender,
+            payload.supporting_data,
+            envelope.message_id,
+            envelope.timestamp_unix_ms,
+        )
+        self.file_record(
+            self.proposal_records,
+            record.proposal_id,
+            self.latest_by_sender,
+            record,
+        )
+        self._hooks["ProposalRecord"](self, record)
 
-    def _apply_evaluate(self, envelope: envelope_pb2.Envelope) -> None:
-        record = EvaluationRecord.decode(envelope)
-        self.evaluation_records.setdefault(record.proposal_id, []).append(record)
-        self.latest_by_sender[record.sender] = record
-        getattr(self, self._hooks["EvaluationRecord"])(record)
+    def _apply_evaluate(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
+        payload = (
+            sent
+            if type(sent) is decision_pb2.EvaluationPayload
+            else decode_payload(decision_pb2.EvaluationPayload, envelope.payload)
+        )
+        record = _new_evaluation_record(
+            payload.proposal_id,
+            payload.recommendation,
+            payload.confidence,
+            payload.reason,
+            envelope.sender,
+            envelope.message_id,
+            envelope.timestamp_unix_ms,
+        )
+        self.file_record(
+            self.evaluation_records,
+            record.proposal_id,
+            self.latest_by_sender,
+            record,
+        )
+        self._hooks["EvaluationRecord"](self, record)
 
-    def _apply_raise_objection(self, envelope: envelope_pb2.Envelope) -> None:
-        record = ObjectionRecord.decode(envelope)
-        self.objection_records.setdefault(record.proposal_id, []).append(record)
-        self.latest_by_sender[record.sender] = record
-        getattr(self, self._hooks["ObjectionRecord"])(record)
+    def _apply_raise_objection(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
+        payload = (
+            sent
+            if type(sent) is decision_pb2.ObjectionPayload
+            else decode_payload(decision_pb2.ObjectionPayload, envelope.payload)
+        )
+        record = _new_objection_record(
+            payload.proposal_id,
+            payload.reason,
+            payload.severity,
+            envelope.sender,
+            envelope.message_id,
+            envelope.timestamp_unix_ms,
+        )
+        self.file_record(
+            self.objection_records,
+            record.proposal_id,
+            self.latest_by_sender,
+            record,
+        )
+        self._hooks["ObjectionRecord"](self, record)
 
-    def _apply_vote(self, envelope: envelope_pb2.Envelope) -> None:
-        record = VoteRecord.decode(envelope)
-        self.vote_records.setdefault(record.proposal_id, []).append(record)
-        self.latest_by_sender[record.sender] = record
-        getattr(self, self._hooks["VoteRecord"])(record)
+    def _apply_vote(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
+        payload = (
+            sent
+            if type(sent) is decision_pb2.VotePayload
+            else decode_payload(decision_pb2.VotePayload, envelope.payload)
+        )
+        record = _new_vote_record(
+            payload.proposal_id,
+            payload.vote,
+            payload.reason,
+            envelope.sender,
+            envelope.message_id,
+            envelope.timestamp_unix_ms,
+        )
+        self.file_record(
+            self.vote_records,
+            record.proposal_id,
+            self.latest_by_sender,
+            record,
+        )
+        self._hooks["VoteRecord"](self, record)
 
     def on_propose(self, record: ProposalRecord) -> None:
         """Called once for each accepted Proposal; override to derive facts."""
@@ -233,3 +323,8 @@ class DecisionProjectionBase(BaseProjection):
 
     def on_vote(self, record: VoteRecord) -> None:
         """Called once for each accepted Vote; override to derive facts."""
+
+
+DecisionProjectionBase._hooks = hook_functions(
+    DecisionProjectionBase, DecisionProjectionBase.DEFAULT_HOOKS, DecisionProjectionBase
+)

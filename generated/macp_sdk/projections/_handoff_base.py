@@ -8,14 +8,16 @@ Subclass it in projections/handoff.py (yours to edit) and override the `on_*` ho
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import ClassVar, TypeAlias
+from typing import Any, ClassVar, TypeAlias
 
+from google.protobuf.message import Message
 from macp.modes.handoff.v1 import handoff_pb2
 from macp.v1 import envelope_pb2
 from macp_core._decoding import decode_payload
-from macp_core._hooks import resolve_hooks
+from macp_core._hooks import hook_functions
+from macp_core._records import fast_constructor
 from macp_core.base_projection import BaseProjection, ProjectionAnomaly
 
 __all__ = [
@@ -56,6 +58,9 @@ class HandoffOfferRecord:
         )
 
 
+_new_handoff_offer_record = fast_constructor(HandoffOfferRecord)
+
+
 @dataclass(frozen=True, slots=True)
 class HandoffContextRecord:
     """An accepted HandoffContext, with who sent it and when."""
@@ -80,6 +85,9 @@ class HandoffContextRecord:
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
+
+
+_new_handoff_context_record = fast_constructor(HandoffContextRecord)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +118,9 @@ class HandoffAcceptRecord:
         )
 
 
+_new_handoff_accept_record = fast_constructor(HandoffAcceptRecord)
+
+
 @dataclass(frozen=True, slots=True)
 class HandoffDeclineRecord:
     """An accepted HandoffDecline, with who sent it and when."""
@@ -136,6 +147,9 @@ class HandoffDeclineRecord:
         )
 
 
+_new_handoff_decline_record = fast_constructor(HandoffDeclineRecord)
+
+
 HandoffModeRecord: TypeAlias = (
     HandoffOfferRecord | HandoffContextRecord | HandoffAcceptRecord | HandoffDeclineRecord
 )
@@ -145,6 +159,13 @@ class HandoffProjectionBase(BaseProjection):
     """Decodes each accepted macp.mode.handoff.v1 envelope into its record and calls its hook."""
 
     MODE: ClassVar[str] = "macp.mode.handoff.v1"
+    # Message type -> the method applying it (the core dispatches on it: one dict lookup).
+    APPLY_METHODS: ClassVar[Mapping[str, str]] = {
+        "HandoffOffer": "_apply_offer",
+        "HandoffContext": "_apply_add_context",
+        "HandoffAccept": "_apply_accept_handoff",
+        "HandoffDecline": "_apply_decline",
+    }
     # Record class -> its default hook. Hooks are resolved per subclass by record type (see
     # macp_core._hooks), so renaming an action's method never orphans an overriding hook.
     DEFAULT_HOOKS: ClassVar[Mapping[str, str]] = {
@@ -153,11 +174,12 @@ class HandoffProjectionBase(BaseProjection):
         "HandoffAcceptRecord": "on_accept_handoff",
         "HandoffDeclineRecord": "on_decline",
     }
-    _hooks: ClassVar[dict[str, str]] = dict(DEFAULT_HOOKS)
+    # Record class -> the hook function, looked up once per class rather than per record.
+    _hooks: ClassVar[dict[str, Callable[[Any, Any], None]]] = {}
 
-    def __init_subclass__(cls, **kwargs: object) -> None:
+    def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls._hooks = resolve_hooks(cls, cls.DEFAULT_HOOKS, HandoffProjectionBase)
+        cls._hooks = hook_functions(cls, cls.DEFAULT_HOOKS, HandoffProjectionBase)
 
     def __init__(self, session_id: str | None = None, *, mode: str | None = None) -> None:
         super().__init__(session_id, mode=mode)
@@ -172,15 +194,17 @@ class HandoffProjectionBase(BaseProjection):
         self.latest_by_sender: dict[str, HandoffModeRecord] = {}
 
     def apply_mode_envelope(self, envelope: envelope_pb2.Envelope) -> None:
+        # Reached only through a subclass that overrides it and calls super(): the core
+        # dispatches on APPLY_METHODS otherwise.
         message_type = envelope.message_type
         if message_type == "HandoffOffer":
-            self._apply_offer(envelope)
+            self._apply_offer(envelope, None)
         elif message_type == "HandoffContext":
-            self._apply_add_context(envelope)
+            self._apply_add_context(envelope, None)
         elif message_type == "HandoffAccept":
-            self._apply_accept_handoff(envelope)
+            self._apply_accept_handoff(envelope, None)
         elif message_type == "HandoffDecline":
-            self._apply_decline(envelope)
+            self._apply_decline(envelope, None)
         else:
             raise ValueError(f"{message_type!r} is not a message type of {self.MODE}")
 
@@ -200,29 +224,95 @@ class HandoffProjectionBase(BaseProjection):
             )
         )
 
-    def _apply_offer(self, envelope: envelope_pb2.Envelope) -> None:
-        record = HandoffOfferRecord.decode(envelope)
-        self.handoff_offer_records.setdefault(record.handoff_id, []).append(record)
-        self.latest_by_sender[record.sender] = record
-        getattr(self, self._hooks["HandoffOfferRecord"])(record)
+    def _apply_offer(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
+        payload = (
+            sent
+            if type(sent) is handoff_pb2.HandoffOfferPayload
+            else decode_payload(handoff_pb2.HandoffOfferPayload, envelope.payload)
+        )
+        record = _new_handoff_offer_record(
+            payload.handoff_id,
+            payload.target_participant,
+            payload.scope,
+            payload.reason,
+            envelope.sender,
+            envelope.message_id,
+            envelope.timestamp_unix_ms,
+        )
+        self.file_record(
+            self.handoff_offer_records,
+            record.handoff_id,
+            self.latest_by_sender,
+            record,
+        )
+        self._hooks["HandoffOfferRecord"](self, record)
 
-    def _apply_add_context(self, envelope: envelope_pb2.Envelope) -> None:
-        record = HandoffContextRecord.decode(envelope)
-        self.handoff_context_records.setdefault(record.handoff_id, []).append(record)
-        self.latest_by_sender[record.sender] = record
-        getattr(self, self._hooks["HandoffContextRecord"])(record)
+    def _apply_add_context(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
+        payload = (
+            sent
+            if type(sent) is handoff_pb2.HandoffContextPayload
+            else decode_payload(handoff_pb2.HandoffContextPayload, envelope.payload)
+        )
+        record = _new_handoff_context_record(
+            payload.handoff_id,
+            payload.content_type,
+            envelope.sender,
+            payload.context,
+            envelope.message_id,
+            envelope.timestamp_unix_ms,
+        )
+        self.file_record(
+            self.handoff_context_records,
+            record.handoff_id,
+            self.latest_by_sender,
+            record,
+        )
+        self._hooks["HandoffContextRecord"](self, record)
 
-    def _apply_accept_handoff(self, envelope: envelope_pb2.Envelope) -> None:
-        record = HandoffAcceptRecord.decode(envelope)
-        self.handoff_accept_records.setdefault(record.handoff_id, []).append(record)
-        self.latest_by_sender[record.sender] = record
-        getattr(self, self._hooks["HandoffAcceptRecord"])(record)
+    def _apply_accept_handoff(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
+        payload = (
+            sent
+            if type(sent) is handoff_pb2.HandoffAcceptPayload
+            else decode_payload(handoff_pb2.HandoffAcceptPayload, envelope.payload)
+        )
+        record = _new_handoff_accept_record(
+            payload.handoff_id,
+            payload.accepted_by,
+            payload.reason,
+            envelope.sender,
+            payload.implicit,
+            envelope.message_id,
+            envelope.timestamp_unix_ms,
+        )
+        self.file_record(
+            self.handoff_accept_records,
+            record.handoff_id,
+            self.latest_by_sender,
+            record,
+        )
+        self._hooks["HandoffAcceptRecord"](self, record)
 
-    def _apply_decline(self, envelope: envelope_pb2.Envelope) -> None:
-        record = HandoffDeclineRecord.decode(envelope)
-        self.handoff_decline_records.setdefault(record.handoff_id, []).append(record)
-        self.latest_by_sender[record.sender] = record
-        getattr(self, self._hooks["HandoffDeclineRecord"])(record)
+    def _apply_decline(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
+        payload = (
+            sent
+            if type(sent) is handoff_pb2.HandoffDeclinePayload
+            else decode_payload(handoff_pb2.HandoffDeclinePayload, envelope.payload)
+        )
+        record = _new_handoff_decline_record(
+            payload.handoff_id,
+            payload.declined_by,
+            payload.reason,
+            envelope.sender,
+            envelope.message_id,
+            envelope.timestamp_unix_ms,
+        )
+        self.file_record(
+            self.handoff_decline_records,
+            record.handoff_id,
+            self.latest_by_sender,
+            record,
+        )
+        self._hooks["HandoffDeclineRecord"](self, record)
 
     def on_offer(self, record: HandoffOfferRecord) -> None:
         """Called once for each accepted HandoffOffer; override to derive facts."""
@@ -235,3 +325,8 @@ class HandoffProjectionBase(BaseProjection):
 
     def on_decline(self, record: HandoffDeclineRecord) -> None:
         """Called once for each accepted HandoffDecline; override to derive facts."""
+
+
+HandoffProjectionBase._hooks = hook_functions(
+    HandoffProjectionBase, HandoffProjectionBase.DEFAULT_HOOKS, HandoffProjectionBase
+)

@@ -8,14 +8,16 @@ Subclass it in projections/multi_round.py (yours to edit) and override the `on_*
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import ClassVar, TypeAlias
+from typing import Any, ClassVar, TypeAlias
 
+from google.protobuf.message import Message
 from macp.modes.multi_round.v1 import multi_round_pb2
 from macp.v1 import envelope_pb2
 from macp_core._decoding import decode_payload
-from macp_core._hooks import resolve_hooks
+from macp_core._hooks import hook_functions
+from macp_core._records import fast_constructor
 from macp_core.base_projection import BaseProjection, ProjectionAnomaly
 
 __all__ = [
@@ -47,6 +49,9 @@ class ContributeRecord:
         )
 
 
+_new_contribute_record = fast_constructor(ContributeRecord)
+
+
 MultiRoundModeRecord: TypeAlias = ContributeRecord
 
 
@@ -54,16 +59,21 @@ class MultiRoundProjectionBase(BaseProjection):
     """Decodes each accepted ext.multi_round.v1 envelope into its record and calls its hook."""
 
     MODE: ClassVar[str] = "ext.multi_round.v1"
+    # Message type -> the method applying it (the core dispatches on it: one dict lookup).
+    APPLY_METHODS: ClassVar[Mapping[str, str]] = {
+        "Contribute": "_apply_contribute",
+    }
     # Record class -> its default hook. Hooks are resolved per subclass by record type (see
     # macp_core._hooks), so renaming an action's method never orphans an overriding hook.
     DEFAULT_HOOKS: ClassVar[Mapping[str, str]] = {
         "ContributeRecord": "on_contribute",
     }
-    _hooks: ClassVar[dict[str, str]] = dict(DEFAULT_HOOKS)
+    # Record class -> the hook function, looked up once per class rather than per record.
+    _hooks: ClassVar[dict[str, Callable[[Any, Any], None]]] = {}
 
-    def __init_subclass__(cls, **kwargs: object) -> None:
+    def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls._hooks = resolve_hooks(cls, cls.DEFAULT_HOOKS, MultiRoundProjectionBase)
+        cls._hooks = hook_functions(cls, cls.DEFAULT_HOOKS, MultiRoundProjectionBase)
 
     def __init__(self, session_id: str | None = None, *, mode: str | None = None) -> None:
         super().__init__(session_id, mode=mode)
@@ -72,9 +82,11 @@ class MultiRoundProjectionBase(BaseProjection):
         self.latest_by_sender: dict[str, MultiRoundModeRecord] = {}
 
     def apply_mode_envelope(self, envelope: envelope_pb2.Envelope) -> None:
+        # Reached only through a subclass that overrides it and calls super(): the core
+        # dispatches on APPLY_METHODS otherwise.
         message_type = envelope.message_type
         if message_type == "Contribute":
-            self._apply_contribute(envelope)
+            self._apply_contribute(envelope, None)
         else:
             raise ValueError(f"{message_type!r} is not a message type of {self.MODE}")
 
@@ -94,11 +106,30 @@ class MultiRoundProjectionBase(BaseProjection):
             )
         )
 
-    def _apply_contribute(self, envelope: envelope_pb2.Envelope) -> None:
-        record = ContributeRecord.decode(envelope)
-        self.contribute_records.setdefault("", []).append(record)
-        self.latest_by_sender[record.sender] = record
-        getattr(self, self._hooks["ContributeRecord"])(record)
+    def _apply_contribute(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
+        payload = (
+            sent
+            if type(sent) is multi_round_pb2.ContributePayload
+            else decode_payload(multi_round_pb2.ContributePayload, envelope.payload)
+        )
+        record = _new_contribute_record(
+            payload.value,
+            envelope.sender,
+            envelope.message_id,
+            envelope.timestamp_unix_ms,
+        )
+        self.file_record(
+            self.contribute_records,
+            "",
+            self.latest_by_sender,
+            record,
+        )
+        self._hooks["ContributeRecord"](self, record)
 
     def on_contribute(self, record: ContributeRecord) -> None:
         """Called once for each accepted Contribute; override to derive facts."""
+
+
+MultiRoundProjectionBase._hooks = hook_functions(
+    MultiRoundProjectionBase, MultiRoundProjectionBase.DEFAULT_HOOKS, MultiRoundProjectionBase
+)

@@ -8,14 +8,16 @@ Subclass it in projections/proposal.py (yours to edit) and override the `on_*` h
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import ClassVar, TypeAlias
+from typing import Any, ClassVar, TypeAlias
 
+from google.protobuf.message import Message
 from macp.modes.proposal.v1 import proposal_pb2
 from macp.v1 import envelope_pb2
 from macp_core._decoding import decode_payload
-from macp_core._hooks import resolve_hooks
+from macp_core._hooks import hook_functions
+from macp_core._records import fast_constructor
 from macp_core.base_projection import BaseProjection, ProjectionAnomaly
 
 __all__ = [
@@ -59,6 +61,9 @@ class ProposalRecord:
         )
 
 
+_new_proposal_record = fast_constructor(ProposalRecord)
+
+
 @dataclass(frozen=True, slots=True)
 class CounterProposalRecord:
     """An accepted CounterProposal, with who sent it and when."""
@@ -89,6 +94,9 @@ class CounterProposalRecord:
         )
 
 
+_new_counter_proposal_record = fast_constructor(CounterProposalRecord)
+
+
 @dataclass(frozen=True, slots=True)
 class AcceptRecord:
     """An accepted Accept, with who sent it and when."""
@@ -111,6 +119,9 @@ class AcceptRecord:
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
+
+
+_new_accept_record = fast_constructor(AcceptRecord)
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +150,9 @@ class RejectRecord:
         )
 
 
+_new_reject_record = fast_constructor(RejectRecord)
+
+
 @dataclass(frozen=True, slots=True)
 class WithdrawRecord:
     """An accepted Withdraw, with who sent it and when."""
@@ -163,6 +177,9 @@ class WithdrawRecord:
         )
 
 
+_new_withdraw_record = fast_constructor(WithdrawRecord)
+
+
 ProposalModeRecord: TypeAlias = (
     ProposalRecord | CounterProposalRecord | AcceptRecord | RejectRecord | WithdrawRecord
 )
@@ -172,6 +189,14 @@ class ProposalProjectionBase(BaseProjection):
     """Decodes each accepted macp.mode.proposal.v1 envelope into its record and calls its hook."""
 
     MODE: ClassVar[str] = "macp.mode.proposal.v1"
+    # Message type -> the method applying it (the core dispatches on it: one dict lookup).
+    APPLY_METHODS: ClassVar[Mapping[str, str]] = {
+        "Proposal": "_apply_propose",
+        "CounterProposal": "_apply_counter_propose",
+        "Accept": "_apply_accept",
+        "Reject": "_apply_reject",
+        "Withdraw": "_apply_withdraw",
+    }
     # Record class -> its default hook. Hooks are resolved per subclass by record type (see
     # macp_core._hooks), so renaming an action's method never orphans an overriding hook.
     DEFAULT_HOOKS: ClassVar[Mapping[str, str]] = {
@@ -181,11 +206,12 @@ class ProposalProjectionBase(BaseProjection):
         "RejectRecord": "on_reject",
         "WithdrawRecord": "on_withdraw",
     }
-    _hooks: ClassVar[dict[str, str]] = dict(DEFAULT_HOOKS)
+    # Record class -> the hook function, looked up once per class rather than per record.
+    _hooks: ClassVar[dict[str, Callable[[Any, Any], None]]] = {}
 
-    def __init_subclass__(cls, **kwargs: object) -> None:
+    def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls._hooks = resolve_hooks(cls, cls.DEFAULT_HOOKS, ProposalProjectionBase)
+        cls._hooks = hook_functions(cls, cls.DEFAULT_HOOKS, ProposalProjectionBase)
 
     def __init__(self, session_id: str | None = None, *, mode: str | None = None) -> None:
         super().__init__(session_id, mode=mode)
@@ -202,17 +228,19 @@ class ProposalProjectionBase(BaseProjection):
         self.latest_by_sender: dict[str, ProposalModeRecord] = {}
 
     def apply_mode_envelope(self, envelope: envelope_pb2.Envelope) -> None:
+        # Reached only through a subclass that overrides it and calls super(): the core
+        # dispatches on APPLY_METHODS otherwise.
         message_type = envelope.message_type
         if message_type == "Proposal":
-            self._apply_propose(envelope)
+            self._apply_propose(envelope, None)
         elif message_type == "CounterProposal":
-            self._apply_counter_propose(envelope)
+            self._apply_counter_propose(envelope, None)
         elif message_type == "Accept":
-            self._apply_accept(envelope)
+            self._apply_accept(envelope, None)
         elif message_type == "Reject":
-            self._apply_reject(envelope)
+            self._apply_reject(envelope, None)
         elif message_type == "Withdraw":
-            self._apply_withdraw(envelope)
+            self._apply_withdraw(envelope, None)
         else:
             raise ValueError(f"{message_type!r} is not a message type of {self.MODE}")
 
@@ -232,35 +260,117 @@ class ProposalProjectionBase(BaseProjection):
             )
         )
 
-    def _apply_propose(self, envelope: envelope_pb2.Envelope) -> None:
-        record = ProposalRecord.decode(envelope)
-        self.proposal_records.setdefault(record.proposal_id, []).append(record)
-        self.latest_by_sender[record.sender] = record
-        getattr(self, self._hooks["ProposalRecord"])(record)
+    def _apply_propose(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
+        payload = (
+            sent
+            if type(sent) is proposal_pb2.ProposalPayload
+            else decode_payload(proposal_pb2.ProposalPayload, envelope.payload)
+        )
+        record = _new_proposal_record(
+            payload.proposal_id,
+            payload.title,
+            payload.summary,
+            envelope.sender,
+            payload.details,
+            tuple(payload.tags),
+            envelope.message_id,
+            envelope.timestamp_unix_ms,
+        )
+        self.file_record(
+            self.proposal_records,
+            record.proposal_id,
+            self.latest_by_sender,
+            record,
+        )
+        self._hooks["ProposalRecord"](self, record)
 
-    def _apply_counter_propose(self, envelope: envelope_pb2.Envelope) -> None:
-        record = CounterProposalRecord.decode(envelope)
-        self.counter_proposal_records.setdefault(record.proposal_id, []).append(record)
-        self.latest_by_sender[record.sender] = record
-        getattr(self, self._hooks["CounterProposalRecord"])(record)
+    def _apply_counter_propose(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
+        payload = (
+            sent
+            if type(sent) is proposal_pb2.CounterProposalPayload
+            else decode_payload(proposal_pb2.CounterProposalPayload, envelope.payload)
+        )
+        record = _new_counter_proposal_record(
+            payload.proposal_id,
+            payload.supersedes_proposal_id,
+            payload.title,
+            payload.summary,
+            envelope.sender,
+            payload.details,
+            envelope.message_id,
+            envelope.timestamp_unix_ms,
+        )
+        self.file_record(
+            self.counter_proposal_records,
+            record.proposal_id,
+            self.latest_by_sender,
+            record,
+        )
+        self._hooks["CounterProposalRecord"](self, record)
 
-    def _apply_accept(self, envelope: envelope_pb2.Envelope) -> None:
-        record = AcceptRecord.decode(envelope)
-        self.accept_records.setdefault(record.proposal_id, []).append(record)
-        self.latest_by_sender[record.sender] = record
-        getattr(self, self._hooks["AcceptRecord"])(record)
+    def _apply_accept(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
+        payload = (
+            sent
+            if type(sent) is proposal_pb2.AcceptPayload
+            else decode_payload(proposal_pb2.AcceptPayload, envelope.payload)
+        )
+        record = _new_accept_record(
+            payload.proposal_id,
+            payload.reason,
+            envelope.sender,
+            envelope.message_id,
+            envelope.timestamp_unix_ms,
+        )
+        self.file_record(
+            self.accept_records,
+            record.proposal_id,
+            self.latest_by_sender,
+            record,
+        )
+        self._hooks["AcceptRecord"](self, record)
 
-    def _apply_reject(self, envelope: envelope_pb2.Envelope) -> None:
-        record = RejectRecord.decode(envelope)
-        self.reject_records.setdefault(record.proposal_id, []).append(record)
-        self.latest_by_sender[record.sender] = record
-        getattr(self, self._hooks["RejectRecord"])(record)
+    def _apply_reject(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
+        payload = (
+            sent
+            if type(sent) is proposal_pb2.RejectPayload
+            else decode_payload(proposal_pb2.RejectPayload, envelope.payload)
+        )
+        record = _new_reject_record(
+            payload.proposal_id,
+            payload.reason,
+            envelope.sender,
+            payload.terminal,
+            envelope.message_id,
+            envelope.timestamp_unix_ms,
+        )
+        self.file_record(
+            self.reject_records,
+            record.proposal_id,
+            self.latest_by_sender,
+            record,
+        )
+        self._hooks["RejectRecord"](self, record)
 
-    def _apply_withdraw(self, envelope: envelope_pb2.Envelope) -> None:
-        record = WithdrawRecord.decode(envelope)
-        self.withdraw_records.setdefault(record.proposal_id, []).append(record)
-        self.latest_by_sender[record.sender] = record
-        getattr(self, self._hooks["WithdrawRecord"])(record)
+    def _apply_withdraw(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
+        payload = (
+            sent
+            if type(sent) is proposal_pb2.WithdrawPayload
+            else decode_payload(proposal_pb2.WithdrawPayload, envelope.payload)
+        )
+        record = _new_withdraw_record(
+            payload.proposal_id,
+            payload.reason,
+            envelope.sender,
+            envelope.message_id,
+            envelope.timestamp_unix_ms,
+        )
+        self.file_record(
+            self.withdraw_records,
+            record.proposal_id,
+            self.latest_by_sender,
+            record,
+        )
+        self._hooks["WithdrawRecord"](self, record)
 
     def on_propose(self, record: ProposalRecord) -> None:
         """Called once for each accepted Proposal; override to derive facts."""
@@ -276,3 +386,8 @@ class ProposalProjectionBase(BaseProjection):
 
     def on_withdraw(self, record: WithdrawRecord) -> None:
         """Called once for each accepted Withdraw; override to derive facts."""
+
+
+ProposalProjectionBase._hooks = hook_functions(
+    ProposalProjectionBase, ProposalProjectionBase.DEFAULT_HOOKS, ProposalProjectionBase
+)

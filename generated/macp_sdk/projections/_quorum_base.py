@@ -9,14 +9,16 @@ Subclass it in projections/quorum.py (yours to edit) and override the `on_*` hoo
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import ClassVar, TypeAlias
+from typing import Any, ClassVar, TypeAlias
 
+from google.protobuf.message import Message
 from macp.modes.quorum.v1 import quorum_pb2
 from macp.v1 import envelope_pb2
 from macp_core._decoding import decode_payload
-from macp_core._hooks import resolve_hooks
+from macp_core._hooks import hook_functions
+from macp_core._records import fast_constructor
 from macp_core.base_projection import BaseProjection, ProjectionAnomaly
 
 __all__ = [
@@ -69,6 +71,9 @@ class ApprovalRequestRecord:
         )
 
 
+_new_approval_request_record = fast_constructor(ApprovalRequestRecord)
+
+
 @dataclass(frozen=True, slots=True)
 class ApproveRecord:
     """An accepted Approve, with who sent it and when."""
@@ -91,6 +96,9 @@ class ApproveRecord:
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
+
+
+_new_approve_record = fast_constructor(ApproveRecord)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +125,9 @@ class RejectRecord:
         )
 
 
+_new_reject_record = fast_constructor(RejectRecord)
+
+
 @dataclass(frozen=True, slots=True)
 class AbstainRecord:
     """An accepted Abstain, with who sent it and when."""
@@ -141,6 +152,9 @@ class AbstainRecord:
         )
 
 
+_new_abstain_record = fast_constructor(AbstainRecord)
+
+
 QuorumModeRecord: TypeAlias = ApprovalRequestRecord | ApproveRecord | RejectRecord | AbstainRecord
 
 
@@ -148,6 +162,13 @@ class QuorumProjectionBase(BaseProjection):
     """Decodes each accepted macp.mode.quorum.v1 envelope into its record and calls its hook."""
 
     MODE: ClassVar[str] = "macp.mode.quorum.v1"
+    # Message type -> the method applying it (the core dispatches on it: one dict lookup).
+    APPLY_METHODS: ClassVar[Mapping[str, str]] = {
+        "ApprovalRequest": "_apply_request_approval",
+        "Approve": "_apply_approve",
+        "Reject": "_apply_reject",
+        "Abstain": "_apply_abstain",
+    }
     # Record class -> its default hook. Hooks are resolved per subclass by record type (see
     # macp_core._hooks), so renaming an action's method never orphans an overriding hook.
     DEFAULT_HOOKS: ClassVar[Mapping[str, str]] = {
@@ -156,11 +177,12 @@ class QuorumProjectionBase(BaseProjection):
         "RejectRecord": "on_reject",
         "AbstainRecord": "on_abstain",
     }
-    _hooks: ClassVar[dict[str, str]] = dict(DEFAULT_HOOKS)
+    # Record class -> the hook function, looked up once per class rather than per record.
+    _hooks: ClassVar[dict[str, Callable[[Any, Any], None]]] = {}
 
-    def __init_subclass__(cls, **kwargs: object) -> None:
+    def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls._hooks = resolve_hooks(cls, cls.DEFAULT_HOOKS, QuorumProjectionBase)
+        cls._hooks = hook_functions(cls, cls.DEFAULT_HOOKS, QuorumProjectionBase)
 
     def __init__(self, session_id: str | None = None, *, mode: str | None = None) -> None:
         super().__init__(session_id, mode=mode)
@@ -175,15 +197,17 @@ class QuorumProjectionBase(BaseProjection):
         self.latest_by_sender: dict[str, QuorumModeRecord] = {}
 
     def apply_mode_envelope(self, envelope: envelope_pb2.Envelope) -> None:
+        # Reached only through a subclass that overrides it and calls super(): the core
+        # dispatches on APPLY_METHODS otherwise.
         message_type = envelope.message_type
         if message_type == "ApprovalRequest":
-            self._apply_request_approval(envelope)
+            self._apply_request_approval(envelope, None)
         elif message_type == "Approve":
-            self._apply_approve(envelope)
+            self._apply_approve(envelope, None)
         elif message_type == "Reject":
-            self._apply_reject(envelope)
+            self._apply_reject(envelope, None)
         elif message_type == "Abstain":
-            self._apply_abstain(envelope)
+            self._apply_abstain(envelope, None)
         else:
             raise ValueError(f"{message_type!r} is not a message type of {self.MODE}")
 
@@ -203,29 +227,94 @@ class QuorumProjectionBase(BaseProjection):
             )
         )
 
-    def _apply_request_approval(self, envelope: envelope_pb2.Envelope) -> None:
-        record = ApprovalRequestRecord.decode(envelope)
-        self.approval_request_records.setdefault(record.request_id, []).append(record)
-        self.latest_by_sender[record.sender] = record
-        getattr(self, self._hooks["ApprovalRequestRecord"])(record)
+    def _apply_request_approval(
+        self, envelope: envelope_pb2.Envelope, sent: Message | None
+    ) -> None:
+        payload = (
+            sent
+            if type(sent) is quorum_pb2.ApprovalRequestPayload
+            else decode_payload(quorum_pb2.ApprovalRequestPayload, envelope.payload)
+        )
+        record = _new_approval_request_record(
+            payload.request_id,
+            payload.action,
+            payload.summary,
+            payload.required_approvals,
+            envelope.sender,
+            payload.details,
+            envelope.message_id,
+            envelope.timestamp_unix_ms,
+        )
+        self.file_record(
+            self.approval_request_records,
+            record.request_id,
+            self.latest_by_sender,
+            record,
+        )
+        self._hooks["ApprovalRequestRecord"](self, record)
 
-    def _apply_approve(self, envelope: envelope_pb2.Envelope) -> None:
-        record = ApproveRecord.decode(envelope)
-        self.approve_records.setdefault(record.request_id, []).append(record)
-        self.latest_by_sender[record.sender] = record
-        getattr(self, self._hooks["ApproveRecord"])(record)
+    def _apply_approve(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
+        payload = (
+            sent
+            if type(sent) is quorum_pb2.ApprovePayload
+            else decode_payload(quorum_pb2.ApprovePayload, envelope.payload)
+        )
+        record = _new_approve_record(
+            payload.request_id,
+            payload.reason,
+            envelope.sender,
+            envelope.message_id,
+            envelope.timestamp_unix_ms,
+        )
+        self.file_record(
+            self.approve_records,
+            record.request_id,
+            self.latest_by_sender,
+            record,
+        )
+        self._hooks["ApproveRecord"](self, record)
 
-    def _apply_reject(self, envelope: envelope_pb2.Envelope) -> None:
-        record = RejectRecord.decode(envelope)
-        self.reject_records.setdefault(record.request_id, []).append(record)
-        self.latest_by_sender[record.sender] = record
-        getattr(self, self._hooks["RejectRecord"])(record)
+    def _apply_reject(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
+        payload = (
+            sent
+            if type(sent) is quorum_pb2.RejectPayload
+            else decode_payload(quorum_pb2.RejectPayload, envelope.payload)
+        )
+        record = _new_reject_record(
+            payload.request_id,
+            payload.reason,
+            envelope.sender,
+            envelope.message_id,
+            envelope.timestamp_unix_ms,
+        )
+        self.file_record(
+            self.reject_records,
+            record.request_id,
+            self.latest_by_sender,
+            record,
+        )
+        self._hooks["RejectRecord"](self, record)
 
-    def _apply_abstain(self, envelope: envelope_pb2.Envelope) -> None:
-        record = AbstainRecord.decode(envelope)
-        self.abstain_records.setdefault(record.request_id, []).append(record)
-        self.latest_by_sender[record.sender] = record
-        getattr(self, self._hooks["AbstainRecord"])(record)
+    def _apply_abstain(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
+        payload = (
+            sent
+            if type(sent) is quorum_pb2.AbstainPayload
+            else decode_payload(quorum_pb2.AbstainPayload, envelope.payload)
+        )
+        record = _new_abstain_record(
+            payload.request_id,
+            payload.reason,
+            envelope.sender,
+            envelope.message_id,
+            envelope.timestamp_unix_ms,
+        )
+        self.file_record(
+            self.abstain_records,
+            record.request_id,
+            self.latest_by_sender,
+            record,
+        )
+        self._hooks["AbstainRecord"](self, record)
 
     def on_request_approval(self, record: ApprovalRequestRecord) -> None:
         """Called once for each accepted ApprovalRequest; override to derive facts."""
@@ -238,3 +327,8 @@ class QuorumProjectionBase(BaseProjection):
 
     def on_abstain(self, record: AbstainRecord) -> None:
         """Called once for each accepted Abstain; override to derive facts."""
+
+
+QuorumProjectionBase._hooks = hook_functions(
+    QuorumProjectionBase, QuorumProjectionBase.DEFAULT_HOOKS, QuorumProjectionBase
+)

@@ -8,14 +8,16 @@ Subclass it in projections/task.py (yours to edit) and override the `on_*` hooks
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import ClassVar, TypeAlias
+from typing import Any, ClassVar, TypeAlias
 
+from google.protobuf.message import Message
 from macp.modes.task.v1 import task_pb2
 from macp.v1 import envelope_pb2
 from macp_core._decoding import decode_payload
-from macp_core._hooks import resolve_hooks
+from macp_core._hooks import hook_functions
+from macp_core._records import fast_constructor
 from macp_core.base_projection import BaseProjection, ProjectionAnomaly
 
 __all__ = [
@@ -62,6 +64,9 @@ class TaskRequestRecord:
         )
 
 
+_new_task_request_record = fast_constructor(TaskRequestRecord)
+
+
 @dataclass(frozen=True, slots=True)
 class TaskAcceptRecord:
     """An accepted TaskAccept, with who sent it and when."""
@@ -88,6 +93,9 @@ class TaskAcceptRecord:
         )
 
 
+_new_task_accept_record = fast_constructor(TaskAcceptRecord)
+
+
 @dataclass(frozen=True, slots=True)
 class TaskRejectRecord:
     """An accepted TaskReject, with who sent it and when."""
@@ -112,6 +120,9 @@ class TaskRejectRecord:
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
+
+
+_new_task_reject_record = fast_constructor(TaskRejectRecord)
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +155,9 @@ class TaskUpdateRecord:
         )
 
 
+_new_task_update_record = fast_constructor(TaskUpdateRecord)
+
+
 @dataclass(frozen=True, slots=True)
 class TaskCompleteRecord:
     """An accepted TaskComplete, with who sent it and when."""
@@ -170,6 +184,9 @@ class TaskCompleteRecord:
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
+
+
+_new_task_complete_record = fast_constructor(TaskCompleteRecord)
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +219,9 @@ class TaskFailRecord:
         )
 
 
+_new_task_fail_record = fast_constructor(TaskFailRecord)
+
+
 TaskModeRecord: TypeAlias = (
     TaskRequestRecord
     | TaskAcceptRecord
@@ -216,6 +236,15 @@ class TaskProjectionBase(BaseProjection):
     """Decodes each accepted macp.mode.task.v1 envelope into its record and calls its hook."""
 
     MODE: ClassVar[str] = "macp.mode.task.v1"
+    # Message type -> the method applying it (the core dispatches on it: one dict lookup).
+    APPLY_METHODS: ClassVar[Mapping[str, str]] = {
+        "TaskRequest": "_apply_request_task",
+        "TaskAccept": "_apply_accept_task",
+        "TaskReject": "_apply_reject_task",
+        "TaskUpdate": "_apply_update_task",
+        "TaskComplete": "_apply_complete_task",
+        "TaskFail": "_apply_fail_task",
+    }
     # Record class -> its default hook. Hooks are resolved per subclass by record type (see
     # macp_core._hooks), so renaming an action's method never orphans an overriding hook.
     DEFAULT_HOOKS: ClassVar[Mapping[str, str]] = {
@@ -226,11 +255,12 @@ class TaskProjectionBase(BaseProjection):
         "TaskCompleteRecord": "on_complete_task",
         "TaskFailRecord": "on_fail_task",
     }
-    _hooks: ClassVar[dict[str, str]] = dict(DEFAULT_HOOKS)
+    # Record class -> the hook function, looked up once per class rather than per record.
+    _hooks: ClassVar[dict[str, Callable[[Any, Any], None]]] = {}
 
-    def __init_subclass__(cls, **kwargs: object) -> None:
+    def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls._hooks = resolve_hooks(cls, cls.DEFAULT_HOOKS, TaskProjectionBase)
+        cls._hooks = hook_functions(cls, cls.DEFAULT_HOOKS, TaskProjectionBase)
 
     def __init__(self, session_id: str | None = None, *, mode: str | None = None) -> None:
         super().__init__(session_id, mode=mode)
@@ -249,19 +279,21 @@ class TaskProjectionBase(BaseProjection):
         self.latest_by_sender: dict[str, TaskModeRecord] = {}
 
     def apply_mode_envelope(self, envelope: envelope_pb2.Envelope) -> None:
+        # Reached only through a subclass that overrides it and calls super(): the core
+        # dispatches on APPLY_METHODS otherwise.
         message_type = envelope.message_type
         if message_type == "TaskRequest":
-            self._apply_request_task(envelope)
+            self._apply_request_task(envelope, None)
         elif message_type == "TaskAccept":
-            self._apply_accept_task(envelope)
+            self._apply_accept_task(envelope, None)
         elif message_type == "TaskReject":
-            self._apply_reject_task(envelope)
+            self._apply_reject_task(envelope, None)
         elif message_type == "TaskUpdate":
-            self._apply_update_task(envelope)
+            self._apply_update_task(envelope, None)
         elif message_type == "TaskComplete":
-            self._apply_complete_task(envelope)
+            self._apply_complete_task(envelope, None)
         elif message_type == "TaskFail":
-            self._apply_fail_task(envelope)
+            self._apply_fail_task(envelope, None)
         else:
             raise ValueError(f"{message_type!r} is not a message type of {self.MODE}")
 
@@ -281,41 +313,145 @@ class TaskProjectionBase(BaseProjection):
             )
         )
 
-    def _apply_request_task(self, envelope: envelope_pb2.Envelope) -> None:
-        record = TaskRequestRecord.decode(envelope)
-        self.task_request_records.setdefault(record.task_id, []).append(record)
-        self.latest_by_sender[record.sender] = record
-        getattr(self, self._hooks["TaskRequestRecord"])(record)
+    def _apply_request_task(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
+        payload = (
+            sent
+            if type(sent) is task_pb2.TaskRequestPayload
+            else decode_payload(task_pb2.TaskRequestPayload, envelope.payload)
+        )
+        record = _new_task_request_record(
+            payload.task_id,
+            payload.title,
+            payload.instructions,
+            payload.requested_assignee,
+            payload.deadline_unix_ms,
+            envelope.sender,
+            payload.input,
+            envelope.message_id,
+            envelope.timestamp_unix_ms,
+        )
+        self.file_record(
+            self.task_request_records,
+            record.task_id,
+            self.latest_by_sender,
+            record,
+        )
+        self._hooks["TaskRequestRecord"](self, record)
 
-    def _apply_accept_task(self, envelope: envelope_pb2.Envelope) -> None:
-        record = TaskAcceptRecord.decode(envelope)
-        self.task_accept_records.setdefault(record.task_id, []).append(record)
-        self.latest_by_sender[record.sender] = record
-        getattr(self, self._hooks["TaskAcceptRecord"])(record)
+    def _apply_accept_task(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
+        payload = (
+            sent
+            if type(sent) is task_pb2.TaskAcceptPayload
+            else decode_payload(task_pb2.TaskAcceptPayload, envelope.payload)
+        )
+        record = _new_task_accept_record(
+            payload.task_id,
+            payload.assignee,
+            payload.reason,
+            envelope.sender,
+            envelope.message_id,
+            envelope.timestamp_unix_ms,
+        )
+        self.file_record(
+            self.task_accept_records,
+            record.task_id,
+            self.latest_by_sender,
+            record,
+        )
+        self._hooks["TaskAcceptRecord"](self, record)
 
-    def _apply_reject_task(self, envelope: envelope_pb2.Envelope) -> None:
-        record = TaskRejectRecord.decode(envelope)
-        self.task_reject_records.setdefault(record.task_id, []).append(record)
-        self.latest_by_sender[record.sender] = record
-        getattr(self, self._hooks["TaskRejectRecord"])(record)
+    def _apply_reject_task(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
+        payload = (
+            sent
+            if type(sent) is task_pb2.TaskRejectPayload
+            else decode_payload(task_pb2.TaskRejectPayload, envelope.payload)
+        )
+        record = _new_task_reject_record(
+            payload.task_id,
+            payload.assignee,
+            payload.reason,
+            envelope.sender,
+            envelope.message_id,
+            envelope.timestamp_unix_ms,
+        )
+        self.file_record(
+            self.task_reject_records,
+            record.task_id,
+            self.latest_by_sender,
+            record,
+        )
+        self._hooks["TaskRejectRecord"](self, record)
 
-    def _apply_update_task(self, envelope: envelope_pb2.Envelope) -> None:
-        record = TaskUpdateRecord.decode(envelope)
-        self.task_update_records.setdefault(record.task_id, []).append(record)
-        self.latest_by_sender[record.sender] = record
-        getattr(self, self._hooks["TaskUpdateRecord"])(record)
+    def _apply_update_task(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
+        payload = (
+            sent
+            if type(sent) is task_pb2.TaskUpdatePayload
+            else decode_payload(task_pb2.TaskUpdatePayload, envelope.payload)
+        )
+        record = _new_task_update_record(
+            payload.task_id,
+            payload.status,
+            payload.progress,
+            payload.message,
+            envelope.sender,
+            payload.partial_output,
+            envelope.message_id,
+            envelope.timestamp_unix_ms,
+        )
+        self.file_record(
+            self.task_update_records,
+            record.task_id,
+            self.latest_by_sender,
+            record,
+        )
+        self._hooks["TaskUpdateRecord"](self, record)
 
-    def _apply_complete_task(self, envelope: envelope_pb2.Envelope) -> None:
-        record = TaskCompleteRecord.decode(envelope)
-        self.task_complete_records.setdefault(record.task_id, []).append(record)
-        self.latest_by_sender[record.sender] = record
-        getattr(self, self._hooks["TaskCompleteRecord"])(record)
+    def _apply_complete_task(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
+        payload = (
+            sent
+            if type(sent) is task_pb2.TaskCompletePayload
+            else decode_payload(task_pb2.TaskCompletePayload, envelope.payload)
+        )
+        record = _new_task_complete_record(
+            payload.task_id,
+            payload.assignee,
+            payload.summary,
+            payload.output,
+            envelope.sender,
+            envelope.message_id,
+            envelope.timestamp_unix_ms,
+        )
+        self.file_record(
+            self.task_complete_records,
+            record.task_id,
+            self.latest_by_sender,
+            record,
+        )
+        self._hooks["TaskCompleteRecord"](self, record)
 
-    def _apply_fail_task(self, envelope: envelope_pb2.Envelope) -> None:
-        record = TaskFailRecord.decode(envelope)
-        self.task_fail_records.setdefault(record.task_id, []).append(record)
-        self.latest_by_sender[record.sender] = record
-        getattr(self, self._hooks["TaskFailRecord"])(record)
+    def _apply_fail_task(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
+        payload = (
+            sent
+            if type(sent) is task_pb2.TaskFailPayload
+            else decode_payload(task_pb2.TaskFailPayload, envelope.payload)
+        )
+        record = _new_task_fail_record(
+            payload.task_id,
+            payload.assignee,
+            payload.error_code,
+            payload.reason,
+            payload.retryable,
+            envelope.sender,
+            envelope.message_id,
+            envelope.timestamp_unix_ms,
+        )
+        self.file_record(
+            self.task_fail_records,
+            record.task_id,
+            self.latest_by_sender,
+            record,
+        )
+        self._hooks["TaskFailRecord"](self, record)
 
     def on_request_task(self, record: TaskRequestRecord) -> None:
         """Called once for each accepted TaskRequest; override to derive facts."""
@@ -334,3 +470,8 @@ class TaskProjectionBase(BaseProjection):
 
     def on_fail_task(self, record: TaskFailRecord) -> None:
         """Called once for each accepted TaskFail; override to derive facts."""
+
+
+TaskProjectionBase._hooks = hook_functions(
+    TaskProjectionBase, TaskProjectionBase.DEFAULT_HOOKS, TaskProjectionBase
+)

@@ -9,7 +9,7 @@ Subclass it in projections/market.py (yours to edit) and override the `on_*` hoo
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, Literal, TypeAlias, cast
@@ -17,10 +17,12 @@ from typing import Any, ClassVar, Literal, TypeAlias, cast
 from acme.common.v1 import money_pb2
 from acme.market.v1 import market_pb2
 from google.protobuf import any_pb2
+from google.protobuf.message import Message
 from macp.v1 import envelope_pb2
 from macp_core._decoding import decode_payload
 from macp_core._enums import enum_label
-from macp_core._hooks import resolve_hooks
+from macp_core._hooks import hook_functions
+from macp_core._records import fast_constructor
 from macp_core._wkt import from_duration, from_struct, from_timestamp
 from macp_core.base_projection import BaseProjection, ProjectionAnomaly
 
@@ -117,6 +119,9 @@ class OfferRecord:
         )
 
 
+_new_offer_record = fast_constructor(OfferRecord)
+
+
 @dataclass(frozen=True, slots=True)
 class BidRecord:
     """An accepted Bid, with who sent it and when."""
@@ -162,6 +167,9 @@ class BidRecord:
         )
 
 
+_new_bid_record = fast_constructor(BidRecord)
+
+
 @dataclass(frozen=True, slots=True)
 class CloseRecord:
     """An accepted Close, with who sent it and when."""
@@ -200,6 +208,9 @@ class CloseRecord:
         )
 
 
+_new_close_record = fast_constructor(CloseRecord)
+
+
 MarketModeRecord: TypeAlias = OfferRecord | BidRecord | CloseRecord
 
 
@@ -207,6 +218,12 @@ class MarketProjectionBase(BaseProjection):
     """Decodes each accepted ext.market.v1 envelope into its record and calls its hook."""
 
     MODE: ClassVar[str] = "ext.market.v1"
+    # Message type -> the method applying it (the core dispatches on it: one dict lookup).
+    APPLY_METHODS: ClassVar[Mapping[str, str]] = {
+        "Offer": "_apply_offer",
+        "Bid": "_apply_bid",
+        "Close": "_apply_close",
+    }
     # Record class -> its default hook. Hooks are resolved per subclass by record type (see
     # macp_core._hooks), so renaming an action's method never orphans an overriding hook.
     DEFAULT_HOOKS: ClassVar[Mapping[str, str]] = {
@@ -214,11 +231,12 @@ class MarketProjectionBase(BaseProjection):
         "BidRecord": "on_bid",
         "CloseRecord": "on_close",
     }
-    _hooks: ClassVar[dict[str, str]] = dict(DEFAULT_HOOKS)
+    # Record class -> the hook function, looked up once per class rather than per record.
+    _hooks: ClassVar[dict[str, Callable[[Any, Any], None]]] = {}
 
-    def __init_subclass__(cls, **kwargs: object) -> None:
+    def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls._hooks = resolve_hooks(cls, cls.DEFAULT_HOOKS, MarketProjectionBase)
+        cls._hooks = hook_functions(cls, cls.DEFAULT_HOOKS, MarketProjectionBase)
 
     def __init__(self, session_id: str | None = None, *, mode: str | None = None) -> None:
         super().__init__(session_id, mode=mode)
@@ -231,13 +249,15 @@ class MarketProjectionBase(BaseProjection):
         self.latest_by_sender: dict[str, MarketModeRecord] = {}
 
     def apply_mode_envelope(self, envelope: envelope_pb2.Envelope) -> None:
+        # Reached only through a subclass that overrides it and calls super(): the core
+        # dispatches on APPLY_METHODS otherwise.
         message_type = envelope.message_type
         if message_type == "Offer":
-            self._apply_offer(envelope)
+            self._apply_offer(envelope, None)
         elif message_type == "Bid":
-            self._apply_bid(envelope)
+            self._apply_bid(envelope, None)
         elif message_type == "Close":
-            self._apply_close(envelope)
+            self._apply_close(envelope, None)
         else:
             raise ValueError(f"{message_type!r} is not a message type of {self.MODE}")
 
@@ -257,23 +277,106 @@ class MarketProjectionBase(BaseProjection):
             )
         )
 
-    def _apply_offer(self, envelope: envelope_pb2.Envelope) -> None:
-        record = OfferRecord.decode(envelope)
-        self.offer_records.setdefault(record.lot_id, []).append(record)
-        self.latest_by_sender[record.sender] = record
-        getattr(self, self._hooks["OfferRecord"])(record)
+    def _apply_offer(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
+        # The record keeps this payload's messages: decode a copy of our own, never the sender's.
+        payload = decode_payload(market_pb2.OfferPayload, envelope.payload)
+        record = _new_offer_record(
+            payload.lot_id,
+            cast(
+                "OfferPayloadConditionName | int",
+                enum_label(market_pb2.OfferPayload.Condition.DESCRIPTOR, payload.condition),
+            ),
+            cast("GradeName | int", enum_label(money_pb2.Grade.DESCRIPTOR, payload.grade)),
+            envelope.sender,
+            payload.lot if payload.HasField("lot") else None,
+            tuple(payload.reserve_prices),
+            dict(payload.labels),
+            dict(payload.floor_by_region),
+            from_timestamp(payload.opens_at) if payload.HasField("opens_at") else None,
+            from_duration(payload.duration) if payload.HasField("duration") else None,
+            from_struct(payload.attributes) if payload.HasField("attributes") else None,
+            payload.extension if payload.HasField("extension") else None,
+            payload.photo,
+            payload.note if payload.HasField("note") else None,
+            tuple(
+                cast("CurrencyName | int", enum_label(market_pb2.Currency.DESCRIPTOR, item))
+                for item in payload.currencies
+            ),
+            payload.subtitle.value if payload.HasField("subtitle") else None,
+            {
+                key: cast("CurrencyName | int", enum_label(market_pb2.Currency.DESCRIPTOR, item))
+                for key, item in payload.currency_by_region.items()
+            },
+            tuple(from_timestamp(item) for item in payload.viewings),
+            envelope.message_id,
+            envelope.timestamp_unix_ms,
+        )
+        self.file_record(
+            self.offer_records,
+            record.lot_id,
+            self.latest_by_sender,
+            record,
+        )
+        self._hooks["OfferRecord"](self, record)
 
-    def _apply_bid(self, envelope: envelope_pb2.Envelope) -> None:
-        record = BidRecord.decode(envelope)
-        self.bid_records.setdefault(record.lot_id, []).append(record)
-        self.latest_by_sender[record.sender] = record
-        getattr(self, self._hooks["BidRecord"])(record)
+    def _apply_bid(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
+        # The record keeps this payload's messages: decode a copy of our own, never the sender's.
+        payload = decode_payload(market_pb2.BidPayload, envelope.payload)
+        record = _new_bid_record(
+            payload.lot_id,
+            cast(
+                "CurrencyName | int", enum_label(market_pb2.Currency.DESCRIPTOR, payload.currency)
+            ),
+            payload.sequence,
+            payload.weight,
+            payload.automatic,
+            envelope.sender,
+            payload.amount if payload.HasField("amount") else None,
+            payload.max_increments if payload.HasField("max_increments") else None,
+            payload.tier if payload.HasField("tier") else None,
+            payload.card_id if payload.HasField("card_id") else None,
+            from_struct(payload.wire) if payload.HasField("wire") else None,
+            payload.WhichOneof("funding"),
+            envelope.message_id,
+            envelope.timestamp_unix_ms,
+        )
+        self.file_record(
+            self.bid_records,
+            record.lot_id,
+            self.latest_by_sender,
+            record,
+        )
+        self._hooks["BidRecord"](self, record)
 
-    def _apply_close(self, envelope: envelope_pb2.Envelope) -> None:
-        record = CloseRecord.decode(envelope)
-        self.close_records.setdefault(record.lot_id, []).append(record)
-        self.latest_by_sender[record.sender] = record
-        getattr(self, self._hooks["CloseRecord"])(record)
+    def _apply_close(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
+        payload = (
+            sent
+            if type(sent) is market_pb2.ClosePayload
+            else decode_payload(market_pb2.ClosePayload, envelope.payload)
+        )
+        record = _new_close_record(
+            payload.lot_id,
+            envelope.sender,
+            payload.sold_to if payload.HasField("sold_to") else None,
+            payload.no_sale_reason if payload.HasField("no_sale_reason") else None,
+            from_timestamp(payload.relisted_at) if payload.HasField("relisted_at") else None,
+            cast(
+                "CurrencyName | int",
+                enum_label(market_pb2.Currency.DESCRIPTOR, payload.refunded_in),
+            )
+            if payload.HasField("refunded_in")
+            else None,
+            payload.WhichOneof("outcome"),
+            envelope.message_id,
+            envelope.timestamp_unix_ms,
+        )
+        self.file_record(
+            self.close_records,
+            record.lot_id,
+            self.latest_by_sender,
+            record,
+        )
+        self._hooks["CloseRecord"](self, record)
 
     def on_offer(self, record: OfferRecord) -> None:
         """Called once for each accepted Offer; override to derive facts."""
@@ -283,3 +386,8 @@ class MarketProjectionBase(BaseProjection):
 
     def on_close(self, record: CloseRecord) -> None:
         """Called once for each accepted Close; override to derive facts."""
+
+
+MarketProjectionBase._hooks = hook_functions(
+    MarketProjectionBase, MarketProjectionBase.DEFAULT_HOOKS, MarketProjectionBase
+)

@@ -8,14 +8,16 @@ Subclass it in projections/widget.py (yours to edit) and override the `on_*` hoo
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import ClassVar, TypeAlias
+from typing import Any, ClassVar, TypeAlias
 
 from acme.widget.v1 import widget_pb2
+from google.protobuf.message import Message
 from macp.v1 import envelope_pb2
 from macp_core._decoding import decode_payload
-from macp_core._hooks import resolve_hooks
+from macp_core._hooks import hook_functions
+from macp_core._records import fast_constructor
 from macp_core.base_projection import BaseProjection, ProjectionAnomaly
 
 __all__ = [
@@ -58,6 +60,9 @@ class OrderRecord:
         )
 
 
+_new_order_record = fast_constructor(OrderRecord)
+
+
 @dataclass(frozen=True, slots=True)
 class ConfirmRecord:
     """An accepted Confirm, with who sent it and when."""
@@ -84,6 +89,9 @@ class ConfirmRecord:
         )
 
 
+_new_confirm_record = fast_constructor(ConfirmRecord)
+
+
 WidgetModeRecord: TypeAlias = OrderRecord | ConfirmRecord
 
 
@@ -91,17 +99,23 @@ class WidgetProjectionBase(BaseProjection):
     """Decodes each accepted ext.widget.v1 envelope into its record and calls its hook."""
 
     MODE: ClassVar[str] = "ext.widget.v1"
+    # Message type -> the method applying it (the core dispatches on it: one dict lookup).
+    APPLY_METHODS: ClassVar[Mapping[str, str]] = {
+        "Order": "_apply_place_order",
+        "Confirm": "_apply_confirm",
+    }
     # Record class -> its default hook. Hooks are resolved per subclass by record type (see
     # macp_core._hooks), so renaming an action's method never orphans an overriding hook.
     DEFAULT_HOOKS: ClassVar[Mapping[str, str]] = {
         "OrderRecord": "on_place_order",
         "ConfirmRecord": "on_confirm",
     }
-    _hooks: ClassVar[dict[str, str]] = dict(DEFAULT_HOOKS)
+    # Record class -> the hook function, looked up once per class rather than per record.
+    _hooks: ClassVar[dict[str, Callable[[Any, Any], None]]] = {}
 
-    def __init_subclass__(cls, **kwargs: object) -> None:
+    def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls._hooks = resolve_hooks(cls, cls.DEFAULT_HOOKS, WidgetProjectionBase)
+        cls._hooks = hook_functions(cls, cls.DEFAULT_HOOKS, WidgetProjectionBase)
 
     def __init__(self, session_id: str | None = None, *, mode: str | None = None) -> None:
         super().__init__(session_id, mode=mode)
@@ -112,11 +126,13 @@ class WidgetProjectionBase(BaseProjection):
         self.latest_by_sender: dict[str, WidgetModeRecord] = {}
 
     def apply_mode_envelope(self, envelope: envelope_pb2.Envelope) -> None:
+        # Reached only through a subclass that overrides it and calls super(): the core
+        # dispatches on APPLY_METHODS otherwise.
         message_type = envelope.message_type
         if message_type == "Order":
-            self._apply_place_order(envelope)
+            self._apply_place_order(envelope, None)
         elif message_type == "Confirm":
-            self._apply_confirm(envelope)
+            self._apply_confirm(envelope, None)
         else:
             raise ValueError(f"{message_type!r} is not a message type of {self.MODE}")
 
@@ -136,20 +152,60 @@ class WidgetProjectionBase(BaseProjection):
             )
         )
 
-    def _apply_place_order(self, envelope: envelope_pb2.Envelope) -> None:
-        record = OrderRecord.decode(envelope)
-        self.order_records.setdefault(record.order_id, []).append(record)
-        self.latest_by_sender[record.sender] = record
-        getattr(self, self._hooks["OrderRecord"])(record)
+    def _apply_place_order(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
+        payload = (
+            sent
+            if type(sent) is widget_pb2.OrderPayload
+            else decode_payload(widget_pb2.OrderPayload, envelope.payload)
+        )
+        record = _new_order_record(
+            payload.order_id,
+            payload.colour,
+            payload.quantity,
+            payload.size,
+            envelope.sender,
+            tuple(payload.tags),
+            payload.spec,
+            envelope.message_id,
+            envelope.timestamp_unix_ms,
+        )
+        self.file_record(
+            self.order_records,
+            record.order_id,
+            self.latest_by_sender,
+            record,
+        )
+        self._hooks["OrderRecord"](self, record)
 
-    def _apply_confirm(self, envelope: envelope_pb2.Envelope) -> None:
-        record = ConfirmRecord.decode(envelope)
-        self.confirm_records.setdefault(record.order_id, []).append(record)
-        self.latest_by_sender[record.sender] = record
-        getattr(self, self._hooks["ConfirmRecord"])(record)
+    def _apply_confirm(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
+        payload = (
+            sent
+            if type(sent) is widget_pb2.ConfirmPayload
+            else decode_payload(widget_pb2.ConfirmPayload, envelope.payload)
+        )
+        record = _new_confirm_record(
+            payload.order_id,
+            payload.confirmed_by,
+            envelope.sender,
+            payload.automatic,
+            envelope.message_id,
+            envelope.timestamp_unix_ms,
+        )
+        self.file_record(
+            self.confirm_records,
+            record.order_id,
+            self.latest_by_sender,
+            record,
+        )
+        self._hooks["ConfirmRecord"](self, record)
 
     def on_place_order(self, record: OrderRecord) -> None:
         """Called once for each accepted Order; override to derive facts."""
 
     def on_confirm(self, record: ConfirmRecord) -> None:
         """Called once for each accepted Confirm; override to derive facts."""
+
+
+WidgetProjectionBase._hooks = hook_functions(
+    WidgetProjectionBase, WidgetProjectionBase.DEFAULT_HOOKS, WidgetProjectionBase
+)

@@ -1,0 +1,261 @@
+"""The fast apply path: dispatch table, fast record construction, the sent-payload entry point.
+
+Each shortcut must give exactly what the plain path gives: the same records (real instances of
+the frozen record classes), the same state, the same anomalies, the same rollback.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import pickle
+from pathlib import Path
+from typing import Any
+
+import pytest
+from google.protobuf.message import Message
+from macp.modes.decision.v1 import decision_pb2
+from macp.v1 import core_pb2, envelope_pb2
+from macp_codegen.compile import compile_protos
+from macp_codegen.modeling import build_model
+from macp_core._records import fast_constructor
+from macp_sdk._registry import payload_class
+from macp_sdk.base_projection import BaseProjection
+from macp_sdk.projections import _decision_base
+from macp_sdk.projections.decision import DecisionProjection, VoteRecord
+
+from .envelopes import DECISION, PROJECTIONS, Feed, anomaly_kinds, apply_ok, state_of
+
+ORCH, A, B = "agent://orch", "agent://a", "agent://b"
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _history(feed: Feed) -> list[envelope_pb2.Envelope]:
+    return [
+        feed.start(ORCH, [ORCH, A, B]),
+        feed.send(ORCH, "Proposal", proposal_id="p1", option="x", supporting_data=b"\x00"),
+        feed.send(A, "Evaluation", proposal_id="p1", recommendation="APPROVE", confidence=0.5),
+        feed.send(B, "Objection", proposal_id="p1", reason="r", severity="low"),
+        feed.send(A, "Vote", proposal_id="p1", vote="APPROVE"),
+        feed.send(A, "Vote", proposal_id="p1", vote="REJECT"),  # a duplicate_vote anomaly
+        feed.send(B, "Vote", proposal_id="p9", vote="APPROVE"),  # an unknown_proposal anomaly
+        feed.commit(ORCH, "decision.selected", True),
+    ]
+
+
+def _payload(envelope: envelope_pb2.Envelope) -> Message:
+    cls = payload_class(envelope.mode, envelope.message_type)
+    assert cls is not None
+    return cls.FromString(envelope.payload)
+
+
+def _everything(projection: BaseProjection) -> Any:
+    return (
+        state_of(projection),
+        list(projection.transcript),
+        anomaly_kinds(projection),
+        projection.phase,
+    )
+
+
+def test_a_sent_payload_gives_the_same_projection_as_decoding_the_envelope() -> None:
+    history = _history(Feed(DECISION))
+    decoded, sent = DecisionProjection(), DecisionProjection()
+    for envelope in history:
+        assert decoded.apply_envelope(envelope) == sent._apply_sent(envelope, _payload(envelope))
+    assert _everything(sent) == _everything(decoded)
+    assert sent.vote_records["p1"][0] == decoded.vote_records["p1"][0]
+    assert anomaly_kinds(sent) == ["duplicate_vote", "unknown_proposal"]
+
+
+def test_a_sent_payload_is_not_decoded_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    feed = Feed(DECISION)
+    start, proposal = feed.start(ORCH, [ORCH, A]), feed.send(ORCH, "Proposal", proposal_id="p1")
+    vote = feed.send(A, "Vote", proposal_id="p1", vote="APPROVE")
+
+    def no_decoding(*args: Any) -> Any:
+        raise AssertionError("decoded a payload the caller already had")
+
+    projection = DecisionProjection()
+    apply_ok(projection, start, proposal)
+    monkeypatch.setattr(_decision_base, "decode_payload", no_decoding)
+    assert projection._apply_sent(vote, _payload(vote))
+    assert projection.votes["p1"][A].vote == "APPROVE"
+    # Without the payload (or with a payload of another class) it decodes, and here fails.
+    other = feed.send(A, "Vote", proposal_id="p1", vote="REJECT")
+    assert not projection._apply_sent(other, core_pb2.SignalPayload())
+    assert anomaly_kinds(projection)[-1] == "rejected_envelope"
+    assert projection.votes["p1"][A].vote == "APPROVE"  # rolled back
+
+
+def test_a_sent_core_payload_is_never_kept_as_the_callers_object() -> None:
+    feed = Feed(DECISION)
+    start = feed.start(ORCH, [ORCH, A])
+    payload = _payload(start)
+    projection = DecisionProjection()
+    assert projection._apply_sent(start, payload)
+    assert projection.session_start == payload and projection.session_start is not payload
+
+
+def test_an_overridden_apply_envelope_sees_sent_envelopes_too() -> None:
+    seen: list[str] = []
+
+    class Watching(DecisionProjection):
+        def apply_envelope(self, envelope: envelope_pb2.Envelope) -> bool:
+            seen.append(envelope.message_type)
+            return super().apply_envelope(envelope)
+
+    feed = Feed(DECISION)
+    start = feed.start(ORCH, [ORCH, A])
+    projection = Watching()
+    assert projection._apply_sent(start, _payload(start))
+    assert projection.apply_all([feed.send(ORCH, "Proposal", proposal_id="p1")]) == 1
+    assert seen == ["SessionStart", "Proposal"]
+
+
+def test_a_subclass_overriding_apply_mode_envelope_gets_every_mode_envelope() -> None:
+    class Intercepting(DecisionProjection):
+        def __init__(self) -> None:
+            super().__init__()
+            self.intercepted: list[str] = []
+
+        def apply_mode_envelope(self, envelope: envelope_pb2.Envelope) -> None:
+            self.intercepted.append(envelope.message_type)
+            if envelope.message_type != "Objection":
+                super().apply_mode_envelope(envelope)
+
+    projection = Intercepting()
+    apply_ok(projection, *_history(Feed(DECISION))[:5])
+    assert projection.intercepted == ["Proposal", "Evaluation", "Objection", "Vote"]
+    assert projection.objection_records == {} and list(projection.votes["p1"]) == [A]
+
+
+def test_a_hand_written_projection_still_gets_its_mode_envelopes() -> None:
+    class Counting(BaseProjection):
+        MODE = DECISION
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.count = 0
+
+        def apply_mode_envelope(self, envelope: envelope_pb2.Envelope) -> None:
+            self.count += 1
+
+    projection = Counting()
+    apply_ok(projection, *_history(Feed(DECISION)))
+    assert projection.count == 6 and projection.is_committed
+
+
+@pytest.mark.parametrize("mode", sorted(PROJECTIONS))
+def test_every_generated_base_dispatches_each_of_its_message_types(mode: str) -> None:
+    cls = PROJECTIONS[mode]
+    assert set(cls.APPLY_METHODS) == set(cls._dispatch) - {
+        "SessionStart",
+        "Commitment",
+        "SessionCancel",
+        "SessionSuspend",
+        "SessionResume",
+        "Signal",
+        "Progress",
+    }
+    for message_type, name in cls.APPLY_METHODS.items():
+        assert cls._dispatch[message_type] is getattr(cls, name)
+
+
+def test_a_failing_hook_undoes_the_bases_bookkeeping_exactly() -> None:
+    class Failing(DecisionProjection):
+        def on_vote(self, record: VoteRecord) -> None:
+            super().on_vote(record)
+            if record.vote == "BOOM":
+                raise RuntimeError("no")
+
+    feed = Feed(DECISION)
+    projection = Failing()
+    apply_ok(projection, *_history(feed)[:5])
+    before = state_of(projection)
+    latest_order = list(projection.latest_by_sender)
+    for sender, pid in ((A, "p1"), ("agent://new", "p1"), (A, "p-new")):
+        boom = feed.send(sender, "Vote", proposal_id=pid, vote="BOOM")
+        assert not projection.apply_envelope(boom)
+        assert state_of(projection) == before
+        assert list(projection.latest_by_sender) == latest_order
+        assert [r.vote for r in projection.vote_records["p1"]] == ["APPROVE"]
+
+
+# -- fast record construction --------------------------------------------------------------
+
+
+def test_fast_records_are_ordinary_frozen_records() -> None:
+    build = fast_constructor(VoteRecord)
+    assert build is not VoteRecord
+    record = build("p1", "APPROVE", "why", A, "m1", 7)
+    plain = VoteRecord("p1", "APPROVE", "why", A, "m1", 7)
+    assert type(record) is VoteRecord and record == plain and hash(record) == hash(plain)
+    assert repr(record) == repr(plain)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        record.vote = "REJECT"  # type: ignore[misc]
+    assert dataclasses.replace(record, vote="REJECT").vote == "REJECT"
+    assert pickle.loads(pickle.dumps(record)) == plain
+    assert dataclasses.asdict(record) == dataclasses.asdict(plain)
+
+
+def test_fast_construction_keeps_defaults_and_keywords() -> None:
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class WithDefaults:
+        name: str
+        sender: str
+        data: bytes = b""
+        tags: tuple[str, ...] = dataclasses.field(default_factory=tuple)
+
+    build = fast_constructor(WithDefaults)
+    assert build is not WithDefaults
+    assert build("n", sender="s") == WithDefaults("n", "s")
+    assert build("n", "s", b"x", ("t",)) == WithDefaults("n", "s", b"x", ("t",))
+    assert type(build("n", "s")) is WithDefaults
+
+
+def test_classes_the_twin_cannot_stand_in_for_are_built_as_they_are() -> None:
+    @dataclasses.dataclass(frozen=True)
+    class NoSlots:
+        a: int
+
+    @dataclasses.dataclass(slots=True)
+    class Mutable:
+        a: int
+
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class Checked:
+        a: int
+
+        def __post_init__(self) -> None:
+            if self.a < 0:
+                raise ValueError("negative")
+
+    @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+    class KeywordOnly:
+        a: int
+
+    for cls in (NoSlots, Mutable, Checked, KeywordOnly):
+        assert fast_constructor(cls) is cls
+
+
+def test_decoded_records_equal_what_decode_returns() -> None:
+    envelope = Feed(DECISION).send(A, "Vote", proposal_id="p1", vote="APPROVE", reason="r")
+    projection = DecisionProjection()
+    apply_ok(projection, envelope)
+    record = projection.vote_records["p1"][0]
+    assert type(record) is VoteRecord and record == VoteRecord.decode(envelope)
+    assert record == VoteRecord("p1", "APPROVE", "r", A, envelope.message_id, 0)
+    assert isinstance(decision_pb2.VotePayload.FromString(envelope.payload), Message)
+
+
+# -- the model decides which actions may reuse a sent payload -------------------------------
+
+
+def test_only_records_of_plain_values_reuse_a_sent_payload() -> None:
+    case = REPO / "tests" / "golden" / "constructs" / "proto"
+    compiled = compile_protos(case)
+    model = build_model(compiled.descriptor_set, compiled.targets, compiled.source_paths)
+    reuse = {a.message_type: a.reuses_sent_payload for m in model.modes for a in m.actions}
+    assert reuse["Offer"] is False and reuse["Bid"] is False  # hold messages / maps
+    assert any(reuse.values())  # ... and the plain ones do
+    assert all(a.record_constructor.startswith("_new_") for m in model.modes for a in m.actions)
