@@ -10,6 +10,7 @@ Envelope building lives in :class:`_SessionCore`, so both flavours send identica
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from time import time_ns
 from typing import ClassVar
 
 from google.protobuf.message import Message
@@ -28,12 +29,14 @@ from .constants import (
     DEFAULT_POLICY_VERSION as DEFAULT_POLICY_VERSION,  # re-exported (0.22.0)
 )
 from .envelope import (
+    MACP_VERSION,
     CommitmentRefLike,
     RootLike,
     build_commitment_payload,
-    build_envelope,
     build_session_start_payload,
+    new_message_id,
     new_session_id,
+    serialize_message,
     validate_required,
     validate_session_id,
 )
@@ -43,6 +46,7 @@ from .session_client import AsyncSessionClient, SessionClient
 from .streams import AsyncMacpStream, InlineErrorCallback, MacpStream
 
 logger = get_logger("session")
+_Envelope = envelope_pb2.Envelope
 
 
 class _SessionCore:
@@ -97,15 +101,29 @@ class _SessionCore:
         """The sender for this call; raises MacpIdentityMismatchError when it cannot match."""
         return resolve_sender(sender, self._auth_for(auth))
 
-    def _build(
-        self, message_type: str, payload: Message, *, sender: str | None, auth: AuthConfig | None
+    def _envelope(
+        self, message_type: str, payload: Message, sender: str | None, auth: AuthConfig | None
     ) -> envelope_pb2.Envelope:
-        return build_envelope(
+        """The envelope ``send_payload`` sends; ``auth`` is already the one the call uses.
+
+        This is every send's path, so it builds the envelope itself rather than through
+        ``build_envelope``'s keyword arguments: mode and session id were checked when the
+        session was made, and it checks the message type and the sender (as
+        ``resolve_sender``) once here.
+        """
+        if message_type.__class__ is not str or not message_type.strip():
+            validate_required("message_type", message_type)  # raises, naming the field
+        if auth is not None:
+            sender = resolve_sender(sender, auth)
+        return _Envelope(
+            macp_version=MACP_VERSION,
             mode=self.mode,
             message_type=message_type,
+            message_id=new_message_id(),
             session_id=self.session_id,
-            payload=payload,
-            sender=self.resolve_sender(sender, auth),
+            sender=sender or "",
+            timestamp_unix_ms=time_ns() // 1_000_000,
+            payload=serialize_message(payload),
         )
 
     def _start_payload(
@@ -155,8 +173,13 @@ class _SessionCore:
             supersedes=supersedes,
         )
 
-    def _accepted(self, envelope: envelope_pb2.Envelope) -> None:
-        self.projection.apply_envelope(envelope)
+    def _accepted(self, envelope: envelope_pb2.Envelope, payload: Message | None) -> None:
+        # The projection takes the payload message this session built and skips decoding
+        # envelope.payload again (BaseProjection._apply_sent).
+        if payload is not None:
+            self.projection._apply_sent(envelope, payload)
+        else:
+            self.projection.apply_envelope(envelope)
 
     def _rejected(self, envelope: envelope_pb2.Envelope, error: MacpAckError) -> None:
         logger.warning(
@@ -233,18 +256,15 @@ class BaseSession(_SessionCore):
         auth: AuthConfig | None,
     ) -> envelope_pb2.Ack:
         """Build, send (retrying per policy), and on acceptance apply to the projection."""
-        envelope = self._build(message_type, payload, sender=sender, auth=auth)
-        return self._send_envelope(envelope, auth=auth)
-
-    def _send_envelope(
-        self, envelope: envelope_pb2.Envelope, *, auth: AuthConfig | None
-    ) -> envelope_pb2.Ack:
+        if auth is None:  # per-call auth, else the session's, else the client's (_auth_for)
+            auth = self.auth if self.auth is not None else self._client_auth
+        envelope = self._envelope(message_type, payload, sender, auth)
         try:
-            ack = self.client.send(envelope, auth=self._auth_for(auth), retry=self.retry)
+            ack = self.client.send(envelope, auth=auth, retry=self.retry)
         except MacpAckError as exc:
             self._rejected(envelope, exc)
             raise
-        self._accepted(envelope)
+        self._accepted(envelope, payload)
         return ack
 
     def start(
@@ -375,18 +395,15 @@ class AsyncBaseSession(_SessionCore):
         auth: AuthConfig | None,
     ) -> envelope_pb2.Ack:
         """Build, send (retrying per policy), and on acceptance apply to the projection."""
-        envelope = self._build(message_type, payload, sender=sender, auth=auth)
-        return await self._send_envelope(envelope, auth=auth)
-
-    async def _send_envelope(
-        self, envelope: envelope_pb2.Envelope, *, auth: AuthConfig | None
-    ) -> envelope_pb2.Ack:
+        if auth is None:  # per-call auth, else the session's, else the client's (_auth_for)
+            auth = self.auth if self.auth is not None else self._client_auth
+        envelope = self._envelope(message_type, payload, sender, auth)
         try:
-            ack = await self.client.send(envelope, auth=self._auth_for(auth), retry=self.retry)
+            ack = await self.client.send(envelope, auth=auth, retry=self.retry)
         except MacpAckError as exc:
             self._rejected(envelope, exc)
             raise
-        self._accepted(envelope)
+        self._accepted(envelope, payload)
         return ack
 
     async def start(

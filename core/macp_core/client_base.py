@@ -7,6 +7,7 @@ hand-written ones (``Initialize``, ``Send``, ``StreamSession``).
 
 from __future__ import annotations
 
+import logging
 import threading
 import weakref
 from collections.abc import Iterator
@@ -231,13 +232,14 @@ class MacpClientBase(ClientCore):
         check_sender_matches(envelope, active)
         request = send_request(envelope)
         last_nack: list[envelope_pb2.Ack] = []
-        logger.debug(
-            "send %s %s message_id=%s session=%s",
-            envelope.mode or "-",
-            envelope.message_type,
-            envelope.message_id,
-            envelope.session_id or "-",
-        )
+        if logger.isEnabledFor(logging.DEBUG):  # skip reading four envelope fields otherwise
+            logger.debug(
+                "send %s %s message_id=%s session=%s",
+                envelope.mode or "-",
+                envelope.message_type,
+                envelope.message_id,
+                envelope.session_id or "-",
+            )
 
         with _otel.send_span(envelope) as span:
             metadata = metadata_for(active)  # inside the span: carries its traceparent

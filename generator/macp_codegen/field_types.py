@@ -395,7 +395,7 @@ def shape_field(
     )
 
 
-def checked_call(
+def check_definition(
     param: str,
     *,
     required: bool,
@@ -404,8 +404,12 @@ def checked_call(
     minimum: float | None,
     maximum: float | None,
 ) -> str:
-    """The core's `checked(name, value, ...)` around {v}, or PLACEHOLDER when nothing is checked."""
-    arguments = [python_literal(param), PLACEHOLDER]
+    """The core's `field_check(name, ...)` binding one field's checks, or "" when it has none.
+
+    Generated modules bind each once at import (`naming.field_check_name`), so an action sent
+    calls a one-argument function per checked field rather than `checked(...)` with keywords.
+    """
+    arguments = [python_literal(param)]
     if required:
         arguments.append("required=True")
     if allowed:
@@ -417,6 +421,6 @@ def checked_call(
         arguments.append(f"minimum={python_literal(minimum)}")
     if maximum is not None:
         arguments.append(f"maximum={python_literal(maximum)}")
-    if len(arguments) == 2:
-        return PLACEHOLDER
-    return f"checked({', '.join(arguments)})"
+    if len(arguments) == 1:
+        return ""
+    return f"field_check({', '.join(arguments)})"

@@ -237,6 +237,9 @@ class ModeModel:
     projection_accessor: str  # e.g. decision_projection
     actions: tuple[ActionModel, ...]
     literal_aliases: tuple[tuple[str, tuple[str, ...]], ...]
+    # (name, `field_check(...)` source) of each bound check the builders call, bound once at
+    # import: e.g. ("_check_vote", 'field_check("vote", required=True, ...)')
+    field_checks: tuple[tuple[str, str], ...]
     enum_aliases: tuple[tuple[str, tuple[str, ...]], ...]  # Literal of each enum's names
     pb2_imports: tuple[tuple[str, str, str], ...]  # (package, module, alias) of other pb2s
     records_union: str  # alias naming any record of this mode, e.g. DecisionRecord

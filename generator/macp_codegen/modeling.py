@@ -6,7 +6,7 @@ import itertools
 import math
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from google.protobuf import descriptor_pb2
@@ -220,6 +220,7 @@ def _build_mode(
         projection_accessor=naming.projection_accessor(short_name),
         actions=actions,
         literal_aliases=tuple(sorted(set(context.literals.values()))),
+        field_checks=tuple((name, source) for source, name in context.field_checks.items()),
         enum_aliases=_enum_aliases(actions),
         pb2_imports=context.modules.imports(file.name),
         records_union=naming.records_union(short_name),
@@ -458,6 +459,20 @@ class _FieldContext:
     literals: dict[tuple[str, str], tuple[str, tuple[str, ...]]]  # (message, field) -> alias
     types: field_types.TypeIndex
     modules: field_types.ModuleAliases
+    # The mode module's bound field checks, filled while its fields are modelled:
+    # `field_check(...)` source -> module-level name (one per distinct check).
+    field_checks: dict[str, str] = field(default_factory=dict)
+
+
+def _field_check_call(context: _FieldContext, param: str, definition: str) -> str:
+    """The check a builder runs on {v}: a call of the mode's bound check, or PLACEHOLDER."""
+    if not definition:
+        return field_types.PLACEHOLDER
+    name = context.field_checks.get(definition)
+    if name is None:
+        name = naming.field_check_name(param, context.field_checks.values())
+        context.field_checks[definition] = name
+    return f"{name}({field_types.PLACEHOLDER})"
 
 
 def _build_field(
@@ -507,13 +522,19 @@ def _build_field(
         param,
         in_oneof=bool(oneof),
         literal_alias=literal_alias,
-        checked_call=field_types.checked_call(
+        checked_call=_field_check_call(
+            context,
             param,
-            required=options.required and is_scalar and not is_repeated,
-            allowed=options.allowed,
-            normalize=options.normalize,
-            minimum=options.minimum,
-            maximum=options.maximum,
+            field_types.check_definition(
+                param,
+                required=options.required and is_scalar and not is_repeated,
+                allowed=options.allowed,
+                normalize=options.normalize,
+                minimum=options.minimum,
+                maximum=options.maximum,
+            )
+            if is_scalar
+            else "",
         ),
     )
     repeated = proto_field.label == FDP.LABEL_REPEATED and shape.kind != "map"
@@ -734,7 +755,11 @@ def _literal_aliases(
 def _check_generated_locals(fields: tuple[FieldModel, ...], msg: str, pb2_alias: str) -> None:
     """A parameter may not shadow a name the generated builders and methods use."""
     for f in fields:
-        if f.param in naming.GENERATED_LOCALS or f.param == pb2_alias:
+        if (
+            f.param in naming.GENERATED_LOCALS
+            or f.param.startswith(naming.FIELD_CHECK_PREFIX)
+            or f.param == pb2_alias
+        ):
             raise ReservedNameError(
                 f.location,
                 f"field {msg}.{f.name} would become the parameter {f.param!r}, a name the "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import keyword
 import re
+from collections.abc import Collection
 
 _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
@@ -31,6 +32,19 @@ GENERATED_LOCALS = frozenset(
     {"self", "cls", "checked", "payload", "build_envelope", "list", "cast", "MODE"}
     | {"MODE_VERSION", "core_pb2", "envelope_pb2", "mode_descriptor", "super"}
 )
+
+
+FIELD_CHECK_PREFIX = "_check_"
+
+
+def field_check_name(param: str, taken: Collection[str]) -> str:
+    """The module-level name of a bound field check: `_check_vote`, then `_check_vote_2`, ...
+    when another action checks a field of that name differently."""
+    name, number = f"{FIELD_CHECK_PREFIX}{param}", 1
+    while name in taken:
+        number += 1
+        name = f"{FIELD_CHECK_PREFIX}{param}_{number}"
+    return name
 
 
 def is_identifier(name: str) -> bool:

@@ -87,6 +87,8 @@ CASES: dict[str, tuple[Callable[[Path], tuple[Path, int]], str]] = {
     "field named self": (_field_named("self"), "'self', a name the generated code relies on"),
     "field named checked": (_field_named("checked"), "'checked', a name the generated code"),
     "field named payload": (_field_named("payload"), "'payload', a name the generated code"),
+    # Bound field checks are module-level `_check_<field>` names the builders call.
+    "field named _check_vote": (_field_named("_check_vote"), "'_check_vote', a name the"),
     "SessionStartPayload": (_payload_named("SessionStartPayload"), "core protocol already"),
     "CommitmentPayload": (_payload_named("CommitmentPayload"), "core protocol already"),
     "terminal type other than Commitment": (terminal_close, "ends sessions only on 'Commitment'"),

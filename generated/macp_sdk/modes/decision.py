@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, ClassVar, Literal, cast
 
 from macp.modes.decision.v1 import decision_pb2
 from macp.v1 import core_pb2, envelope_pb2
-from macp_core._field_checks import checked
+from macp_core._field_checks import field_check
 from macp_core._registration import registered
 from macp_core.auth import AuthConfig
 from macp_core.base_projection import BaseProjection
@@ -76,6 +76,23 @@ VoteValue = Literal[
     "abstain",
 ]
 
+# Each checked field's check, bound once (see macp_core._field_checks.field_check).
+_check_proposal_id = field_check("proposal_id", required=True)
+_check_option = field_check("option", required=True)
+_check_recommendation = field_check(
+    "recommendation",
+    required=True,
+    allowed=("APPROVE", "REVIEW", "BLOCK", "REJECT"),
+    normalize="upper",
+)
+_check_confidence = field_check("confidence", minimum=0.0, maximum=1.0)
+_check_severity = field_check(
+    "severity", allowed=("low", "medium", "high", "critical"), normalize="lower"
+)
+_check_vote = field_check(
+    "vote", required=True, allowed=("APPROVE", "REJECT", "ABSTAIN"), normalize="upper"
+)
+
 
 def build_propose_payload(
     proposal_id: str,
@@ -86,8 +103,8 @@ def build_propose_payload(
 ) -> decision_pb2.ProposalPayload:
     """The Proposal payload, checked and normalised."""
     return decision_pb2.ProposalPayload(
-        proposal_id=checked("proposal_id", proposal_id, required=True),
-        option=checked("option", option, required=True),
+        proposal_id=_check_proposal_id(proposal_id),
+        option=_check_option(option),
         rationale=rationale,
         supporting_data=supporting_data,
     )
@@ -134,15 +151,9 @@ def build_evaluate_payload(
 ) -> decision_pb2.EvaluationPayload:
     """The Evaluation payload, checked and normalised."""
     return decision_pb2.EvaluationPayload(
-        proposal_id=checked("proposal_id", proposal_id, required=True),
-        recommendation=checked(
-            "recommendation",
-            recommendation,
-            required=True,
-            allowed=("APPROVE", "REVIEW", "BLOCK", "REJECT"),
-            normalize="upper",
-        ),
-        confidence=checked("confidence", confidence, minimum=0.0, maximum=1.0),
+        proposal_id=_check_proposal_id(proposal_id),
+        recommendation=_check_recommendation(recommendation),
+        confidence=_check_confidence(confidence),
         reason=reason,
     )
 
@@ -187,11 +198,9 @@ def build_raise_objection_payload(
 ) -> decision_pb2.ObjectionPayload:
     """The Objection payload, checked and normalised."""
     return decision_pb2.ObjectionPayload(
-        proposal_id=checked("proposal_id", proposal_id, required=True),
+        proposal_id=_check_proposal_id(proposal_id),
         reason=reason,
-        severity=checked(
-            "severity", severity, allowed=("low", "medium", "high", "critical"), normalize="lower"
-        ),
+        severity=_check_severity(severity),
     )
 
 
@@ -233,10 +242,8 @@ def build_vote_payload(
 ) -> decision_pb2.VotePayload:
     """The Vote payload, checked and normalised."""
     return decision_pb2.VotePayload(
-        proposal_id=checked("proposal_id", proposal_id, required=True),
-        vote=checked(
-            "vote", vote, required=True, allowed=("APPROVE", "REJECT", "ABSTAIN"), normalize="upper"
-        ),
+        proposal_id=_check_proposal_id(proposal_id),
+        vote=_check_vote(vote),
         reason=reason,
     )
 

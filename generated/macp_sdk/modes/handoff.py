@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, ClassVar, cast
 
 from macp.modes.handoff.v1 import handoff_pb2
 from macp.v1 import core_pb2, envelope_pb2
-from macp_core._field_checks import checked
+from macp_core._field_checks import field_check
 from macp_core._registration import registered
 from macp_core.auth import AuthConfig
 from macp_core.base_projection import BaseProjection
@@ -42,6 +42,10 @@ __all__ = [
 MODE = "macp.mode.handoff.v1"
 MODE_VERSION = "1.0.0"
 
+# Each checked field's check, bound once (see macp_core._field_checks.field_check).
+_check_handoff_id = field_check("handoff_id", required=True)
+_check_target_participant = field_check("target_participant", required=True)
+
 
 def build_offer_payload(
     handoff_id: str,
@@ -52,8 +56,8 @@ def build_offer_payload(
 ) -> handoff_pb2.HandoffOfferPayload:
     """The HandoffOffer payload, checked and normalised."""
     return handoff_pb2.HandoffOfferPayload(
-        handoff_id=checked("handoff_id", handoff_id, required=True),
-        target_participant=checked("target_participant", target_participant, required=True),
+        handoff_id=_check_handoff_id(handoff_id),
+        target_participant=_check_target_participant(target_participant),
         scope=scope,
         reason=reason,
     )
@@ -99,7 +103,7 @@ def build_add_context_payload(
 ) -> handoff_pb2.HandoffContextPayload:
     """The HandoffContext payload, checked and normalised."""
     return handoff_pb2.HandoffContextPayload(
-        handoff_id=checked("handoff_id", handoff_id, required=True),
+        handoff_id=_check_handoff_id(handoff_id),
         content_type=content_type,
         context=context,
     )
@@ -143,7 +147,7 @@ def build_accept_handoff_payload(
 ) -> handoff_pb2.HandoffAcceptPayload:
     """The HandoffAccept payload, checked and normalised."""
     return handoff_pb2.HandoffAcceptPayload(
-        handoff_id=checked("handoff_id", handoff_id, required=True),
+        handoff_id=_check_handoff_id(handoff_id),
         accepted_by=accepted_by,
         reason=reason,
     )
@@ -187,7 +191,7 @@ def build_decline_payload(
 ) -> handoff_pb2.HandoffDeclinePayload:
     """The HandoffDecline payload, checked and normalised."""
     return handoff_pb2.HandoffDeclinePayload(
-        handoff_id=checked("handoff_id", handoff_id, required=True),
+        handoff_id=_check_handoff_id(handoff_id),
         declined_by=declined_by,
         reason=reason,
     )

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, ClassVar, cast
 
 from macp.modes.multi_round.v1 import multi_round_pb2
 from macp.v1 import core_pb2, envelope_pb2
-from macp_core._field_checks import checked
+from macp_core._field_checks import field_check
 from macp_core._registration import registered
 from macp_core.auth import AuthConfig
 from macp_core.base_projection import BaseProjection
@@ -36,13 +36,16 @@ __all__ = [
 MODE = "ext.multi_round.v1"
 MODE_VERSION = "1.0.0"
 
+# Each checked field's check, bound once (see macp_core._field_checks.field_check).
+_check_value = field_check("value", required=True)
+
 
 def build_contribute_payload(
     value: str,
 ) -> multi_round_pb2.ContributePayload:
     """The Contribute payload, checked and normalised."""
     return multi_round_pb2.ContributePayload(
-        value=checked("value", value, required=True),
+        value=_check_value(value),
     )
 
 

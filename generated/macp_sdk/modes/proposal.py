@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, ClassVar, cast
 
 from macp.modes.proposal.v1 import proposal_pb2
 from macp.v1 import core_pb2, envelope_pb2
-from macp_core._field_checks import checked
+from macp_core._field_checks import field_check
 from macp_core._registration import registered
 from macp_core.auth import AuthConfig
 from macp_core.base_projection import BaseProjection
@@ -45,6 +45,11 @@ __all__ = [
 MODE = "macp.mode.proposal.v1"
 MODE_VERSION = "1.0.0"
 
+# Each checked field's check, bound once (see macp_core._field_checks.field_check).
+_check_proposal_id = field_check("proposal_id", required=True)
+_check_title = field_check("title", required=True)
+_check_supersedes_proposal_id = field_check("supersedes_proposal_id", required=True)
+
 
 def build_propose_payload(
     proposal_id: str,
@@ -56,8 +61,8 @@ def build_propose_payload(
 ) -> proposal_pb2.ProposalPayload:
     """The Proposal payload, checked and normalised."""
     return proposal_pb2.ProposalPayload(
-        proposal_id=checked("proposal_id", proposal_id, required=True),
-        title=checked("title", title, required=True),
+        proposal_id=_check_proposal_id(proposal_id),
+        title=_check_title(title),
         summary=summary,
         details=details,
         tags=list(tags),
@@ -108,11 +113,9 @@ def build_counter_propose_payload(
 ) -> proposal_pb2.CounterProposalPayload:
     """The CounterProposal payload, checked and normalised."""
     return proposal_pb2.CounterProposalPayload(
-        proposal_id=checked("proposal_id", proposal_id, required=True),
-        supersedes_proposal_id=checked(
-            "supersedes_proposal_id", supersedes_proposal_id, required=True
-        ),
-        title=checked("title", title, required=True),
+        proposal_id=_check_proposal_id(proposal_id),
+        supersedes_proposal_id=_check_supersedes_proposal_id(supersedes_proposal_id),
+        title=_check_title(title),
         summary=summary,
         details=details,
     )
@@ -159,7 +162,7 @@ def build_accept_payload(
 ) -> proposal_pb2.AcceptPayload:
     """The Accept payload, checked and normalised."""
     return proposal_pb2.AcceptPayload(
-        proposal_id=checked("proposal_id", proposal_id, required=True),
+        proposal_id=_check_proposal_id(proposal_id),
         reason=reason,
     )
 
@@ -200,7 +203,7 @@ def build_reject_payload(
 ) -> proposal_pb2.RejectPayload:
     """The Reject payload, checked and normalised."""
     return proposal_pb2.RejectPayload(
-        proposal_id=checked("proposal_id", proposal_id, required=True),
+        proposal_id=_check_proposal_id(proposal_id),
         terminal=terminal,
         reason=reason,
     )
@@ -243,7 +246,7 @@ def build_withdraw_payload(
 ) -> proposal_pb2.WithdrawPayload:
     """The Withdraw payload, checked and normalised."""
     return proposal_pb2.WithdrawPayload(
-        proposal_id=checked("proposal_id", proposal_id, required=True),
+        proposal_id=_check_proposal_id(proposal_id),
         reason=reason,
     )
 

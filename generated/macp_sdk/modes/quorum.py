@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, ClassVar, cast
 
 from macp.modes.quorum.v1 import quorum_pb2
 from macp.v1 import core_pb2, envelope_pb2
-from macp_core._field_checks import checked
+from macp_core._field_checks import field_check
 from macp_core._registration import registered
 from macp_core.auth import AuthConfig
 from macp_core.base_projection import BaseProjection
@@ -42,6 +42,11 @@ __all__ = [
 MODE = "macp.mode.quorum.v1"
 MODE_VERSION = "1.0.0"
 
+# Each checked field's check, bound once (see macp_core._field_checks.field_check).
+_check_request_id = field_check("request_id", required=True)
+_check_action = field_check("action", required=True)
+_check_required_approvals = field_check("required_approvals", minimum=1.0)
+
 
 def build_request_approval_payload(
     request_id: str,
@@ -53,11 +58,11 @@ def build_request_approval_payload(
 ) -> quorum_pb2.ApprovalRequestPayload:
     """The ApprovalRequest payload, checked and normalised."""
     return quorum_pb2.ApprovalRequestPayload(
-        request_id=checked("request_id", request_id, required=True),
-        action=checked("action", action, required=True),
+        request_id=_check_request_id(request_id),
+        action=_check_action(action),
         summary=summary,
         details=details,
-        required_approvals=checked("required_approvals", required_approvals, minimum=1.0),
+        required_approvals=_check_required_approvals(required_approvals),
     )
 
 
@@ -102,7 +107,7 @@ def build_approve_payload(
 ) -> quorum_pb2.ApprovePayload:
     """The Approve payload, checked and normalised."""
     return quorum_pb2.ApprovePayload(
-        request_id=checked("request_id", request_id, required=True),
+        request_id=_check_request_id(request_id),
         reason=reason,
     )
 
@@ -142,7 +147,7 @@ def build_reject_payload(
 ) -> quorum_pb2.RejectPayload:
     """The Reject payload, checked and normalised."""
     return quorum_pb2.RejectPayload(
-        request_id=checked("request_id", request_id, required=True),
+        request_id=_check_request_id(request_id),
         reason=reason,
     )
 
@@ -182,7 +187,7 @@ def build_abstain_payload(
 ) -> quorum_pb2.AbstainPayload:
     """The Abstain payload, checked and normalised."""
     return quorum_pb2.AbstainPayload(
-        request_id=checked("request_id", request_id, required=True),
+        request_id=_check_request_id(request_id),
         reason=reason,
     )
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, ClassVar, cast
 
 from macp.modes.task.v1 import task_pb2
 from macp.v1 import core_pb2, envelope_pb2
-from macp_core._field_checks import checked
+from macp_core._field_checks import field_check
 from macp_core._registration import registered
 from macp_core.auth import AuthConfig
 from macp_core.base_projection import BaseProjection
@@ -46,6 +46,11 @@ __all__ = [
 MODE = "macp.mode.task.v1"
 MODE_VERSION = "1.0.0"
 
+# Each checked field's check, bound once (see macp_core._field_checks.field_check).
+_check_task_id = field_check("task_id", required=True)
+_check_deadline_unix_ms = field_check("deadline_unix_ms", minimum=0.0)
+_check_progress = field_check("progress", minimum=0.0, maximum=1.0)
+
 
 def build_request_task_payload(
     task_id: str,
@@ -58,12 +63,12 @@ def build_request_task_payload(
 ) -> task_pb2.TaskRequestPayload:
     """The TaskRequest payload, checked and normalised."""
     return task_pb2.TaskRequestPayload(
-        task_id=checked("task_id", task_id, required=True),
+        task_id=_check_task_id(task_id),
         title=title,
         instructions=instructions,
         requested_assignee=requested_assignee,
         input=input_data,
-        deadline_unix_ms=checked("deadline_unix_ms", deadline_unix_ms, minimum=0.0),
+        deadline_unix_ms=_check_deadline_unix_ms(deadline_unix_ms),
     )
 
 
@@ -111,7 +116,7 @@ def build_accept_task_payload(
 ) -> task_pb2.TaskAcceptPayload:
     """The TaskAccept payload, checked and normalised."""
     return task_pb2.TaskAcceptPayload(
-        task_id=checked("task_id", task_id, required=True),
+        task_id=_check_task_id(task_id),
         assignee=assignee,
         reason=reason,
     )
@@ -155,7 +160,7 @@ def build_reject_task_payload(
 ) -> task_pb2.TaskRejectPayload:
     """The TaskReject payload, checked and normalised."""
     return task_pb2.TaskRejectPayload(
-        task_id=checked("task_id", task_id, required=True),
+        task_id=_check_task_id(task_id),
         assignee=assignee,
         reason=reason,
     )
@@ -201,9 +206,9 @@ def build_update_task_payload(
 ) -> task_pb2.TaskUpdatePayload:
     """The TaskUpdate payload, checked and normalised."""
     return task_pb2.TaskUpdatePayload(
-        task_id=checked("task_id", task_id, required=True),
+        task_id=_check_task_id(task_id),
         status=status,
-        progress=checked("progress", progress, minimum=0.0, maximum=1.0),
+        progress=_check_progress(progress),
         message=message,
         partial_output=partial_output,
     )
@@ -252,7 +257,7 @@ def build_complete_task_payload(
 ) -> task_pb2.TaskCompletePayload:
     """The TaskComplete payload, checked and normalised."""
     return task_pb2.TaskCompletePayload(
-        task_id=checked("task_id", task_id, required=True),
+        task_id=_check_task_id(task_id),
         assignee=assignee,
         output=output,
         summary=summary,
@@ -301,7 +306,7 @@ def build_fail_task_payload(
 ) -> task_pb2.TaskFailPayload:
     """The TaskFail payload, checked and normalised."""
     return task_pb2.TaskFailPayload(
-        task_id=checked("task_id", task_id, required=True),
+        task_id=_check_task_id(task_id),
         assignee=assignee,
         error_code=error_code,
         reason=reason,

@@ -18,7 +18,7 @@ from google.protobuf import wrappers_pb2
 from google.protobuf.message import Message
 from macp.v1 import core_pb2, envelope_pb2
 from macp_core._enums import enum_number
-from macp_core._field_checks import checked, exactly_one
+from macp_core._field_checks import exactly_one, field_check
 from macp_core._registration import registered
 from macp_core._wkt import to_any, to_duration, to_struct, to_timestamp
 from macp_core.auth import AuthConfig
@@ -62,6 +62,10 @@ TierValue = Literal[
     "GOLD",
     "SILVER",
 ]
+
+# Each checked field's check, bound once (see macp_core._field_checks.field_check).
+_check_tier = field_check("tier", allowed=("gold", "silver"), normalize="lower")
+_check_sold_to = field_check("sold_to", required=True)
 
 
 def build_offer_payload(
@@ -264,9 +268,7 @@ def _build_bid_payload(
         sequence=sequence,
         weight=weight,
         automatic=automatic,
-        tier=None
-        if tier is None
-        else checked("tier", tier, allowed=("gold", "silver"), normalize="lower"),
+        tier=None if tier is None else _check_tier(tier),
     )
     if card_id is not None:
         _payload.card_id = card_id
@@ -427,7 +429,7 @@ def _build_close_payload(
         lot_id=lot_id,
     )
     if sold_to is not None:
-        _payload.sold_to = checked("sold_to", sold_to, required=True)
+        _payload.sold_to = _check_sold_to(sold_to)
     elif no_sale_reason is not None:
         _payload.no_sale_reason = no_sale_reason
     elif relisted_at is not None:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, ClassVar, Literal, cast
 
 from acme.widget.v1 import widget_pb2
 from macp.v1 import core_pb2, envelope_pb2
-from macp_core._field_checks import checked
+from macp_core._field_checks import field_check
 from macp_core._registration import registered
 from macp_core.auth import AuthConfig
 from macp_core.base_projection import BaseProjection
@@ -55,6 +55,12 @@ SizeValue = Literal[
     "M",
 ]
 
+# Each checked field's check, bound once (see macp_core._field_checks.field_check).
+_check_order_id = field_check("order_id", required=True)
+_check_colour = field_check("colour", allowed=("RED", "BLUE"), normalize="upper")
+_check_quantity = field_check("quantity", minimum=1.0, maximum=10.0)
+_check_size = field_check("size", allowed=("s", "m"), normalize="lower")
+
 
 def build_place_order_payload(
     order_id: str,
@@ -67,12 +73,12 @@ def build_place_order_payload(
 ) -> widget_pb2.OrderPayload:
     """The Order payload, checked and normalised."""
     return widget_pb2.OrderPayload(
-        order_id=checked("order_id", order_id, required=True),
-        colour=checked("colour", colour, allowed=("RED", "BLUE"), normalize="upper"),
-        quantity=checked("quantity", quantity, minimum=1.0, maximum=10.0),
+        order_id=_check_order_id(order_id),
+        colour=_check_colour(colour),
+        quantity=_check_quantity(quantity),
         tags=list(tags),
         spec=spec_bytes,
-        size=checked("size", size, allowed=("s", "m"), normalize="lower"),
+        size=_check_size(size),
     )
 
 
@@ -119,7 +125,7 @@ def build_confirm_payload(
 ) -> widget_pb2.ConfirmPayload:
     """The Confirm payload, checked and normalised."""
     return widget_pb2.ConfirmPayload(
-        order_id=checked("order_id", order_id, required=True),
+        order_id=_check_order_id(order_id),
         confirmed_by=confirmed_by,
     )
 
