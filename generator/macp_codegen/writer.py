@@ -273,6 +273,8 @@ class Writer:
             shutil.rmtree(self._staging)
         if self.output.exists():
             shutil.copytree(self.output, self._staging, symlinks=True, copy_function=_link_file)
+        elif prepared is not None and self._adopt(prepared):
+            prepared = self._staging  # a first run: the formatter's files are in place
         else:
             self._staging.mkdir(parents=True)
         self._folders = set()
@@ -286,6 +288,15 @@ class Writer:
             self._remove_file(self._staging, path)
         self._write_file(self._staging / MANIFEST_NAME, manifest_bytes)
 
+    def _adopt(self, prepared: Path) -> bool:
+        """Makes the prepared folder the staging tree (no old tree to start from): its files
+        are all outputs, so nothing is created twice, not even their folders."""
+        try:
+            os.rename(prepared, self._staging)
+        except OSError:
+            return False
+        return True
+
     def _make_parent(self, target: Path) -> None:
         if target.parent not in self._folders:
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -296,6 +307,8 @@ class Writer:
         try:
             if source.read_bytes() != out.content:
                 return False
+            if source == target:
+                return True
             self._make_parent(target)
             # A rename replaces a staged hard link; the live tree's file is left as it was.
             os.replace(source, target)

@@ -119,9 +119,17 @@ def test_staging_never_writes_through_to_the_live_tree(tmp_path: Path) -> None:
     assert os.path.samefile(output / "pkg/b.py", held / "pkg_b.py")
 
 
-def test_prepared_files_are_moved_only_when_their_bytes_match(tmp_path: Path) -> None:
+@pytest.mark.parametrize("first_run", [True, False])
+def test_prepared_files_are_moved_only_when_their_bytes_match(
+    tmp_path: Path, first_run: bool
+) -> None:
+    """The formatter's files are moved into the new tree (on a first run its folder becomes
+    the tree); one whose bytes differ from the file's content is written from the content."""
     output = tmp_path / "generated"
     writer = Writer(output)
+    if not first_run:
+        old = [OutputFile("pkg/a.py", b"a = 0\n"), OutputFile("pkg/b.py", b"b = 0\n")]
+        writer.write(old, Manifest("t", "0", {f.path: f.kind for f in old}))
     with writer.preparing() as prepared:
         assert prepared is not None and prepared.parent == tmp_path
         (prepared / "pkg").mkdir()
@@ -129,7 +137,8 @@ def test_prepared_files_are_moved_only_when_their_bytes_match(tmp_path: Path) ->
         (prepared / "pkg/b.py").write_bytes(b"stale text\n")
         inode = (prepared / "pkg/a.py").stat().st_ino
         files = [OutputFile("pkg/a.py", b"a = 1\n"), OutputFile("pkg/b.py", b"b = 1\n")]
-        writer.write(files, Manifest("t", "1", {f.path: f.kind for f in files}), prepared)
+        report = writer.write(files, Manifest("t", "1", {f.path: f.kind for f in files}), prepared)
+        assert report.written == ("pkg/a.py", "pkg/b.py")
         assert (output / "pkg/a.py").stat().st_ino == inode  # moved, not written again
         assert not (prepared / "pkg/a.py").exists()
         assert (output / "pkg/b.py").read_bytes() == b"b = 1\n"  # mismatch: written from content
