@@ -13,6 +13,7 @@ import contextlib
 import os
 import sys
 import tempfile
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
@@ -238,18 +239,21 @@ def _run_protoc(
 
 
 def _protoc_python(targets: tuple[str, ...], args: list[str], tmp: Path) -> dict[str, str]:
-    out = tmp / "py"
-    out.mkdir()
+    # protoc writes an output path ending in .zip as one archive: one file created instead of
+    # two per proto (creating files is what staging a large tree mostly costs).
+    out = tmp / "py.zip"
     argv = ["grpc_tools.protoc", *args, f"--python_out={out}", f"--grpc_python_out={out}"]
     status = protoc.run_main([a.encode() for a in [*argv, *targets]])
     if status != 0:
         raise CodegenError(
             SourceLocation(targets[0]), f"protoc failed with status {status}", "see protoc output"
         )
-    return {
-        p.relative_to(out).as_posix(): p.read_text(encoding="utf-8")
-        for p in sorted(out.rglob("*.py"))
-    }
+    with zipfile.ZipFile(out) as archive:
+        return {
+            name: archive.read(name).decode("utf-8")
+            for name in sorted(archive.namelist())
+            if name.endswith(".py")
+        }
 
 
 def _typed_stubs(

@@ -1,32 +1,56 @@
 """Formats rendered Python with the pinned ruff, so templates need not manage line length.
 
 Runs once per generation over all template-rendered files (two subprocess calls in all), with
-an isolated configuration so the result never depends on the user's own ruff settings.
+an isolated configuration so the result never depends on the user's own ruff settings, and
+without ruff's cache (every run formats a fresh folder, so the cache never hits; writing it
+only cost time and left a .ruff_cache in the working directory).
 """
 
 from __future__ import annotations
 
 import subprocess
 import tempfile
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 from ruff.__main__ import find_ruff_bin
 
 from .errors import CodegenError, SourceLocation
 
-RUFF_SETTINGS = ["--isolated", "--line-length", "100", "--target-version", "py311", "--quiet"]
+RUFF_SETTINGS = [
+    "--isolated",
+    "--no-cache",
+    "--line-length",
+    "100",
+    "--target-version",
+    "py311",
+    "--quiet",
+]
 
 
-def format_python(sources: dict[str, str]) -> dict[str, str]:
-    """Relative path -> source, formatted; import blocks sorted and unused imports dropped."""
+def format_python(sources: dict[str, str], workdir: Path | None = None) -> dict[str, str]:
+    """Relative path -> source, formatted; import blocks sorted and unused imports dropped.
+
+    The files are formatted on disk, in `workdir` when given (an empty folder the caller owns;
+    the formatted files are left there, see `Writer.write(prepared=...)`), else in a temporary
+    folder.
+    """
     if not sources:
         return {}
     ruff = find_ruff_bin()
-    with tempfile.TemporaryDirectory(prefix="macp-codegen-format-") as tmp:
+    folder: AbstractContextManager[str] = (
+        nullcontext(str(workdir))
+        if workdir is not None
+        else tempfile.TemporaryDirectory(prefix="macp-codegen-format-")
+    )
+    with folder as tmp:
         root = Path(tmp)
+        made: set[Path] = set()
         for path, text in sources.items():
             target = root / path
-            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.parent not in made:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                made.add(target.parent)
             target.write_text(text, encoding="utf-8")
         _run(
             [ruff, "check", "--fix", "--select", "I,F401", "--exit-zero", *RUFF_SETTINGS, tmp], tmp

@@ -71,9 +71,10 @@ class Project:
         root = self.config.proto_root
         return root.is_dir() and any(root.rglob("*.proto"))
 
-    def build(self, compiled: CompiledProtos | None = None) -> Build:
+    def build(self, compiled: CompiledProtos | None = None, prepared: Path | None = None) -> Build:
         """The model and every output file; `compiled` comes from a protoc/buf plugin request
-        (otherwise the configured inputs are compiled)."""
+        (otherwise the configured inputs are compiled). The formatter leaves its files in
+        `prepared` when given (see `Writer.preparing`)."""
         # First repair an interrupted swap: the build reads the user's scaffolds from the
         # output folder, and building without them would replace their code with fresh stubs.
         self.writer.recover()
@@ -99,7 +100,7 @@ class Project:
             policy = load_policy_model(
                 self.config.proto_root, self.config.project_root, model.modes
             )
-        files = self._render(model, compiled, notes, policy)
+        files = self._render(model, compiled, notes, policy, prepared)
         manifest = Manifest(
             generator=__version__,
             inputs=self.inputs_digest(),
@@ -108,8 +109,10 @@ class Project:
         return Build(model, files, manifest, tuple(notes))
 
     def generate(self) -> tuple[Build, WriteReport]:
-        build = self.build()
-        return build, self.writer.write(build.files, build.manifest)
+        # The formatted files are moved into the new tree instead of being written twice.
+        with self.writer.preparing() as prepared:
+            build = self.build(prepared=prepared)
+            return build, self.writer.write(build.files, build.manifest, prepared)
 
     def plan(self) -> tuple[Build, Plan]:
         build = self.build()
@@ -125,6 +128,7 @@ class Project:
         compiled: CompiledProtos,
         notes: list[str],
         policy: PolicyModel | None = None,
+        prepared: Path | None = None,
     ) -> tuple[OutputFile, ...]:
         env = make_environment(self.config.templates)
         files: list[OutputFile] = []
@@ -185,7 +189,7 @@ class Project:
             text = render(env, "docs/index.md.jinja", {"docs": docs, "header": header})
             rendered.append(OutputFile(index_path(), text.encode()))
         rendered.extend(_render_participants(env, model, sdk))
-        files.extend(_formatted(rendered, self.config.output))
+        files.extend(_formatted(rendered, self.config.output, prepared))
         _check_unique_paths(files)
         return tuple(sorted(files, key=lambda f: f.path))
 
@@ -536,14 +540,16 @@ def _plugin_exports(model: SdkModel, facts: FactsModel) -> tuple[tuple[str, str]
     return tuple(sorted(set(exports), key=lambda e: (e[1], e[0])))
 
 
-def _formatted(files: list[OutputFile], output: Path) -> list[OutputFile]:
+def _formatted(
+    files: list[OutputFile], output: Path, prepared: Path | None = None
+) -> list[OutputFile]:
     """Formats rendered Python; a scaffold that already exists on disk is the user's, untouched."""
     to_format = {
         f.path: f.content.decode()
         for f in files
         if f.path.endswith(".py") and not (f.kind == "scaffold" and (output / f.path).is_file())
     }
-    formatted = format_python(to_format)
+    formatted = format_python(to_format, prepared)
     return [
         replace(f, content=formatted[f.path].encode()) if f.path in formatted else f for f in files
     ]

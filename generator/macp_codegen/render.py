@@ -7,6 +7,7 @@ from importlib import resources
 from pathlib import Path
 
 import jinja2
+import jinja2.bccache
 
 from .errors import CodegenError, SourceLocation
 from .literals import python_literal
@@ -15,14 +16,43 @@ from .literals import python_literal
 BUILTIN_TEMPLATES = Path(str(resources.files("macp_codegen").joinpath("templates")))
 
 
-def make_environment(overlay: Path | None = None) -> jinja2.Environment:
-    """User templates in `overlay` win over built-in ones with the same relative name."""
+class _BytecodeCache(jinja2.FileSystemBytecodeCache):
+    """Compiled templates kept between runs: compiling the 22 built-in templates costs about a
+    third of a one-mode `generate`. Entries are keyed by template path and checked against the
+    source's checksum, so an edited template is compiled again. Best effort: a cache that
+    cannot be read or written is skipped."""
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except OSError:
+            bucket.reset()
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError:
+            pass
+
+
+def _bytecode_cache(directory: Path | None) -> jinja2.BytecodeCache | None:
+    try:
+        # None: jinja2's own per-user folder in the temporary directory (mode 0700, checked).
+        return _BytecodeCache(str(directory) if directory is not None else None)
+    except (OSError, RuntimeError):  # no usable temporary directory
+        return None
+
+
+def make_environment(overlay: Path | None = None, cache: Path | None = None) -> jinja2.Environment:
+    """User templates in `overlay` win over built-in ones with the same relative name.
+    Compiled templates are cached in `cache` (by default jinja2's per-user temporary folder)."""
     loaders: list[jinja2.BaseLoader] = []
     if overlay is not None and overlay.resolve() != BUILTIN_TEMPLATES:
         loaders.append(jinja2.FileSystemLoader(str(overlay)))
     loaders.append(jinja2.FileSystemLoader(str(BUILTIN_TEMPLATES)))
     env = jinja2.Environment(
         loader=jinja2.ChoiceLoader(loaders),
+        bytecode_cache=_bytecode_cache(cache),
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         keep_trailing_newline=True,

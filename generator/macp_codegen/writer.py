@@ -1,7 +1,10 @@
 """Step 4: the one writer. It owns a manifest of what it generated and swaps trees atomically.
 
 The new tree is assembled in a staging copy of the output folder and swapped in with two
-renames; an interrupted swap is repaired by `recover()`, which the project runs before it
+renames; the copy is made of hard links (a new file is what costs, a link is cheap), so a file
+in staging is never written through: it is unlinked first, or replaced by a rename. Files the
+formatter already wrote to disk (`preparing()`) are moved into staging rather than written
+again; an interrupted swap is repaired by `recover()`, which the project runs before it
 builds anything (the build reads the user's scaffolds from the output folder, so it must see
 the restored tree). Files the manifest does not list are never touched; files it lists that
 are no longer produced are removed. A failing disk (full, read-only, no permission) becomes
@@ -15,7 +18,8 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -56,7 +60,18 @@ class _CopyFailed(Exception):
         self.cause = cause
 
 
-def _copy_file(source: str, target: str) -> object:
+# What os.link says on a file system without hard links (or across one): copy instead.
+_NO_LINKS = {errno.EPERM, errno.EXDEV, errno.EMLINK, errno.ENOTSUP, errno.EOPNOTSUPP}
+
+
+def _link_file(source: str, target: str) -> object:
+    """Stages an existing file as a hard link; a copy where the file system has none."""
+    try:
+        os.link(source, target)
+        return target
+    except OSError as exc:
+        if exc.errno not in _NO_LINKS:
+            raise _CopyFailed(exc) from exc
     try:
         return shutil.copy2(source, target)
     except OSError as exc:
@@ -162,8 +177,11 @@ def digest(content: bytes) -> str:
 class Writer:
     def __init__(self, output: Path) -> None:
         self.output = output.resolve()
+        self._folders: set[Path] = set()  # folders known to exist in staging
+        self._preparing = False  # the prepared folder is in use: recover() leaves it
         self._staging = self.output.with_name(f".{self.output.name}.staging")
         self._backup = self.output.with_name(f".{self.output.name}.backup")
+        self._prepared = self.output.with_name(f".{self.output.name}.prepared")
 
     def recover(self) -> None:
         """Repairs what an interrupted run left behind: the output is the old or the new tree.
@@ -171,16 +189,38 @@ class Writer:
         Killed while staging: the output was never touched, the staging copy is dropped.
         Killed between the two renames: the output is missing and the backup is the old tree,
         so it moves back. Killed after the second rename: the output is the new tree and the
-        backup is dropped.
+        backup is dropped. A prepared folder (`preparing()`) not in use is dropped too.
         """
         try:
             if self._backup.exists() and not self.output.exists():
                 os.rename(self._backup, self.output)
-            for leftover in (self._staging, self._backup):
+            leftovers = [self._staging, self._backup]
+            if not self._preparing:
+                leftovers.append(self._prepared)
+            for leftover in leftovers:
                 if leftover.exists():
                     shutil.rmtree(leftover)
         except OSError as exc:
             raise output_error(exc, self.output) from None
+
+    @contextmanager
+    def preparing(self) -> Iterator[Path | None]:
+        """An empty folder beside the output, on its file system, for files to be moved into
+        staging by `write(prepared=...)`; None when it cannot be made (the files are then
+        written as usual). Removed on exit; a leftover of a killed run is removed on entry."""
+        try:
+            if self._prepared.exists():
+                shutil.rmtree(self._prepared)
+            self._prepared.mkdir(parents=True)
+        except OSError:
+            yield None
+            return
+        self._preparing = True
+        try:
+            yield self._prepared
+        finally:
+            self._preparing = False
+            shutil.rmtree(self._prepared, ignore_errors=True)
 
     def plan(self, files: Iterable[OutputFile]) -> Plan:
         produced = {f.path: f for f in files}
@@ -199,7 +239,11 @@ class Writer:
         stale = sorted(owned - set(produced))
         return Plan(tuple(new), tuple(changed), tuple(unchanged), tuple(stale))
 
-    def write(self, files: Iterable[OutputFile], manifest: Manifest) -> WriteReport:
+    def write(
+        self, files: Iterable[OutputFile], manifest: Manifest, prepared: Path | None = None
+    ) -> WriteReport:
+        """Writes the files and the manifest. `prepared` may hold files at their relative paths
+        (see `preparing()`); one whose bytes are exactly a file's content is moved, not copied."""
         self.recover()
         outputs = sorted(files, key=lambda f: f.path)
         plan = self.plan(outputs)
@@ -207,7 +251,7 @@ class Writer:
         if plan.in_sync and self.manifest_current(manifest_bytes):
             return WriteReport((), plan.unchanged, ())
         try:
-            self._stage(outputs, plan, manifest_bytes)
+            self._stage(outputs, plan, manifest_bytes, prepared)
             self._swap()
         except _CopyFailed as exc:
             raise output_error(exc.cause, self.output) from None
@@ -222,23 +266,60 @@ class Writer:
         path = self.output / MANIFEST_NAME
         return path.is_file() and path.read_bytes() == manifest_bytes
 
-    def _stage(self, outputs: list[OutputFile], plan: Plan, manifest_bytes: bytes) -> None:
+    def _stage(
+        self, outputs: list[OutputFile], plan: Plan, manifest_bytes: bytes, prepared: Path | None
+    ) -> None:
         if self._staging.exists():
             shutil.rmtree(self._staging)
         if self.output.exists():
-            shutil.copytree(self.output, self._staging, symlinks=True, copy_function=_copy_file)
+            shutil.copytree(self.output, self._staging, symlinks=True, copy_function=_link_file)
+        elif prepared is not None and self._adopt(prepared):
+            prepared = self._staging  # a first run: the formatter's files are in place
         else:
             self._staging.mkdir(parents=True)
+        self._folders = set()
         to_write = set(plan.new) | set(plan.changed)
         for out in outputs:
             if out.path in to_write:
-                self._write_file(self._staging / out.path, out.content)
+                target = self._staging / out.path
+                if prepared is None or not self._move_prepared(prepared / out.path, target, out):
+                    self._write_file(target, out.content)
         for path in plan.stale:
             self._remove_file(self._staging, path)
         self._write_file(self._staging / MANIFEST_NAME, manifest_bytes)
 
+    def _adopt(self, prepared: Path) -> bool:
+        """Makes the prepared folder the staging tree (no old tree to start from): its files
+        are all outputs, so nothing is created twice, not even their folders."""
+        try:
+            os.rename(prepared, self._staging)
+        except OSError:
+            return False
+        return True
+
+    def _make_parent(self, target: Path) -> None:
+        if target.parent not in self._folders:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._folders.add(target.parent)
+
+    def _move_prepared(self, source: Path, target: Path, out: OutputFile) -> bool:
+        """Moves `source` to `target` when it holds exactly the file's content."""
+        try:
+            if source.read_bytes() != out.content:
+                return False
+            if source == target:
+                return True
+            self._make_parent(target)
+            # A rename replaces a staged hard link; the live tree's file is left as it was.
+            os.replace(source, target)
+        except OSError:
+            return False  # not there, or another file system: write it instead
+        return True
+
     def _write_file(self, target: Path, content: bytes) -> None:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        self._make_parent(target)
+        # A staged file may be a hard link to the live tree's file: never write through it.
+        target.unlink(missing_ok=True)
         target.write_bytes(content)
 
     @staticmethod

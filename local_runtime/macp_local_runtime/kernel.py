@@ -7,7 +7,6 @@ broadcast while that lock is held, so every stream sees acceptance order.
 
 from __future__ import annotations
 
-import copy
 import threading
 from dataclasses import dataclass
 
@@ -245,12 +244,11 @@ class Kernel:
                 raise session_not_open()
             ctx = session.context(now)
             session.rules.authorize(ctx, envelope.sender, envelope.message_type)
-            # Run the state machine on a copy so that a rejection leaves no trace.
-            candidate = copy.deepcopy(session.rules)
-            outcome = candidate.on_message(
+            # on_message raises only before it changes anything (see ModeRules), so a rejection
+            # leaves no trace without copying the state: a message costs what it touches.
+            outcome = session.rules.on_message(
                 ctx, envelope.sender, envelope.message_type, envelope.payload
             )
-            session.rules = candidate
             session.seen_message_ids.add(envelope.message_id)
             session.record_activity(envelope.sender, now)
             session.history.append(envelope)

@@ -11,7 +11,6 @@ decision, written as it would have been under the candidate binding.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -106,9 +105,9 @@ def _replay(session: Session, policy: Policy, new_rules: Callable[[], ModeRules]
             continue
         try:
             rules.authorize(ctx, envelope.sender, envelope.message_type)
-            candidate = copy.deepcopy(rules)
             payload = _rebound(envelope, session.policy.policy_id, policy.policy_id)
-            outcome = candidate.on_message(ctx, envelope.sender, envelope.message_type, payload)
+            # A refused entry leaves the rules as they were (ModeRules.on_message), as in Send.
+            outcome = rules.on_message(ctx, envelope.sender, envelope.message_type, payload)
         except MacpError as error:
             run.entries.append(_refused(error, state))
             if error.code == _POLICY_DENIED:
@@ -118,7 +117,6 @@ def _replay(session: Session, policy: Policy, new_rules: Callable[[], ModeRules]
                     )
                 )
             continue
-        rules = candidate
         if outcome.resolves:
             state = RESOLVED
             run.outcome = policy_pb2.WhatIfOutcome(

@@ -89,3 +89,86 @@ def test_a_second_run_reports_everything_unchanged(scratch_project: Path) -> Non
     assert first.written and not first.removed
     assert second.written == () and second.removed == ()
     assert len(second.unchanged) == len(first.written)
+
+
+def test_staging_never_writes_through_to_the_live_tree(tmp_path: Path) -> None:
+    """Staging links the old tree's files; a changed file (and the manifest) is replaced, so
+    the old tree's files keep their bytes until the swap."""
+    output = tmp_path / "generated"
+    writer = Writer(output)
+    files = {"pkg/a.py": "generated", "pkg/b.py": "generated"}
+    writer.write(
+        [OutputFile("pkg/a.py", b"a = 1\n"), OutputFile("pkg/b.py", b"b = 1\n")],
+        Manifest("t", "1", files),
+    )
+    held = tmp_path / "held"
+    held.mkdir()
+    for name in ("pkg/a.py", "pkg/b.py", MANIFEST_NAME):
+        os.link(output / name, held / name.replace("/", "_"))
+    old_manifest = (held / MANIFEST_NAME).read_bytes()
+
+    report = writer.write(
+        [OutputFile("pkg/a.py", b"a = 2\n"), OutputFile("pkg/b.py", b"b = 1\n")],
+        Manifest("t", "2", files),
+    )
+    assert report.written == ("pkg/a.py",)
+    assert (output / "pkg/a.py").read_bytes() == b"a = 2\n"
+    assert (held / "pkg_a.py").read_bytes() == b"a = 1\n"  # the old file was not written to
+    assert (held / MANIFEST_NAME).read_bytes() == old_manifest
+    # The unchanged file is the same file (a link), not a copy.
+    assert os.path.samefile(output / "pkg/b.py", held / "pkg_b.py")
+
+
+@pytest.mark.parametrize("first_run", [True, False])
+def test_prepared_files_are_moved_only_when_their_bytes_match(
+    tmp_path: Path, first_run: bool
+) -> None:
+    """The formatter's files are moved into the new tree (on a first run its folder becomes
+    the tree); one whose bytes differ from the file's content is written from the content."""
+    output = tmp_path / "generated"
+    writer = Writer(output)
+    if not first_run:
+        old = [OutputFile("pkg/a.py", b"a = 0\n"), OutputFile("pkg/b.py", b"b = 0\n")]
+        writer.write(old, Manifest("t", "0", {f.path: f.kind for f in old}))
+    with writer.preparing() as prepared:
+        assert prepared is not None and prepared.parent == tmp_path
+        (prepared / "pkg").mkdir()
+        (prepared / "pkg/a.py").write_bytes(b"a = 1\n")
+        (prepared / "pkg/b.py").write_bytes(b"stale text\n")
+        inode = (prepared / "pkg/a.py").stat().st_ino
+        files = [OutputFile("pkg/a.py", b"a = 1\n"), OutputFile("pkg/b.py", b"b = 1\n")]
+        report = writer.write(files, Manifest("t", "1", {f.path: f.kind for f in files}), prepared)
+        assert report.written == ("pkg/a.py", "pkg/b.py")
+        assert (output / "pkg/a.py").stat().st_ino == inode  # moved, not written again
+        assert not (prepared / "pkg/a.py").exists()
+        assert (output / "pkg/b.py").read_bytes() == b"b = 1\n"  # mismatch: written from content
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["generated"]
+
+
+def test_a_leftover_prepared_folder_is_dropped_by_recover(tmp_path: Path) -> None:
+    output = tmp_path / "generated"
+    writer = Writer(output)
+    leftover = tmp_path / ".generated.prepared"
+    (leftover / "pkg").mkdir(parents=True)
+    writer.recover()
+    assert not leftover.exists()
+
+
+def test_staging_copies_where_the_file_system_has_no_hard_links(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    output = tmp_path / "generated"
+    writer = Writer(output)
+    manifest = Manifest("t", "1", {"a.py": "generated", "b.py": "generated"})
+    writer.write([OutputFile("a.py", b"a = 1\n"), OutputFile("b.py", b"b = 1\n")], manifest)
+
+    def no_links(source: str, target: str) -> None:
+        raise OSError(errno.EPERM, os.strerror(errno.EPERM), target)
+
+    monkeypatch.setattr("macp_codegen.writer.os.link", no_links)
+    manifest = Manifest("t", "2", {"a.py": "generated", "b.py": "generated"})
+    writer.write([OutputFile("a.py", b"a = 2\n"), OutputFile("b.py", b"b = 1\n")], manifest)
+    assert (output / "a.py").read_bytes() == b"a = 2\n"
+    assert (output / "b.py").read_bytes() == b"b = 1\n"

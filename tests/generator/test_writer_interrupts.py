@@ -198,6 +198,8 @@ def test_a_failing_disk_is_one_located_line_with_exit_2(
     if where == "writing a file":
         monkeypatch.setattr(Writer, "_write_file", failing_write)
     else:
+        # The tree is staged as hard links, copied where links are not supported.
+        monkeypatch.setattr("macp_codegen.writer.os.link", failing_copy)
         monkeypatch.setattr("macp_codegen.writer.shutil.copy2", failing_copy)
     run = run_cli("generate", "--project-root", root)
     assert run.status == 2

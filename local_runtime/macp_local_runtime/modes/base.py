@@ -48,9 +48,11 @@ ACCEPTED = ModeOutcome()
 class ModeRules(ABC):
     """One session's mode state machine.
 
-    `authorize` runs before `on_message` (kernel steps 6 and 7). `on_message` must leave the
-    state untouched when it raises: the kernel runs it on a copy and keeps the copy only on
-    success, so a rejected message never mutates anything.
+    `authorize` runs before `on_message` (kernel steps 6 and 7). `on_message` checks first and
+    changes the state only once nothing can raise any more: the kernel applies it to the
+    session's own state (copying the state per message would cost in proportion to the
+    session), so a rejected message must leave no trace. tests/runtime/test_rules_rollback.py
+    checks this for every mode.
     """
 
     @abstractmethod

@@ -91,9 +91,9 @@ class DecisionRules(ModeRules):
         require(choice in facts.VOTE_VALUES, "unknown vote")
         require(self.phase in (PHASE_EVALUATION, PHASE_VOTING), "no proposal to vote on")
         require(vote.proposal_id in self.proposals, "unknown proposal_id")
-        ballots = self.votes.setdefault(vote.proposal_id, {})
-        require(sender not in ballots, "sender already voted on this proposal")
-        ballots[sender] = choice
+        voted = sender in self.votes.get(vote.proposal_id, {})
+        require(not voted, "sender already voted on this proposal")
+        self.votes.setdefault(vote.proposal_id, {})[sender] = choice
         self.phase = PHASE_VOTING
         return ACCEPTED
 

@@ -94,15 +94,22 @@ class HandoffRules(ModeRules):
     def _commitment(self, ctx: ModeContext, payload: bytes) -> ModeOutcome:
         validate_commitment(ctx, payload)
         timeout = ctx.policy.section("acceptance").get("implicit_accept_timeout_ms", 0)
-        if isinstance(timeout, int) and timeout > 0:
-            for offer in self.offers.values():
-                if offer.disposition == OFFERED and ctx.now_ms - offer.offered_at_ms > timeout:
-                    offer.disposition = ACCEPTED_OFFER
+        implicit = [
+            offer
+            for offer in self.offers.values()
+            if isinstance(timeout, int)
+            and timeout > 0
+            and offer.disposition == OFFERED
+            and ctx.now_ms - offer.offered_at_ms > timeout
+        ]
         require(
-            any(o.disposition in (ACCEPTED_OFFER, DECLINED) for o in self.offers.values()),
+            bool(implicit)
+            or any(o.disposition in (ACCEPTED_OFFER, DECLINED) for o in self.offers.values()),
             "no offer was accepted or declined",
         )
         reasons = check_policy_schema_version(ctx)
         if reasons:
             raise policy_denied(*reasons)
+        for offer in implicit:  # accepted by the timeout, now that the commitment stands
+            offer.disposition = ACCEPTED_OFFER
         return ModeOutcome(resolution=payload)

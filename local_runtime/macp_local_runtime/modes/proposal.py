@@ -138,9 +138,8 @@ class ProposalRules(ModeRules):
 
     def _commitment(self, ctx: ModeContext, payload: bytes) -> ModeOutcome:
         commitment = validate_commitment(ctx, payload)
-        self.phase = self._compute_phase(ctx)
         require(
-            self.phase in ("Converged", "TerminalRejected"),
+            self._compute_phase(ctx) in ("Converged", "TerminalRejected"),
             "no convergence and no terminal rejection",
         )
         reasons = check_policy_schema_version(ctx)
