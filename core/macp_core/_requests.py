@@ -11,6 +11,7 @@ import enum
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import grpc
 from macp.v1 import core_pb2, envelope_pb2, policy_pb2
@@ -34,7 +35,9 @@ from .errors import (
     error_from_rpc,
     parse_error_details,
 )
-from .retry import RetryPolicy
+
+if TYPE_CHECKING:
+    from .retry import RetryPolicy
 
 logger = get_logger("client")
 
@@ -499,6 +502,8 @@ class ReconnectState:
     """Backoff for a reconnecting watch: attempts reset whenever an item arrives."""
 
     def __init__(self, policy: RetryPolicy | None, operation: str) -> None:
+        from .retry import RetryPolicy  # watches only: the retry module loads with a send
+
         # A watch asked to reconnect should, even when the client has no send retry policy.
         self.policy = policy if policy is not None and policy.max_retries > 0 else RetryPolicy()
         self.operation = operation

@@ -10,14 +10,14 @@ Envelope building lives in :class:`_SessionCore`, so both flavours send identica
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from google.protobuf.message import Message
 from macp.v1 import core_pb2, envelope_pb2
 
+from ._lazy import lazy_class
 from ._logging import get_logger
-from .auth import AuthConfig, resolve_sender
-from .base_projection import BaseProjection
+from .auth import resolve_sender
 from .constants import (
     DEFAULT_CONFIGURATION_VERSION as DEFAULT_CONFIGURATION_VERSION,  # re-exported (0.22.0)
 )
@@ -38,9 +38,13 @@ from .envelope import (
     validate_session_id,
 )
 from .errors import MacpAckError, MacpSessionError
-from .retry import RetryPolicy
-from .session_client import AsyncSessionClient, SessionClient
-from .streams import AsyncMacpStream, InlineErrorCallback, MacpStream
+
+if TYPE_CHECKING:  # annotations only: a session class loads no stream or retry machinery
+    from .auth import AuthConfig
+    from .base_projection import BaseProjection
+    from .retry import RetryPolicy
+    from .session_client import AsyncSessionClient, SessionClient
+    from .streams import AsyncMacpStream, InlineErrorCallback, MacpStream
 
 logger = get_logger("session")
 
@@ -50,7 +54,9 @@ class _SessionCore:
 
     MODE: ClassVar[str]
     MODE_VERSION: ClassVar[str] = DEFAULT_MODE_VERSION
-    PROJECTION_CLASS: ClassVar[type[BaseProjection]] = BaseProjection
+    PROJECTION_CLASS: ClassVar[type[BaseProjection]] = lazy_class(
+        ".base_projection", "BaseProjection", __package__
+    )
     ALLOW_EMPTY_PARTICIPANTS: ClassVar[bool] = False
 
     def _init_core(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import weakref
 from collections.abc import Iterator
-from typing import Self, TypeVar
+from typing import TYPE_CHECKING, Self, TypeVar
 
 import grpc
 from macp.v1 import core_pb2, core_pb2_grpc, envelope_pb2
@@ -40,11 +40,13 @@ from ._requests import (
 from ._requests import (
     TimeoutValue as TimeoutValue,  # re-exported
 )
-from .auth import AuthConfig
 from .constants import CLIENT_NAME, CLIENT_VERSION
 from .errors import MacpAckError, MacpRetryError, MacpSdkError, error_from_rpc, rpc_status
-from .retry import RetryPolicy, call_with_retry
-from .streams import InlineErrorCallback, MacpStream
+
+if TYPE_CHECKING:
+    from .auth import AuthConfig
+    from .retry import RetryPolicy
+    from .streams import InlineErrorCallback, MacpStream
 
 logger = get_logger("client")
 
@@ -237,6 +239,8 @@ class MacpClientBase(ClientCore):
             envelope.session_id or "-",
         )
 
+        from .retry import call_with_retry  # loads with the first send, not with the client
+
         with _otel.send_span(envelope) as span:
             metadata = metadata_for(active)  # inside the span: carries its traceparent
 
@@ -328,6 +332,8 @@ class MacpClientBase(ClientCore):
     ) -> MacpStream:
         """Open a ``StreamSession``. With ``session_id``, subscribe at once (replaying history
         after ``after_sequence``). Close it, or use it as a context manager."""
+        from .streams import MacpStream  # streams (queue, threads) load on the first stream
+
         if self._closed:
             raise MacpSdkError("client is closed")
         metadata = self._md_required(auth, "open_stream")

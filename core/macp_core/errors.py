@@ -16,7 +16,6 @@ means the runtime did not advertise what a call needs, so it was not attempted.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -149,6 +148,8 @@ def parse_error_details(details: bytes | str | None) -> ErrorDetails:
     """
     if not details:
         return ErrorDetails()
+    import json  # only a refusal carrying details pays for the JSON module
+
     try:
         raw = details.decode("utf-8") if isinstance(details, bytes) else details
         doc = json.loads(raw)

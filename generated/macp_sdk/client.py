@@ -10,9 +10,9 @@ channel, auth, call helpers, `send` and streams come from `macp_core.client_base
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from macp.v1 import core_pb2, envelope_pb2, policy_pb2
-from macp_core.auth import AuthConfig
 from macp_core.client_base import (
     UNBOUNDED as UNBOUNDED,
 )
@@ -24,9 +24,11 @@ from macp_core.client_base import (
     configure_logging as configure_logging,
 )
 from macp_core.envelope import validate_required
-from macp_core.receipt import DecisionReceiptResult, ReceiptKeySet
 from macp_core.request_checks import check_mode_descriptor
-from macp_core.response_adapters import decision_receipt_result, receipt_key_set
+
+if TYPE_CHECKING:
+    from macp_core.auth import AuthConfig
+    from macp_core.receipt import DecisionReceiptResult, ReceiptKeySet
 
 __all__ = [
     "MacpClient",
@@ -559,6 +561,8 @@ class MacpClient(MacpClientBase):
             timeout=timeout,
             operation="GetDecisionReceipt",
         )
+        from macp_core.response_adapters import decision_receipt_result
+
         return decision_receipt_result(response)
 
     def get_receipt_keys(
@@ -580,4 +584,6 @@ class MacpClient(MacpClientBase):
             timeout=timeout,
             operation="GetReceiptKeys",
         )
+        from macp_core.response_adapters import receipt_key_set
+
         return receipt_key_set(response)
