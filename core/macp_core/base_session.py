@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, ClassVar
 from google.protobuf.message import Message
 from macp.v1 import core_pb2, envelope_pb2
 
+from ._identity import resolve_sender
 from ._lazy import lazy_class
 from ._logging import get_logger
-from .auth import resolve_sender
 from .constants import (
     DEFAULT_CONFIGURATION_VERSION as DEFAULT_CONFIGURATION_VERSION,  # re-exported (0.22.0)
 )
