@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import AsyncIterator
-from typing import Self, TypeVar
+from typing import TYPE_CHECKING, Self, TypeVar
 
 import grpc
 import grpc.aio
@@ -38,11 +38,13 @@ from ._requests import (
     send_request,
     watch_outcome,
 )
-from .auth import AuthConfig
 from .constants import CLIENT_NAME, CLIENT_VERSION
 from .errors import MacpAckError, MacpRetryError, MacpSdkError, error_from_rpc, rpc_status
-from .retry import RetryPolicy, async_call_with_retry
-from .streams import AsyncMacpStream, InlineErrorCallback
+
+if TYPE_CHECKING:
+    from .auth import AuthConfig
+    from .retry import RetryPolicy
+    from .streams import AsyncMacpStream, InlineErrorCallback
 
 logger = get_logger("client")
 
@@ -208,6 +210,8 @@ class AsyncMacpClientBase(ClientCore):
         request = send_request(envelope)
         last_nack: list[envelope_pb2.Ack] = []
 
+        from .retry import async_call_with_retry  # loads with the first send
+
         with _otel.send_span(envelope) as span:
             metadata = metadata_for(active)  # inside the span: carries its traceparent
 
@@ -295,6 +299,8 @@ class AsyncMacpClientBase(ClientCore):
     ) -> AsyncMacpStream:
         """Open a ``StreamSession`` (synchronous; call ``await stream.subscribe(...)`` to
         attach to an existing session)."""
+        from .streams import AsyncMacpStream  # loads with the first stream
+
         if self._closed:
             raise MacpSdkError("client is closed")
         metadata = self._md_required(auth, "open_stream")

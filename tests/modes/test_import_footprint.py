@@ -77,9 +77,14 @@ def unwanted(loaded: list[str]) -> list[str]:
     return [m for m in loaded if any(hit(m, banned) for banned in NOT_ON_THE_IMPORT_PATH)]
 
 
+# Loaded by the first client, session or credential, not by importing their classes.
+FIRST_USE = ("dataclasses", "macp_core.auth", "macp_core._channel", "macp_core._error_details")
+
+
 def test_client_and_session_names_load_only_what_they_need() -> None:
     loaded = loaded_after("from macp_sdk import MacpClient, DecisionSession")
     assert unwanted(loaded) == []
+    assert sorted(set(FIRST_USE) & set(loaded)) == []
     assert {"macp_sdk.client", "macp_sdk.modes.decision"} <= set(loaded)
     # Only the decision mode's bindings: no other mode's protobuf module.
     bindings = {m for m in loaded if m.startswith("macp.modes.") and m.endswith("_pb2")}
