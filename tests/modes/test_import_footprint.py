@@ -112,12 +112,16 @@ def test_the_probe_sees_what_a_cold_path_loads() -> None:
 
 def test_the_names_work_once_used() -> None:
     probe = (
-        "from macp_sdk import DecisionSession, MacpClient\n"
+        "from macp_sdk import AsyncDecisionSession, AuthConfig, DecisionSession, MacpClient\n"
         "from macp_sdk.projections import DecisionProjection\n"
+        "auth = AuthConfig.for_dev_agent('a')\n"
+        "client = MacpClient(target='127.0.0.1:1', secure=False, auth=auth)  # no I/O yet\n"
+        "session = DecisionSession(client)\n"
+        "assert type(session.projection) is DecisionProjection\n"
+        "assert session.decision_projection is session.projection\n"
         "assert DecisionSession.PROJECTION_CLASS is DecisionProjection\n"
+        "assert AsyncDecisionSession.PROJECTION_CLASS is DecisionProjection\n"
         "assert DecisionSession.mode_descriptor().mode == 'macp.mode.decision.v1'\n"
-        "client = MacpClient(target='127.0.0.1:1', secure=False)\n"
-        "stream = client.open_stream  # bound, not opened\n"
         "client.close()\n"
         "print('ok')"
     )
