@@ -16,7 +16,6 @@ from __future__ import annotations
 import importlib
 import logging
 from collections.abc import Iterator, Mapping
-from importlib import metadata
 from typing import Generic, TypeVar
 
 from google.protobuf.message import Message
@@ -67,6 +66,10 @@ class PluggableRegistry(Mapping[str, _Info], Generic[_Info]):
         return merged
 
     def _load_plugins(self) -> dict[str, _Info]:
+        # importlib.metadata (email, zipfile, csv, ...) costs more than the rest of the
+        # registry: read it only when a mode outside this SDK is looked up.
+        from importlib import metadata
+
         found: dict[str, _Info] = {}
         for entry_point in sorted(metadata.entry_points(group=self._group), key=lambda e: e.name):
             try:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from macp.v1 import envelope_pb2
@@ -47,10 +46,13 @@ TRACE_CONTEXT_KEYS = ("traceparent", "tracestate")
 _Metadata = tuple[tuple[str, str], ...]
 
 
-@dataclass(frozen=True)
 class _Api:
-    tracer: Tracer
-    propagator: TraceContextTextMapPropagator
+    # A plain class, not a dataclass: a dataclass costs more to define than this module.
+    __slots__ = ("propagator", "tracer")
+
+    def __init__(self, tracer: Tracer, propagator: TraceContextTextMapPropagator) -> None:
+        self.tracer = tracer
+        self.propagator = propagator
 
 
 _NOT_LOADED = object()

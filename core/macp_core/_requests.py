@@ -10,19 +10,18 @@ from __future__ import annotations
 import enum
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import grpc
 from macp.v1 import core_pb2, envelope_pb2, policy_pb2
 
 from . import _otel
+from ._identity import resolve_sender
 from ._logging import get_logger
-from .auth import AuthConfig, resolve_sender
 from .constants import CLIENT_NAME, CLIENT_VERSION, SUPPORTED_PROTOCOL_VERSIONS
 from .envelope import build_progress_envelope, build_signal_envelope, validate_required
 from .errors import (
     DUPLICATE_MESSAGE,
-    AckFailure,
     MacpAckError,
     MacpCapabilityError,
     MacpRetryError,
@@ -32,9 +31,13 @@ from .errors import (
     MacpValidationError,
     ack_error,
     error_from_rpc,
-    parse_error_details,
 )
-from .retry import RetryPolicy
+
+if TYPE_CHECKING:
+    from ._channel import ChannelSettings
+    from ._error_details import AckFailure
+    from .auth import AuthConfig
+    from .retry import RetryPolicy
 
 logger = get_logger("client")
 
@@ -168,48 +171,6 @@ def capability_advertised(capabilities: core_pb2.Capabilities | None, path: str)
 ChannelOptions = Sequence[tuple[str, str | int | bool]]
 
 
-@dataclass(frozen=True)
-class ChannelSettings:
-    """How to open the channel: plaintext, TLS with optional custom roots, or mutual TLS."""
-
-    target: str
-    secure: bool
-    root_certificates: bytes | None = None
-    private_key: bytes | None = None
-    certificate_chain: bytes | None = None
-    options: tuple[tuple[str, str | int | bool], ...] = ()
-
-    def __post_init__(self) -> None:
-        validate_required("target", self.target)
-        if not self.secure and (
-            self.root_certificates or self.private_key or self.certificate_chain
-        ):
-            raise MacpValidationError(
-                "secure", False, "True when certificates are given (they need TLS)"
-            )
-        if (self.private_key is None) != (self.certificate_chain is None):
-            raise MacpValidationError(
-                "private_key/certificate_chain",
-                "<one given>",
-                "both (mutual TLS) or neither",
-            )
-
-    def credentials(self) -> grpc.ChannelCredentials:
-        return grpc.ssl_channel_credentials(
-            root_certificates=self.root_certificates,
-            private_key=self.private_key,
-            certificate_chain=self.certificate_chain,
-        )
-
-    def warn_if_insecure(self) -> None:
-        if not self.secure:
-            logger.warning(
-                "plaintext channel to %s: traffic and credentials are not encrypted "
-                "(secure=False); use TLS outside local development",
-                self.target,
-            )
-
-
 def channel_settings(
     *,
     target: str,
@@ -219,6 +180,8 @@ def channel_settings(
     certificate_chain: bytes | None,
     channel_options: ChannelOptions | None,
 ) -> ChannelSettings:
+    from ._channel import ChannelSettings  # a dataclass: defined when a client is made
+
     return ChannelSettings(
         target=target,
         secure=secure,
@@ -240,6 +203,8 @@ class ClientCore:
         default_timeout: float | None,
         retry: RetryPolicy | None,
     ) -> None:
+        from .auth import AuthConfig  # once per client; a session class does not load it
+
         if auth is not None and not isinstance(auth, AuthConfig):
             raise MacpValidationError("auth", type(auth).__name__, "an AuthConfig or None")
         self.auth = auth
@@ -401,6 +366,8 @@ def is_accepted(ack: envelope_pb2.Ack) -> bool:
 
 
 def ack_failure(ack: envelope_pb2.Ack, envelope: envelope_pb2.Envelope | None = None) -> AckFailure:
+    from ._error_details import AckFailure, parse_error_details  # refusals only
+
     details = parse_error_details(ack.error.details)
     return AckFailure(
         code=ack.error.code or "UNKNOWN",
@@ -499,6 +466,8 @@ class ReconnectState:
     """Backoff for a reconnecting watch: attempts reset whenever an item arrives."""
 
     def __init__(self, policy: RetryPolicy | None, operation: str) -> None:
+        from .retry import RetryPolicy  # watches only: the retry module loads with a send
+
         # A watch asked to reconnect should, even when the client has no send retry policy.
         self.policy = policy if policy is not None and policy.max_retries > 0 else RetryPolicy()
         self.operation = operation

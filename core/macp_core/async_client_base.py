@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import AsyncIterator
-from typing import Self, TypeVar
+from typing import TYPE_CHECKING, Self, TypeVar
 
 import grpc
 import grpc.aio
@@ -38,12 +38,14 @@ from ._requests import (
     send_request,
     watch_outcome,
 )
-from .auth import AuthConfig
 from .constants import CLIENT_NAME, CLIENT_VERSION
 from .errors import MacpAckError, MacpRetryError, MacpSdkError, error_from_rpc, rpc_status
-from .retry import RetryPolicy, async_call_with_retry
-from .streams import AsyncMacpStream as AsyncMacpStream  # re-exported (0.22.0's path)
-from .streams import InlineErrorCallback
+
+if TYPE_CHECKING:
+    from .auth import AuthConfig
+    from .retry import RetryPolicy
+    from .streams import AsyncMacpStream as AsyncMacpStream  # 0.22.0's path; loads on first use
+    from .streams import InlineErrorCallback
 
 logger = get_logger("client")
 
@@ -209,6 +211,8 @@ class AsyncMacpClientBase(ClientCore):
         request = send_request(envelope)
         last_nack: list[envelope_pb2.Ack] = []
 
+        from .retry import async_call_with_retry  # loads with the first send
+
         with _otel.send_span(envelope) as span:
             metadata = metadata_for(active)  # inside the span: carries its traceparent
 
@@ -298,6 +302,8 @@ class AsyncMacpClientBase(ClientCore):
         """Open a ``StreamSession`` (synchronous; call ``await stream.subscribe(...)`` to
         attach to an existing session). ``timeout`` bounds the whole stream, as for
         ``MacpClient.open_stream``."""
+        from .streams import AsyncMacpStream  # loads with the first stream
+
         if self._closed:
             raise MacpSdkError("client is closed")
         metadata = self._md_required(auth, "open_stream")
@@ -312,3 +318,12 @@ class AsyncMacpClientBase(ClientCore):
         return stream
 
     stream_session = open_stream
+
+
+def __getattr__(name: str) -> object:
+    # ``AsyncMacpStream`` at 0.22.0's path, loaded on first use (streams bring threads, queues).
+    if name == "AsyncMacpStream":
+        from .streams import AsyncMacpStream
+
+        return AsyncMacpStream
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

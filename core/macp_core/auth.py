@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .errors import MacpIdentityMismatchError, MacpValidationError
+from ._identity import resolve_sender as resolve_sender  # re-exported
+from .errors import MacpValidationError
 
 AUTHORIZATION_HEADER = "authorization"
 BEARER_PREFIX = "Bearer "
@@ -88,32 +89,3 @@ class AuthConfig:
         )
 
     __str__ = __repr__
-
-
-def _suggest(sender: str) -> str:
-    return (
-        f"pass auth=AuthConfig.for_dev_agent({sender!r}) on a dev runtime, or "
-        f"auth=AuthConfig.for_bearer(<token issued to {sender!r}>, expected_sender={sender!r})"
-    )
-
-
-def resolve_sender(sender: str | None, auth: AuthConfig | None) -> str:
-    """The ``Envelope.sender`` to send with ``auth``.
-
-    An explicit ``sender`` wins; otherwise the auth's known identity; otherwise ``""`` (the
-    runtime fills in the authenticated identity). When the auth names the identity it
-    authenticates as, a different sender raises :class:`MacpIdentityMismatchError` naming the
-    auth that would be needed.
-    """
-    known = (auth.expected_sender or auth.sender_hint) if auth is not None else None
-    resolved = sender if sender else (known or "")
-    expected = auth.expected_sender if auth is not None else None
-    if expected and resolved != expected:
-        raise MacpIdentityMismatchError(
-            expected,
-            resolved,
-            f"sender {resolved!r} cannot match the authenticated identity {expected!r}: "
-            f"the runtime binds the sender to the credential. To send as {resolved!r}, "
-            + _suggest(resolved),
-        )
-    return resolved

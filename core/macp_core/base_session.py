@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from time import time_ns
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from google.protobuf.message import Message
 from macp.v1 import core_pb2, envelope_pb2
 
+from ._identity import resolve_sender
+from ._lazy import lazy_class
 from ._logging import get_logger
-from .auth import AuthConfig, resolve_sender
-from .base_projection import BaseProjection
 from .constants import (
     DEFAULT_CONFIGURATION_VERSION as DEFAULT_CONFIGURATION_VERSION,  # re-exported (0.22.0)
 )
@@ -41,9 +41,13 @@ from .envelope import (
     validate_session_id,
 )
 from .errors import MacpAckError, MacpSessionError
-from .retry import RetryPolicy
-from .session_client import AsyncSessionClient, SessionClient
-from .streams import AsyncMacpStream, InlineErrorCallback, MacpStream
+
+if TYPE_CHECKING:  # annotations only: a session class loads no stream or retry machinery
+    from .auth import AuthConfig
+    from .base_projection import BaseProjection
+    from .retry import RetryPolicy
+    from .session_client import AsyncSessionClient, SessionClient
+    from .streams import AsyncMacpStream, InlineErrorCallback, MacpStream
 
 logger = get_logger("session")
 _Envelope = envelope_pb2.Envelope
@@ -54,7 +58,9 @@ class _SessionCore:
 
     MODE: ClassVar[str]
     MODE_VERSION: ClassVar[str] = DEFAULT_MODE_VERSION
-    PROJECTION_CLASS: ClassVar[type[BaseProjection]] = BaseProjection
+    PROJECTION_CLASS: ClassVar[type[BaseProjection]] = lazy_class(
+        ".base_projection", "BaseProjection", __package__
+    )
     ALLOW_EMPTY_PARTICIPANTS: ClassVar[bool] = False
 
     def _init_core(

@@ -11,7 +11,7 @@ import logging
 import threading
 import weakref
 from collections.abc import Iterator
-from typing import Self, TypeVar
+from typing import TYPE_CHECKING, Self, TypeVar
 
 import grpc
 from macp.v1 import core_pb2, core_pb2_grpc, envelope_pb2
@@ -41,13 +41,15 @@ from ._requests import (
 from ._requests import (
     TimeoutValue as TimeoutValue,  # re-exported
 )
-from .auth import AuthConfig
 from .constants import CLIENT_NAME, CLIENT_VERSION
 from .errors import MacpAckError, MacpRetryError, MacpSdkError, error_from_rpc, rpc_status
 from .errors import macp_error_code as macp_error_code  # re-exported (0.22.0's path)
-from .retry import RetryPolicy, call_with_retry
-from .streams import InlineErrorCallback
-from .streams import MacpStream as MacpStream  # re-exported (0.22.0's path)
+
+if TYPE_CHECKING:
+    from .auth import AuthConfig
+    from .retry import RetryPolicy
+    from .streams import InlineErrorCallback
+    from .streams import MacpStream as MacpStream  # 0.22.0's path; loads on first use
 
 logger = get_logger("client")
 
@@ -241,6 +243,8 @@ class MacpClientBase(ClientCore):
                 envelope.session_id or "-",
             )
 
+        from .retry import call_with_retry  # loads with the first send, not with the client
+
         with _otel.send_span(envelope) as span:
             metadata = metadata_for(active)  # inside the span: carries its traceparent
 
@@ -339,6 +343,8 @@ class MacpClientBase(ClientCore):
         ``DEADLINE_EXCEEDED``) and later ones return ``None``. ``None`` (the default) and
         ``UNBOUNDED`` mean no deadline: ``default_timeout`` is for unary calls only.
         ``read(timeout)`` bounds a single wait and leaves the stream open."""
+        from .streams import MacpStream  # streams (queue, threads) load on the first stream
+
         if self._closed:
             raise MacpSdkError("client is closed")
         metadata = self._md_required(auth, "open_stream")
@@ -355,3 +361,12 @@ class MacpClientBase(ClientCore):
         return stream
 
     stream_session = open_stream
+
+
+def __getattr__(name: str) -> object:
+    # ``MacpStream`` at 0.22.0's path, loaded with the first use (streams bring threads, queues).
+    if name == "MacpStream":
+        from .streams import MacpStream
+
+        return MacpStream
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

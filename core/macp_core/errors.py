@@ -16,15 +16,19 @@ means the runtime did not advertise what a call needs, so it was not attempted.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 
 from ._renamed import renamed_keywords
 from ._rpc_face import DetailsText, RpcErrorBase, StatusText, Trailing, with_code
+
+if TYPE_CHECKING:
+    from ._error_details import AckFailure as AckFailure
+    from ._error_details import ErrorDetails as ErrorDetails
+    from ._error_details import PolicyDenial as PolicyDenial
+    from ._error_details import parse_error_details as parse_error_details
 
 # --- MACP error registry codes (protocol §4.4) -------------------------------------------
 UNAUTHENTICATED = "UNAUTHENTICATED"
@@ -127,51 +131,6 @@ KNOWN_DENY_CODES: frozenset[str] = frozenset(
 )
 
 
-# --- structured details ------------------------------------------------------------------
-@dataclass(frozen=True)
-class PolicyDenial:
-    """One structured reason a governance policy refused a Commitment."""
-
-    code: str
-    message: str = ""
-    participants: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class ErrorDetails:
-    reasons: tuple[str, ...] = ()
-    denials: tuple[PolicyDenial, ...] = ()
-
-
-def parse_error_details(details: bytes | str | None) -> ErrorDetails:
-    """Decode ``MACPError.details`` (JSON ``{"reasons": [...], "denials": [...]}``).
-
-    Never raises: anything that is not that shape yields empty details.
-    """
-    if not details:
-        return ErrorDetails()
-    try:
-        raw = details.decode("utf-8") if isinstance(details, bytes) else details
-        doc = json.loads(raw)
-    except (UnicodeDecodeError, ValueError):
-        return ErrorDetails()
-    if not isinstance(doc, dict):
-        return ErrorDetails()
-    reasons = tuple(str(r) for r in doc.get("reasons") or () if isinstance(r, str | int | float))
-    denials: list[PolicyDenial] = []
-    for item in doc.get("denials") or ():
-        if isinstance(item, dict) and isinstance(item.get("code"), str):
-            people = item.get("participants") or ()
-            denials.append(
-                PolicyDenial(
-                    code=item["code"],
-                    message=str(item.get("message", "")),
-                    participants=tuple(str(p) for p in people if isinstance(p, str)),
-                )
-            )
-    return ErrorDetails(reasons=reasons, denials=tuple(denials))
-
-
 # --- hierarchy ---------------------------------------------------------------------------
 class MacpSdkError(Exception):
     """Base of every error the SDK raises."""
@@ -223,18 +182,6 @@ class MacpCapabilityError(MacpSdkError):
             f"{what} the runtime capability {capability!r}, which it did not advertise in "
             "Initialize; nothing was sent"
         )
-
-
-@dataclass(frozen=True)
-class AckFailure:
-    """The fields of a refused Ack (or of a gRPC error that carries a MACP code)."""
-
-    code: str
-    message: str = ""
-    session_id: str = ""
-    message_id: str = ""
-    reasons: tuple[str, ...] = ()
-    denials: tuple[PolicyDenial, ...] = field(default=())
 
 
 class MacpAckError(MacpSdkError, RpcErrorBase):
@@ -593,6 +540,8 @@ def error_from_rpc(
     trailing = _trailing(err)
     explicit = trailing.get(MACP_ERROR_CODE_KEY)
     if explicit:
+        from ._error_details import AckFailure, parse_error_details
+
         code = explicit.decode("utf-8", "replace") if isinstance(explicit, bytes) else str(explicit)
         parsed = parse_error_details(trailing.get(MACP_ERROR_DETAILS_KEY))
         return ack_error(
@@ -616,3 +565,17 @@ def error_from_rpc(
 
 def _pairs(trailing: Mapping[str, Any]) -> Trailing:
     return tuple((k, v) for k, v in trailing.items() if isinstance(v, str | bytes))
+
+
+# The detail records load with the first refusal that needs them (see _error_details).
+_DETAILS = frozenset({"AckFailure", "ErrorDetails", "PolicyDenial", "parse_error_details"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _DETAILS:
+        from . import _error_details
+
+        value = getattr(_error_details, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -10,18 +10,36 @@ channel, auth, call helpers, `send` and streams come from `macp_core.async_clien
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 from macp.v1 import core_pb2, envelope_pb2, policy_pb2
 from macp_core.async_client_base import AsyncMacpClientBase
-from macp_core.async_client_base import (
-    AsyncMacpStream as AsyncMacpStream,
-)
-from macp_core.auth import AuthConfig
-from macp_core.client_base import TimeoutValue
 from macp_core.envelope import validate_required
-from macp_core.receipt import DecisionReceiptResult, ReceiptKeySet
 from macp_core.request_checks import check_mode_descriptor
-from macp_core.response_adapters import decision_receipt_result, receipt_key_set
+
+if TYPE_CHECKING:
+    from macp_core.async_client_base import AsyncMacpStream as AsyncMacpStream
+    from macp_core.auth import AuthConfig
+    from macp_core.client_base import TimeoutValue
+    from macp_core.receipt import DecisionReceiptResult, ReceiptKeySet
+else:
+    # 0.22.0 defined these in its client module; here they live in streams/errors and load
+    # on first use, so importing the client does not load the streams.
+    _SHARED = frozenset(
+        {
+            "AsyncMacpStream",
+        }
+    )
+
+    def __getattr__(name: str) -> object:
+        if name in _SHARED:
+            import importlib
+
+            value = getattr(importlib.import_module("macp_core.async_client_base"), name)
+            globals()[name] = value
+            return value
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "AsyncMacpClient",
@@ -555,6 +573,8 @@ class AsyncMacpClient(AsyncMacpClientBase):
             timeout=timeout,
             operation="GetDecisionReceipt",
         )
+        from macp_core.response_adapters import decision_receipt_result
+
         return decision_receipt_result(response)
 
     async def get_receipt_keys(
@@ -576,4 +596,6 @@ class AsyncMacpClient(AsyncMacpClientBase):
             timeout=timeout,
             operation="GetReceiptKeys",
         )
+        from macp_core.response_adapters import receipt_key_set
+
         return receipt_key_set(response)

@@ -10,29 +10,46 @@ channel, auth, call helpers, `send` and streams come from `macp_core.client_base
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from macp.v1 import core_pb2, envelope_pb2, policy_pb2
-from macp_core.auth import AuthConfig
 from macp_core.client_base import (
     UNBOUNDED as UNBOUNDED,
 )
 from macp_core.client_base import MacpClientBase
-from macp_core.client_base import (
-    MacpStream as MacpStream,
-)
 from macp_core.client_base import (
     TimeoutValue as TimeoutValue,
 )
 from macp_core.client_base import (
     configure_logging as configure_logging,
 )
-from macp_core.client_base import (
-    macp_error_code as macp_error_code,
-)
 from macp_core.envelope import validate_required
-from macp_core.receipt import DecisionReceiptResult, ReceiptKeySet
 from macp_core.request_checks import check_mode_descriptor
-from macp_core.response_adapters import decision_receipt_result, receipt_key_set
+
+if TYPE_CHECKING:
+    from macp_core.auth import AuthConfig
+    from macp_core.client_base import MacpStream as MacpStream
+    from macp_core.client_base import macp_error_code as macp_error_code
+    from macp_core.receipt import DecisionReceiptResult, ReceiptKeySet
+else:
+    # 0.22.0 defined these in its client module; here they live in streams/errors and load
+    # on first use, so importing the client does not load the streams.
+    _SHARED = frozenset(
+        {
+            "MacpStream",
+            "macp_error_code",
+        }
+    )
+
+    def __getattr__(name: str) -> object:
+        if name in _SHARED:
+            import importlib
+
+            value = getattr(importlib.import_module("macp_core.client_base"), name)
+            globals()[name] = value
+            return value
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "MacpClient",
@@ -570,6 +587,8 @@ class MacpClient(MacpClientBase):
             timeout=timeout,
             operation="GetDecisionReceipt",
         )
+        from macp_core.response_adapters import decision_receipt_result
+
         return decision_receipt_result(response)
 
     def get_receipt_keys(
@@ -591,4 +610,6 @@ class MacpClient(MacpClientBase):
             timeout=timeout,
             operation="GetReceiptKeys",
         )
+        from macp_core.response_adapters import receipt_key_set
+
         return receipt_key_set(response)

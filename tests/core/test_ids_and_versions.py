@@ -7,11 +7,14 @@ against those paths here.
 
 from __future__ import annotations
 
+import re
 import uuid
 from importlib import metadata
 
 import pytest
-from macp_core._dist import installed_version
+from hypothesis import given
+from hypothesis import strategies as st
+from macp_core._dist import _normalized, installed_version
 from macp_sdk.envelope import (
     is_valid_session_id,
     new_commitment_id,
@@ -43,3 +46,8 @@ def test_installed_version_agrees_with_importlib_metadata(distribution: str) -> 
 
 def test_an_absent_distribution_has_no_version() -> None:
     assert installed_version("surely-not-installed-macp-dist") is None
+
+
+@given(st.text(alphabet="-_.aZ9", max_size=12))
+def test_name_normalisation_collapses_separator_runs_like_pep_503(name: str) -> None:
+    assert _normalized(name) == re.sub(r"[-_.]+", "_", name).lower()

@@ -13,17 +13,16 @@ from typing import TYPE_CHECKING, ClassVar, cast
 from macp.modes.multi_round.v1 import multi_round_pb2
 from macp.v1 import core_pb2, envelope_pb2
 from macp_core._field_checks import field_check
-from macp_core._registration import registered
-from macp_core.auth import AuthConfig
-from macp_core.base_projection import BaseProjection
+from macp_core._lazy import lazy_class
 from macp_core.base_session import AsyncBaseSession, BaseSession
 from macp_core.envelope import build_envelope
 
-from .._registry import mode_descriptor
-from ..projections.multi_round import MultiRoundProjection
-
 if TYPE_CHECKING:
+    from macp_core.auth import AuthConfig
+    from macp_core.base_projection import BaseProjection
     from macp_core.session_client import AsyncSessionClient, SessionClient
+
+    from ..projections.multi_round import MultiRoundProjection
 
 __all__ = [
     "MODE",
@@ -80,16 +79,20 @@ class MultiRoundSession(BaseSession):
 
     MODE: ClassVar[str] = MODE
     MODE_VERSION: ClassVar[str] = MODE_VERSION
-    PROJECTION_CLASS: ClassVar[type[BaseProjection]] = MultiRoundProjection
+    PROJECTION_CLASS: ClassVar[type[BaseProjection]] = lazy_class(
+        "..projections.multi_round", "MultiRoundProjection", __package__
+    )
 
     @property
     def multi_round_projection(self) -> MultiRoundProjection:
         """The session's projection, typed for this mode."""
-        return cast(MultiRoundProjection, self.projection)
+        return cast("MultiRoundProjection", self.projection)
 
     @classmethod
     def mode_descriptor(cls) -> core_pb2.ModeDescriptor:
         """This mode's descriptor, as ListModes reports it."""
+        from .._registry import mode_descriptor
+
         return mode_descriptor(cls.MODE)
 
     @classmethod
@@ -100,6 +103,8 @@ class MultiRoundSession(BaseSession):
 
         Raises MacpSdkError when the runtime refuses it (e.g. an id it reserves).
         """
+        from macp_core._registration import registered
+
         response = client.register_ext_mode(cls.mode_descriptor(), auth=auth)
         registered(cls.MODE, response)
         return response
@@ -128,16 +133,20 @@ class AsyncMultiRoundSession(AsyncBaseSession):
 
     MODE: ClassVar[str] = MODE
     MODE_VERSION: ClassVar[str] = MODE_VERSION
-    PROJECTION_CLASS: ClassVar[type[BaseProjection]] = MultiRoundProjection
+    PROJECTION_CLASS: ClassVar[type[BaseProjection]] = lazy_class(
+        "..projections.multi_round", "MultiRoundProjection", __package__
+    )
 
     @property
     def multi_round_projection(self) -> MultiRoundProjection:
         """The session's projection, typed for this mode."""
-        return cast(MultiRoundProjection, self.projection)
+        return cast("MultiRoundProjection", self.projection)
 
     @classmethod
     def mode_descriptor(cls) -> core_pb2.ModeDescriptor:
         """This mode's descriptor, as ListModes reports it."""
+        from .._registry import mode_descriptor
+
         return mode_descriptor(cls.MODE)
 
     @classmethod
@@ -148,6 +157,8 @@ class AsyncMultiRoundSession(AsyncBaseSession):
 
         Raises MacpSdkError when the runtime refuses it (e.g. an id it reserves).
         """
+        from macp_core._registration import registered
+
         response = await client.register_ext_mode(cls.mode_descriptor(), auth=auth)
         registered(cls.MODE, response)
         return response

@@ -14,17 +14,16 @@ from typing import TYPE_CHECKING, ClassVar, cast
 from macp.modes.proposal.v1 import proposal_pb2
 from macp.v1 import core_pb2, envelope_pb2
 from macp_core._field_checks import field_check
-from macp_core._registration import registered
-from macp_core.auth import AuthConfig
-from macp_core.base_projection import BaseProjection
+from macp_core._lazy import lazy_class
 from macp_core.base_session import AsyncBaseSession, BaseSession
 from macp_core.envelope import build_envelope
 
-from .._registry import mode_descriptor
-from ..projections.proposal import ProposalProjection
-
 if TYPE_CHECKING:
+    from macp_core.auth import AuthConfig
+    from macp_core.base_projection import BaseProjection
     from macp_core.session_client import AsyncSessionClient, SessionClient
+
+    from ..projections.proposal import ProposalProjection
 
 __all__ = [
     "MODE",
@@ -284,16 +283,20 @@ class ProposalSession(BaseSession):
 
     MODE: ClassVar[str] = MODE
     MODE_VERSION: ClassVar[str] = MODE_VERSION
-    PROJECTION_CLASS: ClassVar[type[BaseProjection]] = ProposalProjection
+    PROJECTION_CLASS: ClassVar[type[BaseProjection]] = lazy_class(
+        "..projections.proposal", "ProposalProjection", __package__
+    )
 
     @property
     def proposal_projection(self) -> ProposalProjection:
         """The session's projection, typed for this mode."""
-        return cast(ProposalProjection, self.projection)
+        return cast("ProposalProjection", self.projection)
 
     @classmethod
     def mode_descriptor(cls) -> core_pb2.ModeDescriptor:
         """This mode's descriptor, as ListModes reports it."""
+        from .._registry import mode_descriptor
+
         return mode_descriptor(cls.MODE)
 
     @classmethod
@@ -304,6 +307,8 @@ class ProposalSession(BaseSession):
 
         Raises MacpSdkError when the runtime refuses it (e.g. an id it reserves).
         """
+        from macp_core._registration import registered
+
         response = client.register_ext_mode(cls.mode_descriptor(), auth=auth)
         registered(cls.MODE, response)
         return response
@@ -429,16 +434,20 @@ class AsyncProposalSession(AsyncBaseSession):
 
     MODE: ClassVar[str] = MODE
     MODE_VERSION: ClassVar[str] = MODE_VERSION
-    PROJECTION_CLASS: ClassVar[type[BaseProjection]] = ProposalProjection
+    PROJECTION_CLASS: ClassVar[type[BaseProjection]] = lazy_class(
+        "..projections.proposal", "ProposalProjection", __package__
+    )
 
     @property
     def proposal_projection(self) -> ProposalProjection:
         """The session's projection, typed for this mode."""
-        return cast(ProposalProjection, self.projection)
+        return cast("ProposalProjection", self.projection)
 
     @classmethod
     def mode_descriptor(cls) -> core_pb2.ModeDescriptor:
         """This mode's descriptor, as ListModes reports it."""
+        from .._registry import mode_descriptor
+
         return mode_descriptor(cls.MODE)
 
     @classmethod
@@ -449,6 +458,8 @@ class AsyncProposalSession(AsyncBaseSession):
 
         Raises MacpSdkError when the runtime refuses it (e.g. an id it reserves).
         """
+        from macp_core._registration import registered
+
         response = await client.register_ext_mode(cls.mode_descriptor(), auth=auth)
         registered(cls.MODE, response)
         return response

@@ -13,17 +13,16 @@ from typing import TYPE_CHECKING, ClassVar, cast
 from macp.modes.quorum.v1 import quorum_pb2
 from macp.v1 import core_pb2, envelope_pb2
 from macp_core._field_checks import field_check
-from macp_core._registration import registered
-from macp_core.auth import AuthConfig
-from macp_core.base_projection import BaseProjection
+from macp_core._lazy import lazy_class
 from macp_core.base_session import AsyncBaseSession, BaseSession
 from macp_core.envelope import build_envelope
 
-from .._registry import mode_descriptor
-from ..projections.quorum import QuorumProjection
-
 if TYPE_CHECKING:
+    from macp_core.auth import AuthConfig
+    from macp_core.base_projection import BaseProjection
     from macp_core.session_client import AsyncSessionClient, SessionClient
+
+    from ..projections.quorum import QuorumProjection
 
 __all__ = [
     "MODE",
@@ -225,16 +224,20 @@ class QuorumSession(BaseSession):
 
     MODE: ClassVar[str] = MODE
     MODE_VERSION: ClassVar[str] = MODE_VERSION
-    PROJECTION_CLASS: ClassVar[type[BaseProjection]] = QuorumProjection
+    PROJECTION_CLASS: ClassVar[type[BaseProjection]] = lazy_class(
+        "..projections.quorum", "QuorumProjection", __package__
+    )
 
     @property
     def quorum_projection(self) -> QuorumProjection:
         """The session's projection, typed for this mode."""
-        return cast(QuorumProjection, self.projection)
+        return cast("QuorumProjection", self.projection)
 
     @classmethod
     def mode_descriptor(cls) -> core_pb2.ModeDescriptor:
         """This mode's descriptor, as ListModes reports it."""
+        from .._registry import mode_descriptor
+
         return mode_descriptor(cls.MODE)
 
     @classmethod
@@ -245,6 +248,8 @@ class QuorumSession(BaseSession):
 
         Raises MacpSdkError when the runtime refuses it (e.g. an id it reserves).
         """
+        from macp_core._registration import registered
+
         response = client.register_ext_mode(cls.mode_descriptor(), auth=auth)
         registered(cls.MODE, response)
         return response
@@ -341,16 +346,20 @@ class AsyncQuorumSession(AsyncBaseSession):
 
     MODE: ClassVar[str] = MODE
     MODE_VERSION: ClassVar[str] = MODE_VERSION
-    PROJECTION_CLASS: ClassVar[type[BaseProjection]] = QuorumProjection
+    PROJECTION_CLASS: ClassVar[type[BaseProjection]] = lazy_class(
+        "..projections.quorum", "QuorumProjection", __package__
+    )
 
     @property
     def quorum_projection(self) -> QuorumProjection:
         """The session's projection, typed for this mode."""
-        return cast(QuorumProjection, self.projection)
+        return cast("QuorumProjection", self.projection)
 
     @classmethod
     def mode_descriptor(cls) -> core_pb2.ModeDescriptor:
         """This mode's descriptor, as ListModes reports it."""
+        from .._registry import mode_descriptor
+
         return mode_descriptor(cls.MODE)
 
     @classmethod
@@ -361,6 +370,8 @@ class AsyncQuorumSession(AsyncBaseSession):
 
         Raises MacpSdkError when the runtime refuses it (e.g. an id it reserves).
         """
+        from macp_core._registration import registered
+
         response = await client.register_ext_mode(cls.mode_descriptor(), auth=auth)
         registered(cls.MODE, response)
         return response

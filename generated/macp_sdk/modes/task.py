@@ -13,17 +13,16 @@ from typing import TYPE_CHECKING, ClassVar, cast
 from macp.modes.task.v1 import task_pb2
 from macp.v1 import core_pb2, envelope_pb2
 from macp_core._field_checks import field_check
-from macp_core._registration import registered
-from macp_core.auth import AuthConfig
-from macp_core.base_projection import BaseProjection
+from macp_core._lazy import lazy_class
 from macp_core.base_session import AsyncBaseSession, BaseSession
 from macp_core.envelope import build_envelope
 
-from .._registry import mode_descriptor
-from ..projections.task import TaskProjection
-
 if TYPE_CHECKING:
+    from macp_core.auth import AuthConfig
+    from macp_core.base_projection import BaseProjection
     from macp_core.session_client import AsyncSessionClient, SessionClient
+
+    from ..projections.task import TaskProjection
 
 __all__ = [
     "MODE",
@@ -353,16 +352,20 @@ class TaskSession(BaseSession):
 
     MODE: ClassVar[str] = MODE
     MODE_VERSION: ClassVar[str] = MODE_VERSION
-    PROJECTION_CLASS: ClassVar[type[BaseProjection]] = TaskProjection
+    PROJECTION_CLASS: ClassVar[type[BaseProjection]] = lazy_class(
+        "..projections.task", "TaskProjection", __package__
+    )
 
     @property
     def task_projection(self) -> TaskProjection:
         """The session's projection, typed for this mode."""
-        return cast(TaskProjection, self.projection)
+        return cast("TaskProjection", self.projection)
 
     @classmethod
     def mode_descriptor(cls) -> core_pb2.ModeDescriptor:
         """This mode's descriptor, as ListModes reports it."""
+        from .._registry import mode_descriptor
+
         return mode_descriptor(cls.MODE)
 
     @classmethod
@@ -373,6 +376,8 @@ class TaskSession(BaseSession):
 
         Raises MacpSdkError when the runtime refuses it (e.g. an id it reserves).
         """
+        from macp_core._registration import registered
+
         response = client.register_ext_mode(cls.mode_descriptor(), auth=auth)
         registered(cls.MODE, response)
         return response
@@ -543,16 +548,20 @@ class AsyncTaskSession(AsyncBaseSession):
 
     MODE: ClassVar[str] = MODE
     MODE_VERSION: ClassVar[str] = MODE_VERSION
-    PROJECTION_CLASS: ClassVar[type[BaseProjection]] = TaskProjection
+    PROJECTION_CLASS: ClassVar[type[BaseProjection]] = lazy_class(
+        "..projections.task", "TaskProjection", __package__
+    )
 
     @property
     def task_projection(self) -> TaskProjection:
         """The session's projection, typed for this mode."""
-        return cast(TaskProjection, self.projection)
+        return cast("TaskProjection", self.projection)
 
     @classmethod
     def mode_descriptor(cls) -> core_pb2.ModeDescriptor:
         """This mode's descriptor, as ListModes reports it."""
+        from .._registry import mode_descriptor
+
         return mode_descriptor(cls.MODE)
 
     @classmethod
@@ -563,6 +572,8 @@ class AsyncTaskSession(AsyncBaseSession):
 
         Raises MacpSdkError when the runtime refuses it (e.g. an id it reserves).
         """
+        from macp_core._registration import registered
+
         response = await client.register_ext_mode(cls.mode_descriptor(), auth=auth)
         registered(cls.MODE, response)
         return response

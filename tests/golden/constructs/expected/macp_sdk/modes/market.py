@@ -19,23 +19,23 @@ from google.protobuf.message import Message
 from macp.v1 import core_pb2, envelope_pb2
 from macp_core._enums import enum_number
 from macp_core._field_checks import exactly_one, field_check
-from macp_core._registration import registered
+from macp_core._lazy import lazy_class
 from macp_core._wkt import to_any, to_duration, to_struct, to_timestamp
-from macp_core.auth import AuthConfig
-from macp_core.base_projection import BaseProjection
 from macp_core.base_session import AsyncBaseSession, BaseSession
 from macp_core.envelope import build_envelope
 
-from .._registry import mode_descriptor
 from ..projections._market_base import (
     CurrencyName,
     GradeName,
     OfferPayloadConditionName,
 )
-from ..projections.market import MarketProjection
 
 if TYPE_CHECKING:
+    from macp_core.auth import AuthConfig
+    from macp_core.base_projection import BaseProjection
     from macp_core.session_client import AsyncSessionClient, SessionClient
+
+    from ..projections.market import MarketProjection
 
 __all__ = [
     "TierValue",
@@ -528,16 +528,20 @@ class MarketSession(BaseSession):
 
     MODE: ClassVar[str] = MODE
     MODE_VERSION: ClassVar[str] = MODE_VERSION
-    PROJECTION_CLASS: ClassVar[type[BaseProjection]] = MarketProjection
+    PROJECTION_CLASS: ClassVar[type[BaseProjection]] = lazy_class(
+        "..projections.market", "MarketProjection", __package__
+    )
 
     @property
     def market_projection(self) -> MarketProjection:
         """The session's projection, typed for this mode."""
-        return cast(MarketProjection, self.projection)
+        return cast("MarketProjection", self.projection)
 
     @classmethod
     def mode_descriptor(cls) -> core_pb2.ModeDescriptor:
         """This mode's descriptor, as ListModes reports it."""
+        from .._registry import mode_descriptor
+
         return mode_descriptor(cls.MODE)
 
     @classmethod
@@ -548,6 +552,8 @@ class MarketSession(BaseSession):
 
         Raises MacpSdkError when the runtime refuses it (e.g. an id it reserves).
         """
+        from macp_core._registration import registered
+
         response = client.register_ext_mode(cls.mode_descriptor(), auth=auth)
         registered(cls.MODE, response)
         return response
@@ -741,16 +747,20 @@ class AsyncMarketSession(AsyncBaseSession):
 
     MODE: ClassVar[str] = MODE
     MODE_VERSION: ClassVar[str] = MODE_VERSION
-    PROJECTION_CLASS: ClassVar[type[BaseProjection]] = MarketProjection
+    PROJECTION_CLASS: ClassVar[type[BaseProjection]] = lazy_class(
+        "..projections.market", "MarketProjection", __package__
+    )
 
     @property
     def market_projection(self) -> MarketProjection:
         """The session's projection, typed for this mode."""
-        return cast(MarketProjection, self.projection)
+        return cast("MarketProjection", self.projection)
 
     @classmethod
     def mode_descriptor(cls) -> core_pb2.ModeDescriptor:
         """This mode's descriptor, as ListModes reports it."""
+        from .._registry import mode_descriptor
+
         return mode_descriptor(cls.MODE)
 
     @classmethod
@@ -761,6 +771,8 @@ class AsyncMarketSession(AsyncBaseSession):
 
         Raises MacpSdkError when the runtime refuses it (e.g. an id it reserves).
         """
+        from macp_core._registration import registered
+
         response = await client.register_ext_mode(cls.mode_descriptor(), auth=auth)
         registered(cls.MODE, response)
         return response

@@ -14,17 +14,16 @@ from typing import TYPE_CHECKING, ClassVar, Literal, cast
 from acme.widget.v1 import widget_pb2
 from macp.v1 import core_pb2, envelope_pb2
 from macp_core._field_checks import field_check
-from macp_core._registration import registered
-from macp_core.auth import AuthConfig
-from macp_core.base_projection import BaseProjection
+from macp_core._lazy import lazy_class
 from macp_core.base_session import AsyncBaseSession, BaseSession
 from macp_core.envelope import build_envelope
 
-from .._registry import mode_descriptor
-from ..projections.widget import WidgetProjection
-
 if TYPE_CHECKING:
+    from macp_core.auth import AuthConfig
+    from macp_core.base_projection import BaseProjection
     from macp_core.session_client import AsyncSessionClient, SessionClient
+
+    from ..projections.widget import WidgetProjection
 
 __all__ = [
     "ColourValue",
@@ -163,16 +162,20 @@ class GadgetSession(BaseSession):
 
     MODE: ClassVar[str] = MODE
     MODE_VERSION: ClassVar[str] = MODE_VERSION
-    PROJECTION_CLASS: ClassVar[type[BaseProjection]] = WidgetProjection
+    PROJECTION_CLASS: ClassVar[type[BaseProjection]] = lazy_class(
+        "..projections.widget", "WidgetProjection", __package__
+    )
 
     @property
     def widget_projection(self) -> WidgetProjection:
         """The session's projection, typed for this mode."""
-        return cast(WidgetProjection, self.projection)
+        return cast("WidgetProjection", self.projection)
 
     @classmethod
     def mode_descriptor(cls) -> core_pb2.ModeDescriptor:
         """This mode's descriptor, as ListModes reports it."""
+        from .._registry import mode_descriptor
+
         return mode_descriptor(cls.MODE)
 
     @classmethod
@@ -183,6 +186,8 @@ class GadgetSession(BaseSession):
 
         Raises MacpSdkError when the runtime refuses it (e.g. an id it reserves).
         """
+        from macp_core._registration import registered
+
         response = client.register_ext_mode(cls.mode_descriptor(), auth=auth)
         registered(cls.MODE, response)
         return response
@@ -244,16 +249,20 @@ class AsyncGadgetSession(AsyncBaseSession):
 
     MODE: ClassVar[str] = MODE
     MODE_VERSION: ClassVar[str] = MODE_VERSION
-    PROJECTION_CLASS: ClassVar[type[BaseProjection]] = WidgetProjection
+    PROJECTION_CLASS: ClassVar[type[BaseProjection]] = lazy_class(
+        "..projections.widget", "WidgetProjection", __package__
+    )
 
     @property
     def widget_projection(self) -> WidgetProjection:
         """The session's projection, typed for this mode."""
-        return cast(WidgetProjection, self.projection)
+        return cast("WidgetProjection", self.projection)
 
     @classmethod
     def mode_descriptor(cls) -> core_pb2.ModeDescriptor:
         """This mode's descriptor, as ListModes reports it."""
+        from .._registry import mode_descriptor
+
         return mode_descriptor(cls.MODE)
 
     @classmethod
@@ -264,6 +273,8 @@ class AsyncGadgetSession(AsyncBaseSession):
 
         Raises MacpSdkError when the runtime refuses it (e.g. an id it reserves).
         """
+        from macp_core._registration import registered
+
         response = await client.register_ext_mode(cls.mode_descriptor(), auth=auth)
         registered(cls.MODE, response)
         return response
