@@ -140,7 +140,9 @@ def render(
         "`grpc` and the `_pb2` modules (envelope, core, core gRPC, decision). Wall time is the",
         "process's; CPU time (user + system) is what the import itself costs whatever the",
         "neighbours do, so the ratios and the verdict use it. Import only: minus a bare",
-        "interpreter (`python -c pass`). Peak memory: the process's max RSS.",
+        "interpreter (`python -c pass`). Peak memory: the process's max RSS. Every side reads",
+        "compiled bytecode, as an installed wheel has it (pip compiles on install; the bench",
+        "runs `compileall` over this checkout's packages first).",
         "Target: ≤ 1.15× floor.",
         "",
         "| | wall (process) | CPU (process) | CPU, import only | peak RSS "
