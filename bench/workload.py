@@ -175,6 +175,8 @@ def replay_time(side: str) -> Callable[[int], float]:
 
         return floor
 
+    if side == "bound":
+        return _bound(history)
     if side == "ours":
         from macp_sdk.projections.decision import DecisionProjection
     else:
@@ -196,6 +198,38 @@ def replay_time(side: str) -> Callable[[int], float]:
     return timed
 
 
+def _bound(history: list[Any]) -> Callable[[int], float]:
+    """The least a Python projection keeping anything of each envelope does (see report)."""
+    from macp.modes.decision.v1 import decision_pb2
+    from macp.v1 import core_pb2
+
+    classes = {
+        "SessionStart": core_pb2.SessionStartPayload,
+        "Proposal": decision_pb2.ProposalPayload,
+        "Evaluation": decision_pb2.EvaluationPayload,
+        "Objection": decision_pb2.ObjectionPayload,
+        "Vote": decision_pb2.VotePayload,
+    }
+
+    def bound(loops: int) -> float:
+        total = 0.0
+        for _ in range(loops):
+            seen: set[str] = set()
+            kept: list[tuple[str, str, str]] = []
+            t0 = _clock()
+            for envelope in history:
+                message_id = envelope.message_id
+                if message_id in seen:
+                    continue
+                payload = classes[envelope.message_type].FromString(envelope.payload)
+                kept.append((getattr(payload, "proposal_id", ""), envelope.sender, message_id))
+                seen.add(message_id)
+            total += _clock() - t0
+        return total
+
+    return bound
+
+
 def main() -> None:
     logging.disable(logging.WARNING)  # both SDKs log insecure channels etc.; not timed work
 
@@ -204,7 +238,9 @@ def main() -> None:
 
     runner = pyperf.Runner(add_cmdline_args=pass_args)
     runner.argparser.add_argument("figure", choices=["vote", "replay"])
-    runner.argparser.add_argument("--side", choices=["ours", "ref", "floor"], required=True)
+    runner.argparser.add_argument(
+        "--side", choices=["ours", "ref", "floor", "bound"], required=True
+    )
     runner.argparser.add_argument("--size", type=int, default=0)
     args = runner.parse_args()
     if args.figure == "vote":
