@@ -149,20 +149,25 @@ def vote_time(side: str, size: int) -> Callable[[int], float]:
     return timed
 
 
+def _payload_classes() -> dict[str, Any]:
+    """Message type -> payload class of the replayed history."""
+    from macp.modes.decision.v1 import decision_pb2
+    from macp.v1 import core_pb2
+
+    return {
+        "SessionStart": core_pb2.SessionStartPayload,
+        "Proposal": decision_pb2.ProposalPayload,
+        "Evaluation": decision_pb2.EvaluationPayload,
+        "Objection": decision_pb2.ObjectionPayload,
+        "Vote": decision_pb2.VotePayload,
+    }
+
+
 def replay_time(side: str) -> Callable[[int], float]:
     """Seconds to replay REPLAY_ENVELOPES accepted envelopes into a fresh projection."""
     history = decision_history(str(uuid.uuid4()), REPLAY_ENVELOPES - 1)
     if side == "floor":
-        from macp.modes.decision.v1 import decision_pb2
-        from macp.v1 import core_pb2
-
-        classes = {
-            "SessionStart": core_pb2.SessionStartPayload,
-            "Proposal": decision_pb2.ProposalPayload,
-            "Evaluation": decision_pb2.EvaluationPayload,
-            "Objection": decision_pb2.ObjectionPayload,
-            "Vote": decision_pb2.VotePayload,
-        }
+        classes = _payload_classes()
 
         def floor(loops: int) -> float:
             total = 0.0
@@ -200,16 +205,7 @@ def replay_time(side: str) -> Callable[[int], float]:
 
 def _bound(history: list[Any]) -> Callable[[int], float]:
     """The least a Python projection keeping anything of each envelope does (see report)."""
-    from macp.modes.decision.v1 import decision_pb2
-    from macp.v1 import core_pb2
-
-    classes = {
-        "SessionStart": core_pb2.SessionStartPayload,
-        "Proposal": decision_pb2.ProposalPayload,
-        "Evaluation": decision_pb2.EvaluationPayload,
-        "Objection": decision_pb2.ObjectionPayload,
-        "Vote": decision_pb2.VotePayload,
-    }
+    classes = _payload_classes()
 
     def bound(loops: int) -> float:
         total = 0.0

@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from governance.anchor import VENV, anchor_python
+from governance.anchor import VENV, anchor_python, run_side
 
 from .api_compat import compare
 
@@ -65,18 +63,7 @@ KNOWN_GAPS: dict[str, list[str]] = {}
 
 
 def _run(python: Path | str, request: dict[str, Any]) -> Any:
-    done = subprocess.run(
-        [str(python), str(SURFACE)],
-        input=json.dumps(request),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=VENV.parent,  # no project packages on the path but the installed ones
-        env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
+    return run_side(python, request, SURFACE)
 
 
 def _anchor_surface() -> Any:

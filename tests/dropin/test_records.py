@@ -5,15 +5,12 @@ same fields, and the same envelopes give the same `proposals`, `requests` and th
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from governance.anchor import VENV, anchor_python
+from governance.anchor import anchor_python, run_side
 
 from .test_public_api import KNOWN_GAPS, _anchor_surface
 from .test_public_api import _run as _run_surface
@@ -23,18 +20,7 @@ B = {"bytes": "\x00raw\xff"}
 
 
 def _run(python: Path | str, request: dict[str, Any]) -> Any:
-    done = subprocess.run(
-        [str(python), str(SIDE)],
-        input=json.dumps(request),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=VENV.parent,  # no project packages on the path but the installed ones
-        env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
+    return run_side(python, request, SIDE)
 
 
 def _both(request: dict[str, Any]) -> tuple[Any, Any]:

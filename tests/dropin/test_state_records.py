@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
@@ -27,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from governance.anchor import VENV, anchor_python
+from governance.anchor import anchor_python, run_side
 from macp.v1 import envelope_pb2
 from macp_sdk import AuthConfig, MacpClient, TaskAssignmentRules, build_task_policy
 from macp_sdk.local_runtime import LocalRuntime
@@ -265,18 +263,7 @@ def _run(python: Path | str, scenarios: list[Scenario]) -> Any:
             for s in scenarios
         ],
     }
-    done = subprocess.run(
-        [str(python), str(SIDE)],
-        input=json.dumps(request),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=VENV.parent,  # no project packages on the path but the installed ones
-        env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
+    return run_side(python, request, SIDE)
 
 
 @pytest.fixture(scope="module")

@@ -37,11 +37,12 @@ def anchor_python() -> Path:
     return python
 
 
-def run_side(python: Path | str, request: dict[str, Any]) -> Any:
-    """One request to one side, in a fresh process whose cwd holds no project packages."""
+def run_side(python: Path | str, request: dict[str, Any], script: Path = SIDES) -> Any:
+    """One JSON request to ``script`` run by one side's python, in a fresh process whose cwd
+    holds no project packages; its JSON answer."""
     VENV.parent.mkdir(parents=True, exist_ok=True)
     done = subprocess.run(
-        [str(python), str(SIDES)],
+        [str(python), str(script)],
         input=json.dumps(request),
         capture_output=True,
         text=True,
