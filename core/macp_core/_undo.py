@@ -97,26 +97,6 @@ def _restore_set(target: set[Any], items: set[Any]) -> None:
 
 
 _MISSING: Any = object()
-MISSING: Any = _MISSING  # "no such key" for undo steps written outside this module
-
-
-def undo_filed_record(
-    by_subject: dict[Any, list[Any]],
-    subject: Any,
-    created: bool,
-    latest: dict[Any, Any],
-    sender: Any,
-    old: Any,
-) -> None:
-    """Reverses ``BaseProjection.file_record``: one step for its three writes."""
-    if old is _MISSING:
-        dict.__delitem__(latest, sender)  # it was added last: removing it restores the order
-    else:
-        dict.__setitem__(latest, sender, old)
-    if created:
-        dict.__delitem__(by_subject, subject)
-    else:
-        list.pop(by_subject[subject])
 
 
 def _rebuild(kind: type[Any], items: Any, journal: Journal) -> Any:

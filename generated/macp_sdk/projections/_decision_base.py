@@ -181,15 +181,24 @@ class DecisionProjectionBase(BaseProjection):
 
     def __init__(self, session_id: str | None = None, *, mode: str | None = None) -> None:
         super().__init__(session_id, mode=mode)
+        # Live read-only indexes of the records filed so far (built when read).
         # Proposal records, keyed by proposal_id.
-        self.proposal_records: dict[str, list[ProposalRecord]] = {}
+        self.proposal_records: Mapping[str, list[ProposalRecord]] = self.record_index(
+            ProposalRecord, "proposal_id"
+        )
         # Evaluation records, keyed by proposal_id.
-        self.evaluation_records: dict[str, list[EvaluationRecord]] = {}
+        self.evaluation_records: Mapping[str, list[EvaluationRecord]] = self.record_index(
+            EvaluationRecord, "proposal_id"
+        )
         # Objection records, keyed by proposal_id.
-        self.objection_records: dict[str, list[ObjectionRecord]] = {}
+        self.objection_records: Mapping[str, list[ObjectionRecord]] = self.record_index(
+            ObjectionRecord, "proposal_id"
+        )
         # Vote records, keyed by proposal_id.
-        self.vote_records: dict[str, list[VoteRecord]] = {}
-        self.latest_by_sender: dict[str, DecisionModeRecord] = {}
+        self.vote_records: Mapping[str, list[VoteRecord]] = self.record_index(
+            VoteRecord, "proposal_id"
+        )
+        self.latest_by_sender: Mapping[str, DecisionModeRecord] = self.latest_record_index()
 
     def apply_mode_envelope(self, envelope: envelope_pb2.Envelope) -> None:
         # Reached only through a subclass that overrides it and calls super(): the core
@@ -237,12 +246,7 @@ class DecisionProjectionBase(BaseProjection):
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
-        self.file_record(
-            self.proposal_records,
-            record.proposal_id,
-            self.latest_by_sender,
-            record,
-        )
+        self.file_record(record)
         self._hooks["ProposalRecord"](self, record)
 
     def _apply_evaluate(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
@@ -260,12 +264,7 @@ class DecisionProjectionBase(BaseProjection):
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
-        self.file_record(
-            self.evaluation_records,
-            record.proposal_id,
-            self.latest_by_sender,
-            record,
-        )
+        self.file_record(record)
         self._hooks["EvaluationRecord"](self, record)
 
     def _apply_raise_objection(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
@@ -282,12 +281,7 @@ class DecisionProjectionBase(BaseProjection):
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
-        self.file_record(
-            self.objection_records,
-            record.proposal_id,
-            self.latest_by_sender,
-            record,
-        )
+        self.file_record(record)
         self._hooks["ObjectionRecord"](self, record)
 
     def _apply_vote(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
@@ -304,12 +298,7 @@ class DecisionProjectionBase(BaseProjection):
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
-        self.file_record(
-            self.vote_records,
-            record.proposal_id,
-            self.latest_by_sender,
-            record,
-        )
+        self.file_record(record)
         self._hooks["VoteRecord"](self, record)
 
     def on_propose(self, record: ProposalRecord) -> None:

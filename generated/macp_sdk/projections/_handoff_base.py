@@ -183,15 +183,24 @@ class HandoffProjectionBase(BaseProjection):
 
     def __init__(self, session_id: str | None = None, *, mode: str | None = None) -> None:
         super().__init__(session_id, mode=mode)
+        # Live read-only indexes of the records filed so far (built when read).
         # HandoffOffer records, keyed by handoff_id.
-        self.handoff_offer_records: dict[str, list[HandoffOfferRecord]] = {}
+        self.handoff_offer_records: Mapping[str, list[HandoffOfferRecord]] = self.record_index(
+            HandoffOfferRecord, "handoff_id"
+        )
         # HandoffContext records, keyed by handoff_id.
-        self.handoff_context_records: dict[str, list[HandoffContextRecord]] = {}
+        self.handoff_context_records: Mapping[str, list[HandoffContextRecord]] = self.record_index(
+            HandoffContextRecord, "handoff_id"
+        )
         # HandoffAccept records, keyed by handoff_id.
-        self.handoff_accept_records: dict[str, list[HandoffAcceptRecord]] = {}
+        self.handoff_accept_records: Mapping[str, list[HandoffAcceptRecord]] = self.record_index(
+            HandoffAcceptRecord, "handoff_id"
+        )
         # HandoffDecline records, keyed by handoff_id.
-        self.handoff_decline_records: dict[str, list[HandoffDeclineRecord]] = {}
-        self.latest_by_sender: dict[str, HandoffModeRecord] = {}
+        self.handoff_decline_records: Mapping[str, list[HandoffDeclineRecord]] = self.record_index(
+            HandoffDeclineRecord, "handoff_id"
+        )
+        self.latest_by_sender: Mapping[str, HandoffModeRecord] = self.latest_record_index()
 
     def apply_mode_envelope(self, envelope: envelope_pb2.Envelope) -> None:
         # Reached only through a subclass that overrides it and calls super(): the core
@@ -239,12 +248,7 @@ class HandoffProjectionBase(BaseProjection):
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
-        self.file_record(
-            self.handoff_offer_records,
-            record.handoff_id,
-            self.latest_by_sender,
-            record,
-        )
+        self.file_record(record)
         self._hooks["HandoffOfferRecord"](self, record)
 
     def _apply_add_context(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
@@ -261,12 +265,7 @@ class HandoffProjectionBase(BaseProjection):
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
-        self.file_record(
-            self.handoff_context_records,
-            record.handoff_id,
-            self.latest_by_sender,
-            record,
-        )
+        self.file_record(record)
         self._hooks["HandoffContextRecord"](self, record)
 
     def _apply_accept_handoff(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
@@ -284,12 +283,7 @@ class HandoffProjectionBase(BaseProjection):
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
-        self.file_record(
-            self.handoff_accept_records,
-            record.handoff_id,
-            self.latest_by_sender,
-            record,
-        )
+        self.file_record(record)
         self._hooks["HandoffAcceptRecord"](self, record)
 
     def _apply_decline(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
@@ -306,12 +300,7 @@ class HandoffProjectionBase(BaseProjection):
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
-        self.file_record(
-            self.handoff_decline_records,
-            record.handoff_id,
-            self.latest_by_sender,
-            record,
-        )
+        self.file_record(record)
         self._hooks["HandoffDeclineRecord"](self, record)
 
     def on_offer(self, record: HandoffOfferRecord) -> None:

@@ -77,9 +77,12 @@ class MultiRoundProjectionBase(BaseProjection):
 
     def __init__(self, session_id: str | None = None, *, mode: str | None = None) -> None:
         super().__init__(session_id, mode=mode)
+        # Live read-only indexes of the records filed so far (built when read).
         # Contribute records.
-        self.contribute_records: dict[str, list[ContributeRecord]] = {}
-        self.latest_by_sender: dict[str, MultiRoundModeRecord] = {}
+        self.contribute_records: Mapping[str, list[ContributeRecord]] = self.record_index(
+            ContributeRecord, ""
+        )
+        self.latest_by_sender: Mapping[str, MultiRoundModeRecord] = self.latest_record_index()
 
     def apply_mode_envelope(self, envelope: envelope_pb2.Envelope) -> None:
         # Reached only through a subclass that overrides it and calls super(): the core
@@ -118,12 +121,7 @@ class MultiRoundProjectionBase(BaseProjection):
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
-        self.file_record(
-            self.contribute_records,
-            "",
-            self.latest_by_sender,
-            record,
-        )
+        self.file_record(record)
         self._hooks["ContributeRecord"](self, record)
 
     def on_contribute(self, record: ContributeRecord) -> None:

@@ -215,17 +215,28 @@ class ProposalProjectionBase(BaseProjection):
 
     def __init__(self, session_id: str | None = None, *, mode: str | None = None) -> None:
         super().__init__(session_id, mode=mode)
+        # Live read-only indexes of the records filed so far (built when read).
         # Proposal records, keyed by proposal_id.
-        self.proposal_records: dict[str, list[ProposalRecord]] = {}
+        self.proposal_records: Mapping[str, list[ProposalRecord]] = self.record_index(
+            ProposalRecord, "proposal_id"
+        )
         # CounterProposal records, keyed by proposal_id.
-        self.counter_proposal_records: dict[str, list[CounterProposalRecord]] = {}
+        self.counter_proposal_records: Mapping[str, list[CounterProposalRecord]] = (
+            self.record_index(CounterProposalRecord, "proposal_id")
+        )
         # Accept records, keyed by proposal_id.
-        self.accept_records: dict[str, list[AcceptRecord]] = {}
+        self.accept_records: Mapping[str, list[AcceptRecord]] = self.record_index(
+            AcceptRecord, "proposal_id"
+        )
         # Reject records, keyed by proposal_id.
-        self.reject_records: dict[str, list[RejectRecord]] = {}
+        self.reject_records: Mapping[str, list[RejectRecord]] = self.record_index(
+            RejectRecord, "proposal_id"
+        )
         # Withdraw records, keyed by proposal_id.
-        self.withdraw_records: dict[str, list[WithdrawRecord]] = {}
-        self.latest_by_sender: dict[str, ProposalModeRecord] = {}
+        self.withdraw_records: Mapping[str, list[WithdrawRecord]] = self.record_index(
+            WithdrawRecord, "proposal_id"
+        )
+        self.latest_by_sender: Mapping[str, ProposalModeRecord] = self.latest_record_index()
 
     def apply_mode_envelope(self, envelope: envelope_pb2.Envelope) -> None:
         # Reached only through a subclass that overrides it and calls super(): the core
@@ -276,12 +287,7 @@ class ProposalProjectionBase(BaseProjection):
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
-        self.file_record(
-            self.proposal_records,
-            record.proposal_id,
-            self.latest_by_sender,
-            record,
-        )
+        self.file_record(record)
         self._hooks["ProposalRecord"](self, record)
 
     def _apply_counter_propose(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
@@ -300,12 +306,7 @@ class ProposalProjectionBase(BaseProjection):
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
-        self.file_record(
-            self.counter_proposal_records,
-            record.proposal_id,
-            self.latest_by_sender,
-            record,
-        )
+        self.file_record(record)
         self._hooks["CounterProposalRecord"](self, record)
 
     def _apply_accept(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
@@ -321,12 +322,7 @@ class ProposalProjectionBase(BaseProjection):
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
-        self.file_record(
-            self.accept_records,
-            record.proposal_id,
-            self.latest_by_sender,
-            record,
-        )
+        self.file_record(record)
         self._hooks["AcceptRecord"](self, record)
 
     def _apply_reject(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
@@ -343,12 +339,7 @@ class ProposalProjectionBase(BaseProjection):
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
-        self.file_record(
-            self.reject_records,
-            record.proposal_id,
-            self.latest_by_sender,
-            record,
-        )
+        self.file_record(record)
         self._hooks["RejectRecord"](self, record)
 
     def _apply_withdraw(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
@@ -364,12 +355,7 @@ class ProposalProjectionBase(BaseProjection):
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
-        self.file_record(
-            self.withdraw_records,
-            record.proposal_id,
-            self.latest_by_sender,
-            record,
-        )
+        self.file_record(record)
         self._hooks["WithdrawRecord"](self, record)
 
     def on_propose(self, record: ProposalRecord) -> None:

@@ -186,15 +186,24 @@ class QuorumProjectionBase(BaseProjection):
 
     def __init__(self, session_id: str | None = None, *, mode: str | None = None) -> None:
         super().__init__(session_id, mode=mode)
+        # Live read-only indexes of the records filed so far (built when read).
         # ApprovalRequest records, keyed by request_id.
-        self.approval_request_records: dict[str, list[ApprovalRequestRecord]] = {}
+        self.approval_request_records: Mapping[str, list[ApprovalRequestRecord]] = (
+            self.record_index(ApprovalRequestRecord, "request_id")
+        )
         # Approve records, keyed by request_id.
-        self.approve_records: dict[str, list[ApproveRecord]] = {}
+        self.approve_records: Mapping[str, list[ApproveRecord]] = self.record_index(
+            ApproveRecord, "request_id"
+        )
         # Reject records, keyed by request_id.
-        self.reject_records: dict[str, list[RejectRecord]] = {}
+        self.reject_records: Mapping[str, list[RejectRecord]] = self.record_index(
+            RejectRecord, "request_id"
+        )
         # Abstain records, keyed by request_id.
-        self.abstain_records: dict[str, list[AbstainRecord]] = {}
-        self.latest_by_sender: dict[str, QuorumModeRecord] = {}
+        self.abstain_records: Mapping[str, list[AbstainRecord]] = self.record_index(
+            AbstainRecord, "request_id"
+        )
+        self.latest_by_sender: Mapping[str, QuorumModeRecord] = self.latest_record_index()
 
     def apply_mode_envelope(self, envelope: envelope_pb2.Envelope) -> None:
         # Reached only through a subclass that overrides it and calls super(): the core
@@ -245,12 +254,7 @@ class QuorumProjectionBase(BaseProjection):
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
-        self.file_record(
-            self.approval_request_records,
-            record.request_id,
-            self.latest_by_sender,
-            record,
-        )
+        self.file_record(record)
         self._hooks["ApprovalRequestRecord"](self, record)
 
     def _apply_approve(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
@@ -266,12 +270,7 @@ class QuorumProjectionBase(BaseProjection):
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
-        self.file_record(
-            self.approve_records,
-            record.request_id,
-            self.latest_by_sender,
-            record,
-        )
+        self.file_record(record)
         self._hooks["ApproveRecord"](self, record)
 
     def _apply_reject(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
@@ -287,12 +286,7 @@ class QuorumProjectionBase(BaseProjection):
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
-        self.file_record(
-            self.reject_records,
-            record.request_id,
-            self.latest_by_sender,
-            record,
-        )
+        self.file_record(record)
         self._hooks["RejectRecord"](self, record)
 
     def _apply_abstain(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
@@ -308,12 +302,7 @@ class QuorumProjectionBase(BaseProjection):
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
-        self.file_record(
-            self.abstain_records,
-            record.request_id,
-            self.latest_by_sender,
-            record,
-        )
+        self.file_record(record)
         self._hooks["AbstainRecord"](self, record)
 
     def on_request_approval(self, record: ApprovalRequestRecord) -> None:

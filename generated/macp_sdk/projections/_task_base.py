@@ -264,19 +264,32 @@ class TaskProjectionBase(BaseProjection):
 
     def __init__(self, session_id: str | None = None, *, mode: str | None = None) -> None:
         super().__init__(session_id, mode=mode)
+        # Live read-only indexes of the records filed so far (built when read).
         # TaskRequest records, keyed by task_id.
-        self.task_request_records: dict[str, list[TaskRequestRecord]] = {}
+        self.task_request_records: Mapping[str, list[TaskRequestRecord]] = self.record_index(
+            TaskRequestRecord, "task_id"
+        )
         # TaskAccept records, keyed by task_id.
-        self.task_accept_records: dict[str, list[TaskAcceptRecord]] = {}
+        self.task_accept_records: Mapping[str, list[TaskAcceptRecord]] = self.record_index(
+            TaskAcceptRecord, "task_id"
+        )
         # TaskReject records, keyed by task_id.
-        self.task_reject_records: dict[str, list[TaskRejectRecord]] = {}
+        self.task_reject_records: Mapping[str, list[TaskRejectRecord]] = self.record_index(
+            TaskRejectRecord, "task_id"
+        )
         # TaskUpdate records, keyed by task_id.
-        self.task_update_records: dict[str, list[TaskUpdateRecord]] = {}
+        self.task_update_records: Mapping[str, list[TaskUpdateRecord]] = self.record_index(
+            TaskUpdateRecord, "task_id"
+        )
         # TaskComplete records, keyed by task_id.
-        self.task_complete_records: dict[str, list[TaskCompleteRecord]] = {}
+        self.task_complete_records: Mapping[str, list[TaskCompleteRecord]] = self.record_index(
+            TaskCompleteRecord, "task_id"
+        )
         # TaskFail records, keyed by task_id.
-        self.task_fail_records: dict[str, list[TaskFailRecord]] = {}
-        self.latest_by_sender: dict[str, TaskModeRecord] = {}
+        self.task_fail_records: Mapping[str, list[TaskFailRecord]] = self.record_index(
+            TaskFailRecord, "task_id"
+        )
+        self.latest_by_sender: Mapping[str, TaskModeRecord] = self.latest_record_index()
 
     def apply_mode_envelope(self, envelope: envelope_pb2.Envelope) -> None:
         # Reached only through a subclass that overrides it and calls super(): the core
@@ -330,12 +343,7 @@ class TaskProjectionBase(BaseProjection):
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
-        self.file_record(
-            self.task_request_records,
-            record.task_id,
-            self.latest_by_sender,
-            record,
-        )
+        self.file_record(record)
         self._hooks["TaskRequestRecord"](self, record)
 
     def _apply_accept_task(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
@@ -352,12 +360,7 @@ class TaskProjectionBase(BaseProjection):
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
-        self.file_record(
-            self.task_accept_records,
-            record.task_id,
-            self.latest_by_sender,
-            record,
-        )
+        self.file_record(record)
         self._hooks["TaskAcceptRecord"](self, record)
 
     def _apply_reject_task(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
@@ -374,12 +377,7 @@ class TaskProjectionBase(BaseProjection):
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
-        self.file_record(
-            self.task_reject_records,
-            record.task_id,
-            self.latest_by_sender,
-            record,
-        )
+        self.file_record(record)
         self._hooks["TaskRejectRecord"](self, record)
 
     def _apply_update_task(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
@@ -398,12 +396,7 @@ class TaskProjectionBase(BaseProjection):
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
-        self.file_record(
-            self.task_update_records,
-            record.task_id,
-            self.latest_by_sender,
-            record,
-        )
+        self.file_record(record)
         self._hooks["TaskUpdateRecord"](self, record)
 
     def _apply_complete_task(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
@@ -421,12 +414,7 @@ class TaskProjectionBase(BaseProjection):
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
-        self.file_record(
-            self.task_complete_records,
-            record.task_id,
-            self.latest_by_sender,
-            record,
-        )
+        self.file_record(record)
         self._hooks["TaskCompleteRecord"](self, record)
 
     def _apply_fail_task(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
@@ -445,12 +433,7 @@ class TaskProjectionBase(BaseProjection):
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
-        self.file_record(
-            self.task_fail_records,
-            record.task_id,
-            self.latest_by_sender,
-            record,
-        )
+        self.file_record(record)
         self._hooks["TaskFailRecord"](self, record)
 
     def on_request_task(self, record: TaskRequestRecord) -> None:

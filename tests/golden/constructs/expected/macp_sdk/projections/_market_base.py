@@ -240,13 +240,18 @@ class MarketProjectionBase(BaseProjection):
 
     def __init__(self, session_id: str | None = None, *, mode: str | None = None) -> None:
         super().__init__(session_id, mode=mode)
+        # Live read-only indexes of the records filed so far (built when read).
         # Offer records, keyed by lot_id.
-        self.offer_records: dict[str, list[OfferRecord]] = {}
+        self.offer_records: Mapping[str, list[OfferRecord]] = self.record_index(
+            OfferRecord, "lot_id"
+        )
         # Bid records, keyed by lot_id.
-        self.bid_records: dict[str, list[BidRecord]] = {}
+        self.bid_records: Mapping[str, list[BidRecord]] = self.record_index(BidRecord, "lot_id")
         # Close records, keyed by lot_id.
-        self.close_records: dict[str, list[CloseRecord]] = {}
-        self.latest_by_sender: dict[str, MarketModeRecord] = {}
+        self.close_records: Mapping[str, list[CloseRecord]] = self.record_index(
+            CloseRecord, "lot_id"
+        )
+        self.latest_by_sender: Mapping[str, MarketModeRecord] = self.latest_record_index()
 
     def apply_mode_envelope(self, envelope: envelope_pb2.Envelope) -> None:
         # Reached only through a subclass that overrides it and calls super(): the core
@@ -311,12 +316,7 @@ class MarketProjectionBase(BaseProjection):
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
-        self.file_record(
-            self.offer_records,
-            record.lot_id,
-            self.latest_by_sender,
-            record,
-        )
+        self.file_record(record)
         self._hooks["OfferRecord"](self, record)
 
     def _apply_bid(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
@@ -340,12 +340,7 @@ class MarketProjectionBase(BaseProjection):
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
-        self.file_record(
-            self.bid_records,
-            record.lot_id,
-            self.latest_by_sender,
-            record,
-        )
+        self.file_record(record)
         self._hooks["BidRecord"](self, record)
 
     def _apply_close(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
@@ -370,12 +365,7 @@ class MarketProjectionBase(BaseProjection):
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
-        self.file_record(
-            self.close_records,
-            record.lot_id,
-            self.latest_by_sender,
-            record,
-        )
+        self.file_record(record)
         self._hooks["CloseRecord"](self, record)
 
     def on_offer(self, record: OfferRecord) -> None:

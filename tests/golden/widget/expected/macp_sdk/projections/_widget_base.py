@@ -119,11 +119,16 @@ class WidgetProjectionBase(BaseProjection):
 
     def __init__(self, session_id: str | None = None, *, mode: str | None = None) -> None:
         super().__init__(session_id, mode=mode)
+        # Live read-only indexes of the records filed so far (built when read).
         # Order records, keyed by order_id.
-        self.order_records: dict[str, list[OrderRecord]] = {}
+        self.order_records: Mapping[str, list[OrderRecord]] = self.record_index(
+            OrderRecord, "order_id"
+        )
         # Confirm records, keyed by order_id.
-        self.confirm_records: dict[str, list[ConfirmRecord]] = {}
-        self.latest_by_sender: dict[str, WidgetModeRecord] = {}
+        self.confirm_records: Mapping[str, list[ConfirmRecord]] = self.record_index(
+            ConfirmRecord, "order_id"
+        )
+        self.latest_by_sender: Mapping[str, WidgetModeRecord] = self.latest_record_index()
 
     def apply_mode_envelope(self, envelope: envelope_pb2.Envelope) -> None:
         # Reached only through a subclass that overrides it and calls super(): the core
@@ -169,12 +174,7 @@ class WidgetProjectionBase(BaseProjection):
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
-        self.file_record(
-            self.order_records,
-            record.order_id,
-            self.latest_by_sender,
-            record,
-        )
+        self.file_record(record)
         self._hooks["OrderRecord"](self, record)
 
     def _apply_confirm(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
@@ -191,12 +191,7 @@ class WidgetProjectionBase(BaseProjection):
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
-        self.file_record(
-            self.confirm_records,
-            record.order_id,
-            self.latest_by_sender,
-            record,
-        )
+        self.file_record(record)
         self._hooks["ConfirmRecord"](self, record)
 
     def on_place_order(self, record: OrderRecord) -> None:
