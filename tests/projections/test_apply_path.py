@@ -77,8 +77,10 @@ def test_a_sent_payload_is_not_decoded_again(monkeypatch: pytest.MonkeyPatch) ->
 
     projection = DecisionProjection()
     apply_ok(projection, start, proposal)
-    monkeypatch.setattr(_decision_base, "decode_payload", no_decoding)
-    assert projection._apply_sent(vote, _payload(vote))
+    payload = _payload(vote)
+    monkeypatch.setattr(_decision_base, "decode_payload", no_decoding)  # the fallback path
+    monkeypatch.setattr(decision_pb2.VotePayload, "FromString", staticmethod(no_decoding))
+    assert projection._apply_sent(vote, payload)
     assert projection.votes["p1"][A].vote == "APPROVE"
     # Without the payload (or with a payload of another class) it decodes, and here fails.
     other = feed.send(A, "Vote", proposal_id="p1", vote="REJECT")

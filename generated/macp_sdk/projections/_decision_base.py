@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeAlias
 
-from google.protobuf.message import Message
+from google.protobuf.message import DecodeError, Message
 from macp.modes.decision.v1 import decision_pb2
 from macp.v1 import envelope_pb2
 from macp_core._decoding import decode_payload
@@ -232,11 +232,13 @@ class DecisionProjectionBase(BaseProjection):
         )
 
     def _apply_propose(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        payload = (
-            sent
-            if type(sent) is decision_pb2.ProposalPayload
-            else decode_payload(decision_pb2.ProposalPayload, envelope.payload)
-        )
+        if type(sent) is decision_pb2.ProposalPayload:
+            payload = sent
+        else:
+            try:  # inline: this runs once per envelope replayed
+                payload = decision_pb2.ProposalPayload.FromString(envelope.payload)
+            except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+                payload = decode_payload(decision_pb2.ProposalPayload, envelope.payload)
         record = _new_proposal_record(
             payload.proposal_id,
             payload.option,
@@ -250,11 +252,13 @@ class DecisionProjectionBase(BaseProjection):
         self._hooks["ProposalRecord"](self, record)
 
     def _apply_evaluate(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        payload = (
-            sent
-            if type(sent) is decision_pb2.EvaluationPayload
-            else decode_payload(decision_pb2.EvaluationPayload, envelope.payload)
-        )
+        if type(sent) is decision_pb2.EvaluationPayload:
+            payload = sent
+        else:
+            try:  # inline: this runs once per envelope replayed
+                payload = decision_pb2.EvaluationPayload.FromString(envelope.payload)
+            except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+                payload = decode_payload(decision_pb2.EvaluationPayload, envelope.payload)
         record = _new_evaluation_record(
             payload.proposal_id,
             payload.recommendation,
@@ -268,11 +272,13 @@ class DecisionProjectionBase(BaseProjection):
         self._hooks["EvaluationRecord"](self, record)
 
     def _apply_raise_objection(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        payload = (
-            sent
-            if type(sent) is decision_pb2.ObjectionPayload
-            else decode_payload(decision_pb2.ObjectionPayload, envelope.payload)
-        )
+        if type(sent) is decision_pb2.ObjectionPayload:
+            payload = sent
+        else:
+            try:  # inline: this runs once per envelope replayed
+                payload = decision_pb2.ObjectionPayload.FromString(envelope.payload)
+            except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+                payload = decode_payload(decision_pb2.ObjectionPayload, envelope.payload)
         record = _new_objection_record(
             payload.proposal_id,
             payload.reason,
@@ -285,11 +291,13 @@ class DecisionProjectionBase(BaseProjection):
         self._hooks["ObjectionRecord"](self, record)
 
     def _apply_vote(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        payload = (
-            sent
-            if type(sent) is decision_pb2.VotePayload
-            else decode_payload(decision_pb2.VotePayload, envelope.payload)
-        )
+        if type(sent) is decision_pb2.VotePayload:
+            payload = sent
+        else:
+            try:  # inline: this runs once per envelope replayed
+                payload = decision_pb2.VotePayload.FromString(envelope.payload)
+            except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+                payload = decode_payload(decision_pb2.VotePayload, envelope.payload)
         record = _new_vote_record(
             payload.proposal_id,
             payload.vote,

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeAlias
 
-from google.protobuf.message import Message
+from google.protobuf.message import DecodeError, Message
 from macp.modes.handoff.v1 import handoff_pb2
 from macp.v1 import envelope_pb2
 from macp_core._decoding import decode_payload
@@ -234,11 +234,13 @@ class HandoffProjectionBase(BaseProjection):
         )
 
     def _apply_offer(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        payload = (
-            sent
-            if type(sent) is handoff_pb2.HandoffOfferPayload
-            else decode_payload(handoff_pb2.HandoffOfferPayload, envelope.payload)
-        )
+        if type(sent) is handoff_pb2.HandoffOfferPayload:
+            payload = sent
+        else:
+            try:  # inline: this runs once per envelope replayed
+                payload = handoff_pb2.HandoffOfferPayload.FromString(envelope.payload)
+            except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+                payload = decode_payload(handoff_pb2.HandoffOfferPayload, envelope.payload)
         record = _new_handoff_offer_record(
             payload.handoff_id,
             payload.target_participant,
@@ -252,11 +254,13 @@ class HandoffProjectionBase(BaseProjection):
         self._hooks["HandoffOfferRecord"](self, record)
 
     def _apply_add_context(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        payload = (
-            sent
-            if type(sent) is handoff_pb2.HandoffContextPayload
-            else decode_payload(handoff_pb2.HandoffContextPayload, envelope.payload)
-        )
+        if type(sent) is handoff_pb2.HandoffContextPayload:
+            payload = sent
+        else:
+            try:  # inline: this runs once per envelope replayed
+                payload = handoff_pb2.HandoffContextPayload.FromString(envelope.payload)
+            except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+                payload = decode_payload(handoff_pb2.HandoffContextPayload, envelope.payload)
         record = _new_handoff_context_record(
             payload.handoff_id,
             payload.content_type,
@@ -269,11 +273,13 @@ class HandoffProjectionBase(BaseProjection):
         self._hooks["HandoffContextRecord"](self, record)
 
     def _apply_accept_handoff(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        payload = (
-            sent
-            if type(sent) is handoff_pb2.HandoffAcceptPayload
-            else decode_payload(handoff_pb2.HandoffAcceptPayload, envelope.payload)
-        )
+        if type(sent) is handoff_pb2.HandoffAcceptPayload:
+            payload = sent
+        else:
+            try:  # inline: this runs once per envelope replayed
+                payload = handoff_pb2.HandoffAcceptPayload.FromString(envelope.payload)
+            except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+                payload = decode_payload(handoff_pb2.HandoffAcceptPayload, envelope.payload)
         record = _new_handoff_accept_record(
             payload.handoff_id,
             payload.accepted_by,
@@ -287,11 +293,13 @@ class HandoffProjectionBase(BaseProjection):
         self._hooks["HandoffAcceptRecord"](self, record)
 
     def _apply_decline(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        payload = (
-            sent
-            if type(sent) is handoff_pb2.HandoffDeclinePayload
-            else decode_payload(handoff_pb2.HandoffDeclinePayload, envelope.payload)
-        )
+        if type(sent) is handoff_pb2.HandoffDeclinePayload:
+            payload = sent
+        else:
+            try:  # inline: this runs once per envelope replayed
+                payload = handoff_pb2.HandoffDeclinePayload.FromString(envelope.payload)
+            except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+                payload = decode_payload(handoff_pb2.HandoffDeclinePayload, envelope.payload)
         record = _new_handoff_decline_record(
             payload.handoff_id,
             payload.declined_by,

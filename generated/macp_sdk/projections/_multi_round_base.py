@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeAlias
 
-from google.protobuf.message import Message
+from google.protobuf.message import DecodeError, Message
 from macp.modes.multi_round.v1 import multi_round_pb2
 from macp.v1 import envelope_pb2
 from macp_core._decoding import decode_payload
@@ -110,11 +110,13 @@ class MultiRoundProjectionBase(BaseProjection):
         )
 
     def _apply_contribute(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        payload = (
-            sent
-            if type(sent) is multi_round_pb2.ContributePayload
-            else decode_payload(multi_round_pb2.ContributePayload, envelope.payload)
-        )
+        if type(sent) is multi_round_pb2.ContributePayload:
+            payload = sent
+        else:
+            try:  # inline: this runs once per envelope replayed
+                payload = multi_round_pb2.ContributePayload.FromString(envelope.payload)
+            except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+                payload = decode_payload(multi_round_pb2.ContributePayload, envelope.payload)
         record = _new_contribute_record(
             payload.value,
             envelope.sender,

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeAlias
 
-from google.protobuf.message import Message
+from google.protobuf.message import DecodeError, Message
 from macp.modes.proposal.v1 import proposal_pb2
 from macp.v1 import envelope_pb2
 from macp_core._decoding import decode_payload
@@ -272,11 +272,13 @@ class ProposalProjectionBase(BaseProjection):
         )
 
     def _apply_propose(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        payload = (
-            sent
-            if type(sent) is proposal_pb2.ProposalPayload
-            else decode_payload(proposal_pb2.ProposalPayload, envelope.payload)
-        )
+        if type(sent) is proposal_pb2.ProposalPayload:
+            payload = sent
+        else:
+            try:  # inline: this runs once per envelope replayed
+                payload = proposal_pb2.ProposalPayload.FromString(envelope.payload)
+            except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+                payload = decode_payload(proposal_pb2.ProposalPayload, envelope.payload)
         record = _new_proposal_record(
             payload.proposal_id,
             payload.title,
@@ -291,11 +293,13 @@ class ProposalProjectionBase(BaseProjection):
         self._hooks["ProposalRecord"](self, record)
 
     def _apply_counter_propose(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        payload = (
-            sent
-            if type(sent) is proposal_pb2.CounterProposalPayload
-            else decode_payload(proposal_pb2.CounterProposalPayload, envelope.payload)
-        )
+        if type(sent) is proposal_pb2.CounterProposalPayload:
+            payload = sent
+        else:
+            try:  # inline: this runs once per envelope replayed
+                payload = proposal_pb2.CounterProposalPayload.FromString(envelope.payload)
+            except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+                payload = decode_payload(proposal_pb2.CounterProposalPayload, envelope.payload)
         record = _new_counter_proposal_record(
             payload.proposal_id,
             payload.supersedes_proposal_id,
@@ -310,11 +314,13 @@ class ProposalProjectionBase(BaseProjection):
         self._hooks["CounterProposalRecord"](self, record)
 
     def _apply_accept(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        payload = (
-            sent
-            if type(sent) is proposal_pb2.AcceptPayload
-            else decode_payload(proposal_pb2.AcceptPayload, envelope.payload)
-        )
+        if type(sent) is proposal_pb2.AcceptPayload:
+            payload = sent
+        else:
+            try:  # inline: this runs once per envelope replayed
+                payload = proposal_pb2.AcceptPayload.FromString(envelope.payload)
+            except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+                payload = decode_payload(proposal_pb2.AcceptPayload, envelope.payload)
         record = _new_accept_record(
             payload.proposal_id,
             payload.reason,
@@ -326,11 +332,13 @@ class ProposalProjectionBase(BaseProjection):
         self._hooks["AcceptRecord"](self, record)
 
     def _apply_reject(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        payload = (
-            sent
-            if type(sent) is proposal_pb2.RejectPayload
-            else decode_payload(proposal_pb2.RejectPayload, envelope.payload)
-        )
+        if type(sent) is proposal_pb2.RejectPayload:
+            payload = sent
+        else:
+            try:  # inline: this runs once per envelope replayed
+                payload = proposal_pb2.RejectPayload.FromString(envelope.payload)
+            except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+                payload = decode_payload(proposal_pb2.RejectPayload, envelope.payload)
         record = _new_reject_record(
             payload.proposal_id,
             payload.reason,
@@ -343,11 +351,13 @@ class ProposalProjectionBase(BaseProjection):
         self._hooks["RejectRecord"](self, record)
 
     def _apply_withdraw(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        payload = (
-            sent
-            if type(sent) is proposal_pb2.WithdrawPayload
-            else decode_payload(proposal_pb2.WithdrawPayload, envelope.payload)
-        )
+        if type(sent) is proposal_pb2.WithdrawPayload:
+            payload = sent
+        else:
+            try:  # inline: this runs once per envelope replayed
+                payload = proposal_pb2.WithdrawPayload.FromString(envelope.payload)
+            except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+                payload = decode_payload(proposal_pb2.WithdrawPayload, envelope.payload)
         record = _new_withdraw_record(
             payload.proposal_id,
             payload.reason,

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeAlias
 
-from google.protobuf.message import Message
+from google.protobuf.message import DecodeError, Message
 from macp.modes.quorum.v1 import quorum_pb2
 from macp.v1 import envelope_pb2
 from macp_core._decoding import decode_payload
@@ -239,11 +239,13 @@ class QuorumProjectionBase(BaseProjection):
     def _apply_request_approval(
         self, envelope: envelope_pb2.Envelope, sent: Message | None
     ) -> None:
-        payload = (
-            sent
-            if type(sent) is quorum_pb2.ApprovalRequestPayload
-            else decode_payload(quorum_pb2.ApprovalRequestPayload, envelope.payload)
-        )
+        if type(sent) is quorum_pb2.ApprovalRequestPayload:
+            payload = sent
+        else:
+            try:  # inline: this runs once per envelope replayed
+                payload = quorum_pb2.ApprovalRequestPayload.FromString(envelope.payload)
+            except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+                payload = decode_payload(quorum_pb2.ApprovalRequestPayload, envelope.payload)
         record = _new_approval_request_record(
             payload.request_id,
             payload.action,
@@ -258,11 +260,13 @@ class QuorumProjectionBase(BaseProjection):
         self._hooks["ApprovalRequestRecord"](self, record)
 
     def _apply_approve(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        payload = (
-            sent
-            if type(sent) is quorum_pb2.ApprovePayload
-            else decode_payload(quorum_pb2.ApprovePayload, envelope.payload)
-        )
+        if type(sent) is quorum_pb2.ApprovePayload:
+            payload = sent
+        else:
+            try:  # inline: this runs once per envelope replayed
+                payload = quorum_pb2.ApprovePayload.FromString(envelope.payload)
+            except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+                payload = decode_payload(quorum_pb2.ApprovePayload, envelope.payload)
         record = _new_approve_record(
             payload.request_id,
             payload.reason,
@@ -274,11 +278,13 @@ class QuorumProjectionBase(BaseProjection):
         self._hooks["ApproveRecord"](self, record)
 
     def _apply_reject(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        payload = (
-            sent
-            if type(sent) is quorum_pb2.RejectPayload
-            else decode_payload(quorum_pb2.RejectPayload, envelope.payload)
-        )
+        if type(sent) is quorum_pb2.RejectPayload:
+            payload = sent
+        else:
+            try:  # inline: this runs once per envelope replayed
+                payload = quorum_pb2.RejectPayload.FromString(envelope.payload)
+            except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+                payload = decode_payload(quorum_pb2.RejectPayload, envelope.payload)
         record = _new_reject_record(
             payload.request_id,
             payload.reason,
@@ -290,11 +296,13 @@ class QuorumProjectionBase(BaseProjection):
         self._hooks["RejectRecord"](self, record)
 
     def _apply_abstain(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        payload = (
-            sent
-            if type(sent) is quorum_pb2.AbstainPayload
-            else decode_payload(quorum_pb2.AbstainPayload, envelope.payload)
-        )
+        if type(sent) is quorum_pb2.AbstainPayload:
+            payload = sent
+        else:
+            try:  # inline: this runs once per envelope replayed
+                payload = quorum_pb2.AbstainPayload.FromString(envelope.payload)
+            except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+                payload = decode_payload(quorum_pb2.AbstainPayload, envelope.payload)
         record = _new_abstain_record(
             payload.request_id,
             payload.reason,

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeAlias
 
-from google.protobuf.message import Message
+from google.protobuf.message import DecodeError, Message
 from macp.modes.task.v1 import task_pb2
 from macp.v1 import envelope_pb2
 from macp_core._decoding import decode_payload
@@ -327,11 +327,13 @@ class TaskProjectionBase(BaseProjection):
         )
 
     def _apply_request_task(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        payload = (
-            sent
-            if type(sent) is task_pb2.TaskRequestPayload
-            else decode_payload(task_pb2.TaskRequestPayload, envelope.payload)
-        )
+        if type(sent) is task_pb2.TaskRequestPayload:
+            payload = sent
+        else:
+            try:  # inline: this runs once per envelope replayed
+                payload = task_pb2.TaskRequestPayload.FromString(envelope.payload)
+            except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+                payload = decode_payload(task_pb2.TaskRequestPayload, envelope.payload)
         record = _new_task_request_record(
             payload.task_id,
             payload.title,
@@ -347,11 +349,13 @@ class TaskProjectionBase(BaseProjection):
         self._hooks["TaskRequestRecord"](self, record)
 
     def _apply_accept_task(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        payload = (
-            sent
-            if type(sent) is task_pb2.TaskAcceptPayload
-            else decode_payload(task_pb2.TaskAcceptPayload, envelope.payload)
-        )
+        if type(sent) is task_pb2.TaskAcceptPayload:
+            payload = sent
+        else:
+            try:  # inline: this runs once per envelope replayed
+                payload = task_pb2.TaskAcceptPayload.FromString(envelope.payload)
+            except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+                payload = decode_payload(task_pb2.TaskAcceptPayload, envelope.payload)
         record = _new_task_accept_record(
             payload.task_id,
             payload.assignee,
@@ -364,11 +368,13 @@ class TaskProjectionBase(BaseProjection):
         self._hooks["TaskAcceptRecord"](self, record)
 
     def _apply_reject_task(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        payload = (
-            sent
-            if type(sent) is task_pb2.TaskRejectPayload
-            else decode_payload(task_pb2.TaskRejectPayload, envelope.payload)
-        )
+        if type(sent) is task_pb2.TaskRejectPayload:
+            payload = sent
+        else:
+            try:  # inline: this runs once per envelope replayed
+                payload = task_pb2.TaskRejectPayload.FromString(envelope.payload)
+            except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+                payload = decode_payload(task_pb2.TaskRejectPayload, envelope.payload)
         record = _new_task_reject_record(
             payload.task_id,
             payload.assignee,
@@ -381,11 +387,13 @@ class TaskProjectionBase(BaseProjection):
         self._hooks["TaskRejectRecord"](self, record)
 
     def _apply_update_task(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        payload = (
-            sent
-            if type(sent) is task_pb2.TaskUpdatePayload
-            else decode_payload(task_pb2.TaskUpdatePayload, envelope.payload)
-        )
+        if type(sent) is task_pb2.TaskUpdatePayload:
+            payload = sent
+        else:
+            try:  # inline: this runs once per envelope replayed
+                payload = task_pb2.TaskUpdatePayload.FromString(envelope.payload)
+            except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+                payload = decode_payload(task_pb2.TaskUpdatePayload, envelope.payload)
         record = _new_task_update_record(
             payload.task_id,
             payload.status,
@@ -400,11 +408,13 @@ class TaskProjectionBase(BaseProjection):
         self._hooks["TaskUpdateRecord"](self, record)
 
     def _apply_complete_task(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        payload = (
-            sent
-            if type(sent) is task_pb2.TaskCompletePayload
-            else decode_payload(task_pb2.TaskCompletePayload, envelope.payload)
-        )
+        if type(sent) is task_pb2.TaskCompletePayload:
+            payload = sent
+        else:
+            try:  # inline: this runs once per envelope replayed
+                payload = task_pb2.TaskCompletePayload.FromString(envelope.payload)
+            except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+                payload = decode_payload(task_pb2.TaskCompletePayload, envelope.payload)
         record = _new_task_complete_record(
             payload.task_id,
             payload.assignee,
@@ -418,11 +428,13 @@ class TaskProjectionBase(BaseProjection):
         self._hooks["TaskCompleteRecord"](self, record)
 
     def _apply_fail_task(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        payload = (
-            sent
-            if type(sent) is task_pb2.TaskFailPayload
-            else decode_payload(task_pb2.TaskFailPayload, envelope.payload)
-        )
+        if type(sent) is task_pb2.TaskFailPayload:
+            payload = sent
+        else:
+            try:  # inline: this runs once per envelope replayed
+                payload = task_pb2.TaskFailPayload.FromString(envelope.payload)
+            except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+                payload = decode_payload(task_pb2.TaskFailPayload, envelope.payload)
         record = _new_task_fail_record(
             payload.task_id,
             payload.assignee,

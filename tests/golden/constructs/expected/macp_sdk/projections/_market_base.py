@@ -17,7 +17,7 @@ from typing import Any, ClassVar, Literal, TypeAlias, cast
 from acme.common.v1 import money_pb2
 from acme.market.v1 import market_pb2
 from google.protobuf import any_pb2
-from google.protobuf.message import Message
+from google.protobuf.message import DecodeError, Message
 from macp.v1 import envelope_pb2
 from macp_core._decoding import decode_payload
 from macp_core._enums import enum_label
@@ -284,7 +284,10 @@ class MarketProjectionBase(BaseProjection):
 
     def _apply_offer(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
         # The record keeps this payload's messages: decode a copy of our own, never the sender's.
-        payload = decode_payload(market_pb2.OfferPayload, envelope.payload)
+        try:  # inline: this runs once per envelope replayed
+            payload = market_pb2.OfferPayload.FromString(envelope.payload)
+        except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+            payload = decode_payload(market_pb2.OfferPayload, envelope.payload)
         record = _new_offer_record(
             payload.lot_id,
             cast(
@@ -321,7 +324,10 @@ class MarketProjectionBase(BaseProjection):
 
     def _apply_bid(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
         # The record keeps this payload's messages: decode a copy of our own, never the sender's.
-        payload = decode_payload(market_pb2.BidPayload, envelope.payload)
+        try:  # inline: this runs once per envelope replayed
+            payload = market_pb2.BidPayload.FromString(envelope.payload)
+        except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+            payload = decode_payload(market_pb2.BidPayload, envelope.payload)
         record = _new_bid_record(
             payload.lot_id,
             cast(
@@ -344,11 +350,13 @@ class MarketProjectionBase(BaseProjection):
         self._hooks["BidRecord"](self, record)
 
     def _apply_close(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        payload = (
-            sent
-            if type(sent) is market_pb2.ClosePayload
-            else decode_payload(market_pb2.ClosePayload, envelope.payload)
-        )
+        if type(sent) is market_pb2.ClosePayload:
+            payload = sent
+        else:
+            try:  # inline: this runs once per envelope replayed
+                payload = market_pb2.ClosePayload.FromString(envelope.payload)
+            except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+                payload = decode_payload(market_pb2.ClosePayload, envelope.payload)
         record = _new_close_record(
             payload.lot_id,
             envelope.sender,

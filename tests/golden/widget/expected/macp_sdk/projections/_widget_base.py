@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, TypeAlias
 
 from acme.widget.v1 import widget_pb2
-from google.protobuf.message import Message
+from google.protobuf.message import DecodeError, Message
 from macp.v1 import envelope_pb2
 from macp_core._decoding import decode_payload
 from macp_core._hooks import hook_functions
@@ -158,11 +158,13 @@ class WidgetProjectionBase(BaseProjection):
         )
 
     def _apply_place_order(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        payload = (
-            sent
-            if type(sent) is widget_pb2.OrderPayload
-            else decode_payload(widget_pb2.OrderPayload, envelope.payload)
-        )
+        if type(sent) is widget_pb2.OrderPayload:
+            payload = sent
+        else:
+            try:  # inline: this runs once per envelope replayed
+                payload = widget_pb2.OrderPayload.FromString(envelope.payload)
+            except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+                payload = decode_payload(widget_pb2.OrderPayload, envelope.payload)
         record = _new_order_record(
             payload.order_id,
             payload.colour,
@@ -178,11 +180,13 @@ class WidgetProjectionBase(BaseProjection):
         self._hooks["OrderRecord"](self, record)
 
     def _apply_confirm(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        payload = (
-            sent
-            if type(sent) is widget_pb2.ConfirmPayload
-            else decode_payload(widget_pb2.ConfirmPayload, envelope.payload)
-        )
+        if type(sent) is widget_pb2.ConfirmPayload:
+            payload = sent
+        else:
+            try:  # inline: this runs once per envelope replayed
+                payload = widget_pb2.ConfirmPayload.FromString(envelope.payload)
+            except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+                payload = decode_payload(widget_pb2.ConfirmPayload, envelope.payload)
         record = _new_confirm_record(
             payload.order_id,
             payload.confirmed_by,
