@@ -232,7 +232,7 @@ class DecisionProjectionBase(BaseProjection):
         )
 
     def _apply_propose(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        if type(sent) is decision_pb2.ProposalPayload:
+        if sent is not None and type(sent) is decision_pb2.ProposalPayload:
             payload = sent
         else:
             try:  # inline: this runs once per envelope replayed
@@ -252,7 +252,7 @@ class DecisionProjectionBase(BaseProjection):
         self._hooks["ProposalRecord"](self, record)
 
     def _apply_evaluate(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        if type(sent) is decision_pb2.EvaluationPayload:
+        if sent is not None and type(sent) is decision_pb2.EvaluationPayload:
             payload = sent
         else:
             try:  # inline: this runs once per envelope replayed
@@ -272,7 +272,7 @@ class DecisionProjectionBase(BaseProjection):
         self._hooks["EvaluationRecord"](self, record)
 
     def _apply_raise_objection(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        if type(sent) is decision_pb2.ObjectionPayload:
+        if sent is not None and type(sent) is decision_pb2.ObjectionPayload:
             payload = sent
         else:
             try:  # inline: this runs once per envelope replayed
@@ -291,7 +291,7 @@ class DecisionProjectionBase(BaseProjection):
         self._hooks["ObjectionRecord"](self, record)
 
     def _apply_vote(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        if type(sent) is decision_pb2.VotePayload:
+        if sent is not None and type(sent) is decision_pb2.VotePayload:
             payload = sent
         else:
             try:  # inline: this runs once per envelope replayed

@@ -234,7 +234,7 @@ class HandoffProjectionBase(BaseProjection):
         )
 
     def _apply_offer(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        if type(sent) is handoff_pb2.HandoffOfferPayload:
+        if sent is not None and type(sent) is handoff_pb2.HandoffOfferPayload:
             payload = sent
         else:
             try:  # inline: this runs once per envelope replayed
@@ -254,7 +254,7 @@ class HandoffProjectionBase(BaseProjection):
         self._hooks["HandoffOfferRecord"](self, record)
 
     def _apply_add_context(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        if type(sent) is handoff_pb2.HandoffContextPayload:
+        if sent is not None and type(sent) is handoff_pb2.HandoffContextPayload:
             payload = sent
         else:
             try:  # inline: this runs once per envelope replayed
@@ -273,7 +273,7 @@ class HandoffProjectionBase(BaseProjection):
         self._hooks["HandoffContextRecord"](self, record)
 
     def _apply_accept_handoff(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        if type(sent) is handoff_pb2.HandoffAcceptPayload:
+        if sent is not None and type(sent) is handoff_pb2.HandoffAcceptPayload:
             payload = sent
         else:
             try:  # inline: this runs once per envelope replayed
@@ -293,7 +293,7 @@ class HandoffProjectionBase(BaseProjection):
         self._hooks["HandoffAcceptRecord"](self, record)
 
     def _apply_decline(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        if type(sent) is handoff_pb2.HandoffDeclinePayload:
+        if sent is not None and type(sent) is handoff_pb2.HandoffDeclinePayload:
             payload = sent
         else:
             try:  # inline: this runs once per envelope replayed

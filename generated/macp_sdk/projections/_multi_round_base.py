@@ -110,7 +110,7 @@ class MultiRoundProjectionBase(BaseProjection):
         )
 
     def _apply_contribute(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        if type(sent) is multi_round_pb2.ContributePayload:
+        if sent is not None and type(sent) is multi_round_pb2.ContributePayload:
             payload = sent
         else:
             try:  # inline: this runs once per envelope replayed

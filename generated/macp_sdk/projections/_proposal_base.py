@@ -272,7 +272,7 @@ class ProposalProjectionBase(BaseProjection):
         )
 
     def _apply_propose(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        if type(sent) is proposal_pb2.ProposalPayload:
+        if sent is not None and type(sent) is proposal_pb2.ProposalPayload:
             payload = sent
         else:
             try:  # inline: this runs once per envelope replayed
@@ -293,7 +293,7 @@ class ProposalProjectionBase(BaseProjection):
         self._hooks["ProposalRecord"](self, record)
 
     def _apply_counter_propose(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        if type(sent) is proposal_pb2.CounterProposalPayload:
+        if sent is not None and type(sent) is proposal_pb2.CounterProposalPayload:
             payload = sent
         else:
             try:  # inline: this runs once per envelope replayed
@@ -314,7 +314,7 @@ class ProposalProjectionBase(BaseProjection):
         self._hooks["CounterProposalRecord"](self, record)
 
     def _apply_accept(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        if type(sent) is proposal_pb2.AcceptPayload:
+        if sent is not None and type(sent) is proposal_pb2.AcceptPayload:
             payload = sent
         else:
             try:  # inline: this runs once per envelope replayed
@@ -332,7 +332,7 @@ class ProposalProjectionBase(BaseProjection):
         self._hooks["AcceptRecord"](self, record)
 
     def _apply_reject(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        if type(sent) is proposal_pb2.RejectPayload:
+        if sent is not None and type(sent) is proposal_pb2.RejectPayload:
             payload = sent
         else:
             try:  # inline: this runs once per envelope replayed
@@ -351,7 +351,7 @@ class ProposalProjectionBase(BaseProjection):
         self._hooks["RejectRecord"](self, record)
 
     def _apply_withdraw(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        if type(sent) is proposal_pb2.WithdrawPayload:
+        if sent is not None and type(sent) is proposal_pb2.WithdrawPayload:
             payload = sent
         else:
             try:  # inline: this runs once per envelope replayed

@@ -239,7 +239,7 @@ class QuorumProjectionBase(BaseProjection):
     def _apply_request_approval(
         self, envelope: envelope_pb2.Envelope, sent: Message | None
     ) -> None:
-        if type(sent) is quorum_pb2.ApprovalRequestPayload:
+        if sent is not None and type(sent) is quorum_pb2.ApprovalRequestPayload:
             payload = sent
         else:
             try:  # inline: this runs once per envelope replayed
@@ -260,7 +260,7 @@ class QuorumProjectionBase(BaseProjection):
         self._hooks["ApprovalRequestRecord"](self, record)
 
     def _apply_approve(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        if type(sent) is quorum_pb2.ApprovePayload:
+        if sent is not None and type(sent) is quorum_pb2.ApprovePayload:
             payload = sent
         else:
             try:  # inline: this runs once per envelope replayed
@@ -278,7 +278,7 @@ class QuorumProjectionBase(BaseProjection):
         self._hooks["ApproveRecord"](self, record)
 
     def _apply_reject(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        if type(sent) is quorum_pb2.RejectPayload:
+        if sent is not None and type(sent) is quorum_pb2.RejectPayload:
             payload = sent
         else:
             try:  # inline: this runs once per envelope replayed
@@ -296,7 +296,7 @@ class QuorumProjectionBase(BaseProjection):
         self._hooks["RejectRecord"](self, record)
 
     def _apply_abstain(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        if type(sent) is quorum_pb2.AbstainPayload:
+        if sent is not None and type(sent) is quorum_pb2.AbstainPayload:
             payload = sent
         else:
             try:  # inline: this runs once per envelope replayed

@@ -327,7 +327,7 @@ class TaskProjectionBase(BaseProjection):
         )
 
     def _apply_request_task(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        if type(sent) is task_pb2.TaskRequestPayload:
+        if sent is not None and type(sent) is task_pb2.TaskRequestPayload:
             payload = sent
         else:
             try:  # inline: this runs once per envelope replayed
@@ -349,7 +349,7 @@ class TaskProjectionBase(BaseProjection):
         self._hooks["TaskRequestRecord"](self, record)
 
     def _apply_accept_task(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        if type(sent) is task_pb2.TaskAcceptPayload:
+        if sent is not None and type(sent) is task_pb2.TaskAcceptPayload:
             payload = sent
         else:
             try:  # inline: this runs once per envelope replayed
@@ -368,7 +368,7 @@ class TaskProjectionBase(BaseProjection):
         self._hooks["TaskAcceptRecord"](self, record)
 
     def _apply_reject_task(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        if type(sent) is task_pb2.TaskRejectPayload:
+        if sent is not None and type(sent) is task_pb2.TaskRejectPayload:
             payload = sent
         else:
             try:  # inline: this runs once per envelope replayed
@@ -387,7 +387,7 @@ class TaskProjectionBase(BaseProjection):
         self._hooks["TaskRejectRecord"](self, record)
 
     def _apply_update_task(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        if type(sent) is task_pb2.TaskUpdatePayload:
+        if sent is not None and type(sent) is task_pb2.TaskUpdatePayload:
             payload = sent
         else:
             try:  # inline: this runs once per envelope replayed
@@ -408,7 +408,7 @@ class TaskProjectionBase(BaseProjection):
         self._hooks["TaskUpdateRecord"](self, record)
 
     def _apply_complete_task(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        if type(sent) is task_pb2.TaskCompletePayload:
+        if sent is not None and type(sent) is task_pb2.TaskCompletePayload:
             payload = sent
         else:
             try:  # inline: this runs once per envelope replayed
@@ -428,7 +428,7 @@ class TaskProjectionBase(BaseProjection):
         self._hooks["TaskCompleteRecord"](self, record)
 
     def _apply_fail_task(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        if type(sent) is task_pb2.TaskFailPayload:
+        if sent is not None and type(sent) is task_pb2.TaskFailPayload:
             payload = sent
         else:
             try:  # inline: this runs once per envelope replayed
