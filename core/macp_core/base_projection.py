@@ -71,7 +71,7 @@ class ProjectionAnomaly:
 
 # Attributes that are bookkeeping rather than state: never journaled or restored.
 _UNTRACKED = frozenset({"transcript", "anomalies", "_seen_message_ids"})
-_SLOTS = frozenset({"_journal", "_opaque", "_record_log", "_sent_payload"})
+_SLOTS = frozenset({"_journal", "_opaque", "_record_log"})
 _MISSING: Any = object()
 
 # Values a write replaces but never mutates in place: journaling the attribute write suffices.
@@ -118,7 +118,7 @@ class BaseProjection:
     before each envelope instead: correct, but it costs its size on every envelope.
     """
 
-    __slots__ = ("__dict__", "__weakref__", "_journal", "_opaque", "_record_log", "_sent_payload")
+    __slots__ = ("__dict__", "__weakref__", "_journal", "_opaque", "_record_log")
 
     MODE: ClassVar[str] = ""
     INITIAL_PHASE: ClassVar[str] = PHASE_PENDING
@@ -132,7 +132,6 @@ class BaseProjection:
     _opaque: set[str]
     # Every record filed, in arrival order (see file_record); rollback truncates it.
     _record_log: list[Any]
-    _sent_payload: Message | None
     # Message type -> how to apply it, resolved once per class (see __init_subclass__).
     _dispatch: ClassVar[dict[str, _Apply]]
 
@@ -141,7 +140,6 @@ class BaseProjection:
         object.__setattr__(self, "_journal", Journal())
         object.__setattr__(self, "_opaque", set())
         object.__setattr__(self, "_record_log", [])
-        object.__setattr__(self, "_sent_payload", None)
         return self
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -191,11 +189,9 @@ class BaseProjection:
         ``message_id``, an undecodable payload, or anything the mode hook raises is recorded
         as an anomaly (False) and leaves the state untouched.
         """
-        # The payload _apply_sent handed over (one slot read here rather than one more call
-        # frame per replayed envelope), taken at once so that a nested apply never sees it.
-        payload = self._sent_payload
-        if payload is not None:
-            object.__setattr__(self, "_sent_payload", None)
+        return self._apply_accepted(envelope, None)
+
+    def _apply_accepted(self, envelope: envelope_pb2.Envelope, payload: Message | None) -> bool:
         # Protobuf field reads are not free: read each once.
         mode, session_id, message_id = envelope.mode, envelope.session_id, envelope.message_id
         if mode and self.mode and mode != self.mode:
@@ -254,8 +250,7 @@ class BaseProjection:
         """
         if type(self).apply_envelope is not BaseProjection.apply_envelope:
             return self.apply_envelope(envelope)  # an override sees every envelope
-        object.__setattr__(self, "_sent_payload", payload)
-        return BaseProjection.apply_envelope(self, envelope)
+        return self._apply_accepted(envelope, payload)
 
     def apply_all(self, envelopes: list[envelope_pb2.Envelope]) -> int:
         """Apply several envelopes in order; returns how many changed the projection."""
