@@ -350,7 +350,7 @@ class MarketProjectionBase(BaseProjection):
         self._hooks["BidRecord"](self, record)
 
     def _apply_close(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        if type(sent) is market_pb2.ClosePayload:
+        if sent is not None and type(sent) is market_pb2.ClosePayload:
             payload = sent
         else:
             try:  # inline: this runs once per envelope replayed

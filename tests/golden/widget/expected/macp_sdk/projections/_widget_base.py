@@ -158,7 +158,7 @@ class WidgetProjectionBase(BaseProjection):
         )
 
     def _apply_place_order(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        if type(sent) is widget_pb2.OrderPayload:
+        if sent is not None and type(sent) is widget_pb2.OrderPayload:
             payload = sent
         else:
             try:  # inline: this runs once per envelope replayed
@@ -180,7 +180,7 @@ class WidgetProjectionBase(BaseProjection):
         self._hooks["OrderRecord"](self, record)
 
     def _apply_confirm(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        if type(sent) is widget_pb2.ConfirmPayload:
+        if sent is not None and type(sent) is widget_pb2.ConfirmPayload:
             payload = sent
         else:
             try:  # inline: this runs once per envelope replayed
