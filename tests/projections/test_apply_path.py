@@ -236,8 +236,17 @@ def test_classes_the_twin_cannot_stand_in_for_are_built_as_they_are() -> None:
     class KeywordOnly:
         a: int
 
-    for cls in (NoSlots, Mutable, Checked, KeywordOnly):
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class Base:
+        a: int
+
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class Derived(Base):  # fields in two slot layouts: no flat twin
+        b: int
+
+    for cls in (NoSlots, Mutable, Checked, KeywordOnly, Derived):
         assert fast_constructor(cls) is cls
+    assert type(fast_constructor(Base)(1)) is Base
 
 
 def test_decoded_records_equal_what_decode_returns() -> None:
