@@ -9,6 +9,7 @@ view had already indexed, then refilled the log to the same length).
 from __future__ import annotations
 
 import copy
+import gc
 import pickle
 from typing import Any
 
@@ -158,3 +159,27 @@ def test_views_equal_eager_bookkeeping_whatever_is_read_when(
     votes, latest = _eager(projection)
     assert dict(projection.vote_records) == votes
     assert list(projection.latest_by_sender.items()) == list(latest.items())
+
+
+def test_filing_a_record_allocates_no_container_per_subject() -> None:
+    # The cost the views exist to remove (a list per subject per record class, all of it
+    # garbage-collector work): counted in objects, not time.
+    from macp_sdk.projections._decision_base import DecisionProjectionBase
+
+    class Bare(DecisionProjectionBase):  # the generated base's own bookkeeping only
+        pass
+
+    feed, projection = Feed(DECISION), Bare()
+    apply_ok(projection, feed.start(ORCH, [ORCH, A]))
+    envelopes = []
+    for index in range(500):
+        pid = f"p{index}"
+        envelopes.append(feed.send(ORCH, "Proposal", proposal_id=pid, option="o"))
+        envelopes.append(feed.send(A, "Vote", proposal_id=pid, vote="APPROVE"))
+    gc.collect()
+    before = len(gc.get_objects())
+    apply_ok(projection, *envelopes)
+    gc.collect()
+    grown = len(gc.get_objects()) - before
+    assert grown <= len(envelopes) + 50  # one record per envelope, nothing per subject
+    assert len(projection.proposal_records) == len(projection.vote_records) == 500
