@@ -1,10 +1,10 @@
 """Building frozen records fast: one record is made for every envelope a projection applies.
 
 A frozen dataclass's ``__init__`` stores each field through ``object.__setattr__`` (to get
-past its own ``__setattr__``, which refuses every write): about four times the cost of the
-plain slot stores a mutable dataclass does. :func:`fast_constructor` returns a mutable twin of
-a frozen slots dataclass -- same fields, same defaults, the same slots in the same order --
-whose ``__post_init__`` switches each new instance to the frozen class. The result is an
+past its own ``__setattr__``, which refuses every write): about four times the cost of plain
+slot stores. :func:`fast_constructor` returns a mutable twin of a frozen slots dataclass --
+same fields, same defaults, the same slots in the same order -- whose ``__init__`` stores
+the fields and then switches the new instance to the frozen class. The result is an
 ordinary instance of the frozen class (``type()``, equality, hashing, ``dataclasses.replace``,
 pickling and immutability all as usual), built for the cost of the mutable one.
 """
@@ -26,30 +26,43 @@ def fast_constructor(cls: type[_T]) -> Callable[..., _T]:
     """
     if not _eligible(cls):
         return cls
-    fields: list[Any] = []
-    for field in dataclasses.fields(cls):  # type: ignore[arg-type]
+    # The twin's __init__ is compiled from the fields, as dataclasses compiles its own: plain
+    # slot stores, then the switch to the frozen class in the same call (no __post_init__).
+    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+    slots = tuple(cls.__slots__)  # type: ignore[attr-defined]
+    if tuple(field.name for field in fields) != slots:
+        return cls  # e.g. fields inherited from a base: not one flat layout to copy
+    namespace: dict[str, Any] = {"_frozen": cls, "_NO_VALUE": _NO_VALUE}
+    params: list[str] = []
+    body: list[str] = []
+    for index, field in enumerate(fields):
+        name = field.name
         if field.default is not dataclasses.MISSING:
-            fields.append((field.name, field.type, dataclasses.field(default=field.default)))
+            namespace[f"_default_{index}"] = field.default
+            params.append(f"{name}=_default_{index}")
         elif field.default_factory is not dataclasses.MISSING:
-            fields.append(
-                (field.name, field.type, dataclasses.field(default_factory=field.default_factory))
-            )
+            namespace[f"_factory_{index}"] = field.default_factory
+            params.append(f"{name}=_NO_VALUE")
+            body.append(f"  if {name} is _NO_VALUE: {name} = _factory_{index}()")
         else:
-            fields.append((field.name, field.type))
-
-    def become_frozen(self: Any) -> None:
-        # Same slots in the same order, so CPython allows the switch (no copy, no new object).
-        self.__class__ = cls
-
-    twin = dataclasses.make_dataclass(
+            params.append(name)
+        body.append(f"  __record.{name} = {name}")
+    body.append("  __record.__class__ = _frozen")  # same slots, same order: CPython allows it
+    source = f"def __init__(__record, {', '.join(params)}):\n" + "\n".join(body) + "\n"
+    exec(source, namespace)  # noqa: S102 -- field names are identifiers of the dataclass
+    twin = type(
         f"_{cls.__name__}Builder",
-        fields,
-        namespace={"__post_init__": become_frozen, "__module__": cls.__module__},
-        slots=True,
+        (),
+        {
+            "__slots__": slots,
+            "__init__": namespace["__init__"],
+            "__module__": cls.__module__,
+        },
     )
-    if twin.__slots__ != cls.__slots__:  # type: ignore[attr-defined]
-        return cls
     return twin
+
+
+_NO_VALUE: Any = object()  # "argument not given" for fields with a default factory
 
 
 def _eligible(cls: type) -> bool:

@@ -62,6 +62,8 @@ def adopt(value: Any, journal: Journal) -> Any:
     kind = type(value)
     if kind not in _PLAIN_CONTAINERS:
         return value
+    if not value:  # the usual case (`setdefault(key, {})`): nothing to copy
+        return _EMPTY_TRACKED[kind](journal)
     if kind is dict:
         tracked_dict = TrackedDict(journal)
         for key, item in value.items():
@@ -97,26 +99,11 @@ def _restore_set(target: set[Any], items: set[Any]) -> None:
 
 
 _MISSING: Any = object()
-MISSING: Any = _MISSING  # "no such key" for undo steps written outside this module
-
-
-def undo_filed_record(
-    by_subject: dict[Any, list[Any]],
-    subject: Any,
-    created: bool,
-    latest: dict[Any, Any],
-    sender: Any,
-    old: Any,
-) -> None:
-    """Reverses ``BaseProjection.file_record``: one step for its three writes."""
-    if old is _MISSING:
-        dict.__delitem__(latest, sender)  # it was added last: removing it restores the order
-    else:
-        dict.__setitem__(latest, sender, old)
-    if created:
-        dict.__delitem__(by_subject, subject)
-    else:
-        list.pop(by_subject[subject])
+# The base methods, bound once: the tracked writes below run for every hook write.
+_dict_get = dict.get
+_dict_setitem = dict.__setitem__
+_dict_delitem = dict.__delitem__
+_list_append = list.append
 
 
 def _rebuild(kind: type[Any], items: Any, journal: Journal) -> Any:
@@ -143,25 +130,24 @@ class TrackedDict(dict[Any, Any]):
     def __setitem__(self, key: Any, value: Any) -> None:
         steps = self._journal.steps
         if steps is not None:
-            old = dict.get(self, key, _MISSING)
-            if old is _MISSING:
-                steps.append((dict.__delitem__, self, key))
-            else:
-                steps.append((dict.__setitem__, self, key, old))
+            old = _dict_get(self, key, _MISSING)
+            steps.append(
+                (_dict_delitem, self, key) if old is _MISSING else (_dict_setitem, self, key, old)
+            )
         if type(value) in _PLAIN_CONTAINERS:
             value = adopt(value, self._journal)
-        dict.__setitem__(self, key, value)
+        _dict_setitem(self, key, value)
 
     def setdefault(self, key: Any, default: Any = None) -> Any:
-        value = dict.get(self, key, _MISSING)
+        value = _dict_get(self, key, _MISSING)
         if value is not _MISSING:
             return value
         steps = self._journal.steps
         if steps is not None:
-            steps.append((dict.__delitem__, self, key))
+            steps.append((_dict_delitem, self, key))
         if type(default) in _PLAIN_CONTAINERS:
             default = adopt(default, self._journal)
-        dict.__setitem__(self, key, default)
+        _dict_setitem(self, key, default)
         return default
 
     def update(self, *args: Any, **kwargs: Any) -> None:
@@ -219,7 +205,7 @@ class TrackedList(list[Any]):
             steps.append((_truncate_list, self, len(self)))
         if type(value) in _PLAIN_CONTAINERS:
             value = adopt(value, self._journal)
-        list.append(self, value)
+        _list_append(self, value)
 
     def extend(self, values: Iterable[Any]) -> None:
         steps = self._journal.steps
@@ -368,3 +354,6 @@ class TrackedSet(set[Any]):
     def __ixor__(self, other: Any) -> TrackedSet:  # type: ignore[misc]
         self.symmetric_difference_update(other)
         return self
+
+
+_EMPTY_TRACKED: dict[type, type] = {dict: TrackedDict, list: TrackedList, set: TrackedSet}

@@ -25,15 +25,8 @@ from google.protobuf.message import DecodeError, Message
 from macp.v1 import core_pb2, envelope_pb2
 
 from ._logging import get_logger
-from ._undo import (
-    MISSING,
-    Journal,
-    TrackedDict,
-    TrackedList,
-    TrackedSet,
-    adopt,
-    undo_filed_record,
-)
+from ._record_views import LatestBySender, RecordsBySubject
+from ._undo import Journal, TrackedDict, TrackedList, TrackedSet, adopt
 
 logger = get_logger("projection")
 
@@ -78,7 +71,7 @@ class ProjectionAnomaly:
 
 # Attributes that are bookkeeping rather than state: never journaled or restored.
 _UNTRACKED = frozenset({"transcript", "anomalies", "_seen_message_ids"})
-_SLOTS = frozenset({"_journal", "_opaque"})
+_SLOTS = frozenset({"_journal", "_opaque", "_record_log"})
 _MISSING: Any = object()
 
 # Values a write replaces but never mutates in place: journaling the attribute write suffices.
@@ -86,6 +79,7 @@ _MISSING: Any = object()
 _VALUE_TYPES: frozenset[type] = frozenset(
     {str, int, float, bool, bytes, complex, type(None), tuple, frozenset, range}
     | {TrackedDict, TrackedList, TrackedSet}
+    | {RecordsBySubject, LatestBySender}  # derived from the record log, which rollback cuts
 )
 
 
@@ -124,7 +118,7 @@ class BaseProjection:
     before each envelope instead: correct, but it costs its size on every envelope.
     """
 
-    __slots__ = ("__dict__", "__weakref__", "_journal", "_opaque")
+    __slots__ = ("__dict__", "__weakref__", "_journal", "_opaque", "_record_log")
 
     MODE: ClassVar[str] = ""
     INITIAL_PHASE: ClassVar[str] = PHASE_PENDING
@@ -136,6 +130,8 @@ class BaseProjection:
 
     _journal: Journal
     _opaque: set[str]
+    # Every record filed, in arrival order (see file_record); rollback truncates it.
+    _record_log: list[Any]
     # Message type -> how to apply it, resolved once per class (see __init_subclass__).
     _dispatch: ClassVar[dict[str, _Apply]]
 
@@ -143,6 +139,7 @@ class BaseProjection:
         self = super().__new__(cls)
         object.__setattr__(self, "_journal", Journal())
         object.__setattr__(self, "_opaque", set())
+        object.__setattr__(self, "_record_log", [])
         return self
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -194,17 +191,6 @@ class BaseProjection:
         """
         return self._apply_accepted(envelope, None)
 
-    def _apply_sent(self, envelope: envelope_pb2.Envelope, payload: Message) -> bool:
-        """``apply_envelope`` for an envelope this process built from ``payload`` and sent.
-
-        For sessions, once the runtime accepted it: the payload message is used as it is
-        instead of decoding ``envelope.payload`` again (where the mode's record copies only
-        plain values out of it; otherwise, and for any other message class, it is decoded).
-        """
-        if type(self).apply_envelope is not BaseProjection.apply_envelope:
-            return self.apply_envelope(envelope)  # an override sees every envelope
-        return self._apply_accepted(envelope, payload)
-
     def _apply_accepted(self, envelope: envelope_pb2.Envelope, payload: Message | None) -> bool:
         # Protobuf field reads are not free: read each once.
         mode, session_id, message_id = envelope.mode, envelope.session_id, envelope.message_id
@@ -227,7 +213,7 @@ class BaseProjection:
             self._record_anomaly(ANOMALY_DUPLICATE_MESSAGE, envelope, "message_id already applied")
             return False
         apply = self._dispatch.get(envelope.message_type)
-        anomalies_before = len(self.anomalies)
+        anomalies_before, records_before = len(self.anomalies), len(self._record_log)
         journal = self._journal
         steps = journal.steps = journal.spare  # open the undo log (inline: once per envelope)
         if self._opaque:
@@ -238,11 +224,11 @@ class BaseProjection:
             else:
                 apply(self, envelope, payload)
         except DecodeError as exc:
-            self._roll_back(anomalies_before)
+            self._roll_back(anomalies_before, records_before)
             self._record_anomaly(ANOMALY_UNDECODABLE_PAYLOAD, envelope, str(exc) or "bad payload")
             return False
         except Exception as exc:  # the contract: never raise, record instead
-            self._roll_back(anomalies_before)
+            self._roll_back(anomalies_before, records_before)
             self._record_anomaly(
                 ANOMALY_REJECTED_ENVELOPE, envelope, f"{type(exc).__name__}: {exc}"
             )
@@ -255,6 +241,17 @@ class BaseProjection:
             seen.add(message_id)
         return True
 
+    def _apply_sent(self, envelope: envelope_pb2.Envelope, payload: Message) -> bool:
+        """``apply_envelope`` for an envelope this process built from ``payload`` and sent.
+
+        For sessions, once the runtime accepted it: the payload message is used as it is
+        instead of decoding ``envelope.payload`` again (where the mode's record copies only
+        plain values out of it; otherwise, and for any other message class, it is decoded).
+        """
+        if type(self).apply_envelope is not BaseProjection.apply_envelope:
+            return self.apply_envelope(envelope)  # an override sees every envelope
+        return self._apply_accepted(envelope, payload)
+
     def apply_all(self, envelopes: list[envelope_pb2.Envelope]) -> int:
         """Apply several envelopes in order; returns how many changed the projection."""
         return sum(1 for envelope in envelopes if self.apply_envelope(envelope))
@@ -263,28 +260,24 @@ class BaseProjection:
         """Hook for a mode's message types that ``APPLY_METHODS`` does not name (all of them
         when a subclass overrides this). Parse before mutating; raising rolls back."""
 
-    def file_record(
-        self, by_subject: dict[str, list[_R]], subject: str, latest: dict[str, Any], record: _R
-    ) -> None:
-        """Append ``record`` to ``by_subject[subject]`` and make it ``latest[record.sender]``.
+    def file_record(self, record: object) -> None:
+        """Append ``record`` to the record log the generated bases' indexes read.
 
-        The generated bases' own bookkeeping for every record, journaled as one undo step
-        (rather than three tracked writes): it runs once per applied envelope.
+        The generated bases' own bookkeeping for every record. The log is a plain list: a
+        failing envelope's records are cut off its end, and ``record_index`` /
+        ``latest_record_index`` views index it when read (see :mod:`macp_core._record_views`),
+        so filing a record costs one append however many subjects the session has.
         """
-        bucket = dict.get(by_subject, subject)
-        if bucket is None:
-            bucket = TrackedList(self._journal)
-            dict.__setitem__(by_subject, subject, bucket)
-            created = True
-        else:
-            created = False
-        list.append(bucket, record)
-        sender: str = record.sender  # type: ignore[attr-defined]
-        old = dict.get(latest, sender, MISSING)
-        dict.__setitem__(latest, sender, record)
-        steps = self._journal.steps
-        if steps is not None:
-            steps.append((undo_filed_record, by_subject, subject, created, latest, sender, old))
+        self._record_log.append(record)
+
+    def record_index(self, kind: type[_R], subject: str) -> RecordsBySubject[_R]:
+        """A live read-only mapping: ``subject`` field value -> the records of class ``kind``
+        filed so far, in arrival order (all under ``""`` when ``subject`` is ``""``)."""
+        return RecordsBySubject(self._record_log, kind, subject)
+
+    def latest_record_index(self) -> LatestBySender[Any]:
+        """A live read-only mapping: sender -> that sender's latest filed record."""
+        return LatestBySender(self._record_log)
 
     # -- state helpers -------------------------------------------------------------------
     def _set_phase(self, phase: str) -> None:
@@ -372,8 +365,9 @@ class BaseProjection:
                 saved = copy.deepcopy(self.__dict__[name])
                 steps.append((_restore_attribute, self, name, saved))
 
-    def _roll_back(self, anomalies_before: int) -> None:
+    def _roll_back(self, anomalies_before: int, records_before: int) -> None:
         self._journal.rollback()
+        del self._record_log[records_before:]  # the record indexes notice and start over
         del self.anomalies[anomalies_before:]  # what a failing hook noted is undone too
 
 

@@ -561,12 +561,20 @@ SESSION_MEMBERS: Final[frozenset[str]] = frozenset(
 #     apply_mode_envelope(envelope)  override point for a mode's own message types; raising
 #                                    rolls the projection back and records an anomaly
 #     note_anomaly(anomaly)          the one place anomalies are kept and logged
-#     file_record(by_subject, subject, latest, record)  the generated bases' bookkeeping of
-#                                    each record, journaled as one undo step
+#     file_record(record)            the generated bases' bookkeeping of each record: one
+#                                    append to the record log (rollback truncates it)
+#     record_index(kind, subject)    a live read-only index of that log: subject -> records
+#     latest_record_index()          a live read-only index of that log: sender -> latest
 #   (and the class attribute APPLY_METHODS: message type -> the method applying it, which
 #   the core dispatches on)
 SESSION_PROTOCOL: Final[tuple[str, ...]] = ("resolve_sender", "send_payload")
-PROJECTION_PROTOCOL: Final[tuple[str, ...]] = ("apply_mode_envelope", "note_anomaly", "file_record")
+PROJECTION_PROTOCOL: Final[tuple[str, ...]] = (
+    "apply_mode_envelope",
+    "note_anomaly",
+    "file_record",
+    "record_index",
+    "latest_record_index",
+)
 
 
 # Every public member of the agent participants and their actions (both flavours): a

@@ -77,8 +77,10 @@ def test_a_sent_payload_is_not_decoded_again(monkeypatch: pytest.MonkeyPatch) ->
 
     projection = DecisionProjection()
     apply_ok(projection, start, proposal)
-    monkeypatch.setattr(_decision_base, "decode_payload", no_decoding)
-    assert projection._apply_sent(vote, _payload(vote))
+    payload = _payload(vote)
+    monkeypatch.setattr(_decision_base, "decode_payload", no_decoding)  # the fallback path
+    monkeypatch.setattr(decision_pb2.VotePayload, "FromString", staticmethod(no_decoding))
+    assert projection._apply_sent(vote, payload)
     assert projection.votes["p1"][A].vote == "APPROVE"
     # Without the payload (or with a payload of another class) it decodes, and here fails.
     other = feed.send(A, "Vote", proposal_id="p1", vote="REJECT")
@@ -234,8 +236,17 @@ def test_classes_the_twin_cannot_stand_in_for_are_built_as_they_are() -> None:
     class KeywordOnly:
         a: int
 
-    for cls in (NoSlots, Mutable, Checked, KeywordOnly):
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class Base:
+        a: int
+
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class Derived(Base):  # fields in two slot layouts: no flat twin
+        b: int
+
+    for cls in (NoSlots, Mutable, Checked, KeywordOnly, Derived):
         assert fast_constructor(cls) is cls
+    assert type(fast_constructor(Base)(1)) is Base
 
 
 def test_decoded_records_equal_what_decode_returns() -> None:

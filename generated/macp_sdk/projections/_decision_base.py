@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeAlias
 
-from google.protobuf.message import Message
+from google.protobuf.message import DecodeError, Message
 from macp.modes.decision.v1 import decision_pb2
 from macp.v1 import envelope_pb2
 from macp_core._decoding import decode_payload
@@ -181,15 +181,24 @@ class DecisionProjectionBase(BaseProjection):
 
     def __init__(self, session_id: str | None = None, *, mode: str | None = None) -> None:
         super().__init__(session_id, mode=mode)
+        # Live read-only indexes of the records filed so far (built when read).
         # Proposal records, keyed by proposal_id.
-        self.proposal_records: dict[str, list[ProposalRecord]] = {}
+        self.proposal_records: Mapping[str, list[ProposalRecord]] = self.record_index(
+            ProposalRecord, "proposal_id"
+        )
         # Evaluation records, keyed by proposal_id.
-        self.evaluation_records: dict[str, list[EvaluationRecord]] = {}
+        self.evaluation_records: Mapping[str, list[EvaluationRecord]] = self.record_index(
+            EvaluationRecord, "proposal_id"
+        )
         # Objection records, keyed by proposal_id.
-        self.objection_records: dict[str, list[ObjectionRecord]] = {}
+        self.objection_records: Mapping[str, list[ObjectionRecord]] = self.record_index(
+            ObjectionRecord, "proposal_id"
+        )
         # Vote records, keyed by proposal_id.
-        self.vote_records: dict[str, list[VoteRecord]] = {}
-        self.latest_by_sender: dict[str, DecisionModeRecord] = {}
+        self.vote_records: Mapping[str, list[VoteRecord]] = self.record_index(
+            VoteRecord, "proposal_id"
+        )
+        self.latest_by_sender: Mapping[str, DecisionModeRecord] = self.latest_record_index()
 
     def apply_mode_envelope(self, envelope: envelope_pb2.Envelope) -> None:
         # Reached only through a subclass that overrides it and calls super(): the core
@@ -223,11 +232,13 @@ class DecisionProjectionBase(BaseProjection):
         )
 
     def _apply_propose(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        payload = (
-            sent
-            if type(sent) is decision_pb2.ProposalPayload
-            else decode_payload(decision_pb2.ProposalPayload, envelope.payload)
-        )
+        if sent is not None and type(sent) is decision_pb2.ProposalPayload:
+            payload = sent
+        else:
+            try:  # inline: this runs once per envelope replayed
+                payload = decision_pb2.ProposalPayload.FromString(envelope.payload)
+            except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+                payload = decode_payload(decision_pb2.ProposalPayload, envelope.payload)
         record = _new_proposal_record(
             payload.proposal_id,
             payload.option,
@@ -237,20 +248,17 @@ class DecisionProjectionBase(BaseProjection):
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
-        self.file_record(
-            self.proposal_records,
-            record.proposal_id,
-            self.latest_by_sender,
-            record,
-        )
+        self.file_record(record)
         self._hooks["ProposalRecord"](self, record)
 
     def _apply_evaluate(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        payload = (
-            sent
-            if type(sent) is decision_pb2.EvaluationPayload
-            else decode_payload(decision_pb2.EvaluationPayload, envelope.payload)
-        )
+        if sent is not None and type(sent) is decision_pb2.EvaluationPayload:
+            payload = sent
+        else:
+            try:  # inline: this runs once per envelope replayed
+                payload = decision_pb2.EvaluationPayload.FromString(envelope.payload)
+            except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+                payload = decode_payload(decision_pb2.EvaluationPayload, envelope.payload)
         record = _new_evaluation_record(
             payload.proposal_id,
             payload.recommendation,
@@ -260,20 +268,17 @@ class DecisionProjectionBase(BaseProjection):
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
-        self.file_record(
-            self.evaluation_records,
-            record.proposal_id,
-            self.latest_by_sender,
-            record,
-        )
+        self.file_record(record)
         self._hooks["EvaluationRecord"](self, record)
 
     def _apply_raise_objection(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        payload = (
-            sent
-            if type(sent) is decision_pb2.ObjectionPayload
-            else decode_payload(decision_pb2.ObjectionPayload, envelope.payload)
-        )
+        if sent is not None and type(sent) is decision_pb2.ObjectionPayload:
+            payload = sent
+        else:
+            try:  # inline: this runs once per envelope replayed
+                payload = decision_pb2.ObjectionPayload.FromString(envelope.payload)
+            except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+                payload = decode_payload(decision_pb2.ObjectionPayload, envelope.payload)
         record = _new_objection_record(
             payload.proposal_id,
             payload.reason,
@@ -282,20 +287,17 @@ class DecisionProjectionBase(BaseProjection):
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
-        self.file_record(
-            self.objection_records,
-            record.proposal_id,
-            self.latest_by_sender,
-            record,
-        )
+        self.file_record(record)
         self._hooks["ObjectionRecord"](self, record)
 
     def _apply_vote(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        payload = (
-            sent
-            if type(sent) is decision_pb2.VotePayload
-            else decode_payload(decision_pb2.VotePayload, envelope.payload)
-        )
+        if sent is not None and type(sent) is decision_pb2.VotePayload:
+            payload = sent
+        else:
+            try:  # inline: this runs once per envelope replayed
+                payload = decision_pb2.VotePayload.FromString(envelope.payload)
+            except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+                payload = decode_payload(decision_pb2.VotePayload, envelope.payload)
         record = _new_vote_record(
             payload.proposal_id,
             payload.vote,
@@ -304,12 +306,7 @@ class DecisionProjectionBase(BaseProjection):
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
-        self.file_record(
-            self.vote_records,
-            record.proposal_id,
-            self.latest_by_sender,
-            record,
-        )
+        self.file_record(record)
         self._hooks["VoteRecord"](self, record)
 
     def on_propose(self, record: ProposalRecord) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeAlias
 
-from google.protobuf.message import Message
+from google.protobuf.message import DecodeError, Message
 from macp.modes.handoff.v1 import handoff_pb2
 from macp.v1 import envelope_pb2
 from macp_core._decoding import decode_payload
@@ -183,15 +183,24 @@ class HandoffProjectionBase(BaseProjection):
 
     def __init__(self, session_id: str | None = None, *, mode: str | None = None) -> None:
         super().__init__(session_id, mode=mode)
+        # Live read-only indexes of the records filed so far (built when read).
         # HandoffOffer records, keyed by handoff_id.
-        self.handoff_offer_records: dict[str, list[HandoffOfferRecord]] = {}
+        self.handoff_offer_records: Mapping[str, list[HandoffOfferRecord]] = self.record_index(
+            HandoffOfferRecord, "handoff_id"
+        )
         # HandoffContext records, keyed by handoff_id.
-        self.handoff_context_records: dict[str, list[HandoffContextRecord]] = {}
+        self.handoff_context_records: Mapping[str, list[HandoffContextRecord]] = self.record_index(
+            HandoffContextRecord, "handoff_id"
+        )
         # HandoffAccept records, keyed by handoff_id.
-        self.handoff_accept_records: dict[str, list[HandoffAcceptRecord]] = {}
+        self.handoff_accept_records: Mapping[str, list[HandoffAcceptRecord]] = self.record_index(
+            HandoffAcceptRecord, "handoff_id"
+        )
         # HandoffDecline records, keyed by handoff_id.
-        self.handoff_decline_records: dict[str, list[HandoffDeclineRecord]] = {}
-        self.latest_by_sender: dict[str, HandoffModeRecord] = {}
+        self.handoff_decline_records: Mapping[str, list[HandoffDeclineRecord]] = self.record_index(
+            HandoffDeclineRecord, "handoff_id"
+        )
+        self.latest_by_sender: Mapping[str, HandoffModeRecord] = self.latest_record_index()
 
     def apply_mode_envelope(self, envelope: envelope_pb2.Envelope) -> None:
         # Reached only through a subclass that overrides it and calls super(): the core
@@ -225,11 +234,13 @@ class HandoffProjectionBase(BaseProjection):
         )
 
     def _apply_offer(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        payload = (
-            sent
-            if type(sent) is handoff_pb2.HandoffOfferPayload
-            else decode_payload(handoff_pb2.HandoffOfferPayload, envelope.payload)
-        )
+        if sent is not None and type(sent) is handoff_pb2.HandoffOfferPayload:
+            payload = sent
+        else:
+            try:  # inline: this runs once per envelope replayed
+                payload = handoff_pb2.HandoffOfferPayload.FromString(envelope.payload)
+            except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+                payload = decode_payload(handoff_pb2.HandoffOfferPayload, envelope.payload)
         record = _new_handoff_offer_record(
             payload.handoff_id,
             payload.target_participant,
@@ -239,20 +250,17 @@ class HandoffProjectionBase(BaseProjection):
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
-        self.file_record(
-            self.handoff_offer_records,
-            record.handoff_id,
-            self.latest_by_sender,
-            record,
-        )
+        self.file_record(record)
         self._hooks["HandoffOfferRecord"](self, record)
 
     def _apply_add_context(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        payload = (
-            sent
-            if type(sent) is handoff_pb2.HandoffContextPayload
-            else decode_payload(handoff_pb2.HandoffContextPayload, envelope.payload)
-        )
+        if sent is not None and type(sent) is handoff_pb2.HandoffContextPayload:
+            payload = sent
+        else:
+            try:  # inline: this runs once per envelope replayed
+                payload = handoff_pb2.HandoffContextPayload.FromString(envelope.payload)
+            except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+                payload = decode_payload(handoff_pb2.HandoffContextPayload, envelope.payload)
         record = _new_handoff_context_record(
             payload.handoff_id,
             payload.content_type,
@@ -261,20 +269,17 @@ class HandoffProjectionBase(BaseProjection):
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
-        self.file_record(
-            self.handoff_context_records,
-            record.handoff_id,
-            self.latest_by_sender,
-            record,
-        )
+        self.file_record(record)
         self._hooks["HandoffContextRecord"](self, record)
 
     def _apply_accept_handoff(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        payload = (
-            sent
-            if type(sent) is handoff_pb2.HandoffAcceptPayload
-            else decode_payload(handoff_pb2.HandoffAcceptPayload, envelope.payload)
-        )
+        if sent is not None and type(sent) is handoff_pb2.HandoffAcceptPayload:
+            payload = sent
+        else:
+            try:  # inline: this runs once per envelope replayed
+                payload = handoff_pb2.HandoffAcceptPayload.FromString(envelope.payload)
+            except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+                payload = decode_payload(handoff_pb2.HandoffAcceptPayload, envelope.payload)
         record = _new_handoff_accept_record(
             payload.handoff_id,
             payload.accepted_by,
@@ -284,20 +289,17 @@ class HandoffProjectionBase(BaseProjection):
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
-        self.file_record(
-            self.handoff_accept_records,
-            record.handoff_id,
-            self.latest_by_sender,
-            record,
-        )
+        self.file_record(record)
         self._hooks["HandoffAcceptRecord"](self, record)
 
     def _apply_decline(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        payload = (
-            sent
-            if type(sent) is handoff_pb2.HandoffDeclinePayload
-            else decode_payload(handoff_pb2.HandoffDeclinePayload, envelope.payload)
-        )
+        if sent is not None and type(sent) is handoff_pb2.HandoffDeclinePayload:
+            payload = sent
+        else:
+            try:  # inline: this runs once per envelope replayed
+                payload = handoff_pb2.HandoffDeclinePayload.FromString(envelope.payload)
+            except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+                payload = decode_payload(handoff_pb2.HandoffDeclinePayload, envelope.payload)
         record = _new_handoff_decline_record(
             payload.handoff_id,
             payload.declined_by,
@@ -306,12 +308,7 @@ class HandoffProjectionBase(BaseProjection):
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
-        self.file_record(
-            self.handoff_decline_records,
-            record.handoff_id,
-            self.latest_by_sender,
-            record,
-        )
+        self.file_record(record)
         self._hooks["HandoffDeclineRecord"](self, record)
 
     def on_offer(self, record: HandoffOfferRecord) -> None:

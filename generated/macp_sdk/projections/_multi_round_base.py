@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeAlias
 
-from google.protobuf.message import Message
+from google.protobuf.message import DecodeError, Message
 from macp.modes.multi_round.v1 import multi_round_pb2
 from macp.v1 import envelope_pb2
 from macp_core._decoding import decode_payload
@@ -77,9 +77,12 @@ class MultiRoundProjectionBase(BaseProjection):
 
     def __init__(self, session_id: str | None = None, *, mode: str | None = None) -> None:
         super().__init__(session_id, mode=mode)
+        # Live read-only indexes of the records filed so far (built when read).
         # Contribute records.
-        self.contribute_records: dict[str, list[ContributeRecord]] = {}
-        self.latest_by_sender: dict[str, MultiRoundModeRecord] = {}
+        self.contribute_records: Mapping[str, list[ContributeRecord]] = self.record_index(
+            ContributeRecord, ""
+        )
+        self.latest_by_sender: Mapping[str, MultiRoundModeRecord] = self.latest_record_index()
 
     def apply_mode_envelope(self, envelope: envelope_pb2.Envelope) -> None:
         # Reached only through a subclass that overrides it and calls super(): the core
@@ -107,23 +110,20 @@ class MultiRoundProjectionBase(BaseProjection):
         )
 
     def _apply_contribute(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        payload = (
-            sent
-            if type(sent) is multi_round_pb2.ContributePayload
-            else decode_payload(multi_round_pb2.ContributePayload, envelope.payload)
-        )
+        if sent is not None and type(sent) is multi_round_pb2.ContributePayload:
+            payload = sent
+        else:
+            try:  # inline: this runs once per envelope replayed
+                payload = multi_round_pb2.ContributePayload.FromString(envelope.payload)
+            except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+                payload = decode_payload(multi_round_pb2.ContributePayload, envelope.payload)
         record = _new_contribute_record(
             payload.value,
             envelope.sender,
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
-        self.file_record(
-            self.contribute_records,
-            "",
-            self.latest_by_sender,
-            record,
-        )
+        self.file_record(record)
         self._hooks["ContributeRecord"](self, record)
 
     def on_contribute(self, record: ContributeRecord) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeAlias
 
-from google.protobuf.message import Message
+from google.protobuf.message import DecodeError, Message
 from macp.modes.proposal.v1 import proposal_pb2
 from macp.v1 import envelope_pb2
 from macp_core._decoding import decode_payload
@@ -215,17 +215,28 @@ class ProposalProjectionBase(BaseProjection):
 
     def __init__(self, session_id: str | None = None, *, mode: str | None = None) -> None:
         super().__init__(session_id, mode=mode)
+        # Live read-only indexes of the records filed so far (built when read).
         # Proposal records, keyed by proposal_id.
-        self.proposal_records: dict[str, list[ProposalRecord]] = {}
+        self.proposal_records: Mapping[str, list[ProposalRecord]] = self.record_index(
+            ProposalRecord, "proposal_id"
+        )
         # CounterProposal records, keyed by proposal_id.
-        self.counter_proposal_records: dict[str, list[CounterProposalRecord]] = {}
+        self.counter_proposal_records: Mapping[str, list[CounterProposalRecord]] = (
+            self.record_index(CounterProposalRecord, "proposal_id")
+        )
         # Accept records, keyed by proposal_id.
-        self.accept_records: dict[str, list[AcceptRecord]] = {}
+        self.accept_records: Mapping[str, list[AcceptRecord]] = self.record_index(
+            AcceptRecord, "proposal_id"
+        )
         # Reject records, keyed by proposal_id.
-        self.reject_records: dict[str, list[RejectRecord]] = {}
+        self.reject_records: Mapping[str, list[RejectRecord]] = self.record_index(
+            RejectRecord, "proposal_id"
+        )
         # Withdraw records, keyed by proposal_id.
-        self.withdraw_records: dict[str, list[WithdrawRecord]] = {}
-        self.latest_by_sender: dict[str, ProposalModeRecord] = {}
+        self.withdraw_records: Mapping[str, list[WithdrawRecord]] = self.record_index(
+            WithdrawRecord, "proposal_id"
+        )
+        self.latest_by_sender: Mapping[str, ProposalModeRecord] = self.latest_record_index()
 
     def apply_mode_envelope(self, envelope: envelope_pb2.Envelope) -> None:
         # Reached only through a subclass that overrides it and calls super(): the core
@@ -261,11 +272,13 @@ class ProposalProjectionBase(BaseProjection):
         )
 
     def _apply_propose(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        payload = (
-            sent
-            if type(sent) is proposal_pb2.ProposalPayload
-            else decode_payload(proposal_pb2.ProposalPayload, envelope.payload)
-        )
+        if sent is not None and type(sent) is proposal_pb2.ProposalPayload:
+            payload = sent
+        else:
+            try:  # inline: this runs once per envelope replayed
+                payload = proposal_pb2.ProposalPayload.FromString(envelope.payload)
+            except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+                payload = decode_payload(proposal_pb2.ProposalPayload, envelope.payload)
         record = _new_proposal_record(
             payload.proposal_id,
             payload.title,
@@ -276,20 +289,17 @@ class ProposalProjectionBase(BaseProjection):
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
-        self.file_record(
-            self.proposal_records,
-            record.proposal_id,
-            self.latest_by_sender,
-            record,
-        )
+        self.file_record(record)
         self._hooks["ProposalRecord"](self, record)
 
     def _apply_counter_propose(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        payload = (
-            sent
-            if type(sent) is proposal_pb2.CounterProposalPayload
-            else decode_payload(proposal_pb2.CounterProposalPayload, envelope.payload)
-        )
+        if sent is not None and type(sent) is proposal_pb2.CounterProposalPayload:
+            payload = sent
+        else:
+            try:  # inline: this runs once per envelope replayed
+                payload = proposal_pb2.CounterProposalPayload.FromString(envelope.payload)
+            except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+                payload = decode_payload(proposal_pb2.CounterProposalPayload, envelope.payload)
         record = _new_counter_proposal_record(
             payload.proposal_id,
             payload.supersedes_proposal_id,
@@ -300,20 +310,17 @@ class ProposalProjectionBase(BaseProjection):
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
-        self.file_record(
-            self.counter_proposal_records,
-            record.proposal_id,
-            self.latest_by_sender,
-            record,
-        )
+        self.file_record(record)
         self._hooks["CounterProposalRecord"](self, record)
 
     def _apply_accept(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        payload = (
-            sent
-            if type(sent) is proposal_pb2.AcceptPayload
-            else decode_payload(proposal_pb2.AcceptPayload, envelope.payload)
-        )
+        if sent is not None and type(sent) is proposal_pb2.AcceptPayload:
+            payload = sent
+        else:
+            try:  # inline: this runs once per envelope replayed
+                payload = proposal_pb2.AcceptPayload.FromString(envelope.payload)
+            except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+                payload = decode_payload(proposal_pb2.AcceptPayload, envelope.payload)
         record = _new_accept_record(
             payload.proposal_id,
             payload.reason,
@@ -321,20 +328,17 @@ class ProposalProjectionBase(BaseProjection):
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
-        self.file_record(
-            self.accept_records,
-            record.proposal_id,
-            self.latest_by_sender,
-            record,
-        )
+        self.file_record(record)
         self._hooks["AcceptRecord"](self, record)
 
     def _apply_reject(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        payload = (
-            sent
-            if type(sent) is proposal_pb2.RejectPayload
-            else decode_payload(proposal_pb2.RejectPayload, envelope.payload)
-        )
+        if sent is not None and type(sent) is proposal_pb2.RejectPayload:
+            payload = sent
+        else:
+            try:  # inline: this runs once per envelope replayed
+                payload = proposal_pb2.RejectPayload.FromString(envelope.payload)
+            except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+                payload = decode_payload(proposal_pb2.RejectPayload, envelope.payload)
         record = _new_reject_record(
             payload.proposal_id,
             payload.reason,
@@ -343,20 +347,17 @@ class ProposalProjectionBase(BaseProjection):
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
-        self.file_record(
-            self.reject_records,
-            record.proposal_id,
-            self.latest_by_sender,
-            record,
-        )
+        self.file_record(record)
         self._hooks["RejectRecord"](self, record)
 
     def _apply_withdraw(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        payload = (
-            sent
-            if type(sent) is proposal_pb2.WithdrawPayload
-            else decode_payload(proposal_pb2.WithdrawPayload, envelope.payload)
-        )
+        if sent is not None and type(sent) is proposal_pb2.WithdrawPayload:
+            payload = sent
+        else:
+            try:  # inline: this runs once per envelope replayed
+                payload = proposal_pb2.WithdrawPayload.FromString(envelope.payload)
+            except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+                payload = decode_payload(proposal_pb2.WithdrawPayload, envelope.payload)
         record = _new_withdraw_record(
             payload.proposal_id,
             payload.reason,
@@ -364,12 +365,7 @@ class ProposalProjectionBase(BaseProjection):
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
-        self.file_record(
-            self.withdraw_records,
-            record.proposal_id,
-            self.latest_by_sender,
-            record,
-        )
+        self.file_record(record)
         self._hooks["WithdrawRecord"](self, record)
 
     def on_propose(self, record: ProposalRecord) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeAlias
 
-from google.protobuf.message import Message
+from google.protobuf.message import DecodeError, Message
 from macp.modes.quorum.v1 import quorum_pb2
 from macp.v1 import envelope_pb2
 from macp_core._decoding import decode_payload
@@ -186,15 +186,24 @@ class QuorumProjectionBase(BaseProjection):
 
     def __init__(self, session_id: str | None = None, *, mode: str | None = None) -> None:
         super().__init__(session_id, mode=mode)
+        # Live read-only indexes of the records filed so far (built when read).
         # ApprovalRequest records, keyed by request_id.
-        self.approval_request_records: dict[str, list[ApprovalRequestRecord]] = {}
+        self.approval_request_records: Mapping[str, list[ApprovalRequestRecord]] = (
+            self.record_index(ApprovalRequestRecord, "request_id")
+        )
         # Approve records, keyed by request_id.
-        self.approve_records: dict[str, list[ApproveRecord]] = {}
+        self.approve_records: Mapping[str, list[ApproveRecord]] = self.record_index(
+            ApproveRecord, "request_id"
+        )
         # Reject records, keyed by request_id.
-        self.reject_records: dict[str, list[RejectRecord]] = {}
+        self.reject_records: Mapping[str, list[RejectRecord]] = self.record_index(
+            RejectRecord, "request_id"
+        )
         # Abstain records, keyed by request_id.
-        self.abstain_records: dict[str, list[AbstainRecord]] = {}
-        self.latest_by_sender: dict[str, QuorumModeRecord] = {}
+        self.abstain_records: Mapping[str, list[AbstainRecord]] = self.record_index(
+            AbstainRecord, "request_id"
+        )
+        self.latest_by_sender: Mapping[str, QuorumModeRecord] = self.latest_record_index()
 
     def apply_mode_envelope(self, envelope: envelope_pb2.Envelope) -> None:
         # Reached only through a subclass that overrides it and calls super(): the core
@@ -230,11 +239,13 @@ class QuorumProjectionBase(BaseProjection):
     def _apply_request_approval(
         self, envelope: envelope_pb2.Envelope, sent: Message | None
     ) -> None:
-        payload = (
-            sent
-            if type(sent) is quorum_pb2.ApprovalRequestPayload
-            else decode_payload(quorum_pb2.ApprovalRequestPayload, envelope.payload)
-        )
+        if sent is not None and type(sent) is quorum_pb2.ApprovalRequestPayload:
+            payload = sent
+        else:
+            try:  # inline: this runs once per envelope replayed
+                payload = quorum_pb2.ApprovalRequestPayload.FromString(envelope.payload)
+            except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+                payload = decode_payload(quorum_pb2.ApprovalRequestPayload, envelope.payload)
         record = _new_approval_request_record(
             payload.request_id,
             payload.action,
@@ -245,20 +256,17 @@ class QuorumProjectionBase(BaseProjection):
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
-        self.file_record(
-            self.approval_request_records,
-            record.request_id,
-            self.latest_by_sender,
-            record,
-        )
+        self.file_record(record)
         self._hooks["ApprovalRequestRecord"](self, record)
 
     def _apply_approve(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        payload = (
-            sent
-            if type(sent) is quorum_pb2.ApprovePayload
-            else decode_payload(quorum_pb2.ApprovePayload, envelope.payload)
-        )
+        if sent is not None and type(sent) is quorum_pb2.ApprovePayload:
+            payload = sent
+        else:
+            try:  # inline: this runs once per envelope replayed
+                payload = quorum_pb2.ApprovePayload.FromString(envelope.payload)
+            except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+                payload = decode_payload(quorum_pb2.ApprovePayload, envelope.payload)
         record = _new_approve_record(
             payload.request_id,
             payload.reason,
@@ -266,20 +274,17 @@ class QuorumProjectionBase(BaseProjection):
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
-        self.file_record(
-            self.approve_records,
-            record.request_id,
-            self.latest_by_sender,
-            record,
-        )
+        self.file_record(record)
         self._hooks["ApproveRecord"](self, record)
 
     def _apply_reject(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        payload = (
-            sent
-            if type(sent) is quorum_pb2.RejectPayload
-            else decode_payload(quorum_pb2.RejectPayload, envelope.payload)
-        )
+        if sent is not None and type(sent) is quorum_pb2.RejectPayload:
+            payload = sent
+        else:
+            try:  # inline: this runs once per envelope replayed
+                payload = quorum_pb2.RejectPayload.FromString(envelope.payload)
+            except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+                payload = decode_payload(quorum_pb2.RejectPayload, envelope.payload)
         record = _new_reject_record(
             payload.request_id,
             payload.reason,
@@ -287,20 +292,17 @@ class QuorumProjectionBase(BaseProjection):
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
-        self.file_record(
-            self.reject_records,
-            record.request_id,
-            self.latest_by_sender,
-            record,
-        )
+        self.file_record(record)
         self._hooks["RejectRecord"](self, record)
 
     def _apply_abstain(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        payload = (
-            sent
-            if type(sent) is quorum_pb2.AbstainPayload
-            else decode_payload(quorum_pb2.AbstainPayload, envelope.payload)
-        )
+        if sent is not None and type(sent) is quorum_pb2.AbstainPayload:
+            payload = sent
+        else:
+            try:  # inline: this runs once per envelope replayed
+                payload = quorum_pb2.AbstainPayload.FromString(envelope.payload)
+            except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+                payload = decode_payload(quorum_pb2.AbstainPayload, envelope.payload)
         record = _new_abstain_record(
             payload.request_id,
             payload.reason,
@@ -308,12 +310,7 @@ class QuorumProjectionBase(BaseProjection):
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
-        self.file_record(
-            self.abstain_records,
-            record.request_id,
-            self.latest_by_sender,
-            record,
-        )
+        self.file_record(record)
         self._hooks["AbstainRecord"](self, record)
 
     def on_request_approval(self, record: ApprovalRequestRecord) -> None:

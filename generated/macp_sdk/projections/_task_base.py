@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeAlias
 
-from google.protobuf.message import Message
+from google.protobuf.message import DecodeError, Message
 from macp.modes.task.v1 import task_pb2
 from macp.v1 import envelope_pb2
 from macp_core._decoding import decode_payload
@@ -264,19 +264,32 @@ class TaskProjectionBase(BaseProjection):
 
     def __init__(self, session_id: str | None = None, *, mode: str | None = None) -> None:
         super().__init__(session_id, mode=mode)
+        # Live read-only indexes of the records filed so far (built when read).
         # TaskRequest records, keyed by task_id.
-        self.task_request_records: dict[str, list[TaskRequestRecord]] = {}
+        self.task_request_records: Mapping[str, list[TaskRequestRecord]] = self.record_index(
+            TaskRequestRecord, "task_id"
+        )
         # TaskAccept records, keyed by task_id.
-        self.task_accept_records: dict[str, list[TaskAcceptRecord]] = {}
+        self.task_accept_records: Mapping[str, list[TaskAcceptRecord]] = self.record_index(
+            TaskAcceptRecord, "task_id"
+        )
         # TaskReject records, keyed by task_id.
-        self.task_reject_records: dict[str, list[TaskRejectRecord]] = {}
+        self.task_reject_records: Mapping[str, list[TaskRejectRecord]] = self.record_index(
+            TaskRejectRecord, "task_id"
+        )
         # TaskUpdate records, keyed by task_id.
-        self.task_update_records: dict[str, list[TaskUpdateRecord]] = {}
+        self.task_update_records: Mapping[str, list[TaskUpdateRecord]] = self.record_index(
+            TaskUpdateRecord, "task_id"
+        )
         # TaskComplete records, keyed by task_id.
-        self.task_complete_records: dict[str, list[TaskCompleteRecord]] = {}
+        self.task_complete_records: Mapping[str, list[TaskCompleteRecord]] = self.record_index(
+            TaskCompleteRecord, "task_id"
+        )
         # TaskFail records, keyed by task_id.
-        self.task_fail_records: dict[str, list[TaskFailRecord]] = {}
-        self.latest_by_sender: dict[str, TaskModeRecord] = {}
+        self.task_fail_records: Mapping[str, list[TaskFailRecord]] = self.record_index(
+            TaskFailRecord, "task_id"
+        )
+        self.latest_by_sender: Mapping[str, TaskModeRecord] = self.latest_record_index()
 
     def apply_mode_envelope(self, envelope: envelope_pb2.Envelope) -> None:
         # Reached only through a subclass that overrides it and calls super(): the core
@@ -314,11 +327,13 @@ class TaskProjectionBase(BaseProjection):
         )
 
     def _apply_request_task(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        payload = (
-            sent
-            if type(sent) is task_pb2.TaskRequestPayload
-            else decode_payload(task_pb2.TaskRequestPayload, envelope.payload)
-        )
+        if sent is not None and type(sent) is task_pb2.TaskRequestPayload:
+            payload = sent
+        else:
+            try:  # inline: this runs once per envelope replayed
+                payload = task_pb2.TaskRequestPayload.FromString(envelope.payload)
+            except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+                payload = decode_payload(task_pb2.TaskRequestPayload, envelope.payload)
         record = _new_task_request_record(
             payload.task_id,
             payload.title,
@@ -330,20 +345,17 @@ class TaskProjectionBase(BaseProjection):
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
-        self.file_record(
-            self.task_request_records,
-            record.task_id,
-            self.latest_by_sender,
-            record,
-        )
+        self.file_record(record)
         self._hooks["TaskRequestRecord"](self, record)
 
     def _apply_accept_task(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        payload = (
-            sent
-            if type(sent) is task_pb2.TaskAcceptPayload
-            else decode_payload(task_pb2.TaskAcceptPayload, envelope.payload)
-        )
+        if sent is not None and type(sent) is task_pb2.TaskAcceptPayload:
+            payload = sent
+        else:
+            try:  # inline: this runs once per envelope replayed
+                payload = task_pb2.TaskAcceptPayload.FromString(envelope.payload)
+            except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+                payload = decode_payload(task_pb2.TaskAcceptPayload, envelope.payload)
         record = _new_task_accept_record(
             payload.task_id,
             payload.assignee,
@@ -352,20 +364,17 @@ class TaskProjectionBase(BaseProjection):
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
-        self.file_record(
-            self.task_accept_records,
-            record.task_id,
-            self.latest_by_sender,
-            record,
-        )
+        self.file_record(record)
         self._hooks["TaskAcceptRecord"](self, record)
 
     def _apply_reject_task(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        payload = (
-            sent
-            if type(sent) is task_pb2.TaskRejectPayload
-            else decode_payload(task_pb2.TaskRejectPayload, envelope.payload)
-        )
+        if sent is not None and type(sent) is task_pb2.TaskRejectPayload:
+            payload = sent
+        else:
+            try:  # inline: this runs once per envelope replayed
+                payload = task_pb2.TaskRejectPayload.FromString(envelope.payload)
+            except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+                payload = decode_payload(task_pb2.TaskRejectPayload, envelope.payload)
         record = _new_task_reject_record(
             payload.task_id,
             payload.assignee,
@@ -374,20 +383,17 @@ class TaskProjectionBase(BaseProjection):
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
-        self.file_record(
-            self.task_reject_records,
-            record.task_id,
-            self.latest_by_sender,
-            record,
-        )
+        self.file_record(record)
         self._hooks["TaskRejectRecord"](self, record)
 
     def _apply_update_task(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        payload = (
-            sent
-            if type(sent) is task_pb2.TaskUpdatePayload
-            else decode_payload(task_pb2.TaskUpdatePayload, envelope.payload)
-        )
+        if sent is not None and type(sent) is task_pb2.TaskUpdatePayload:
+            payload = sent
+        else:
+            try:  # inline: this runs once per envelope replayed
+                payload = task_pb2.TaskUpdatePayload.FromString(envelope.payload)
+            except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+                payload = decode_payload(task_pb2.TaskUpdatePayload, envelope.payload)
         record = _new_task_update_record(
             payload.task_id,
             payload.status,
@@ -398,20 +404,17 @@ class TaskProjectionBase(BaseProjection):
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
-        self.file_record(
-            self.task_update_records,
-            record.task_id,
-            self.latest_by_sender,
-            record,
-        )
+        self.file_record(record)
         self._hooks["TaskUpdateRecord"](self, record)
 
     def _apply_complete_task(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        payload = (
-            sent
-            if type(sent) is task_pb2.TaskCompletePayload
-            else decode_payload(task_pb2.TaskCompletePayload, envelope.payload)
-        )
+        if sent is not None and type(sent) is task_pb2.TaskCompletePayload:
+            payload = sent
+        else:
+            try:  # inline: this runs once per envelope replayed
+                payload = task_pb2.TaskCompletePayload.FromString(envelope.payload)
+            except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+                payload = decode_payload(task_pb2.TaskCompletePayload, envelope.payload)
         record = _new_task_complete_record(
             payload.task_id,
             payload.assignee,
@@ -421,20 +424,17 @@ class TaskProjectionBase(BaseProjection):
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
-        self.file_record(
-            self.task_complete_records,
-            record.task_id,
-            self.latest_by_sender,
-            record,
-        )
+        self.file_record(record)
         self._hooks["TaskCompleteRecord"](self, record)
 
     def _apply_fail_task(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        payload = (
-            sent
-            if type(sent) is task_pb2.TaskFailPayload
-            else decode_payload(task_pb2.TaskFailPayload, envelope.payload)
-        )
+        if sent is not None and type(sent) is task_pb2.TaskFailPayload:
+            payload = sent
+        else:
+            try:  # inline: this runs once per envelope replayed
+                payload = task_pb2.TaskFailPayload.FromString(envelope.payload)
+            except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+                payload = decode_payload(task_pb2.TaskFailPayload, envelope.payload)
         record = _new_task_fail_record(
             payload.task_id,
             payload.assignee,
@@ -445,12 +445,7 @@ class TaskProjectionBase(BaseProjection):
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
-        self.file_record(
-            self.task_fail_records,
-            record.task_id,
-            self.latest_by_sender,
-            record,
-        )
+        self.file_record(record)
         self._hooks["TaskFailRecord"](self, record)
 
     def on_request_task(self, record: TaskRequestRecord) -> None:

@@ -85,7 +85,6 @@ class DecisionProjection(DecisionProjectionBase):
     # -- hooks ---------------------------------------------------------------------------
     def on_propose(self, record: ProposalRecord) -> None:
         """Called once for each accepted Proposal."""
-        super().on_propose(record)
         if record.proposal_id in self.proposals:
             # The runtime refuses a reused id; keep the first, say what happened.
             self._anomaly(
@@ -102,21 +101,22 @@ class DecisionProjection(DecisionProjectionBase):
 
     def on_evaluate(self, record: EvaluationRecord) -> None:
         """Called once for each accepted Evaluation."""
-        super().on_evaluate(record)
-        self._note_if_unknown(record, record.proposal_id)
+        if record.proposal_id not in self.proposals:
+            self._note_unknown(record)
         self.evaluations.append(record)
 
     def on_raise_objection(self, record: ObjectionRecord) -> None:
         """Called once for each accepted Objection."""
-        super().on_raise_objection(record)
-        self._note_if_unknown(record, record.proposal_id)
+        if record.proposal_id not in self.proposals:
+            self._note_unknown(record)
         self.objections.append(record)
 
     def on_vote(self, record: VoteRecord) -> None:
         """Called once for each accepted Vote."""
-        super().on_vote(record)
-        self._note_if_unknown(record, record.proposal_id)
-        by_sender = self.votes.setdefault(record.proposal_id, {})
+        pid = record.proposal_id
+        if pid not in self.proposals:
+            self._note_unknown(record)
+        by_sender = self.votes.setdefault(pid, {})
         earlier = by_sender.get(record.sender)
         if earlier is not None:
             # Latest wins; the replaced vote stays visible in vote_records and the anomaly.
@@ -125,20 +125,23 @@ class DecisionProjection(DecisionProjectionBase):
                 record,
                 f"replaces earlier vote {normalized_vote(earlier)} "
                 f"(message {earlier.message_id or '-'})",
-                record.proposal_id,
+                pid,
             )
         by_sender[record.sender] = record
-        self._set_phase(PHASE_VOTING)
+        if self.phase != PHASE_VOTING:
+            self._set_phase(PHASE_VOTING)
 
-    def _note_if_unknown(
-        self, record: EvaluationRecord | ObjectionRecord | VoteRecord, proposal_id: str
-    ) -> None:
-        # Kept anyway. Only a projection that saw the session from its SessionStart can tell
-        # a proposal is unknown: one that joined later (a participant's freshly built session)
-        # simply missed it, and 0.22.0 said nothing there either.
-        if proposal_id not in self.proposals and self.session_start is not None:
+    def _note_unknown(self, record: EvaluationRecord | ObjectionRecord | VoteRecord) -> None:
+        # For a record about a proposal not in `proposals`; kept anyway. Only a projection
+        # that saw the session from its SessionStart can tell a proposal is unknown: one that
+        # joined later (a participant's freshly built session) simply missed it, and 0.22.0
+        # said nothing there either.
+        if self.session_start is not None:
             self._anomaly(
-                ANOMALY_UNKNOWN_PROPOSAL, record, "references a proposal not seen", proposal_id
+                ANOMALY_UNKNOWN_PROPOSAL,
+                record,
+                "references a proposal not seen",
+                record.proposal_id,
             )
 
     # -- queries -------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from typing import Any, ClassVar, Literal, TypeAlias, cast
 from acme.common.v1 import money_pb2
 from acme.market.v1 import market_pb2
 from google.protobuf import any_pb2
-from google.protobuf.message import Message
+from google.protobuf.message import DecodeError, Message
 from macp.v1 import envelope_pb2
 from macp_core._decoding import decode_payload
 from macp_core._enums import enum_label
@@ -240,13 +240,18 @@ class MarketProjectionBase(BaseProjection):
 
     def __init__(self, session_id: str | None = None, *, mode: str | None = None) -> None:
         super().__init__(session_id, mode=mode)
+        # Live read-only indexes of the records filed so far (built when read).
         # Offer records, keyed by lot_id.
-        self.offer_records: dict[str, list[OfferRecord]] = {}
+        self.offer_records: Mapping[str, list[OfferRecord]] = self.record_index(
+            OfferRecord, "lot_id"
+        )
         # Bid records, keyed by lot_id.
-        self.bid_records: dict[str, list[BidRecord]] = {}
+        self.bid_records: Mapping[str, list[BidRecord]] = self.record_index(BidRecord, "lot_id")
         # Close records, keyed by lot_id.
-        self.close_records: dict[str, list[CloseRecord]] = {}
-        self.latest_by_sender: dict[str, MarketModeRecord] = {}
+        self.close_records: Mapping[str, list[CloseRecord]] = self.record_index(
+            CloseRecord, "lot_id"
+        )
+        self.latest_by_sender: Mapping[str, MarketModeRecord] = self.latest_record_index()
 
     def apply_mode_envelope(self, envelope: envelope_pb2.Envelope) -> None:
         # Reached only through a subclass that overrides it and calls super(): the core
@@ -279,7 +284,10 @@ class MarketProjectionBase(BaseProjection):
 
     def _apply_offer(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
         # The record keeps this payload's messages: decode a copy of our own, never the sender's.
-        payload = decode_payload(market_pb2.OfferPayload, envelope.payload)
+        try:  # inline: this runs once per envelope replayed
+            payload = market_pb2.OfferPayload.FromString(envelope.payload)
+        except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+            payload = decode_payload(market_pb2.OfferPayload, envelope.payload)
         record = _new_offer_record(
             payload.lot_id,
             cast(
@@ -311,17 +319,15 @@ class MarketProjectionBase(BaseProjection):
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
-        self.file_record(
-            self.offer_records,
-            record.lot_id,
-            self.latest_by_sender,
-            record,
-        )
+        self.file_record(record)
         self._hooks["OfferRecord"](self, record)
 
     def _apply_bid(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
         # The record keeps this payload's messages: decode a copy of our own, never the sender's.
-        payload = decode_payload(market_pb2.BidPayload, envelope.payload)
+        try:  # inline: this runs once per envelope replayed
+            payload = market_pb2.BidPayload.FromString(envelope.payload)
+        except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+            payload = decode_payload(market_pb2.BidPayload, envelope.payload)
         record = _new_bid_record(
             payload.lot_id,
             cast(
@@ -340,20 +346,17 @@ class MarketProjectionBase(BaseProjection):
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
-        self.file_record(
-            self.bid_records,
-            record.lot_id,
-            self.latest_by_sender,
-            record,
-        )
+        self.file_record(record)
         self._hooks["BidRecord"](self, record)
 
     def _apply_close(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        payload = (
-            sent
-            if type(sent) is market_pb2.ClosePayload
-            else decode_payload(market_pb2.ClosePayload, envelope.payload)
-        )
+        if sent is not None and type(sent) is market_pb2.ClosePayload:
+            payload = sent
+        else:
+            try:  # inline: this runs once per envelope replayed
+                payload = market_pb2.ClosePayload.FromString(envelope.payload)
+            except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+                payload = decode_payload(market_pb2.ClosePayload, envelope.payload)
         record = _new_close_record(
             payload.lot_id,
             envelope.sender,
@@ -370,12 +373,7 @@ class MarketProjectionBase(BaseProjection):
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
-        self.file_record(
-            self.close_records,
-            record.lot_id,
-            self.latest_by_sender,
-            record,
-        )
+        self.file_record(record)
         self._hooks["CloseRecord"](self, record)
 
     def on_offer(self, record: OfferRecord) -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, TypeAlias
 
 from acme.widget.v1 import widget_pb2
-from google.protobuf.message import Message
+from google.protobuf.message import DecodeError, Message
 from macp.v1 import envelope_pb2
 from macp_core._decoding import decode_payload
 from macp_core._hooks import hook_functions
@@ -119,11 +119,16 @@ class WidgetProjectionBase(BaseProjection):
 
     def __init__(self, session_id: str | None = None, *, mode: str | None = None) -> None:
         super().__init__(session_id, mode=mode)
+        # Live read-only indexes of the records filed so far (built when read).
         # Order records, keyed by order_id.
-        self.order_records: dict[str, list[OrderRecord]] = {}
+        self.order_records: Mapping[str, list[OrderRecord]] = self.record_index(
+            OrderRecord, "order_id"
+        )
         # Confirm records, keyed by order_id.
-        self.confirm_records: dict[str, list[ConfirmRecord]] = {}
-        self.latest_by_sender: dict[str, WidgetModeRecord] = {}
+        self.confirm_records: Mapping[str, list[ConfirmRecord]] = self.record_index(
+            ConfirmRecord, "order_id"
+        )
+        self.latest_by_sender: Mapping[str, WidgetModeRecord] = self.latest_record_index()
 
     def apply_mode_envelope(self, envelope: envelope_pb2.Envelope) -> None:
         # Reached only through a subclass that overrides it and calls super(): the core
@@ -153,11 +158,13 @@ class WidgetProjectionBase(BaseProjection):
         )
 
     def _apply_place_order(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        payload = (
-            sent
-            if type(sent) is widget_pb2.OrderPayload
-            else decode_payload(widget_pb2.OrderPayload, envelope.payload)
-        )
+        if sent is not None and type(sent) is widget_pb2.OrderPayload:
+            payload = sent
+        else:
+            try:  # inline: this runs once per envelope replayed
+                payload = widget_pb2.OrderPayload.FromString(envelope.payload)
+            except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+                payload = decode_payload(widget_pb2.OrderPayload, envelope.payload)
         record = _new_order_record(
             payload.order_id,
             payload.colour,
@@ -169,20 +176,17 @@ class WidgetProjectionBase(BaseProjection):
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
-        self.file_record(
-            self.order_records,
-            record.order_id,
-            self.latest_by_sender,
-            record,
-        )
+        self.file_record(record)
         self._hooks["OrderRecord"](self, record)
 
     def _apply_confirm(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
-        payload = (
-            sent
-            if type(sent) is widget_pb2.ConfirmPayload
-            else decode_payload(widget_pb2.ConfirmPayload, envelope.payload)
-        )
+        if sent is not None and type(sent) is widget_pb2.ConfirmPayload:
+            payload = sent
+        else:
+            try:  # inline: this runs once per envelope replayed
+                payload = widget_pb2.ConfirmPayload.FromString(envelope.payload)
+            except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+                payload = decode_payload(widget_pb2.ConfirmPayload, envelope.payload)
         record = _new_confirm_record(
             payload.order_id,
             payload.confirmed_by,
@@ -191,12 +195,7 @@ class WidgetProjectionBase(BaseProjection):
             envelope.message_id,
             envelope.timestamp_unix_ms,
         )
-        self.file_record(
-            self.confirm_records,
-            record.order_id,
-            self.latest_by_sender,
-            record,
-        )
+        self.file_record(record)
         self._hooks["ConfirmRecord"](self, record)
 
     def on_place_order(self, record: OrderRecord) -> None:
