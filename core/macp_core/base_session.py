@@ -108,7 +108,12 @@ class _SessionCore:
         return resolve_sender(sender, self._auth_for(auth))
 
     def _envelope(
-        self, message_type: str, payload: Message, sender: str | None, auth: AuthConfig | None
+        self,
+        message_type: str,
+        payload: Message,
+        sender: str | None,
+        auth: AuthConfig | None,
+        message_id: str,
     ) -> envelope_pb2.Envelope:
         """The envelope ``send_payload`` sends; ``auth`` is already the one the call uses.
 
@@ -125,7 +130,7 @@ class _SessionCore:
             macp_version=MACP_VERSION,
             mode=self.mode,
             message_type=message_type,
-            message_id=new_message_id(),
+            message_id=message_id,
             session_id=self.session_id,
             sender=sender or "",
             timestamp_unix_ms=time_ns() // 1_000_000,
@@ -179,13 +184,15 @@ class _SessionCore:
             supersedes=supersedes,
         )
 
-    def _accepted(self, envelope: envelope_pb2.Envelope, payload: Message | None) -> None:
-        # The projection takes the payload message this session built and skips decoding
-        # envelope.payload again (BaseProjection._apply_sent).
-        if payload is not None:
-            self.projection._apply_sent(envelope, payload)
-        else:
-            self.projection.apply_envelope(envelope)
+    def _accepted(
+        self, envelope: envelope_pb2.Envelope, payload: Message, message_id: str, message_type: str
+    ) -> None:
+        # The projection takes the payload message and the header values this session built
+        # and skips decoding envelope.payload and reading those fields back
+        # (BaseProjection._apply_sent).
+        self.projection._apply_sent(
+            envelope, payload, self.mode, self.session_id, message_id, message_type
+        )
 
     def _rejected(self, envelope: envelope_pb2.Envelope, error: MacpAckError) -> None:
         logger.warning(
@@ -264,13 +271,14 @@ class BaseSession(_SessionCore):
         """Build, send (retrying per policy), and on acceptance apply to the projection."""
         if auth is None:  # per-call auth, else the session's, else the client's (_auth_for)
             auth = self.auth if self.auth is not None else self._client_auth
-        envelope = self._envelope(message_type, payload, sender, auth)
+        message_id = new_message_id()
+        envelope = self._envelope(message_type, payload, sender, auth, message_id)
         try:
             ack = self.client.send(envelope, auth=auth, retry=self.retry)
         except MacpAckError as exc:
             self._rejected(envelope, exc)
             raise
-        self._accepted(envelope, payload)
+        self._accepted(envelope, payload, message_id, message_type)
         return ack
 
     def start(
@@ -403,13 +411,14 @@ class AsyncBaseSession(_SessionCore):
         """Build, send (retrying per policy), and on acceptance apply to the projection."""
         if auth is None:  # per-call auth, else the session's, else the client's (_auth_for)
             auth = self.auth if self.auth is not None else self._client_auth
-        envelope = self._envelope(message_type, payload, sender, auth)
+        message_id = new_message_id()
+        envelope = self._envelope(message_type, payload, sender, auth, message_id)
         try:
             ack = await self.client.send(envelope, auth=auth, retry=self.retry)
         except MacpAckError as exc:
             self._rejected(envelope, exc)
             raise
-        self._accepted(envelope, payload)
+        self._accepted(envelope, payload, message_id, message_type)
         return ack
 
     async def start(

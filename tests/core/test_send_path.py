@@ -121,8 +121,19 @@ class _TakesPayload(VoteProjection):
         super().__init__(session_id, mode=mode)
         self.handed: list[tuple[str, Message]] = []
 
-    def _apply_sent(self, envelope: envelope_pb2.Envelope, payload: Message) -> bool:
+    def _apply_sent(
+        self,
+        envelope: envelope_pb2.Envelope,
+        payload: Message,
+        mode: str,
+        session_id: str,
+        message_id: str,
+        message_type: str,
+    ) -> bool:
         self.handed.append((envelope.message_id, payload))
+        # The header values handed along are the envelope's own, exactly.
+        header = (envelope.mode, envelope.session_id, envelope.message_id, envelope.message_type)
+        assert (mode, session_id, message_id, message_type) == header
         return self.apply_envelope(envelope)
 
 

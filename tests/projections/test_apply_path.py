@@ -48,6 +48,21 @@ def _payload(envelope: envelope_pb2.Envelope) -> Message:
     return cls.FromString(envelope.payload)
 
 
+def apply_sent(
+    projection: BaseProjection, envelope: envelope_pb2.Envelope, payload: Message
+) -> bool:
+    """The session's entry point: the payload and the header values the envelope was built
+    from (a session hands its own; here they are the envelope's)."""
+    return projection._apply_sent(
+        envelope,
+        payload,
+        envelope.mode,
+        envelope.session_id,
+        envelope.message_id,
+        envelope.message_type,
+    )
+
+
 def _everything(projection: BaseProjection) -> Any:
     return (
         state_of(projection),
@@ -61,7 +76,7 @@ def test_a_sent_payload_gives_the_same_projection_as_decoding_the_envelope() -> 
     history = _history(Feed(DECISION))
     decoded, sent = DecisionProjection(), DecisionProjection()
     for envelope in history:
-        assert decoded.apply_envelope(envelope) == sent._apply_sent(envelope, _payload(envelope))
+        assert decoded.apply_envelope(envelope) == apply_sent(sent, envelope, _payload(envelope))
     assert _everything(sent) == _everything(decoded)
     assert sent.vote_records["p1"][0] == decoded.vote_records["p1"][0]
     assert anomaly_kinds(sent) == ["duplicate_vote", "unknown_proposal"]
@@ -80,11 +95,11 @@ def test_a_sent_payload_is_not_decoded_again(monkeypatch: pytest.MonkeyPatch) ->
     payload = _payload(vote)
     monkeypatch.setattr(_decision_base, "decode_payload", no_decoding)  # the fallback path
     monkeypatch.setattr(decision_pb2.VotePayload, "FromString", staticmethod(no_decoding))
-    assert projection._apply_sent(vote, payload)
+    assert apply_sent(projection, vote, payload)
     assert projection.votes["p1"][A].vote == "APPROVE"
     # Without the payload (or with a payload of another class) it decodes, and here fails.
     other = feed.send(A, "Vote", proposal_id="p1", vote="REJECT")
-    assert not projection._apply_sent(other, core_pb2.SignalPayload())
+    assert not apply_sent(projection, other, core_pb2.SignalPayload())
     assert anomaly_kinds(projection)[-1] == "rejected_envelope"
     assert projection.votes["p1"][A].vote == "APPROVE"  # rolled back
 
@@ -94,7 +109,7 @@ def test_a_sent_core_payload_is_never_kept_as_the_callers_object() -> None:
     start = feed.start(ORCH, [ORCH, A])
     payload = _payload(start)
     projection = DecisionProjection()
-    assert projection._apply_sent(start, payload)
+    assert apply_sent(projection, start, payload)
     assert projection.session_start == payload and projection.session_start is not payload
 
 
@@ -109,7 +124,7 @@ def test_an_overridden_apply_envelope_sees_sent_envelopes_too() -> None:
     feed = Feed(DECISION)
     start = feed.start(ORCH, [ORCH, A])
     projection = Watching()
-    assert projection._apply_sent(start, _payload(start))
+    assert apply_sent(projection, start, _payload(start))
     assert projection.apply_all([feed.send(ORCH, "Proposal", proposal_id="p1")]) == 1
     assert seen == ["SessionStart", "Proposal"]
 
