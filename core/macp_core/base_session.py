@@ -184,16 +184,6 @@ class _SessionCore:
             supersedes=supersedes,
         )
 
-    def _accepted(
-        self, envelope: envelope_pb2.Envelope, payload: Message, message_id: str, message_type: str
-    ) -> None:
-        # The projection takes the payload message and the header values this session built
-        # and skips decoding envelope.payload and reading those fields back
-        # (BaseProjection._apply_sent).
-        self.projection._apply_sent(
-            envelope, payload, self.mode, self.session_id, message_id, message_type
-        )
-
     def _rejected(self, envelope: envelope_pb2.Envelope, error: MacpAckError) -> None:
         logger.warning(
             "%s %s in session %s rejected: %s",
@@ -278,7 +268,12 @@ class BaseSession(_SessionCore):
         except MacpAckError as exc:
             self._rejected(envelope, exc)
             raise
-        self._accepted(envelope, payload, message_id, message_type)
+        # Accepted: the projection takes the payload message and the header values this
+        # session built, and skips decoding envelope.payload and reading those fields back
+        # (BaseProjection._apply_sent; inline: this is every send's path).
+        self.projection._apply_sent(
+            envelope, payload, self.mode, self.session_id, message_id, message_type
+        )
         return ack
 
     def start(
@@ -418,7 +413,12 @@ class AsyncBaseSession(_SessionCore):
         except MacpAckError as exc:
             self._rejected(envelope, exc)
             raise
-        self._accepted(envelope, payload, message_id, message_type)
+        # Accepted: the projection takes the payload message and the header values this
+        # session built, and skips decoding envelope.payload and reading those fields back
+        # (BaseProjection._apply_sent; inline: this is every send's path).
+        self.projection._apply_sent(
+            envelope, payload, self.mode, self.session_id, message_id, message_type
+        )
         return ack
 
     async def start(

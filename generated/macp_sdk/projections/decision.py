@@ -116,7 +116,9 @@ class DecisionProjection(DecisionProjectionBase):
         pid = record.proposal_id
         if pid not in self.proposals:
             self._note_unknown(record)
-        by_sender = self.votes.setdefault(pid, {})
+        by_sender = self.votes.get(pid)
+        if by_sender is None:  # the first vote on pid (get first: no dict built per vote)
+            by_sender = self.votes.setdefault(pid, {})
         earlier = by_sender.get(record.sender)
         if earlier is not None:
             # Latest wins; the replaced vote stays visible in vote_records and the anomaly.
