@@ -103,8 +103,9 @@ def _restore_attribute(target: BaseProjection, name: str, old: object) -> None:
         target._opaque.add(name)
 
 
-# How an envelope of one message type is applied: (projection, envelope, payload or None).
-_Apply = Callable[[Any, envelope_pb2.Envelope, Message | None], None]
+# How an envelope of one message type is applied: (projection, envelope, payload or None,
+# envelope.message_id as already read: a record keeps it without reading the field again).
+_Apply = Callable[[Any, envelope_pb2.Envelope, Message | None, str], None]
 _R = TypeVar("_R")
 
 
@@ -124,8 +125,9 @@ class BaseProjection:
     INITIAL_PHASE: ClassVar[str] = PHASE_PENDING
     TERMINAL_PHASES: ClassVar[frozenset[str]] = frozenset({PHASE_COMMITTED, PHASE_CANCELLED})
     # A mode's message types -> the name of the method applying one: ``method(envelope,
-    # payload)``, where ``payload`` is the decoded payload message when the caller already has
-    # it (an envelope this process just sent) and None otherwise. Generated bases fill it.
+    # payload, message_id)``, where ``payload`` is the decoded payload message when the caller
+    # already has it (an envelope this process just sent) and None otherwise, and
+    # ``message_id`` is ``envelope.message_id``. Generated bases fill it.
     APPLY_METHODS: ClassVar[Mapping[str, str]] = {}
 
     _journal: Journal
@@ -237,7 +239,7 @@ class BaseProjection:
             if apply is None:
                 self.apply_mode_envelope(envelope)
             else:
-                apply(self, envelope, payload)
+                apply(self, envelope, payload, message_id)
         except DecodeError as exc:
             self._roll_back(anomalies_before, records_before)
             self._record_anomaly(ANOMALY_UNDECODABLE_PAYLOAD, envelope, str(exc) or "bad payload")
@@ -407,7 +409,10 @@ def _is_data_descriptor(cls: type, name: str) -> bool:
 
 
 def _apply_session_start(
-    projection: BaseProjection, envelope: envelope_pb2.Envelope, payload: Message | None
+    projection: BaseProjection,
+    envelope: envelope_pb2.Envelope,
+    payload: Message | None,
+    message_id: str,
 ) -> None:
     start = core_pb2.SessionStartPayload.FromString(envelope.payload)
     projection.session_start = start
@@ -416,41 +421,59 @@ def _apply_session_start(
 
 
 def _apply_commitment(
-    projection: BaseProjection, envelope: envelope_pb2.Envelope, payload: Message | None
+    projection: BaseProjection,
+    envelope: envelope_pb2.Envelope,
+    payload: Message | None,
+    message_id: str,
 ) -> None:
     projection.commitment = core_pb2.CommitmentPayload.FromString(envelope.payload)
     projection._set_phase(PHASE_COMMITTED)
 
 
 def _apply_session_cancel(
-    projection: BaseProjection, envelope: envelope_pb2.Envelope, payload: Message | None
+    projection: BaseProjection,
+    envelope: envelope_pb2.Envelope,
+    payload: Message | None,
+    message_id: str,
 ) -> None:
     projection.cancel_reason = core_pb2.SessionCancelPayload.FromString(envelope.payload).reason
     projection._set_phase(PHASE_CANCELLED)
 
 
 def _apply_session_suspend(
-    projection: BaseProjection, envelope: envelope_pb2.Envelope, payload: Message | None
+    projection: BaseProjection,
+    envelope: envelope_pb2.Envelope,
+    payload: Message | None,
+    message_id: str,
 ) -> None:
     core_pb2.SessionSuspendPayload.FromString(envelope.payload)
     projection.suspended = True
 
 
 def _apply_session_resume(
-    projection: BaseProjection, envelope: envelope_pb2.Envelope, payload: Message | None
+    projection: BaseProjection,
+    envelope: envelope_pb2.Envelope,
+    payload: Message | None,
+    message_id: str,
 ) -> None:
     core_pb2.SessionResumePayload.FromString(envelope.payload)
     projection.suspended = False
 
 
 def _apply_signal(
-    projection: BaseProjection, envelope: envelope_pb2.Envelope, payload: Message | None
+    projection: BaseProjection,
+    envelope: envelope_pb2.Envelope,
+    payload: Message | None,
+    message_id: str,
 ) -> None:
     core_pb2.SignalPayload.FromString(envelope.payload)  # informational; must decode
 
 
 def _apply_progress(
-    projection: BaseProjection, envelope: envelope_pb2.Envelope, payload: Message | None
+    projection: BaseProjection,
+    envelope: envelope_pb2.Envelope,
+    payload: Message | None,
+    message_id: str,
 ) -> None:
     core_pb2.ProgressPayload.FromString(envelope.payload)  # informational; must decode
 

@@ -22,7 +22,9 @@ SENDER = "sender"
 # would shadow the module inside the class body.
 _SHADOWING = frozenset({"dataclasses"})
 _ENVELOPE_TAIL = (
-    RecordFieldModel("message_id", "str", "envelope.message_id", '""'),
+    # A local, not a field read: the apply path has read the id already (a protobuf field
+    # read makes a new string each time) and hands it to `_apply_<method>`.
+    RecordFieldModel("message_id", "str", "message_id", '""'),
     RecordFieldModel("timestamp_unix_ms", "int", "envelope.timestamp_unix_ms", "0"),
 )
 

@@ -47,13 +47,14 @@ class ProposalRecord:
     @classmethod
     def decode(cls, envelope: envelope_pb2.Envelope) -> ProposalRecord:
         payload = decode_payload(decision_pb2.ProposalPayload, envelope.payload)
+        message_id = envelope.message_id
         return cls(
             payload.proposal_id,
             payload.option,
             payload.rationale,
             envelope.sender,
             payload.supporting_data,
-            envelope.message_id,
+            message_id,
             envelope.timestamp_unix_ms,
         )
 
@@ -78,13 +79,14 @@ class EvaluationRecord:
     @classmethod
     def decode(cls, envelope: envelope_pb2.Envelope) -> EvaluationRecord:
         payload = decode_payload(decision_pb2.EvaluationPayload, envelope.payload)
+        message_id = envelope.message_id
         return cls(
             payload.proposal_id,
             payload.recommendation,
             payload.confidence,
             payload.reason,
             envelope.sender,
-            envelope.message_id,
+            message_id,
             envelope.timestamp_unix_ms,
         )
 
@@ -108,12 +110,13 @@ class ObjectionRecord:
     @classmethod
     def decode(cls, envelope: envelope_pb2.Envelope) -> ObjectionRecord:
         payload = decode_payload(decision_pb2.ObjectionPayload, envelope.payload)
+        message_id = envelope.message_id
         return cls(
             payload.proposal_id,
             payload.reason,
             payload.severity,
             envelope.sender,
-            envelope.message_id,
+            message_id,
             envelope.timestamp_unix_ms,
         )
 
@@ -137,12 +140,13 @@ class VoteRecord:
     @classmethod
     def decode(cls, envelope: envelope_pb2.Envelope) -> VoteRecord:
         payload = decode_payload(decision_pb2.VotePayload, envelope.payload)
+        message_id = envelope.message_id
         return cls(
             payload.proposal_id,
             payload.vote,
             payload.reason,
             envelope.sender,
-            envelope.message_id,
+            message_id,
             envelope.timestamp_unix_ms,
         )
 
@@ -205,13 +209,13 @@ class DecisionProjectionBase(BaseProjection):
         # dispatches on APPLY_METHODS otherwise.
         message_type = envelope.message_type
         if message_type == "Proposal":
-            self._apply_propose(envelope, None)
+            self._apply_propose(envelope, None, envelope.message_id)
         elif message_type == "Evaluation":
-            self._apply_evaluate(envelope, None)
+            self._apply_evaluate(envelope, None, envelope.message_id)
         elif message_type == "Objection":
-            self._apply_raise_objection(envelope, None)
+            self._apply_raise_objection(envelope, None, envelope.message_id)
         elif message_type == "Vote":
-            self._apply_vote(envelope, None)
+            self._apply_vote(envelope, None, envelope.message_id)
         else:
             raise ValueError(f"{message_type!r} is not a message type of {self.MODE}")
 
@@ -231,7 +235,9 @@ class DecisionProjectionBase(BaseProjection):
             )
         )
 
-    def _apply_propose(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
+    def _apply_propose(
+        self, envelope: envelope_pb2.Envelope, sent: Message | None, message_id: str
+    ) -> None:
         if sent is not None and type(sent) is decision_pb2.ProposalPayload:
             payload = sent
         else:
@@ -245,13 +251,15 @@ class DecisionProjectionBase(BaseProjection):
             payload.rationale,
             envelope.sender,
             payload.supporting_data,
-            envelope.message_id,
+            message_id,
             envelope.timestamp_unix_ms,
         )
         self.file_record(record)
         self._hooks["ProposalRecord"](self, record)
 
-    def _apply_evaluate(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
+    def _apply_evaluate(
+        self, envelope: envelope_pb2.Envelope, sent: Message | None, message_id: str
+    ) -> None:
         if sent is not None and type(sent) is decision_pb2.EvaluationPayload:
             payload = sent
         else:
@@ -265,13 +273,15 @@ class DecisionProjectionBase(BaseProjection):
             payload.confidence,
             payload.reason,
             envelope.sender,
-            envelope.message_id,
+            message_id,
             envelope.timestamp_unix_ms,
         )
         self.file_record(record)
         self._hooks["EvaluationRecord"](self, record)
 
-    def _apply_raise_objection(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
+    def _apply_raise_objection(
+        self, envelope: envelope_pb2.Envelope, sent: Message | None, message_id: str
+    ) -> None:
         if sent is not None and type(sent) is decision_pb2.ObjectionPayload:
             payload = sent
         else:
@@ -284,13 +294,15 @@ class DecisionProjectionBase(BaseProjection):
             payload.reason,
             payload.severity,
             envelope.sender,
-            envelope.message_id,
+            message_id,
             envelope.timestamp_unix_ms,
         )
         self.file_record(record)
         self._hooks["ObjectionRecord"](self, record)
 
-    def _apply_vote(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
+    def _apply_vote(
+        self, envelope: envelope_pb2.Envelope, sent: Message | None, message_id: str
+    ) -> None:
         if sent is not None and type(sent) is decision_pb2.VotePayload:
             payload = sent
         else:
@@ -303,7 +315,7 @@ class DecisionProjectionBase(BaseProjection):
             payload.vote,
             payload.reason,
             envelope.sender,
-            envelope.message_id,
+            message_id,
             envelope.timestamp_unix_ms,
         )
         self.file_record(record)

@@ -47,13 +47,14 @@ class HandoffOfferRecord:
     @classmethod
     def decode(cls, envelope: envelope_pb2.Envelope) -> HandoffOfferRecord:
         payload = decode_payload(handoff_pb2.HandoffOfferPayload, envelope.payload)
+        message_id = envelope.message_id
         return cls(
             payload.handoff_id,
             payload.target_participant,
             payload.scope,
             payload.reason,
             envelope.sender,
-            envelope.message_id,
+            message_id,
             envelope.timestamp_unix_ms,
         )
 
@@ -77,12 +78,13 @@ class HandoffContextRecord:
     @classmethod
     def decode(cls, envelope: envelope_pb2.Envelope) -> HandoffContextRecord:
         payload = decode_payload(handoff_pb2.HandoffContextPayload, envelope.payload)
+        message_id = envelope.message_id
         return cls(
             payload.handoff_id,
             payload.content_type,
             envelope.sender,
             payload.context,
-            envelope.message_id,
+            message_id,
             envelope.timestamp_unix_ms,
         )
 
@@ -107,13 +109,14 @@ class HandoffAcceptRecord:
     @classmethod
     def decode(cls, envelope: envelope_pb2.Envelope) -> HandoffAcceptRecord:
         payload = decode_payload(handoff_pb2.HandoffAcceptPayload, envelope.payload)
+        message_id = envelope.message_id
         return cls(
             payload.handoff_id,
             payload.accepted_by,
             payload.reason,
             envelope.sender,
             payload.implicit,
-            envelope.message_id,
+            message_id,
             envelope.timestamp_unix_ms,
         )
 
@@ -137,12 +140,13 @@ class HandoffDeclineRecord:
     @classmethod
     def decode(cls, envelope: envelope_pb2.Envelope) -> HandoffDeclineRecord:
         payload = decode_payload(handoff_pb2.HandoffDeclinePayload, envelope.payload)
+        message_id = envelope.message_id
         return cls(
             payload.handoff_id,
             payload.declined_by,
             payload.reason,
             envelope.sender,
-            envelope.message_id,
+            message_id,
             envelope.timestamp_unix_ms,
         )
 
@@ -207,13 +211,13 @@ class HandoffProjectionBase(BaseProjection):
         # dispatches on APPLY_METHODS otherwise.
         message_type = envelope.message_type
         if message_type == "HandoffOffer":
-            self._apply_offer(envelope, None)
+            self._apply_offer(envelope, None, envelope.message_id)
         elif message_type == "HandoffContext":
-            self._apply_add_context(envelope, None)
+            self._apply_add_context(envelope, None, envelope.message_id)
         elif message_type == "HandoffAccept":
-            self._apply_accept_handoff(envelope, None)
+            self._apply_accept_handoff(envelope, None, envelope.message_id)
         elif message_type == "HandoffDecline":
-            self._apply_decline(envelope, None)
+            self._apply_decline(envelope, None, envelope.message_id)
         else:
             raise ValueError(f"{message_type!r} is not a message type of {self.MODE}")
 
@@ -233,7 +237,9 @@ class HandoffProjectionBase(BaseProjection):
             )
         )
 
-    def _apply_offer(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
+    def _apply_offer(
+        self, envelope: envelope_pb2.Envelope, sent: Message | None, message_id: str
+    ) -> None:
         if sent is not None and type(sent) is handoff_pb2.HandoffOfferPayload:
             payload = sent
         else:
@@ -247,13 +253,15 @@ class HandoffProjectionBase(BaseProjection):
             payload.scope,
             payload.reason,
             envelope.sender,
-            envelope.message_id,
+            message_id,
             envelope.timestamp_unix_ms,
         )
         self.file_record(record)
         self._hooks["HandoffOfferRecord"](self, record)
 
-    def _apply_add_context(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
+    def _apply_add_context(
+        self, envelope: envelope_pb2.Envelope, sent: Message | None, message_id: str
+    ) -> None:
         if sent is not None and type(sent) is handoff_pb2.HandoffContextPayload:
             payload = sent
         else:
@@ -266,13 +274,15 @@ class HandoffProjectionBase(BaseProjection):
             payload.content_type,
             envelope.sender,
             payload.context,
-            envelope.message_id,
+            message_id,
             envelope.timestamp_unix_ms,
         )
         self.file_record(record)
         self._hooks["HandoffContextRecord"](self, record)
 
-    def _apply_accept_handoff(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
+    def _apply_accept_handoff(
+        self, envelope: envelope_pb2.Envelope, sent: Message | None, message_id: str
+    ) -> None:
         if sent is not None and type(sent) is handoff_pb2.HandoffAcceptPayload:
             payload = sent
         else:
@@ -286,13 +296,15 @@ class HandoffProjectionBase(BaseProjection):
             payload.reason,
             envelope.sender,
             payload.implicit,
-            envelope.message_id,
+            message_id,
             envelope.timestamp_unix_ms,
         )
         self.file_record(record)
         self._hooks["HandoffAcceptRecord"](self, record)
 
-    def _apply_decline(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
+    def _apply_decline(
+        self, envelope: envelope_pb2.Envelope, sent: Message | None, message_id: str
+    ) -> None:
         if sent is not None and type(sent) is handoff_pb2.HandoffDeclinePayload:
             payload = sent
         else:
@@ -305,7 +317,7 @@ class HandoffProjectionBase(BaseProjection):
             payload.declined_by,
             payload.reason,
             envelope.sender,
-            envelope.message_id,
+            message_id,
             envelope.timestamp_unix_ms,
         )
         self.file_record(record)

@@ -41,10 +41,11 @@ class ContributeRecord:
     @classmethod
     def decode(cls, envelope: envelope_pb2.Envelope) -> ContributeRecord:
         payload = decode_payload(multi_round_pb2.ContributePayload, envelope.payload)
+        message_id = envelope.message_id
         return cls(
             payload.value,
             envelope.sender,
-            envelope.message_id,
+            message_id,
             envelope.timestamp_unix_ms,
         )
 
@@ -89,7 +90,7 @@ class MultiRoundProjectionBase(BaseProjection):
         # dispatches on APPLY_METHODS otherwise.
         message_type = envelope.message_type
         if message_type == "Contribute":
-            self._apply_contribute(envelope, None)
+            self._apply_contribute(envelope, None, envelope.message_id)
         else:
             raise ValueError(f"{message_type!r} is not a message type of {self.MODE}")
 
@@ -109,7 +110,9 @@ class MultiRoundProjectionBase(BaseProjection):
             )
         )
 
-    def _apply_contribute(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
+    def _apply_contribute(
+        self, envelope: envelope_pb2.Envelope, sent: Message | None, message_id: str
+    ) -> None:
         if sent is not None and type(sent) is multi_round_pb2.ContributePayload:
             payload = sent
         else:
@@ -120,7 +123,7 @@ class MultiRoundProjectionBase(BaseProjection):
         record = _new_contribute_record(
             payload.value,
             envelope.sender,
-            envelope.message_id,
+            message_id,
             envelope.timestamp_unix_ms,
         )
         self.file_record(record)

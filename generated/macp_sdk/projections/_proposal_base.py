@@ -49,6 +49,7 @@ class ProposalRecord:
     @classmethod
     def decode(cls, envelope: envelope_pb2.Envelope) -> ProposalRecord:
         payload = decode_payload(proposal_pb2.ProposalPayload, envelope.payload)
+        message_id = envelope.message_id
         return cls(
             payload.proposal_id,
             payload.title,
@@ -56,7 +57,7 @@ class ProposalRecord:
             envelope.sender,
             payload.details,
             tuple(payload.tags),
-            envelope.message_id,
+            message_id,
             envelope.timestamp_unix_ms,
         )
 
@@ -82,6 +83,7 @@ class CounterProposalRecord:
     @classmethod
     def decode(cls, envelope: envelope_pb2.Envelope) -> CounterProposalRecord:
         payload = decode_payload(proposal_pb2.CounterProposalPayload, envelope.payload)
+        message_id = envelope.message_id
         return cls(
             payload.proposal_id,
             payload.supersedes_proposal_id,
@@ -89,7 +91,7 @@ class CounterProposalRecord:
             payload.summary,
             envelope.sender,
             payload.details,
-            envelope.message_id,
+            message_id,
             envelope.timestamp_unix_ms,
         )
 
@@ -112,11 +114,12 @@ class AcceptRecord:
     @classmethod
     def decode(cls, envelope: envelope_pb2.Envelope) -> AcceptRecord:
         payload = decode_payload(proposal_pb2.AcceptPayload, envelope.payload)
+        message_id = envelope.message_id
         return cls(
             payload.proposal_id,
             payload.reason,
             envelope.sender,
-            envelope.message_id,
+            message_id,
             envelope.timestamp_unix_ms,
         )
 
@@ -140,12 +143,13 @@ class RejectRecord:
     @classmethod
     def decode(cls, envelope: envelope_pb2.Envelope) -> RejectRecord:
         payload = decode_payload(proposal_pb2.RejectPayload, envelope.payload)
+        message_id = envelope.message_id
         return cls(
             payload.proposal_id,
             payload.reason,
             envelope.sender,
             payload.terminal,
-            envelope.message_id,
+            message_id,
             envelope.timestamp_unix_ms,
         )
 
@@ -168,11 +172,12 @@ class WithdrawRecord:
     @classmethod
     def decode(cls, envelope: envelope_pb2.Envelope) -> WithdrawRecord:
         payload = decode_payload(proposal_pb2.WithdrawPayload, envelope.payload)
+        message_id = envelope.message_id
         return cls(
             payload.proposal_id,
             payload.reason,
             envelope.sender,
-            envelope.message_id,
+            message_id,
             envelope.timestamp_unix_ms,
         )
 
@@ -243,15 +248,15 @@ class ProposalProjectionBase(BaseProjection):
         # dispatches on APPLY_METHODS otherwise.
         message_type = envelope.message_type
         if message_type == "Proposal":
-            self._apply_propose(envelope, None)
+            self._apply_propose(envelope, None, envelope.message_id)
         elif message_type == "CounterProposal":
-            self._apply_counter_propose(envelope, None)
+            self._apply_counter_propose(envelope, None, envelope.message_id)
         elif message_type == "Accept":
-            self._apply_accept(envelope, None)
+            self._apply_accept(envelope, None, envelope.message_id)
         elif message_type == "Reject":
-            self._apply_reject(envelope, None)
+            self._apply_reject(envelope, None, envelope.message_id)
         elif message_type == "Withdraw":
-            self._apply_withdraw(envelope, None)
+            self._apply_withdraw(envelope, None, envelope.message_id)
         else:
             raise ValueError(f"{message_type!r} is not a message type of {self.MODE}")
 
@@ -271,7 +276,9 @@ class ProposalProjectionBase(BaseProjection):
             )
         )
 
-    def _apply_propose(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
+    def _apply_propose(
+        self, envelope: envelope_pb2.Envelope, sent: Message | None, message_id: str
+    ) -> None:
         if sent is not None and type(sent) is proposal_pb2.ProposalPayload:
             payload = sent
         else:
@@ -286,13 +293,15 @@ class ProposalProjectionBase(BaseProjection):
             envelope.sender,
             payload.details,
             tuple(payload.tags),
-            envelope.message_id,
+            message_id,
             envelope.timestamp_unix_ms,
         )
         self.file_record(record)
         self._hooks["ProposalRecord"](self, record)
 
-    def _apply_counter_propose(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
+    def _apply_counter_propose(
+        self, envelope: envelope_pb2.Envelope, sent: Message | None, message_id: str
+    ) -> None:
         if sent is not None and type(sent) is proposal_pb2.CounterProposalPayload:
             payload = sent
         else:
@@ -307,13 +316,15 @@ class ProposalProjectionBase(BaseProjection):
             payload.summary,
             envelope.sender,
             payload.details,
-            envelope.message_id,
+            message_id,
             envelope.timestamp_unix_ms,
         )
         self.file_record(record)
         self._hooks["CounterProposalRecord"](self, record)
 
-    def _apply_accept(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
+    def _apply_accept(
+        self, envelope: envelope_pb2.Envelope, sent: Message | None, message_id: str
+    ) -> None:
         if sent is not None and type(sent) is proposal_pb2.AcceptPayload:
             payload = sent
         else:
@@ -325,13 +336,15 @@ class ProposalProjectionBase(BaseProjection):
             payload.proposal_id,
             payload.reason,
             envelope.sender,
-            envelope.message_id,
+            message_id,
             envelope.timestamp_unix_ms,
         )
         self.file_record(record)
         self._hooks["AcceptRecord"](self, record)
 
-    def _apply_reject(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
+    def _apply_reject(
+        self, envelope: envelope_pb2.Envelope, sent: Message | None, message_id: str
+    ) -> None:
         if sent is not None and type(sent) is proposal_pb2.RejectPayload:
             payload = sent
         else:
@@ -344,13 +357,15 @@ class ProposalProjectionBase(BaseProjection):
             payload.reason,
             envelope.sender,
             payload.terminal,
-            envelope.message_id,
+            message_id,
             envelope.timestamp_unix_ms,
         )
         self.file_record(record)
         self._hooks["RejectRecord"](self, record)
 
-    def _apply_withdraw(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
+    def _apply_withdraw(
+        self, envelope: envelope_pb2.Envelope, sent: Message | None, message_id: str
+    ) -> None:
         if sent is not None and type(sent) is proposal_pb2.WithdrawPayload:
             payload = sent
         else:
@@ -362,7 +377,7 @@ class ProposalProjectionBase(BaseProjection):
             payload.proposal_id,
             payload.reason,
             envelope.sender,
-            envelope.message_id,
+            message_id,
             envelope.timestamp_unix_ms,
         )
         self.file_record(record)

@@ -59,6 +59,7 @@ class ApprovalRequestRecord:
     @classmethod
     def decode(cls, envelope: envelope_pb2.Envelope) -> ApprovalRequestRecord:
         payload = decode_payload(quorum_pb2.ApprovalRequestPayload, envelope.payload)
+        message_id = envelope.message_id
         return cls(
             payload.request_id,
             payload.action,
@@ -66,7 +67,7 @@ class ApprovalRequestRecord:
             payload.required_approvals,
             envelope.sender,
             payload.details,
-            envelope.message_id,
+            message_id,
             envelope.timestamp_unix_ms,
         )
 
@@ -89,11 +90,12 @@ class ApproveRecord:
     @classmethod
     def decode(cls, envelope: envelope_pb2.Envelope) -> ApproveRecord:
         payload = decode_payload(quorum_pb2.ApprovePayload, envelope.payload)
+        message_id = envelope.message_id
         return cls(
             payload.request_id,
             payload.reason,
             envelope.sender,
-            envelope.message_id,
+            message_id,
             envelope.timestamp_unix_ms,
         )
 
@@ -116,11 +118,12 @@ class RejectRecord:
     @classmethod
     def decode(cls, envelope: envelope_pb2.Envelope) -> RejectRecord:
         payload = decode_payload(quorum_pb2.RejectPayload, envelope.payload)
+        message_id = envelope.message_id
         return cls(
             payload.request_id,
             payload.reason,
             envelope.sender,
-            envelope.message_id,
+            message_id,
             envelope.timestamp_unix_ms,
         )
 
@@ -143,11 +146,12 @@ class AbstainRecord:
     @classmethod
     def decode(cls, envelope: envelope_pb2.Envelope) -> AbstainRecord:
         payload = decode_payload(quorum_pb2.AbstainPayload, envelope.payload)
+        message_id = envelope.message_id
         return cls(
             payload.request_id,
             payload.reason,
             envelope.sender,
-            envelope.message_id,
+            message_id,
             envelope.timestamp_unix_ms,
         )
 
@@ -210,13 +214,13 @@ class QuorumProjectionBase(BaseProjection):
         # dispatches on APPLY_METHODS otherwise.
         message_type = envelope.message_type
         if message_type == "ApprovalRequest":
-            self._apply_request_approval(envelope, None)
+            self._apply_request_approval(envelope, None, envelope.message_id)
         elif message_type == "Approve":
-            self._apply_approve(envelope, None)
+            self._apply_approve(envelope, None, envelope.message_id)
         elif message_type == "Reject":
-            self._apply_reject(envelope, None)
+            self._apply_reject(envelope, None, envelope.message_id)
         elif message_type == "Abstain":
-            self._apply_abstain(envelope, None)
+            self._apply_abstain(envelope, None, envelope.message_id)
         else:
             raise ValueError(f"{message_type!r} is not a message type of {self.MODE}")
 
@@ -237,7 +241,7 @@ class QuorumProjectionBase(BaseProjection):
         )
 
     def _apply_request_approval(
-        self, envelope: envelope_pb2.Envelope, sent: Message | None
+        self, envelope: envelope_pb2.Envelope, sent: Message | None, message_id: str
     ) -> None:
         if sent is not None and type(sent) is quorum_pb2.ApprovalRequestPayload:
             payload = sent
@@ -253,13 +257,15 @@ class QuorumProjectionBase(BaseProjection):
             payload.required_approvals,
             envelope.sender,
             payload.details,
-            envelope.message_id,
+            message_id,
             envelope.timestamp_unix_ms,
         )
         self.file_record(record)
         self._hooks["ApprovalRequestRecord"](self, record)
 
-    def _apply_approve(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
+    def _apply_approve(
+        self, envelope: envelope_pb2.Envelope, sent: Message | None, message_id: str
+    ) -> None:
         if sent is not None and type(sent) is quorum_pb2.ApprovePayload:
             payload = sent
         else:
@@ -271,13 +277,15 @@ class QuorumProjectionBase(BaseProjection):
             payload.request_id,
             payload.reason,
             envelope.sender,
-            envelope.message_id,
+            message_id,
             envelope.timestamp_unix_ms,
         )
         self.file_record(record)
         self._hooks["ApproveRecord"](self, record)
 
-    def _apply_reject(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
+    def _apply_reject(
+        self, envelope: envelope_pb2.Envelope, sent: Message | None, message_id: str
+    ) -> None:
         if sent is not None and type(sent) is quorum_pb2.RejectPayload:
             payload = sent
         else:
@@ -289,13 +297,15 @@ class QuorumProjectionBase(BaseProjection):
             payload.request_id,
             payload.reason,
             envelope.sender,
-            envelope.message_id,
+            message_id,
             envelope.timestamp_unix_ms,
         )
         self.file_record(record)
         self._hooks["RejectRecord"](self, record)
 
-    def _apply_abstain(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
+    def _apply_abstain(
+        self, envelope: envelope_pb2.Envelope, sent: Message | None, message_id: str
+    ) -> None:
         if sent is not None and type(sent) is quorum_pb2.AbstainPayload:
             payload = sent
         else:
@@ -307,7 +317,7 @@ class QuorumProjectionBase(BaseProjection):
             payload.request_id,
             payload.reason,
             envelope.sender,
-            envelope.message_id,
+            message_id,
             envelope.timestamp_unix_ms,
         )
         self.file_record(record)

@@ -51,6 +51,7 @@ class TaskRequestRecord:
     @classmethod
     def decode(cls, envelope: envelope_pb2.Envelope) -> TaskRequestRecord:
         payload = decode_payload(task_pb2.TaskRequestPayload, envelope.payload)
+        message_id = envelope.message_id
         return cls(
             payload.task_id,
             payload.title,
@@ -59,7 +60,7 @@ class TaskRequestRecord:
             payload.deadline_unix_ms,
             envelope.sender,
             payload.input,
-            envelope.message_id,
+            message_id,
             envelope.timestamp_unix_ms,
         )
 
@@ -83,12 +84,13 @@ class TaskAcceptRecord:
     @classmethod
     def decode(cls, envelope: envelope_pb2.Envelope) -> TaskAcceptRecord:
         payload = decode_payload(task_pb2.TaskAcceptPayload, envelope.payload)
+        message_id = envelope.message_id
         return cls(
             payload.task_id,
             payload.assignee,
             payload.reason,
             envelope.sender,
-            envelope.message_id,
+            message_id,
             envelope.timestamp_unix_ms,
         )
 
@@ -112,12 +114,13 @@ class TaskRejectRecord:
     @classmethod
     def decode(cls, envelope: envelope_pb2.Envelope) -> TaskRejectRecord:
         payload = decode_payload(task_pb2.TaskRejectPayload, envelope.payload)
+        message_id = envelope.message_id
         return cls(
             payload.task_id,
             payload.assignee,
             payload.reason,
             envelope.sender,
-            envelope.message_id,
+            message_id,
             envelope.timestamp_unix_ms,
         )
 
@@ -143,6 +146,7 @@ class TaskUpdateRecord:
     @classmethod
     def decode(cls, envelope: envelope_pb2.Envelope) -> TaskUpdateRecord:
         payload = decode_payload(task_pb2.TaskUpdatePayload, envelope.payload)
+        message_id = envelope.message_id
         return cls(
             payload.task_id,
             payload.status,
@@ -150,7 +154,7 @@ class TaskUpdateRecord:
             payload.message,
             envelope.sender,
             payload.partial_output,
-            envelope.message_id,
+            message_id,
             envelope.timestamp_unix_ms,
         )
 
@@ -175,13 +179,14 @@ class TaskCompleteRecord:
     @classmethod
     def decode(cls, envelope: envelope_pb2.Envelope) -> TaskCompleteRecord:
         payload = decode_payload(task_pb2.TaskCompletePayload, envelope.payload)
+        message_id = envelope.message_id
         return cls(
             payload.task_id,
             payload.assignee,
             payload.summary,
             payload.output,
             envelope.sender,
-            envelope.message_id,
+            message_id,
             envelope.timestamp_unix_ms,
         )
 
@@ -207,6 +212,7 @@ class TaskFailRecord:
     @classmethod
     def decode(cls, envelope: envelope_pb2.Envelope) -> TaskFailRecord:
         payload = decode_payload(task_pb2.TaskFailPayload, envelope.payload)
+        message_id = envelope.message_id
         return cls(
             payload.task_id,
             payload.assignee,
@@ -214,7 +220,7 @@ class TaskFailRecord:
             payload.reason,
             payload.retryable,
             envelope.sender,
-            envelope.message_id,
+            message_id,
             envelope.timestamp_unix_ms,
         )
 
@@ -296,17 +302,17 @@ class TaskProjectionBase(BaseProjection):
         # dispatches on APPLY_METHODS otherwise.
         message_type = envelope.message_type
         if message_type == "TaskRequest":
-            self._apply_request_task(envelope, None)
+            self._apply_request_task(envelope, None, envelope.message_id)
         elif message_type == "TaskAccept":
-            self._apply_accept_task(envelope, None)
+            self._apply_accept_task(envelope, None, envelope.message_id)
         elif message_type == "TaskReject":
-            self._apply_reject_task(envelope, None)
+            self._apply_reject_task(envelope, None, envelope.message_id)
         elif message_type == "TaskUpdate":
-            self._apply_update_task(envelope, None)
+            self._apply_update_task(envelope, None, envelope.message_id)
         elif message_type == "TaskComplete":
-            self._apply_complete_task(envelope, None)
+            self._apply_complete_task(envelope, None, envelope.message_id)
         elif message_type == "TaskFail":
-            self._apply_fail_task(envelope, None)
+            self._apply_fail_task(envelope, None, envelope.message_id)
         else:
             raise ValueError(f"{message_type!r} is not a message type of {self.MODE}")
 
@@ -326,7 +332,9 @@ class TaskProjectionBase(BaseProjection):
             )
         )
 
-    def _apply_request_task(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
+    def _apply_request_task(
+        self, envelope: envelope_pb2.Envelope, sent: Message | None, message_id: str
+    ) -> None:
         if sent is not None and type(sent) is task_pb2.TaskRequestPayload:
             payload = sent
         else:
@@ -342,13 +350,15 @@ class TaskProjectionBase(BaseProjection):
             payload.deadline_unix_ms,
             envelope.sender,
             payload.input,
-            envelope.message_id,
+            message_id,
             envelope.timestamp_unix_ms,
         )
         self.file_record(record)
         self._hooks["TaskRequestRecord"](self, record)
 
-    def _apply_accept_task(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
+    def _apply_accept_task(
+        self, envelope: envelope_pb2.Envelope, sent: Message | None, message_id: str
+    ) -> None:
         if sent is not None and type(sent) is task_pb2.TaskAcceptPayload:
             payload = sent
         else:
@@ -361,13 +371,15 @@ class TaskProjectionBase(BaseProjection):
             payload.assignee,
             payload.reason,
             envelope.sender,
-            envelope.message_id,
+            message_id,
             envelope.timestamp_unix_ms,
         )
         self.file_record(record)
         self._hooks["TaskAcceptRecord"](self, record)
 
-    def _apply_reject_task(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
+    def _apply_reject_task(
+        self, envelope: envelope_pb2.Envelope, sent: Message | None, message_id: str
+    ) -> None:
         if sent is not None and type(sent) is task_pb2.TaskRejectPayload:
             payload = sent
         else:
@@ -380,13 +392,15 @@ class TaskProjectionBase(BaseProjection):
             payload.assignee,
             payload.reason,
             envelope.sender,
-            envelope.message_id,
+            message_id,
             envelope.timestamp_unix_ms,
         )
         self.file_record(record)
         self._hooks["TaskRejectRecord"](self, record)
 
-    def _apply_update_task(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
+    def _apply_update_task(
+        self, envelope: envelope_pb2.Envelope, sent: Message | None, message_id: str
+    ) -> None:
         if sent is not None and type(sent) is task_pb2.TaskUpdatePayload:
             payload = sent
         else:
@@ -401,13 +415,15 @@ class TaskProjectionBase(BaseProjection):
             payload.message,
             envelope.sender,
             payload.partial_output,
-            envelope.message_id,
+            message_id,
             envelope.timestamp_unix_ms,
         )
         self.file_record(record)
         self._hooks["TaskUpdateRecord"](self, record)
 
-    def _apply_complete_task(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
+    def _apply_complete_task(
+        self, envelope: envelope_pb2.Envelope, sent: Message | None, message_id: str
+    ) -> None:
         if sent is not None and type(sent) is task_pb2.TaskCompletePayload:
             payload = sent
         else:
@@ -421,13 +437,15 @@ class TaskProjectionBase(BaseProjection):
             payload.summary,
             payload.output,
             envelope.sender,
-            envelope.message_id,
+            message_id,
             envelope.timestamp_unix_ms,
         )
         self.file_record(record)
         self._hooks["TaskCompleteRecord"](self, record)
 
-    def _apply_fail_task(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
+    def _apply_fail_task(
+        self, envelope: envelope_pb2.Envelope, sent: Message | None, message_id: str
+    ) -> None:
         if sent is not None and type(sent) is task_pb2.TaskFailPayload:
             payload = sent
         else:
@@ -442,7 +460,7 @@ class TaskProjectionBase(BaseProjection):
             payload.reason,
             payload.retryable,
             envelope.sender,
-            envelope.message_id,
+            message_id,
             envelope.timestamp_unix_ms,
         )
         self.file_record(record)

@@ -86,6 +86,7 @@ class OfferRecord:
     @classmethod
     def decode(cls, envelope: envelope_pb2.Envelope) -> OfferRecord:
         payload = decode_payload(market_pb2.OfferPayload, envelope.payload)
+        message_id = envelope.message_id
         return cls(
             payload.lot_id,
             cast(
@@ -114,7 +115,7 @@ class OfferRecord:
                 for key, item in payload.currency_by_region.items()
             },
             tuple(from_timestamp(item) for item in payload.viewings),
-            envelope.message_id,
+            message_id,
             envelope.timestamp_unix_ms,
         )
 
@@ -147,6 +148,7 @@ class BidRecord:
     @classmethod
     def decode(cls, envelope: envelope_pb2.Envelope) -> BidRecord:
         payload = decode_payload(market_pb2.BidPayload, envelope.payload)
+        message_id = envelope.message_id
         return cls(
             payload.lot_id,
             cast(
@@ -162,7 +164,7 @@ class BidRecord:
             payload.card_id if payload.HasField("card_id") else None,
             from_struct(payload.wire) if payload.HasField("wire") else None,
             payload.WhichOneof("funding"),
-            envelope.message_id,
+            message_id,
             envelope.timestamp_unix_ms,
         )
 
@@ -190,6 +192,7 @@ class CloseRecord:
     @classmethod
     def decode(cls, envelope: envelope_pb2.Envelope) -> CloseRecord:
         payload = decode_payload(market_pb2.ClosePayload, envelope.payload)
+        message_id = envelope.message_id
         return cls(
             payload.lot_id,
             envelope.sender,
@@ -203,7 +206,7 @@ class CloseRecord:
             if payload.HasField("refunded_in")
             else None,
             payload.WhichOneof("outcome"),
-            envelope.message_id,
+            message_id,
             envelope.timestamp_unix_ms,
         )
 
@@ -258,11 +261,11 @@ class MarketProjectionBase(BaseProjection):
         # dispatches on APPLY_METHODS otherwise.
         message_type = envelope.message_type
         if message_type == "Offer":
-            self._apply_offer(envelope, None)
+            self._apply_offer(envelope, None, envelope.message_id)
         elif message_type == "Bid":
-            self._apply_bid(envelope, None)
+            self._apply_bid(envelope, None, envelope.message_id)
         elif message_type == "Close":
-            self._apply_close(envelope, None)
+            self._apply_close(envelope, None, envelope.message_id)
         else:
             raise ValueError(f"{message_type!r} is not a message type of {self.MODE}")
 
@@ -282,7 +285,9 @@ class MarketProjectionBase(BaseProjection):
             )
         )
 
-    def _apply_offer(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
+    def _apply_offer(
+        self, envelope: envelope_pb2.Envelope, sent: Message | None, message_id: str
+    ) -> None:
         # The record keeps this payload's messages: decode a copy of our own, never the sender's.
         try:  # inline: this runs once per envelope replayed
             payload = market_pb2.OfferPayload.FromString(envelope.payload)
@@ -316,13 +321,15 @@ class MarketProjectionBase(BaseProjection):
                 for key, item in payload.currency_by_region.items()
             },
             tuple(from_timestamp(item) for item in payload.viewings),
-            envelope.message_id,
+            message_id,
             envelope.timestamp_unix_ms,
         )
         self.file_record(record)
         self._hooks["OfferRecord"](self, record)
 
-    def _apply_bid(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
+    def _apply_bid(
+        self, envelope: envelope_pb2.Envelope, sent: Message | None, message_id: str
+    ) -> None:
         # The record keeps this payload's messages: decode a copy of our own, never the sender's.
         try:  # inline: this runs once per envelope replayed
             payload = market_pb2.BidPayload.FromString(envelope.payload)
@@ -343,13 +350,15 @@ class MarketProjectionBase(BaseProjection):
             payload.card_id if payload.HasField("card_id") else None,
             from_struct(payload.wire) if payload.HasField("wire") else None,
             payload.WhichOneof("funding"),
-            envelope.message_id,
+            message_id,
             envelope.timestamp_unix_ms,
         )
         self.file_record(record)
         self._hooks["BidRecord"](self, record)
 
-    def _apply_close(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
+    def _apply_close(
+        self, envelope: envelope_pb2.Envelope, sent: Message | None, message_id: str
+    ) -> None:
         if sent is not None and type(sent) is market_pb2.ClosePayload:
             payload = sent
         else:
@@ -370,7 +379,7 @@ class MarketProjectionBase(BaseProjection):
             if payload.HasField("refunded_in")
             else None,
             payload.WhichOneof("outcome"),
-            envelope.message_id,
+            message_id,
             envelope.timestamp_unix_ms,
         )
         self.file_record(record)

@@ -47,6 +47,7 @@ class OrderRecord:
     @classmethod
     def decode(cls, envelope: envelope_pb2.Envelope) -> OrderRecord:
         payload = decode_payload(widget_pb2.OrderPayload, envelope.payload)
+        message_id = envelope.message_id
         return cls(
             payload.order_id,
             payload.colour,
@@ -55,7 +56,7 @@ class OrderRecord:
             envelope.sender,
             tuple(payload.tags),
             payload.spec,
-            envelope.message_id,
+            message_id,
             envelope.timestamp_unix_ms,
         )
 
@@ -79,12 +80,13 @@ class ConfirmRecord:
     @classmethod
     def decode(cls, envelope: envelope_pb2.Envelope) -> ConfirmRecord:
         payload = decode_payload(widget_pb2.ConfirmPayload, envelope.payload)
+        message_id = envelope.message_id
         return cls(
             payload.order_id,
             payload.confirmed_by,
             envelope.sender,
             payload.automatic,
-            envelope.message_id,
+            message_id,
             envelope.timestamp_unix_ms,
         )
 
@@ -135,9 +137,9 @@ class WidgetProjectionBase(BaseProjection):
         # dispatches on APPLY_METHODS otherwise.
         message_type = envelope.message_type
         if message_type == "Order":
-            self._apply_place_order(envelope, None)
+            self._apply_place_order(envelope, None, envelope.message_id)
         elif message_type == "Confirm":
-            self._apply_confirm(envelope, None)
+            self._apply_confirm(envelope, None, envelope.message_id)
         else:
             raise ValueError(f"{message_type!r} is not a message type of {self.MODE}")
 
@@ -157,7 +159,9 @@ class WidgetProjectionBase(BaseProjection):
             )
         )
 
-    def _apply_place_order(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
+    def _apply_place_order(
+        self, envelope: envelope_pb2.Envelope, sent: Message | None, message_id: str
+    ) -> None:
         if sent is not None and type(sent) is widget_pb2.OrderPayload:
             payload = sent
         else:
@@ -173,13 +177,15 @@ class WidgetProjectionBase(BaseProjection):
             envelope.sender,
             tuple(payload.tags),
             payload.spec,
-            envelope.message_id,
+            message_id,
             envelope.timestamp_unix_ms,
         )
         self.file_record(record)
         self._hooks["OrderRecord"](self, record)
 
-    def _apply_confirm(self, envelope: envelope_pb2.Envelope, sent: Message | None) -> None:
+    def _apply_confirm(
+        self, envelope: envelope_pb2.Envelope, sent: Message | None, message_id: str
+    ) -> None:
         if sent is not None and type(sent) is widget_pb2.ConfirmPayload:
             payload = sent
         else:
@@ -192,7 +198,7 @@ class WidgetProjectionBase(BaseProjection):
             payload.confirmed_by,
             envelope.sender,
             payload.automatic,
-            envelope.message_id,
+            message_id,
             envelope.timestamp_unix_ms,
         )
         self.file_record(record)
