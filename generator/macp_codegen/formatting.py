@@ -25,6 +25,12 @@ RUFF_SETTINGS = [
     "--target-version",
     "py311",
     "--quiet",
+    # No source roots: ruff would otherwise look for every imported module under the working
+    # directory (`.` and `src`), two failed stats per import per file, and the import blocks
+    # would depend on where the command runs. A module is first-party when it is in the same
+    # package as the file importing it (ruff's detect-same-package).
+    "--config",
+    "src = []",
 ]
 
 

@@ -155,9 +155,10 @@ class Project:
                 if not model.is_plugin or not p.startswith(INSTALLED_PREFIXES)
             }
         )
+        # Every package marker has the same context: rendered once, not once per folder.
+        init = render(env, "package_init.py.jinja", {"header": _header(model.sources)}).encode()
         for package_dir in proto_dirs + sdk_packages:
-            init = render(env, "package_init.py.jinja", {"header": _header(model.sources)})
-            files.append(OutputFile(f"{package_dir}/__init__.py", init.encode()))
+            files.append(OutputFile(f"{package_dir}/__init__.py", init))
         if model.is_plugin:
             rendered = self._render_plugin(env, model, facts, proto_dirs)
         else:

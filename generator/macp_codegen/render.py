@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 
 import jinja2
 import jinja2.bccache
+import jinja2.filters
 
 from .errors import CodegenError, SourceLocation
 from .literals import python_literal
@@ -60,7 +62,33 @@ def make_environment(overlay: Path | None = None, cache: Path | None = None) -> 
         lstrip_blocks=True,
     )
     env.filters["py"] = python_literal
+    env.filters["wordwrap"] = _wordwrap
     return env
+
+
+@jinja2.pass_environment
+def _wordwrap(
+    environment: jinja2.Environment,
+    s: str,
+    width: int = 79,
+    break_long_words: bool = True,
+    wrapstring: str | None = None,
+    break_on_hyphens: bool = True,
+) -> str:
+    """jinja2's wordwrap, remembered: every mode wraps the same docstrings (textwrap is the
+    costliest filter of a large generation), and the result depends only on the arguments and
+    the environment's newline sequence."""
+    newline = wrapstring if wrapstring is not None else environment.newline_sequence
+    return _wrapped(s, width, break_long_words, newline, break_on_hyphens)
+
+
+@functools.lru_cache(maxsize=4096)
+def _wrapped(s: str, width: int, break_long_words: bool, newline: str, hyphens: bool) -> str:
+    return jinja2.filters.do_wordwrap(_ENVIRONMENT, s, width, break_long_words, newline, hyphens)
+
+
+# do_wordwrap reads the environment only for the default newline, which _wordwrap passes.
+_ENVIRONMENT = jinja2.Environment()
 
 
 def render(env: jinja2.Environment, template: str, context: Mapping[str, object]) -> str:

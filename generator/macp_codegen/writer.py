@@ -178,6 +178,7 @@ class Writer:
     def __init__(self, output: Path) -> None:
         self.output = output.resolve()
         self._folders: set[Path] = set()  # folders known to exist in staging
+        self._linked = True  # staging may hold hard links to the live tree's files
         self._preparing = False  # the prepared folder is in use: recover() leaves it
         self._staging = self.output.with_name(f".{self.output.name}.staging")
         self._backup = self.output.with_name(f".{self.output.name}.backup")
@@ -271,7 +272,8 @@ class Writer:
     ) -> None:
         if self._staging.exists():
             shutil.rmtree(self._staging)
-        if self.output.exists():
+        self._linked = self.output.exists()
+        if self._linked:
             shutil.copytree(self.output, self._staging, symlinks=True, copy_function=_link_file)
         elif prepared is not None and self._adopt(prepared):
             prepared = self._staging  # a first run: the formatter's files are in place
@@ -319,7 +321,9 @@ class Writer:
     def _write_file(self, target: Path, content: bytes) -> None:
         self._make_parent(target)
         # A staged file may be a hard link to the live tree's file: never write through it.
-        target.unlink(missing_ok=True)
+        # (A staging tree not copied from the live one holds no links: no unlink to try.)
+        if self._linked:
+            target.unlink(missing_ok=True)
         target.write_bytes(content)
 
     @staticmethod
