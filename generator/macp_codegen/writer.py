@@ -227,9 +227,11 @@ class Writer:
         produced = {f.path: f for f in files}
         old = Manifest.load(self.output)
         new, changed, unchanged = [], [], []
+        # No output folder (a first run): every file is new, none to look for.
+        exists = self.output.is_dir()
         for path, out in sorted(produced.items()):
             target = self.output / path
-            if not target.is_file():
+            if not exists or not target.is_file():
                 new.append(path)
             elif target.read_bytes() == out.content:
                 unchanged.append(path)
