@@ -115,7 +115,7 @@ class _SessionCore:
         auth: AuthConfig | None,
         message_id: str,
     ) -> envelope_pb2.Envelope:
-        """The envelope ``send_payload`` sends; ``auth`` is already the one the call uses.
+        """The envelope ``send_payload`` sends; ``auth`` is the one the call uses.
 
         This is every send's path, so it builds the envelope itself rather than through
         ``build_envelope``'s keyword arguments: mode and session id were checked when the
@@ -182,6 +182,15 @@ class _SessionCore:
             policy_version=self.policy_version,
             outcome_positive=outcome_positive,
             supersedes=supersedes,
+        )
+
+    def _accepted(
+        self, envelope: envelope_pb2.Envelope, payload: Message, message_id: str, message_type: str
+    ) -> None:
+        # The projection takes the payload message and the header values this session built,
+        # and skips decoding envelope.payload and reading those fields back.
+        self.projection._apply_sent(
+            envelope, payload, self.mode, self.session_id, message_id, message_type
         )
 
     def _rejected(self, envelope: envelope_pb2.Envelope, error: MacpAckError) -> None:
@@ -259,8 +268,7 @@ class BaseSession(_SessionCore):
         auth: AuthConfig | None,
     ) -> envelope_pb2.Ack:
         """Build, send (retrying per policy), and on acceptance apply to the projection."""
-        if auth is None:  # per-call auth, else the session's, else the client's (_auth_for)
-            auth = self.auth if self.auth is not None else self._client_auth
+        auth = self._auth_for(auth)
         message_id = new_message_id()
         envelope = self._envelope(message_type, payload, sender, auth, message_id)
         try:
@@ -268,12 +276,7 @@ class BaseSession(_SessionCore):
         except MacpAckError as exc:
             self._rejected(envelope, exc)
             raise
-        # Accepted: the projection takes the payload message and the header values this
-        # session built, and skips decoding envelope.payload and reading those fields back
-        # (BaseProjection._apply_sent; inline: this is every send's path).
-        self.projection._apply_sent(
-            envelope, payload, self.mode, self.session_id, message_id, message_type
-        )
+        self._accepted(envelope, payload, message_id, message_type)
         return ack
 
     def start(
@@ -404,8 +407,7 @@ class AsyncBaseSession(_SessionCore):
         auth: AuthConfig | None,
     ) -> envelope_pb2.Ack:
         """Build, send (retrying per policy), and on acceptance apply to the projection."""
-        if auth is None:  # per-call auth, else the session's, else the client's (_auth_for)
-            auth = self.auth if self.auth is not None else self._client_auth
+        auth = self._auth_for(auth)
         message_id = new_message_id()
         envelope = self._envelope(message_type, payload, sender, auth, message_id)
         try:
@@ -413,12 +415,7 @@ class AsyncBaseSession(_SessionCore):
         except MacpAckError as exc:
             self._rejected(envelope, exc)
             raise
-        # Accepted: the projection takes the payload message and the header values this
-        # session built, and skips decoding envelope.payload and reading those fields back
-        # (BaseProjection._apply_sent; inline: this is every send's path).
-        self.projection._apply_sent(
-            envelope, payload, self.mode, self.session_id, message_id, message_type
-        )
+        self._accepted(envelope, payload, message_id, message_type)
         return ack
 
     async def start(

@@ -34,18 +34,17 @@ if TYPE_CHECKING:
 else:
     # 0.22.0 defined these in its client module; here they live in streams/errors and load
     # on first use, so importing the client does not load the streams.
-    _SHARED = frozenset(
-        {
-            "MacpStream",
-            "macp_error_code",
-        }
-    )
+    import importlib
+
+    _LAZY = {
+        "MacpStream": "macp_core.client_base",
+        "macp_error_code": "macp_core.client_base",
+    }
 
     def __getattr__(name: str) -> object:
-        if name in _SHARED:
-            import importlib
-
-            value = getattr(importlib.import_module("macp_core.client_base"), name)
+        module = _LAZY.get(name)
+        if module is not None:
+            value = getattr(importlib.import_module(module), name)
             globals()[name] = value
             return value
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
