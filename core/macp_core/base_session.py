@@ -29,9 +29,11 @@ from .constants import (
     DEFAULT_POLICY_VERSION as DEFAULT_POLICY_VERSION,  # re-exported (0.22.0)
 )
 from .envelope import (
+    _NO_MAPS,
     MACP_VERSION,
     CommitmentRefLike,
     RootLike,
+    _id_pool,
     build_commitment_payload,
     build_session_start_payload,
     new_message_id,
@@ -51,6 +53,7 @@ if TYPE_CHECKING:  # annotations only: a session class loads no stream or retry 
 
 logger = get_logger("session")
 _Envelope = envelope_pb2.Envelope
+_pooled_id = _id_pool.pop  # new_message_id's fast case, without its frame
 
 
 class _SessionCore:
@@ -107,26 +110,32 @@ class _SessionCore:
         """The sender for this call; raises MacpIdentityMismatchError when it cannot match."""
         return resolve_sender(sender, self._auth_for(auth))
 
-    def _envelope(
+    def _outgoing(
         self,
         message_type: str,
         payload: Message,
         sender: str | None,
         auth: AuthConfig | None,
-        message_id: str,
-    ) -> envelope_pb2.Envelope:
-        """The envelope ``send_payload`` sends; ``auth`` is the one the call uses.
+    ) -> tuple[envelope_pb2.Envelope, AuthConfig | None, str]:
+        """What ``send_payload`` sends: the envelope, the auth the call uses (per-call auth,
+        else the session's, else the client's) and the envelope's message id.
 
-        This is every send's path, so it builds the envelope itself rather than through
-        ``build_envelope``'s keyword arguments: mode and session id were checked when the
-        session was made, and it checks the message type and the sender (as
-        ``resolve_sender``) once here.
+        This is every send's path, shared by both flavours, so it does in one frame what
+        ``_auth_for``, ``build_envelope``, ``new_message_id`` and ``serialize_message`` do:
+        mode and session id were checked when the session was made, and it checks the
+        message type and the sender (as ``resolve_sender``) once here.
         """
+        if auth is None:
+            auth = self.auth if self.auth is not None else self._client_auth
         if message_type.__class__ is not str or not message_type.strip():
             validate_required("message_type", message_type)  # raises, naming the field
         if auth is not None:
             sender = resolve_sender(sender, auth)
-        return _Envelope(
+        try:
+            message_id = _pooled_id()
+        except IndexError:  # the pool is empty: refill it
+            message_id = new_message_id()
+        envelope = _Envelope(
             macp_version=MACP_VERSION,
             mode=self.mode,
             message_type=message_type,
@@ -134,8 +143,13 @@ class _SessionCore:
             session_id=self.session_id,
             sender=sender or "",
             timestamp_unix_ms=time_ns() // 1_000_000,
-            payload=serialize_message(payload),
+            payload=(
+                payload.SerializeToString()
+                if _NO_MAPS.get(payload.__class__)
+                else serialize_message(payload)  # maps, a class not seen yet, or no message
+            ),
         )
+        return envelope, auth, message_id
 
     def _start_payload(
         self,
@@ -268,9 +282,7 @@ class BaseSession(_SessionCore):
         auth: AuthConfig | None,
     ) -> envelope_pb2.Ack:
         """Build, send (retrying per policy), and on acceptance apply to the projection."""
-        auth = self._auth_for(auth)
-        message_id = new_message_id()
-        envelope = self._envelope(message_type, payload, sender, auth, message_id)
+        envelope, auth, message_id = self._outgoing(message_type, payload, sender, auth)
         try:
             ack = self.client.send(envelope, auth=auth, retry=self.retry)
         except MacpAckError as exc:
@@ -407,9 +419,7 @@ class AsyncBaseSession(_SessionCore):
         auth: AuthConfig | None,
     ) -> envelope_pb2.Ack:
         """Build, send (retrying per policy), and on acceptance apply to the projection."""
-        auth = self._auth_for(auth)
-        message_id = new_message_id()
-        envelope = self._envelope(message_type, payload, sender, auth, message_id)
+        envelope, auth, message_id = self._outgoing(message_type, payload, sender, auth)
         try:
             ack = await self.client.send(envelope, auth=auth, retry=self.retry)
         except MacpAckError as exc:

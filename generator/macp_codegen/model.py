@@ -186,6 +186,19 @@ class ActionModel:
         return any(f.from_sender for f in self.fields)
 
     @property
+    def method_builds_payload(self) -> bool:
+        """The session method constructs the payload itself, with its payload builder's field
+        expressions, instead of calling the builder: one frame and one keyword-argument call
+        less on every send, a visible share of sending a small payload. Only where the
+        builder is the constructor alone over plain scalars (no oneof choice to check, no
+        field filled from the sender, no conversions worth a copy of the builder's body)."""
+        return (
+            not self.oneofs
+            and not self.fills_from_sender
+            and all(f.kind == "scalar" and not f.repeated for f in self.settable)
+        )
+
+    @property
     def record_constructor(self) -> str:
         """The projection base's fast builder of `record_class` (see macp_core._records)."""
         return naming.record_constructor(self.record_class)

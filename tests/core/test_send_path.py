@@ -9,7 +9,8 @@ path it replaced.
 from __future__ import annotations
 
 import os
-from typing import ClassVar
+from collections.abc import Callable
+from typing import ClassVar, cast
 
 import pytest
 from google.protobuf import struct_pb2, timestamp_pb2
@@ -28,6 +29,7 @@ from macp_sdk.envelope import (
     serialize_message,
 )
 from macp_sdk.errors import MacpIdentityMismatchError, MacpValidationError
+from macp_sdk.modes import decision as decision_mode
 
 from .test_client import MODE
 from .test_sessions import VoteProjection, VoteSession
@@ -88,6 +90,52 @@ def test_send_payload_builds_what_build_envelope_builds() -> None:
     assert sent == expected
     assert sent.timestamp_unix_ms > 1_700_000_000_000
     assert session.projection.transcript == [sent]
+
+
+# Each decision action as (session method call, the same call of its payload builder): the
+# generated methods construct plain-scalar payloads themselves (model.method_builds_payload)
+# with the builders' field expressions, so they must send and refuse exactly alike.
+_SENT_AND_BUILT: list[tuple[str, tuple[object, ...], dict[str, object]]] = [
+    ("propose", ("p1", "deploy"), {"rationale": "r", "supporting_data": b"\x00"}),
+    ("evaluate", ("p1", "review"), {"confidence": 0.25, "reason": "why"}),
+    ("raise_objection", ("p1",), {"reason": "risky", "severity": "HIGH"}),
+    ("vote", ("p1", "abstain"), {"reason": "later"}),
+    ("vote", ("p1", "Approve"), {}),  # mixed case: normalised by the checks' slow path
+]
+_REFUSED: list[tuple[str, tuple[object, ...], dict[str, object]]] = [
+    ("propose", (" ", "deploy"), {}),
+    ("propose", ("p1", 7), {}),  # not a string: the protobuf constructor's TypeError
+    ("evaluate", ("p1", "maybe"), {"confidence": 0.5}),
+    ("evaluate", ("p1", "APPROVE"), {"confidence": 1.5}),
+    ("evaluate", ("p1", "APPROVE"), {"confidence": float("nan")}),
+    ("raise_objection", ("p1",), {"reason": "r", "severity": "fatal"}),
+    ("vote", ("p1", "yes"), {}),
+    ("vote", ("", "APPROVE"), {}),
+    ("vote", ("p1", None), {}),
+]
+
+
+def _builder(method: str) -> Callable[..., Message]:
+    name = {"raise_objection": "build_raise_objection_payload"}.get(
+        method, f"build_{method}_payload"
+    )
+    return cast("Callable[..., Message]", getattr(decision_mode, name))
+
+
+def test_session_methods_send_what_their_payload_builders_build() -> None:
+    client = _Recorder()
+    session = DecisionSession(client)  # type: ignore[arg-type]
+    for method, args, kwargs in _SENT_AND_BUILT:
+        getattr(session, method)(*args, **kwargs)
+        built = _builder(method)(*args, **kwargs)
+        assert client.sent[-1][0].payload == built.SerializeToString(), (method, args, kwargs)
+    for method, args, kwargs in _REFUSED:
+        with pytest.raises((MacpValidationError, TypeError)) as refused:
+            getattr(session, method)(*args, **kwargs)
+        with pytest.raises(refused.type) as built_refused:
+            _builder(method)(*args, **kwargs)
+        assert str(refused.value) == str(built_refused.value), (method, args, kwargs)
+    assert len(client.sent) == len(_SENT_AND_BUILT)  # nothing went out for the refused calls
 
 
 def test_send_payload_auth_order_and_sender_checks() -> None:

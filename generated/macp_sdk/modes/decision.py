@@ -328,9 +328,9 @@ class DecisionSession(BaseSession):
 
         Sent by: any declared participant.
         """
-        payload = build_propose_payload(
-            proposal_id=proposal_id,
-            option=option,
+        payload = decision_pb2.ProposalPayload(
+            proposal_id=_check_proposal_id(proposal_id),
+            option=_check_option(option),
             rationale=rationale,
             supporting_data=supporting_data,
         )
@@ -352,10 +352,10 @@ class DecisionSession(BaseSession):
 
         Sent by: any declared participant.
         """
-        payload = build_evaluate_payload(
-            proposal_id=proposal_id,
-            recommendation=recommendation,
-            confidence=confidence,
+        payload = decision_pb2.EvaluationPayload(
+            proposal_id=_check_proposal_id(proposal_id),
+            recommendation=_check_recommendation(recommendation),
+            confidence=_check_confidence(confidence),
             reason=reason,
         )
         return self.send_payload("Evaluation", payload, sender=sender, auth=auth)
@@ -375,10 +375,10 @@ class DecisionSession(BaseSession):
 
         Sent by: any declared participant.
         """
-        payload = build_raise_objection_payload(
-            proposal_id=proposal_id,
+        payload = decision_pb2.ObjectionPayload(
+            proposal_id=_check_proposal_id(proposal_id),
             reason=reason,
-            severity=severity,
+            severity=_check_severity(severity),
         )
         return self.send_payload("Objection", payload, sender=sender, auth=auth)
 
@@ -397,9 +397,9 @@ class DecisionSession(BaseSession):
 
         Sent by: any declared participant.
         """
-        payload = build_vote_payload(
-            proposal_id=proposal_id,
-            vote=vote,
+        payload = decision_pb2.VotePayload(
+            proposal_id=_check_proposal_id(proposal_id),
+            vote=_check_vote(vote),
             reason=reason,
         )
         return self.send_payload("Vote", payload, sender=sender, auth=auth)
@@ -456,9 +456,9 @@ class AsyncDecisionSession(AsyncBaseSession):
 
         Sent by: any declared participant.
         """
-        payload = build_propose_payload(
-            proposal_id=proposal_id,
-            option=option,
+        payload = decision_pb2.ProposalPayload(
+            proposal_id=_check_proposal_id(proposal_id),
+            option=_check_option(option),
             rationale=rationale,
             supporting_data=supporting_data,
         )
@@ -480,10 +480,10 @@ class AsyncDecisionSession(AsyncBaseSession):
 
         Sent by: any declared participant.
         """
-        payload = build_evaluate_payload(
-            proposal_id=proposal_id,
-            recommendation=recommendation,
-            confidence=confidence,
+        payload = decision_pb2.EvaluationPayload(
+            proposal_id=_check_proposal_id(proposal_id),
+            recommendation=_check_recommendation(recommendation),
+            confidence=_check_confidence(confidence),
             reason=reason,
         )
         return await self.send_payload("Evaluation", payload, sender=sender, auth=auth)
@@ -503,10 +503,10 @@ class AsyncDecisionSession(AsyncBaseSession):
 
         Sent by: any declared participant.
         """
-        payload = build_raise_objection_payload(
-            proposal_id=proposal_id,
+        payload = decision_pb2.ObjectionPayload(
+            proposal_id=_check_proposal_id(proposal_id),
             reason=reason,
-            severity=severity,
+            severity=_check_severity(severity),
         )
         return await self.send_payload("Objection", payload, sender=sender, auth=auth)
 
@@ -525,9 +525,9 @@ class AsyncDecisionSession(AsyncBaseSession):
 
         Sent by: any declared participant.
         """
-        payload = build_vote_payload(
-            proposal_id=proposal_id,
-            vote=vote,
+        payload = decision_pb2.VotePayload(
+            proposal_id=_check_proposal_id(proposal_id),
+            vote=_check_vote(vote),
             reason=reason,
         )
         return await self.send_payload("Vote", payload, sender=sender, auth=auth)

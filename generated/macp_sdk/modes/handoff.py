@@ -277,9 +277,9 @@ class HandoffSession(BaseSession):
 
         Sent by: the current owner.
         """
-        payload = build_offer_payload(
-            handoff_id=handoff_id,
-            target_participant=target_participant,
+        payload = handoff_pb2.HandoffOfferPayload(
+            handoff_id=_check_handoff_id(handoff_id),
+            target_participant=_check_target_participant(target_participant),
             scope=scope,
             reason=reason,
         )
@@ -300,8 +300,8 @@ class HandoffSession(BaseSession):
 
         Sent by: the current owner.
         """
-        payload = build_add_context_payload(
-            handoff_id=handoff_id,
+        payload = handoff_pb2.HandoffContextPayload(
+            handoff_id=_check_handoff_id(handoff_id),
             content_type=content_type,
             context=context,
         )
@@ -405,9 +405,9 @@ class AsyncHandoffSession(AsyncBaseSession):
 
         Sent by: the current owner.
         """
-        payload = build_offer_payload(
-            handoff_id=handoff_id,
-            target_participant=target_participant,
+        payload = handoff_pb2.HandoffOfferPayload(
+            handoff_id=_check_handoff_id(handoff_id),
+            target_participant=_check_target_participant(target_participant),
             scope=scope,
             reason=reason,
         )
@@ -428,8 +428,8 @@ class AsyncHandoffSession(AsyncBaseSession):
 
         Sent by: the current owner.
         """
-        payload = build_add_context_payload(
-            handoff_id=handoff_id,
+        payload = handoff_pb2.HandoffContextPayload(
+            handoff_id=_check_handoff_id(handoff_id),
             content_type=content_type,
             context=context,
         )

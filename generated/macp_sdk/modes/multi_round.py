@@ -122,8 +122,8 @@ class MultiRoundSession(BaseSession):
 
         Sent by: any declared participant.
         """
-        payload = build_contribute_payload(
-            value=value,
+        payload = multi_round_pb2.ContributePayload(
+            value=_check_value(value),
         )
         return self.send_payload("Contribute", payload, sender=sender, auth=auth)
 
@@ -176,7 +176,7 @@ class AsyncMultiRoundSession(AsyncBaseSession):
 
         Sent by: any declared participant.
         """
-        payload = build_contribute_payload(
-            value=value,
+        payload = multi_round_pb2.ContributePayload(
+            value=_check_value(value),
         )
         return await self.send_payload("Contribute", payload, sender=sender, auth=auth)

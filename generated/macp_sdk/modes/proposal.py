@@ -357,10 +357,10 @@ class ProposalSession(BaseSession):
 
         Sent by: any declared participant.
         """
-        payload = build_counter_propose_payload(
-            proposal_id=proposal_id,
-            supersedes_proposal_id=supersedes_proposal_id,
-            title=title,
+        payload = proposal_pb2.CounterProposalPayload(
+            proposal_id=_check_proposal_id(proposal_id),
+            supersedes_proposal_id=_check_supersedes_proposal_id(supersedes_proposal_id),
+            title=_check_title(title),
             summary=summary,
             details=details,
         )
@@ -380,8 +380,8 @@ class ProposalSession(BaseSession):
 
         Sent by: any declared participant.
         """
-        payload = build_accept_payload(
-            proposal_id=proposal_id,
+        payload = proposal_pb2.AcceptPayload(
+            proposal_id=_check_proposal_id(proposal_id),
             reason=reason,
         )
         return self.send_payload("Accept", payload, sender=sender, auth=auth)
@@ -401,8 +401,8 @@ class ProposalSession(BaseSession):
 
         Sent by: any declared participant.
         """
-        payload = build_reject_payload(
-            proposal_id=proposal_id,
+        payload = proposal_pb2.RejectPayload(
+            proposal_id=_check_proposal_id(proposal_id),
             terminal=terminal,
             reason=reason,
         )
@@ -422,8 +422,8 @@ class ProposalSession(BaseSession):
 
         Sent by: the author of the proposal.
         """
-        payload = build_withdraw_payload(
-            proposal_id=proposal_id,
+        payload = proposal_pb2.WithdrawPayload(
+            proposal_id=_check_proposal_id(proposal_id),
             reason=reason,
         )
         return self.send_payload("Withdraw", payload, sender=sender, auth=auth)
@@ -508,10 +508,10 @@ class AsyncProposalSession(AsyncBaseSession):
 
         Sent by: any declared participant.
         """
-        payload = build_counter_propose_payload(
-            proposal_id=proposal_id,
-            supersedes_proposal_id=supersedes_proposal_id,
-            title=title,
+        payload = proposal_pb2.CounterProposalPayload(
+            proposal_id=_check_proposal_id(proposal_id),
+            supersedes_proposal_id=_check_supersedes_proposal_id(supersedes_proposal_id),
+            title=_check_title(title),
             summary=summary,
             details=details,
         )
@@ -531,8 +531,8 @@ class AsyncProposalSession(AsyncBaseSession):
 
         Sent by: any declared participant.
         """
-        payload = build_accept_payload(
-            proposal_id=proposal_id,
+        payload = proposal_pb2.AcceptPayload(
+            proposal_id=_check_proposal_id(proposal_id),
             reason=reason,
         )
         return await self.send_payload("Accept", payload, sender=sender, auth=auth)
@@ -552,8 +552,8 @@ class AsyncProposalSession(AsyncBaseSession):
 
         Sent by: any declared participant.
         """
-        payload = build_reject_payload(
-            proposal_id=proposal_id,
+        payload = proposal_pb2.RejectPayload(
+            proposal_id=_check_proposal_id(proposal_id),
             terminal=terminal,
             reason=reason,
         )
@@ -573,8 +573,8 @@ class AsyncProposalSession(AsyncBaseSession):
 
         Sent by: the author of the proposal.
         """
-        payload = build_withdraw_payload(
-            proposal_id=proposal_id,
+        payload = proposal_pb2.WithdrawPayload(
+            proposal_id=_check_proposal_id(proposal_id),
             reason=reason,
         )
         return await self.send_payload("Withdraw", payload, sender=sender, auth=auth)

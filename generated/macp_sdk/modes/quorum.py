@@ -271,12 +271,12 @@ class QuorumSession(BaseSession):
 
         Sent by: the session initiator.
         """
-        payload = build_request_approval_payload(
-            request_id=request_id,
-            action=action,
+        payload = quorum_pb2.ApprovalRequestPayload(
+            request_id=_check_request_id(request_id),
+            action=_check_action(action),
             summary=summary,
             details=details,
-            required_approvals=required_approvals,
+            required_approvals=_check_required_approvals(required_approvals),
         )
         return self.send_payload("ApprovalRequest", payload, sender=sender, auth=auth)
 
@@ -294,8 +294,8 @@ class QuorumSession(BaseSession):
 
         Sent by: any declared participant.
         """
-        payload = build_approve_payload(
-            request_id=request_id,
+        payload = quorum_pb2.ApprovePayload(
+            request_id=_check_request_id(request_id),
             reason=reason,
         )
         return self.send_payload("Approve", payload, sender=sender, auth=auth)
@@ -314,8 +314,8 @@ class QuorumSession(BaseSession):
 
         Sent by: any declared participant.
         """
-        payload = build_reject_payload(
-            request_id=request_id,
+        payload = quorum_pb2.RejectPayload(
+            request_id=_check_request_id(request_id),
             reason=reason,
         )
         return self.send_payload("Reject", payload, sender=sender, auth=auth)
@@ -334,8 +334,8 @@ class QuorumSession(BaseSession):
 
         Sent by: any declared participant.
         """
-        payload = build_abstain_payload(
-            request_id=request_id,
+        payload = quorum_pb2.AbstainPayload(
+            request_id=_check_request_id(request_id),
             reason=reason,
         )
         return self.send_payload("Abstain", payload, sender=sender, auth=auth)
@@ -393,12 +393,12 @@ class AsyncQuorumSession(AsyncBaseSession):
 
         Sent by: the session initiator.
         """
-        payload = build_request_approval_payload(
-            request_id=request_id,
-            action=action,
+        payload = quorum_pb2.ApprovalRequestPayload(
+            request_id=_check_request_id(request_id),
+            action=_check_action(action),
             summary=summary,
             details=details,
-            required_approvals=required_approvals,
+            required_approvals=_check_required_approvals(required_approvals),
         )
         return await self.send_payload("ApprovalRequest", payload, sender=sender, auth=auth)
 
@@ -416,8 +416,8 @@ class AsyncQuorumSession(AsyncBaseSession):
 
         Sent by: any declared participant.
         """
-        payload = build_approve_payload(
-            request_id=request_id,
+        payload = quorum_pb2.ApprovePayload(
+            request_id=_check_request_id(request_id),
             reason=reason,
         )
         return await self.send_payload("Approve", payload, sender=sender, auth=auth)
@@ -436,8 +436,8 @@ class AsyncQuorumSession(AsyncBaseSession):
 
         Sent by: any declared participant.
         """
-        payload = build_reject_payload(
-            request_id=request_id,
+        payload = quorum_pb2.RejectPayload(
+            request_id=_check_request_id(request_id),
             reason=reason,
         )
         return await self.send_payload("Reject", payload, sender=sender, auth=auth)
@@ -456,8 +456,8 @@ class AsyncQuorumSession(AsyncBaseSession):
 
         Sent by: any declared participant.
         """
-        payload = build_abstain_payload(
-            request_id=request_id,
+        payload = quorum_pb2.AbstainPayload(
+            request_id=_check_request_id(request_id),
             reason=reason,
         )
         return await self.send_payload("Abstain", payload, sender=sender, auth=auth)

@@ -400,13 +400,13 @@ class TaskSession(BaseSession):
 
         Sent by: the session initiator.
         """
-        payload = build_request_task_payload(
-            task_id=task_id,
+        payload = task_pb2.TaskRequestPayload(
+            task_id=_check_task_id(task_id),
             title=title,
             instructions=instructions,
             requested_assignee=requested_assignee,
-            input_data=input_data,
-            deadline_unix_ms=deadline_unix_ms,
+            input=input_data,
+            deadline_unix_ms=_check_deadline_unix_ms(deadline_unix_ms),
         )
         return self.send_payload("TaskRequest", payload, sender=sender, auth=auth)
 
@@ -475,10 +475,10 @@ class TaskSession(BaseSession):
 
         Sent by: the active assignee.
         """
-        payload = build_update_task_payload(
-            task_id=task_id,
+        payload = task_pb2.TaskUpdatePayload(
+            task_id=_check_task_id(task_id),
             status=status,
-            progress=progress,
+            progress=_check_progress(progress),
             message=message,
             partial_output=partial_output,
         )
@@ -596,13 +596,13 @@ class AsyncTaskSession(AsyncBaseSession):
 
         Sent by: the session initiator.
         """
-        payload = build_request_task_payload(
-            task_id=task_id,
+        payload = task_pb2.TaskRequestPayload(
+            task_id=_check_task_id(task_id),
             title=title,
             instructions=instructions,
             requested_assignee=requested_assignee,
-            input_data=input_data,
-            deadline_unix_ms=deadline_unix_ms,
+            input=input_data,
+            deadline_unix_ms=_check_deadline_unix_ms(deadline_unix_ms),
         )
         return await self.send_payload("TaskRequest", payload, sender=sender, auth=auth)
 
@@ -671,10 +671,10 @@ class AsyncTaskSession(AsyncBaseSession):
 
         Sent by: the active assignee.
         """
-        payload = build_update_task_payload(
-            task_id=task_id,
+        payload = task_pb2.TaskUpdatePayload(
+            task_id=_check_task_id(task_id),
             status=status,
-            progress=progress,
+            progress=_check_progress(progress),
             message=message,
             partial_output=partial_output,
         )

@@ -90,6 +90,7 @@ MODE_REGISTRY: Mapping[str, ModeInfo] = PluggableRegistry(
                 "SessionStart",
                 "Order",
                 "Confirm",
+                "Ship",
                 "Commitment",
             ),
             terminal_message_types=("Commitment",),
@@ -98,6 +99,7 @@ MODE_REGISTRY: Mapping[str, ModeInfo] = PluggableRegistry(
                 {
                     "Order": "OrderPayload",
                     "Confirm": "ConfirmPayload",
+                    "Ship": "ShipPayload",
                 },
             ),
             session_class="widget:GadgetSession",

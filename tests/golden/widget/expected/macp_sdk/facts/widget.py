@@ -17,6 +17,7 @@ __all__ = [
     "TERMINAL_MESSAGE_TYPES",
     "ORDER",
     "CONFIRM",
+    "SHIP",
     "COLOUR_VALUES",
     "COLOUR_RED",
     "COLOUR_BLUE",
@@ -31,9 +32,11 @@ MODE_VERSION: Final = "2.1.0"
 # Envelope.message_type of each action, in proto order.
 ORDER: Final = "Order"
 CONFIRM: Final = "Confirm"
+SHIP: Final = "Ship"
 MESSAGE_TYPES: Final[tuple[str, ...]] = (
     ORDER,
     CONFIRM,
+    SHIP,
 )
 TERMINAL_MESSAGE_TYPES: Final[tuple[str, ...]] = ("Commitment",)
 

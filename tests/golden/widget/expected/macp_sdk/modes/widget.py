@@ -35,6 +35,8 @@ __all__ = [
     "build_place_order",
     "build_confirm_payload",
     "build_confirm",
+    "build_ship_payload",
+    "build_ship",
 ]
 
 MODE = "ext.widget.v1"
@@ -59,6 +61,7 @@ _check_order_id = field_check("order_id", required=True)
 _check_colour = field_check("colour", allowed=("RED", "BLUE"), normalize="upper")
 _check_quantity = field_check("quantity", minimum=1.0, maximum=10.0)
 _check_size = field_check("size", allowed=("s", "m"), normalize="lower")
+_check_weight_kg = field_check("weight_kg", minimum=0.0)
 
 
 def build_place_order_payload(
@@ -157,6 +160,51 @@ def build_confirm(
     )
 
 
+def build_ship_payload(
+    order_id: str,
+    *,
+    weight_kg: float = 0.0,
+    note: str = "",
+) -> widget_pb2.ShipPayload:
+    """The Ship payload, checked and normalised."""
+    return widget_pb2.ShipPayload(
+        order_id=_check_order_id(order_id),
+        weight_kg=_check_weight_kg(weight_kg),
+        note=note,
+    )
+
+
+def build_ship(
+    *,
+    session_id: str,
+    sender: str,
+    order_id: str,
+    weight_kg: float = 0.0,
+    note: str = "",
+    message_id: str | None = None,
+    timestamp_unix_ms: int | None = None,
+) -> envelope_pb2.Envelope:
+    """Builds the Envelope of one Ship message.
+
+    Ship an order. Plain scalar fields only: the session method constructs the payload
+    itself.
+    """
+    payload = build_ship_payload(
+        order_id=order_id,
+        weight_kg=weight_kg,
+        note=note,
+    )
+    return build_envelope(
+        mode=MODE,
+        message_type="Ship",
+        session_id=session_id,
+        sender=sender,
+        payload=payload,
+        message_id=message_id,
+        timestamp_unix_ms=timestamp_unix_ms,
+    )
+
+
 class GadgetSession(BaseSession):
     """Widget session: one method per action of ext.widget.v1."""
 
@@ -242,6 +290,29 @@ class GadgetSession(BaseSession):
             confirmed_by=confirmed_by or sender,
         )
         return self.send_payload("Confirm", payload, sender=sender, auth=auth)
+
+    def ship(
+        self,
+        order_id: str,
+        *,
+        weight_kg: float = 0.0,
+        note: str = "",
+        sender: str | None = None,
+        auth: AuthConfig | None = None,
+    ) -> envelope_pb2.Ack:
+        """Sends Ship and returns the runtime's Ack.
+
+        Ship an order. Plain scalar fields only: the session method constructs the payload
+        itself.
+
+        Sent by: the session initiator.
+        """
+        payload = widget_pb2.ShipPayload(
+            order_id=_check_order_id(order_id),
+            weight_kg=_check_weight_kg(weight_kg),
+            note=note,
+        )
+        return self.send_payload("Ship", payload, sender=sender, auth=auth)
 
 
 class AsyncGadgetSession(AsyncBaseSession):
@@ -329,3 +400,26 @@ class AsyncGadgetSession(AsyncBaseSession):
             confirmed_by=confirmed_by or sender,
         )
         return await self.send_payload("Confirm", payload, sender=sender, auth=auth)
+
+    async def ship(
+        self,
+        order_id: str,
+        *,
+        weight_kg: float = 0.0,
+        note: str = "",
+        sender: str | None = None,
+        auth: AuthConfig | None = None,
+    ) -> envelope_pb2.Ack:
+        """Sends Ship and returns the runtime's Ack.
+
+        Ship an order. Plain scalar fields only: the session method constructs the payload
+        itself.
+
+        Sent by: the session initiator.
+        """
+        payload = widget_pb2.ShipPayload(
+            order_id=_check_order_id(order_id),
+            weight_kg=_check_weight_kg(weight_kg),
+            note=note,
+        )
+        return await self.send_payload("Ship", payload, sender=sender, auth=auth)

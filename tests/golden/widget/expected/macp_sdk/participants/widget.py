@@ -29,10 +29,12 @@ from ..modes.widget import (
     SizeValue,
     build_confirm_payload,
     build_place_order_payload,
+    build_ship_payload,
 )
 from ..projections._widget_base import (
     ConfirmRecord,
     OrderRecord,
+    ShipRecord,
 )
 from ..projections.widget import WidgetProjection
 
@@ -97,6 +99,27 @@ class WidgetActions(ParticipantActions):
         )
         return self.send("Confirm", payload)
 
+    def ship(
+        self,
+        order_id: str,
+        *,
+        weight_kg: float = 0.0,
+        note: str = "",
+    ) -> envelope_pb2.Ack:
+        """Sends Ship as this participant and returns the runtime's Ack.
+
+        Ship an order. Plain scalar fields only: the session method constructs the payload
+        itself.
+
+        Sent by: the session initiator.
+        """
+        payload = build_ship_payload(
+            order_id=order_id,
+            weight_kg=weight_kg,
+            note=note,
+        )
+        return self.send("Ship", payload)
+
 
 class AsyncWidgetActions(AsyncParticipantActions):
     """Widget actions (asyncio), sent as the participant: one method per action of
@@ -150,6 +173,27 @@ class AsyncWidgetActions(AsyncParticipantActions):
         )
         return await self.send("Confirm", payload)
 
+    async def ship(
+        self,
+        order_id: str,
+        *,
+        weight_kg: float = 0.0,
+        note: str = "",
+    ) -> envelope_pb2.Ack:
+        """Sends Ship as this participant and returns the runtime's Ack.
+
+        Ship an order. Plain scalar fields only: the session method constructs the payload
+        itself.
+
+        Sent by: the session initiator.
+        """
+        payload = build_ship_payload(
+            order_id=order_id,
+            weight_kg=weight_kg,
+            note=note,
+        )
+        return await self.send("Ship", payload)
+
 
 WidgetContext: TypeAlias = HandlerContext[WidgetActions, WidgetProjection]
 AsyncWidgetContext: TypeAlias = HandlerContext[AsyncWidgetActions, WidgetProjection]
@@ -184,6 +228,14 @@ class WidgetParticipant(Participant):
             typed_handler(
                 ConfirmRecord.decode, handler, mode=self.mode, session_id=self.session_id
             ),
+        )
+
+    def on_ship(self, handler: Callable[[ShipRecord, WidgetContext], None]) -> Self:
+        """Calls ``handler(record, ctx)`` for each accepted Ship (the projection has applied
+        it)."""
+        return self.on(
+            "Ship",
+            typed_handler(ShipRecord.decode, handler, mode=self.mode, session_id=self.session_id),
         )
 
 
@@ -225,6 +277,18 @@ class AsyncWidgetParticipant(AsyncParticipant):
             ),
         )
 
+    def on_ship(
+        self, handler: Callable[[ShipRecord, AsyncWidgetContext], Awaitable[None] | None]
+    ) -> Self:
+        """Calls ``handler(record, ctx)`` for each accepted Ship (the projection has applied
+        it)."""
+        return self.on(
+            "Ship",
+            typed_async_handler(
+                ShipRecord.decode, handler, mode=self.mode, session_id=self.session_id
+            ),
+        )
+
 
 register_mode_binding(
     ModeBinding(
@@ -237,6 +301,7 @@ register_mode_binding(
             "place_order": "Order",
             "order": "Order",
             "confirm": "Confirm",
+            "ship": "Ship",
         },
         participant_class=WidgetParticipant,
         async_participant_class=AsyncWidgetParticipant,

@@ -25,6 +25,7 @@ __all__ = [
     "WidgetModeRecord",
     "OrderRecord",
     "ConfirmRecord",
+    "ShipRecord",
 ]
 
 
@@ -94,7 +95,37 @@ class ConfirmRecord:
 _new_confirm_record = fast_constructor(ConfirmRecord)
 
 
-WidgetModeRecord: TypeAlias = OrderRecord | ConfirmRecord
+@dataclass(frozen=True, slots=True)
+class ShipRecord:
+    """An accepted Ship, with who sent it and when."""
+
+    MESSAGE_TYPE: ClassVar[str] = "Ship"
+
+    order_id: str
+    weight_kg: float
+    note: str
+    sender: str = ""
+    message_id: str = ""
+    timestamp_unix_ms: int = 0
+
+    @classmethod
+    def decode(cls, envelope: envelope_pb2.Envelope) -> ShipRecord:
+        payload = decode_payload(widget_pb2.ShipPayload, envelope.payload)
+        message_id = envelope.message_id
+        return cls(
+            payload.order_id,
+            payload.weight_kg,
+            payload.note,
+            envelope.sender,
+            message_id,
+            envelope.timestamp_unix_ms,
+        )
+
+
+_new_ship_record = fast_constructor(ShipRecord)
+
+
+WidgetModeRecord: TypeAlias = OrderRecord | ConfirmRecord | ShipRecord
 
 
 class WidgetProjectionBase(BaseProjection):
@@ -105,12 +136,14 @@ class WidgetProjectionBase(BaseProjection):
     APPLY_METHODS: ClassVar[Mapping[str, str]] = {
         "Order": "_apply_place_order",
         "Confirm": "_apply_confirm",
+        "Ship": "_apply_ship",
     }
     # Record class -> its default hook. Hooks are resolved per subclass by record type (see
     # macp_core._hooks), so renaming an action's method never orphans an overriding hook.
     DEFAULT_HOOKS: ClassVar[Mapping[str, str]] = {
         "OrderRecord": "on_place_order",
         "ConfirmRecord": "on_confirm",
+        "ShipRecord": "on_ship",
     }
     # Record class -> the hook function, looked up once per class rather than per record.
     _hooks: ClassVar[dict[str, Callable[[Any, Any], None]]] = {}
@@ -130,6 +163,10 @@ class WidgetProjectionBase(BaseProjection):
         self.confirm_records: Mapping[str, list[ConfirmRecord]] = self.record_index(
             ConfirmRecord, "order_id"
         )
+        # Ship records, keyed by order_id.
+        self.ship_records: Mapping[str, list[ShipRecord]] = self.record_index(
+            ShipRecord, "order_id"
+        )
         self.latest_by_sender: Mapping[str, WidgetModeRecord] = self.latest_record_index()
 
     def apply_mode_envelope(self, envelope: envelope_pb2.Envelope) -> None:
@@ -140,6 +177,8 @@ class WidgetProjectionBase(BaseProjection):
             self._apply_place_order(envelope, None, envelope.message_id)
         elif message_type == "Confirm":
             self._apply_confirm(envelope, None, envelope.message_id)
+        elif message_type == "Ship":
+            self._apply_ship(envelope, None, envelope.message_id)
         else:
             raise ValueError(f"{message_type!r} is not a message type of {self.MODE}")
 
@@ -204,11 +243,35 @@ class WidgetProjectionBase(BaseProjection):
         self.file_record(record)
         self._hooks["ConfirmRecord"](self, record)
 
+    def _apply_ship(
+        self, envelope: envelope_pb2.Envelope, sent: Message | None, message_id: str
+    ) -> None:
+        if sent is not None and type(sent) is widget_pb2.ShipPayload:
+            payload = sent
+        else:
+            try:  # inline: this runs once per envelope replayed
+                payload = widget_pb2.ShipPayload.FromString(envelope.payload)
+            except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+                payload = decode_payload(widget_pb2.ShipPayload, envelope.payload)
+        record = _new_ship_record(
+            payload.order_id,
+            payload.weight_kg,
+            payload.note,
+            envelope.sender,
+            message_id,
+            envelope.timestamp_unix_ms,
+        )
+        self.file_record(record)
+        self._hooks["ShipRecord"](self, record)
+
     def on_place_order(self, record: OrderRecord) -> None:
         """Called once for each accepted Order; override to derive facts."""
 
     def on_confirm(self, record: ConfirmRecord) -> None:
         """Called once for each accepted Confirm; override to derive facts."""
+
+    def on_ship(self, record: ShipRecord) -> None:
+        """Called once for each accepted Ship; override to derive facts."""
 
 
 WidgetProjectionBase._hooks = hook_functions(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from ._widget_base import (
     ConfirmRecord,
     OrderRecord,
+    ShipRecord,
     WidgetProjectionBase,
 )
 
@@ -25,3 +26,7 @@ class WidgetProjection(WidgetProjectionBase):
     def on_confirm(self, record: ConfirmRecord) -> None:
         """Called once for each accepted Confirm."""
         super().on_confirm(record)
+
+    def on_ship(self, record: ShipRecord) -> None:
+        """Called once for each accepted Ship."""
+        super().on_ship(record)
