@@ -98,11 +98,20 @@ def field_check(
     if allowed:
         # A blank allowed value fails a required check, so it never takes the fast path.
         accepted = frozenset(v for v in allowed if v.strip() or not required)
+        # The spellings callers write (as allowed, upper, lower, capitalised) -> the value
+        # to send, so a valid one costs one dict lookup and no case fold; any other spelling
+        # goes through checked(), which folds it and accepts it or raises.
+        spellings = {
+            spelling: spelling if fold is None else fold(spelling)
+            for value in accepted
+            for spelling in (value, value.upper(), value.lower(), value.capitalize())
+        }
+        choices = {k: v for k, v in spellings.items() if v in accepted}.get
 
         def check_choice(value: Any) -> Any:
             if value.__class__ is str:
-                text = value if fold is None else fold(value)
-                if text in accepted:
+                text = choices(value)
+                if text is not None:
                     return text
             return slow(value)
 
@@ -119,10 +128,25 @@ def field_check(
             return slow(value)
 
         return cast(FieldCheck, check_number)
+    # The common text checks get their own closures: one test each on the fast path.
+    if fold is None and required:
+
+        def check_required_text(value: Any) -> Any:
+            if value.__class__ is str and value.strip():
+                return value
+            return slow(value)
+
+        return cast(FieldCheck, check_required_text)
+    if fold is None:
+
+        def check_any_text(value: Any) -> Any:
+            return value if value.__class__ is str else slow(value)
+
+        return cast(FieldCheck, check_any_text)
 
     def check_text(value: Any) -> Any:
         if value.__class__ is str:
-            text = value if fold is None else fold(value)
+            text = fold(value)
             if not required or text.strip():
                 return text
         return slow(value)
