@@ -104,6 +104,7 @@ _dict_setdefault = dict.setdefault  # inserts a new key (the common write) at C 
 _dict_delitem = dict.__delitem__
 _dict_getitem = dict.__getitem__
 _list_append = list.append
+_list_pop = list.pop
 
 
 def _rebuild(kind: type[Any], items: Any, journal: Journal) -> Any:
@@ -204,11 +205,14 @@ class TrackedList(list[Any]):
         list.extend(self, items)
 
     def append(self, value: Any) -> None:
-        steps = self._journal.steps
-        if steps is not None:
-            steps.append((_truncate_list, self, len(self)))
+        journal = self._journal
         if type(value) in _PLAIN_CONTAINERS:
-            value = adopt(value, self._journal)
+            value = adopt(value, journal)
+        steps = journal.steps
+        if steps is not None:
+            # Steps are undone last first, each on the exact state its write left: so the
+            # inverse of an append is taking the last item off (no length to read here).
+            steps.append((_list_pop, self))
         _list_append(self, value)
 
     def extend(self, values: Iterable[Any]) -> None:

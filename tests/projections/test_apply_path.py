@@ -285,3 +285,42 @@ def test_only_records_of_plain_values_reuse_a_sent_payload() -> None:
     assert reuse["Offer"] is False and reuse["Bid"] is False  # hold messages / maps
     assert any(reuse.values())  # ... and the plain ones do
     assert all(a.record_constructor.startswith("_new_") for m in model.modes for a in m.actions)
+
+
+# -- headers the hot path hands to the slow check ---------------------------------------------
+
+
+_VOTES = Feed(DECISION)
+
+
+def _vote(session_id: str, mode: str = DECISION) -> envelope_pb2.Envelope:
+    envelope = _VOTES.envelope(
+        A, "Vote", decision_pb2.VotePayload(proposal_id="p1", vote="APPROVE")
+    )
+    envelope.session_id, envelope.mode = session_id, mode
+    return envelope
+
+
+@pytest.mark.parametrize("entry", ["apply_envelope", "_apply_sent"])
+def test_unusual_headers_take_the_same_decisions_on_both_entry_points(entry: str) -> None:
+    def apply(projection: DecisionProjection, envelope: envelope_pb2.Envelope) -> bool:
+        if entry == "apply_envelope":
+            return projection.apply_envelope(envelope)
+        return apply_sent(
+            projection, envelope, decision_pb2.VotePayload.FromString(envelope.payload)
+        )
+
+    projection = DecisionProjection()  # no session yet: the first envelope names it
+    assert apply(projection, _vote("s-9"))
+    assert projection.session_id == "s-9" and len(projection.vote_records["p1"]) == 1
+    assert not apply(projection, _vote("s-9", mode="macp.mode.other.v1"))  # another mode
+    assert not apply(projection, _vote(""))  # ambient: no session, no anomaly
+    assert anomaly_kinds(projection) == []
+    assert apply(projection, _vote("s-9", mode=""))  # no mode named: this projection's
+    assert not apply(projection, _vote("s-8"))
+    assert anomaly_kinds(projection) == ["duplicate_vote", "foreign_session"]  # A voted twice
+    assert len(projection.transcript) == 2 and len(projection.vote_records["p1"]) == 2
+
+    # A projection made for an empty session id applies nothing, as before.
+    empty = DecisionProjection("")
+    assert not apply(empty, _vote("")) and not empty.transcript
