@@ -136,8 +136,6 @@ class BaseProjection:
     _record_log: list[Any]
     # Message type -> how to apply it, resolved once per class (see __init_subclass__).
     _dispatch: ClassVar[dict[str, _Apply]]
-    # Whether the class overrides apply_envelope (then sent envelopes go through it too).
-    _overrides_apply_envelope: ClassVar[bool] = False
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Self:
         self = super().__new__(cls)
@@ -149,7 +147,9 @@ class BaseProjection:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls._dispatch = _dispatch_table(cls)
-        cls._overrides_apply_envelope = cls.apply_envelope is not BaseProjection.apply_envelope
+        if cls.apply_envelope is not BaseProjection.apply_envelope:
+            # An override sees every envelope, sent ones too: decided here, not per envelope.
+            cls._apply_sent = _apply_sent_through_override  # type: ignore[method-assign]
 
     def __init__(self, session_id: str | None = None, *, mode: str | None = None) -> None:
         self.session_id = session_id
@@ -248,9 +248,8 @@ class BaseProjection:
         and the header values the sender built the envelope from (``mode`` .. ``message_type``,
         equal to its fields) are used instead of reading the fields back.
         """
-        # apply_envelope's body with the caller's values: keep the two alike.
-        if self._overrides_apply_envelope:
-            return self.apply_envelope(envelope)  # an override sees every envelope
+        # apply_envelope's body with the caller's values: keep the two alike. (A class that
+        # overrides apply_envelope gets _apply_sent_through_override instead.)
         if (
             mode != self.mode or session_id != self.session_id or not session_id
         ) and not self._admits(envelope, mode, session_id):
@@ -434,6 +433,18 @@ class BaseProjection:
     def _roll_back(self, records_before: int) -> None:
         self._journal.rollback()  # what a failing hook noted (note_anomaly) is undone too
         del self._record_log[records_before:]  # the record indexes notice and start over
+
+
+def _apply_sent_through_override(
+    self: BaseProjection,
+    envelope: envelope_pb2.Envelope,
+    payload: Message,
+    mode: str,
+    session_id: str,
+    message_id: str,
+    message_type: str,
+) -> bool:
+    return self.apply_envelope(envelope)
 
 
 def _is_data_descriptor(cls: type, name: str) -> bool:

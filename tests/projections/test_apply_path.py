@@ -129,6 +129,12 @@ def test_an_overridden_apply_envelope_sees_sent_envelopes_too() -> None:
     assert projection.apply_all([feed.send(ORCH, "Proposal", proposal_id="p1")]) == 1
     assert seen == ["SessionStart", "Proposal"]
 
+    class Below(Watching):  # inherits the override: sent envelopes still go through it
+        pass
+
+    seen.clear()
+    assert apply_sent(Below(), start, _payload(start)) and seen == ["SessionStart"]
+
 
 def test_a_subclass_overriding_apply_mode_envelope_gets_every_mode_envelope() -> None:
     class Intercepting(DecisionProjection):
