@@ -24,14 +24,19 @@ def fast_constructor(cls: type[_T]) -> Callable[..., _T]:
     Falls back to ``cls`` itself when the twin would not be equivalent: not a frozen slots
     dataclass, a ``__post_init__`` of its own, or init-less / keyword-only fields.
     """
+    twin = _twin(cls)
+    return cls if twin is None else twin
+
+
+def _twin(cls: type) -> type | None:
     if not _eligible(cls):
-        return cls
+        return None
     # The twin's __init__ is compiled from the fields, as dataclasses compiles its own: plain
     # slot stores, then the switch to the frozen class in the same call (no __post_init__).
-    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+    fields = dataclasses.fields(cls)
     slots = tuple(cls.__slots__)  # type: ignore[attr-defined]
     if tuple(field.name for field in fields) != slots:
-        return cls  # e.g. fields inherited from a base: not one flat layout to copy
+        return None  # e.g. fields inherited from a base: not one flat layout to copy
     namespace: dict[str, Any] = {"_frozen": cls, "_NO_VALUE": _NO_VALUE}
     params: list[str] = []
     body: list[str] = []
@@ -63,6 +68,21 @@ def fast_constructor(cls: type[_T]) -> Callable[..., _T]:
 
 
 _NO_VALUE: Any = object()  # "argument not given" for fields with a default factory
+
+# Allocates an instance without running ``__init__`` (C-level: no Python frame).
+new_record: Callable[[type[Any]], Any] = object.__new__
+
+
+def record_builder(cls: type[_T]) -> type[Any]:
+    """The mutable twin class of ``cls`` (see :func:`fast_constructor`), for code that builds a
+    record inline: ``record = new_record(twin)``, one store per field, then
+    ``record.__class__ = cls``. The generated projection bases do this once per envelope they
+    apply, which saves the twin's ``__init__`` call. Raises ``TypeError`` when ``cls`` cannot
+    have a twin (then it must be called as it is)."""
+    twin = _twin(cls)
+    if twin is None:
+        raise TypeError(f"{cls.__qualname__} is not a frozen slots dataclass of positional fields")
+    return twin
 
 
 def _eligible(cls: type) -> bool:

@@ -67,17 +67,15 @@ def adopt(value: Any, journal: Journal) -> Any:
     if kind is dict:
         tracked_dict = TrackedDict(journal)
         for key, item in value.items():
-            dict.__setitem__(tracked_dict, key, adopt(item, journal))
+            _dict_setdefault(tracked_dict, key, adopt(item, journal))
         return tracked_dict
     if kind is list:
         tracked_list = TrackedList(journal)
         list.extend(tracked_list, [adopt(item, journal) for item in value])
         return tracked_list
-    if kind is set:
-        tracked_set = TrackedSet(journal)
-        set.update(tracked_set, value)
-        return tracked_set
-    return value
+    tracked_set = TrackedSet(journal)
+    set.update(tracked_set, value)
+    return tracked_set
 
 
 def _restore_dict(target: dict[Any, Any], items: dict[Any, Any]) -> None:
@@ -101,9 +99,12 @@ def _restore_set(target: set[Any], items: set[Any]) -> None:
 _MISSING: Any = object()
 # The base methods, bound once: the tracked writes below run for every hook write.
 _dict_get = dict.get
-_dict_setitem = dict.__setitem__
+_dict_setitem = dict.__setitem__  # a slot wrapper: ~3x the cost of the method below
+_dict_setdefault = dict.setdefault  # inserts a new key (the common write) at C speed
 _dict_delitem = dict.__delitem__
+_dict_getitem = dict.__getitem__
 _list_append = list.append
+_list_pop = list.pop
 
 
 def _rebuild(kind: type[Any], items: Any, journal: Journal) -> Any:
@@ -128,26 +129,30 @@ class TrackedDict(dict[Any, Any]):
         dict.update(self, items)
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        steps = self._journal.steps
-        if steps is not None:
-            old = _dict_get(self, key, _MISSING)
-            steps.append(
-                (_dict_delitem, self, key) if old is _MISSING else (_dict_setitem, self, key, old)
-            )
+        journal = self._journal
         if type(value) in _PLAIN_CONTAINERS:
-            value = adopt(value, self._journal)
-        _dict_setitem(self, key, value)
+            value = adopt(value, journal)
+        steps = journal.steps
+        if key in self:
+            if steps is not None:
+                steps.append((_dict_setitem, self, key, _dict_getitem(self, key)))
+            _dict_setitem(self, key, value)
+        else:  # a new key (the usual write): undone by deleting it
+            if steps is not None:
+                steps.append((_dict_delitem, self, key))
+            _dict_setdefault(self, key, value)
 
     def setdefault(self, key: Any, default: Any = None) -> Any:
         value = _dict_get(self, key, _MISSING)
         if value is not _MISSING:
             return value
-        steps = self._journal.steps
+        journal = self._journal
+        steps = journal.steps
         if steps is not None:
             steps.append((_dict_delitem, self, key))
-        if type(default) in _PLAIN_CONTAINERS:
-            default = adopt(default, self._journal)
-        _dict_setitem(self, key, default)
+        if type(default) in _PLAIN_CONTAINERS:  # `setdefault(key, {})`: no adopt() call
+            default = adopt(default, journal) if default else _EMPTY_TRACKED[type(default)](journal)
+        _dict_setdefault(self, key, default)
         return default
 
     def update(self, *args: Any, **kwargs: Any) -> None:
@@ -200,11 +205,14 @@ class TrackedList(list[Any]):
         list.extend(self, items)
 
     def append(self, value: Any) -> None:
-        steps = self._journal.steps
-        if steps is not None:
-            steps.append((_truncate_list, self, len(self)))
+        journal = self._journal
         if type(value) in _PLAIN_CONTAINERS:
-            value = adopt(value, self._journal)
+            value = adopt(value, journal)
+        steps = journal.steps
+        if steps is not None:
+            # Steps are undone last first, each on the exact state its write left: so the
+            # inverse of an append is taking the last item off (no length to read here).
+            steps.append((_list_pop, self))
         _list_append(self, value)
 
     def extend(self, values: Iterable[Any]) -> None:

@@ -26,7 +26,7 @@ from macp.v1 import core_pb2, envelope_pb2
 
 from ._logging import get_logger
 from ._record_views import LatestBySender, RecordsBySubject
-from ._undo import Journal, TrackedDict, TrackedList, TrackedSet, adopt
+from ._undo import Journal, TrackedDict, TrackedList, TrackedSet, _truncate_list, adopt
 
 logger = get_logger("projection")
 
@@ -147,6 +147,9 @@ class BaseProjection:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls._dispatch = _dispatch_table(cls)
+        if cls.apply_envelope is not BaseProjection.apply_envelope:
+            # An override sees every envelope, sent ones too: decided here, not per envelope.
+            cls._apply_sent = _apply_sent_through_override  # type: ignore[method-assign]
 
     def __init__(self, session_id: str | None = None, *, mode: str | None = None) -> None:
         self.session_id = session_id
@@ -191,46 +194,23 @@ class BaseProjection:
         ``message_id``, an undecodable payload, or anything the mode hook raises is recorded
         as an anomaly (False) and leaves the state untouched.
         """
-        # Protobuf field reads are not free (~55 ns each): read each once, here.
-        return self._apply_accepted(
-            envelope,
-            None,
-            envelope.mode,
-            envelope.session_id,
-            envelope.message_id,
-            envelope.message_type,
-        )
-
-    def _apply_accepted(
-        self,
-        envelope: envelope_pb2.Envelope,
-        payload: Message | None,
-        mode: str,
-        session_id: str,
-        message_id: str,
-        message_type: str,
-    ) -> bool:
-        # mode .. message_type are the envelope's fields of those names (read by the caller).
-        if mode and self.mode and mode != self.mode:
+        # The replay path, one frame down to the mode's apply method: ``_apply_sent`` is its
+        # twin for envelopes this process sent (keep the two alike). Protobuf field reads are
+        # not free (~55 ns each): each is read once.
+        mode = envelope.mode
+        session_id = envelope.session_id
+        if (
+            mode != self.mode or session_id != self.session_id or not session_id
+        ) and not self._admits(envelope, mode, session_id):
             return False
-        if not session_id:
-            return False  # ambient Signal/Progress: not part of any session
-        if session_id != self.session_id:
-            if self.session_id is None:
-                self.session_id = session_id
-            else:
-                self._record_anomaly(
-                    ANOMALY_FOREIGN_SESSION,
-                    envelope,
-                    f"envelope for session {session_id!r}, projection is {self.session_id!r}",
-                )
-                return False
+        message_id = envelope.message_id
         seen = self._seen_message_ids
         if message_id and message_id in seen:
             self._record_anomaly(ANOMALY_DUPLICATE_MESSAGE, envelope, "message_id already applied")
             return False
-        apply = self._dispatch.get(message_type)
-        anomalies_before, records_before = len(self.anomalies), len(self._record_log)
+        apply = self._dispatch.get(envelope.message_type)
+        log = self._record_log
+        records_before = len(log)
         journal = self._journal
         steps = journal.steps = journal.spare  # open the undo log (inline: once per envelope)
         if self._opaque:
@@ -239,16 +219,9 @@ class BaseProjection:
             if apply is None:
                 self.apply_mode_envelope(envelope)
             else:
-                apply(self, envelope, payload, message_id)
-        except DecodeError as exc:
-            self._roll_back(anomalies_before, records_before)
-            self._record_anomaly(ANOMALY_UNDECODABLE_PAYLOAD, envelope, str(exc) or "bad payload")
-            return False
+                apply(self, envelope, None, message_id)
         except Exception as exc:  # the contract: never raise, record instead
-            self._roll_back(anomalies_before, records_before)
-            self._record_anomaly(
-                ANOMALY_REJECTED_ENVELOPE, envelope, f"{type(exc).__name__}: {exc}"
-            )
+            self._failed(envelope, exc, records_before)
             return False
         journal.steps = None  # committed: forget the undo steps
         if steps:
@@ -275,9 +248,70 @@ class BaseProjection:
         and the header values the sender built the envelope from (``mode`` .. ``message_type``,
         equal to its fields) are used instead of reading the fields back.
         """
-        if type(self).apply_envelope is not BaseProjection.apply_envelope:
-            return self.apply_envelope(envelope)  # an override sees every envelope
-        return self._apply_accepted(envelope, payload, mode, session_id, message_id, message_type)
+        # apply_envelope's body with the caller's values: keep the two alike. (A class that
+        # overrides apply_envelope gets _apply_sent_through_override instead.)
+        if (
+            mode != self.mode or session_id != self.session_id or not session_id
+        ) and not self._admits(envelope, mode, session_id):
+            return False
+        seen = self._seen_message_ids
+        if message_id and message_id in seen:
+            self._record_anomaly(ANOMALY_DUPLICATE_MESSAGE, envelope, "message_id already applied")
+            return False
+        apply = self._dispatch.get(message_type)
+        log = self._record_log
+        records_before = len(log)
+        journal = self._journal
+        steps = journal.steps = journal.spare
+        if self._opaque:
+            self._save_opaque()
+        try:
+            if apply is None:
+                self.apply_mode_envelope(envelope)
+            else:
+                apply(self, envelope, payload, message_id)
+        except Exception as exc:
+            self._failed(envelope, exc, records_before)
+            return False
+        journal.steps = None
+        if steps:
+            steps.clear()
+        self.transcript.append(envelope)
+        if message_id:
+            seen.add(message_id)
+        return True
+
+    def _admits(self, envelope: envelope_pb2.Envelope, mode: str, session_id: str) -> bool:
+        """The unusual headers, off the hot path (which takes mode and session as they are
+        once the projection knows its session): whether to apply an envelope anyway."""
+        if mode and self.mode and mode != self.mode:
+            return False  # another mode's envelope
+        if not session_id:
+            return False  # ambient Signal/Progress: not part of any session
+        if session_id != self.session_id:
+            if self.session_id is not None:
+                self._record_anomaly(
+                    ANOMALY_FOREIGN_SESSION,
+                    envelope,
+                    f"envelope for session {session_id!r}, projection is {self.session_id!r}",
+                )
+                return False
+            self.session_id = session_id  # the first envelope names the session
+        return True
+
+    def _failed(
+        self,
+        envelope: envelope_pb2.Envelope,
+        exc: Exception,
+        records_before: int,
+    ) -> None:
+        self._roll_back(records_before)
+        if isinstance(exc, DecodeError):
+            self._record_anomaly(ANOMALY_UNDECODABLE_PAYLOAD, envelope, str(exc) or "bad payload")
+        else:
+            self._record_anomaly(
+                ANOMALY_REJECTED_ENVELOPE, envelope, f"{type(exc).__name__}: {exc}"
+            )
 
     def apply_all(self, envelopes: list[envelope_pb2.Envelope]) -> int:
         """Apply several envelopes in order; returns how many changed the projection."""
@@ -346,7 +380,11 @@ class BaseProjection:
 
     def note_anomaly(self, anomaly: ProjectionAnomaly) -> None:
         """The one place anomalies are kept and logged (mode hooks come here too)."""
-        self.anomalies.append(anomaly)
+        anomalies = self.anomalies
+        steps = self._journal.steps
+        if steps is not None:  # noted while applying: an envelope that fails takes it back
+            steps.append((_truncate_list, anomalies, len(anomalies)))
+        anomalies.append(anomaly)
         # A projection that never saw the SessionStart joined mid-session (a session object
         # built for an existing session): "not seen" is expected there, so it is kept quietly.
         level = logging.WARNING if self.session_start is not None else logging.DEBUG
@@ -392,10 +430,21 @@ class BaseProjection:
                 saved = copy.deepcopy(self.__dict__[name])
                 steps.append((_restore_attribute, self, name, saved))
 
-    def _roll_back(self, anomalies_before: int, records_before: int) -> None:
-        self._journal.rollback()
+    def _roll_back(self, records_before: int) -> None:
+        self._journal.rollback()  # what a failing hook noted (note_anomaly) is undone too
         del self._record_log[records_before:]  # the record indexes notice and start over
-        del self.anomalies[anomalies_before:]  # what a failing hook noted is undone too
+
+
+def _apply_sent_through_override(
+    self: BaseProjection,
+    envelope: envelope_pb2.Envelope,
+    payload: Message,
+    mode: str,
+    session_id: str,
+    message_id: str,
+    message_type: str,
+) -> bool:
+    return self.apply_envelope(envelope)
 
 
 def _is_data_descriptor(cls: type, name: str) -> bool:

@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 from macp.modes.decision.v1 import decision_pb2
 from macp.v1 import core_pb2, envelope_pb2
 from macp_codegen.compile import compile_protos
 from macp_codegen.modeling import build_model
-from macp_core._records import fast_constructor
+from macp_core._records import fast_constructor, record_builder
 from macp_sdk._registry import payload_class
 from macp_sdk.base_projection import BaseProjection
 from macp_sdk.projections import _decision_base
@@ -127,6 +128,12 @@ def test_an_overridden_apply_envelope_sees_sent_envelopes_too() -> None:
     assert apply_sent(projection, start, _payload(start))
     assert projection.apply_all([feed.send(ORCH, "Proposal", proposal_id="p1")]) == 1
     assert seen == ["SessionStart", "Proposal"]
+
+    class Below(Watching):  # inherits the override: sent envelopes still go through it
+        pass
+
+    seen.clear()
+    assert apply_sent(Below(), start, _payload(start)) and seen == ["SessionStart"]
 
 
 def test_a_subclass_overriding_apply_mode_envelope_gets_every_mode_envelope() -> None:
@@ -274,6 +281,81 @@ def test_decoded_records_equal_what_decode_returns() -> None:
     assert isinstance(decision_pb2.VotePayload.FromString(envelope.payload), Message)
 
 
+_SCALARS: dict[int, Any] = {
+    FieldDescriptor.CPPTYPE_BOOL: True,
+    FieldDescriptor.CPPTYPE_INT32: 3,
+    FieldDescriptor.CPPTYPE_INT64: 4,
+    FieldDescriptor.CPPTYPE_UINT32: 5,
+    FieldDescriptor.CPPTYPE_UINT64: 6,
+    FieldDescriptor.CPPTYPE_DOUBLE: 0.5,
+    FieldDescriptor.CPPTYPE_FLOAT: 0.5,
+}
+
+
+def _filled(cls: type[Message]) -> Message:
+    """A payload with every singular scalar and enum field set (messages left unset)."""
+    message = cls()
+    for field in cls.DESCRIPTOR.fields:
+        if field.is_repeated or field.containing_oneof is not None:
+            continue
+        if field.cpp_type == FieldDescriptor.CPPTYPE_ENUM:
+            value: Any = field.enum_type.values[-1].number
+        elif field.type == FieldDescriptor.TYPE_BYTES:
+            value = b"b"
+        elif field.cpp_type == FieldDescriptor.CPPTYPE_STRING:
+            value = field.name  # distinct per field: a value stored in the wrong slot shows
+        elif field.cpp_type in _SCALARS:
+            value = _SCALARS[field.cpp_type]
+        else:
+            continue
+        setattr(message, field.name, value)
+    return message
+
+
+@pytest.mark.parametrize("mode", sorted(PROJECTIONS))
+def test_records_built_inline_equal_decode_for_every_action(mode: str) -> None:
+    """The generated `_apply_*` store the record's fields one by one (record_builder); `decode`
+    calls the constructor. Both, and the sent-payload path, give the same frozen record."""
+    base = next(k for k in PROJECTIONS[mode].__mro__ if "APPLY_METHODS" in vars(k))
+    module = __import__(base.__module__, fromlist=["_"])
+    records = {
+        r.MESSAGE_TYPE: r
+        for r in vars(module).values()
+        if isinstance(r, type) and dataclasses.is_dataclass(r) and hasattr(r, "MESSAGE_TYPE")
+    }
+    assert set(records) == set(base.APPLY_METHODS)
+    feed = Feed(mode)
+    for message_type, record_class in records.items():
+        payload_cls = payload_class(mode, message_type)
+        assert payload_cls is not None
+        envelope = feed.envelope(A, message_type, _filled(payload_cls))
+        envelope.timestamp_unix_ms = 1_700_000_000_123
+        decoded, sent = base(), base()
+        assert decoded.apply_envelope(envelope)
+        assert apply_sent(sent, envelope, payload_cls.FromString(envelope.payload))
+        expected = record_class.decode(envelope)
+        for projection in (decoded, sent):
+            record = projection.latest_by_sender[A]
+            assert type(record) is record_class and record == expected
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            decoded.latest_by_sender[A].sender = "changed"  # type: ignore[misc]
+
+
+def test_a_record_builder_is_refused_for_classes_without_a_twin() -> None:
+    @dataclasses.dataclass(frozen=True)
+    class NoSlots:
+        a: int
+
+    with pytest.raises(TypeError, match="NoSlots"):
+        record_builder(NoSlots)
+    twin = record_builder(VoteRecord)
+    record = twin.__new__(twin)
+    for name, value in zip(twin.__slots__, ("p1", "APPROVE", "", A, "m1", 7), strict=True):
+        setattr(record, name, value)
+    record.__class__ = VoteRecord
+    assert record == VoteRecord("p1", "APPROVE", "", A, "m1", 7)
+
+
 # -- the model decides which actions may reuse a sent payload -------------------------------
 
 
@@ -285,3 +367,42 @@ def test_only_records_of_plain_values_reuse_a_sent_payload() -> None:
     assert reuse["Offer"] is False and reuse["Bid"] is False  # hold messages / maps
     assert any(reuse.values())  # ... and the plain ones do
     assert all(a.record_constructor.startswith("_new_") for m in model.modes for a in m.actions)
+
+
+# -- headers the hot path hands to the slow check ---------------------------------------------
+
+
+_VOTES = Feed(DECISION)
+
+
+def _vote(session_id: str, mode: str = DECISION) -> envelope_pb2.Envelope:
+    envelope = _VOTES.envelope(
+        A, "Vote", decision_pb2.VotePayload(proposal_id="p1", vote="APPROVE")
+    )
+    envelope.session_id, envelope.mode = session_id, mode
+    return envelope
+
+
+@pytest.mark.parametrize("entry", ["apply_envelope", "_apply_sent"])
+def test_unusual_headers_take_the_same_decisions_on_both_entry_points(entry: str) -> None:
+    def apply(projection: DecisionProjection, envelope: envelope_pb2.Envelope) -> bool:
+        if entry == "apply_envelope":
+            return projection.apply_envelope(envelope)
+        return apply_sent(
+            projection, envelope, decision_pb2.VotePayload.FromString(envelope.payload)
+        )
+
+    projection = DecisionProjection()  # no session yet: the first envelope names it
+    assert apply(projection, _vote("s-9"))
+    assert projection.session_id == "s-9" and len(projection.vote_records["p1"]) == 1
+    assert not apply(projection, _vote("s-9", mode="macp.mode.other.v1"))  # another mode
+    assert not apply(projection, _vote(""))  # ambient: no session, no anomaly
+    assert anomaly_kinds(projection) == []
+    assert apply(projection, _vote("s-9", mode=""))  # no mode named: this projection's
+    assert not apply(projection, _vote("s-8"))
+    assert anomaly_kinds(projection) == ["duplicate_vote", "foreign_session"]  # A voted twice
+    assert len(projection.transcript) == 2 and len(projection.vote_records["p1"]) == 2
+
+    # A projection made for an empty session id applies nothing, as before.
+    empty = DecisionProjection("")
+    assert not apply(empty, _vote("")) and not empty.transcript

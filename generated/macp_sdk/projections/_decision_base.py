@@ -17,7 +17,7 @@ from macp.modes.decision.v1 import decision_pb2
 from macp.v1 import envelope_pb2
 from macp_core._decoding import decode_payload
 from macp_core._hooks import hook_functions
-from macp_core._records import fast_constructor
+from macp_core._records import new_record, record_builder
 from macp_core.base_projection import BaseProjection, ProjectionAnomaly
 
 __all__ = [
@@ -59,7 +59,7 @@ class ProposalRecord:
         )
 
 
-_new_proposal_record = fast_constructor(ProposalRecord)
+_new_proposal_record = record_builder(ProposalRecord)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +91,7 @@ class EvaluationRecord:
         )
 
 
-_new_evaluation_record = fast_constructor(EvaluationRecord)
+_new_evaluation_record = record_builder(EvaluationRecord)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +121,7 @@ class ObjectionRecord:
         )
 
 
-_new_objection_record = fast_constructor(ObjectionRecord)
+_new_objection_record = record_builder(ObjectionRecord)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +151,7 @@ class VoteRecord:
         )
 
 
-_new_vote_record = fast_constructor(VoteRecord)
+_new_vote_record = record_builder(VoteRecord)
 
 
 DecisionModeRecord: TypeAlias = ProposalRecord | EvaluationRecord | ObjectionRecord | VoteRecord
@@ -245,15 +245,17 @@ class DecisionProjectionBase(BaseProjection):
                 payload = decision_pb2.ProposalPayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
                 payload = decode_payload(decision_pb2.ProposalPayload, envelope.payload)
-        record = _new_proposal_record(
-            payload.proposal_id,
-            payload.option,
-            payload.rationale,
-            envelope.sender,
-            payload.supporting_data,
-            message_id,
-            envelope.timestamp_unix_ms,
-        )
+        # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
+        # then the switch to the frozen class -- no constructor call per envelope.
+        record = new_record(_new_proposal_record)
+        record.proposal_id = payload.proposal_id
+        record.option = payload.option
+        record.rationale = payload.rationale
+        record.sender = envelope.sender
+        record.supporting_data = payload.supporting_data
+        record.message_id = message_id
+        record.timestamp_unix_ms = envelope.timestamp_unix_ms
+        record.__class__ = ProposalRecord
         self.file_record(record)
         self._hooks["ProposalRecord"](self, record)
 
@@ -267,15 +269,17 @@ class DecisionProjectionBase(BaseProjection):
                 payload = decision_pb2.EvaluationPayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
                 payload = decode_payload(decision_pb2.EvaluationPayload, envelope.payload)
-        record = _new_evaluation_record(
-            payload.proposal_id,
-            payload.recommendation,
-            payload.confidence,
-            payload.reason,
-            envelope.sender,
-            message_id,
-            envelope.timestamp_unix_ms,
-        )
+        # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
+        # then the switch to the frozen class -- no constructor call per envelope.
+        record = new_record(_new_evaluation_record)
+        record.proposal_id = payload.proposal_id
+        record.recommendation = payload.recommendation
+        record.confidence = payload.confidence
+        record.reason = payload.reason
+        record.sender = envelope.sender
+        record.message_id = message_id
+        record.timestamp_unix_ms = envelope.timestamp_unix_ms
+        record.__class__ = EvaluationRecord
         self.file_record(record)
         self._hooks["EvaluationRecord"](self, record)
 
@@ -289,14 +293,16 @@ class DecisionProjectionBase(BaseProjection):
                 payload = decision_pb2.ObjectionPayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
                 payload = decode_payload(decision_pb2.ObjectionPayload, envelope.payload)
-        record = _new_objection_record(
-            payload.proposal_id,
-            payload.reason,
-            payload.severity,
-            envelope.sender,
-            message_id,
-            envelope.timestamp_unix_ms,
-        )
+        # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
+        # then the switch to the frozen class -- no constructor call per envelope.
+        record = new_record(_new_objection_record)
+        record.proposal_id = payload.proposal_id
+        record.reason = payload.reason
+        record.severity = payload.severity
+        record.sender = envelope.sender
+        record.message_id = message_id
+        record.timestamp_unix_ms = envelope.timestamp_unix_ms
+        record.__class__ = ObjectionRecord
         self.file_record(record)
         self._hooks["ObjectionRecord"](self, record)
 
@@ -310,14 +316,16 @@ class DecisionProjectionBase(BaseProjection):
                 payload = decision_pb2.VotePayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
                 payload = decode_payload(decision_pb2.VotePayload, envelope.payload)
-        record = _new_vote_record(
-            payload.proposal_id,
-            payload.vote,
-            payload.reason,
-            envelope.sender,
-            message_id,
-            envelope.timestamp_unix_ms,
-        )
+        # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
+        # then the switch to the frozen class -- no constructor call per envelope.
+        record = new_record(_new_vote_record)
+        record.proposal_id = payload.proposal_id
+        record.vote = payload.vote
+        record.reason = payload.reason
+        record.sender = envelope.sender
+        record.message_id = message_id
+        record.timestamp_unix_ms = envelope.timestamp_unix_ms
+        record.__class__ = VoteRecord
         self.file_record(record)
         self._hooks["VoteRecord"](self, record)
 

@@ -17,7 +17,7 @@ from macp.modes.handoff.v1 import handoff_pb2
 from macp.v1 import envelope_pb2
 from macp_core._decoding import decode_payload
 from macp_core._hooks import hook_functions
-from macp_core._records import fast_constructor
+from macp_core._records import new_record, record_builder
 from macp_core.base_projection import BaseProjection, ProjectionAnomaly
 
 __all__ = [
@@ -59,7 +59,7 @@ class HandoffOfferRecord:
         )
 
 
-_new_handoff_offer_record = fast_constructor(HandoffOfferRecord)
+_new_handoff_offer_record = record_builder(HandoffOfferRecord)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +89,7 @@ class HandoffContextRecord:
         )
 
 
-_new_handoff_context_record = fast_constructor(HandoffContextRecord)
+_new_handoff_context_record = record_builder(HandoffContextRecord)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +121,7 @@ class HandoffAcceptRecord:
         )
 
 
-_new_handoff_accept_record = fast_constructor(HandoffAcceptRecord)
+_new_handoff_accept_record = record_builder(HandoffAcceptRecord)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +151,7 @@ class HandoffDeclineRecord:
         )
 
 
-_new_handoff_decline_record = fast_constructor(HandoffDeclineRecord)
+_new_handoff_decline_record = record_builder(HandoffDeclineRecord)
 
 
 HandoffModeRecord: TypeAlias = (
@@ -247,15 +247,17 @@ class HandoffProjectionBase(BaseProjection):
                 payload = handoff_pb2.HandoffOfferPayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
                 payload = decode_payload(handoff_pb2.HandoffOfferPayload, envelope.payload)
-        record = _new_handoff_offer_record(
-            payload.handoff_id,
-            payload.target_participant,
-            payload.scope,
-            payload.reason,
-            envelope.sender,
-            message_id,
-            envelope.timestamp_unix_ms,
-        )
+        # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
+        # then the switch to the frozen class -- no constructor call per envelope.
+        record = new_record(_new_handoff_offer_record)
+        record.handoff_id = payload.handoff_id
+        record.target_participant = payload.target_participant
+        record.scope = payload.scope
+        record.reason = payload.reason
+        record.sender = envelope.sender
+        record.message_id = message_id
+        record.timestamp_unix_ms = envelope.timestamp_unix_ms
+        record.__class__ = HandoffOfferRecord
         self.file_record(record)
         self._hooks["HandoffOfferRecord"](self, record)
 
@@ -269,14 +271,16 @@ class HandoffProjectionBase(BaseProjection):
                 payload = handoff_pb2.HandoffContextPayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
                 payload = decode_payload(handoff_pb2.HandoffContextPayload, envelope.payload)
-        record = _new_handoff_context_record(
-            payload.handoff_id,
-            payload.content_type,
-            envelope.sender,
-            payload.context,
-            message_id,
-            envelope.timestamp_unix_ms,
-        )
+        # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
+        # then the switch to the frozen class -- no constructor call per envelope.
+        record = new_record(_new_handoff_context_record)
+        record.handoff_id = payload.handoff_id
+        record.content_type = payload.content_type
+        record.sender = envelope.sender
+        record.context = payload.context
+        record.message_id = message_id
+        record.timestamp_unix_ms = envelope.timestamp_unix_ms
+        record.__class__ = HandoffContextRecord
         self.file_record(record)
         self._hooks["HandoffContextRecord"](self, record)
 
@@ -290,15 +294,17 @@ class HandoffProjectionBase(BaseProjection):
                 payload = handoff_pb2.HandoffAcceptPayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
                 payload = decode_payload(handoff_pb2.HandoffAcceptPayload, envelope.payload)
-        record = _new_handoff_accept_record(
-            payload.handoff_id,
-            payload.accepted_by,
-            payload.reason,
-            envelope.sender,
-            payload.implicit,
-            message_id,
-            envelope.timestamp_unix_ms,
-        )
+        # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
+        # then the switch to the frozen class -- no constructor call per envelope.
+        record = new_record(_new_handoff_accept_record)
+        record.handoff_id = payload.handoff_id
+        record.accepted_by = payload.accepted_by
+        record.reason = payload.reason
+        record.sender = envelope.sender
+        record.implicit = payload.implicit
+        record.message_id = message_id
+        record.timestamp_unix_ms = envelope.timestamp_unix_ms
+        record.__class__ = HandoffAcceptRecord
         self.file_record(record)
         self._hooks["HandoffAcceptRecord"](self, record)
 
@@ -312,14 +318,16 @@ class HandoffProjectionBase(BaseProjection):
                 payload = handoff_pb2.HandoffDeclinePayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
                 payload = decode_payload(handoff_pb2.HandoffDeclinePayload, envelope.payload)
-        record = _new_handoff_decline_record(
-            payload.handoff_id,
-            payload.declined_by,
-            payload.reason,
-            envelope.sender,
-            message_id,
-            envelope.timestamp_unix_ms,
-        )
+        # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
+        # then the switch to the frozen class -- no constructor call per envelope.
+        record = new_record(_new_handoff_decline_record)
+        record.handoff_id = payload.handoff_id
+        record.declined_by = payload.declined_by
+        record.reason = payload.reason
+        record.sender = envelope.sender
+        record.message_id = message_id
+        record.timestamp_unix_ms = envelope.timestamp_unix_ms
+        record.__class__ = HandoffDeclineRecord
         self.file_record(record)
         self._hooks["HandoffDeclineRecord"](self, record)
 

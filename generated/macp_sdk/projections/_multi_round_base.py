@@ -17,7 +17,7 @@ from macp.modes.multi_round.v1 import multi_round_pb2
 from macp.v1 import envelope_pb2
 from macp_core._decoding import decode_payload
 from macp_core._hooks import hook_functions
-from macp_core._records import fast_constructor
+from macp_core._records import new_record, record_builder
 from macp_core.base_projection import BaseProjection, ProjectionAnomaly
 
 __all__ = [
@@ -50,7 +50,7 @@ class ContributeRecord:
         )
 
 
-_new_contribute_record = fast_constructor(ContributeRecord)
+_new_contribute_record = record_builder(ContributeRecord)
 
 
 MultiRoundModeRecord: TypeAlias = ContributeRecord
@@ -120,12 +120,14 @@ class MultiRoundProjectionBase(BaseProjection):
                 payload = multi_round_pb2.ContributePayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
                 payload = decode_payload(multi_round_pb2.ContributePayload, envelope.payload)
-        record = _new_contribute_record(
-            payload.value,
-            envelope.sender,
-            message_id,
-            envelope.timestamp_unix_ms,
-        )
+        # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
+        # then the switch to the frozen class -- no constructor call per envelope.
+        record = new_record(_new_contribute_record)
+        record.value = payload.value
+        record.sender = envelope.sender
+        record.message_id = message_id
+        record.timestamp_unix_ms = envelope.timestamp_unix_ms
+        record.__class__ = ContributeRecord
         self.file_record(record)
         self._hooks["ContributeRecord"](self, record)
 

@@ -17,7 +17,7 @@ from macp.modes.proposal.v1 import proposal_pb2
 from macp.v1 import envelope_pb2
 from macp_core._decoding import decode_payload
 from macp_core._hooks import hook_functions
-from macp_core._records import fast_constructor
+from macp_core._records import new_record, record_builder
 from macp_core.base_projection import BaseProjection, ProjectionAnomaly
 
 __all__ = [
@@ -62,7 +62,7 @@ class ProposalRecord:
         )
 
 
-_new_proposal_record = fast_constructor(ProposalRecord)
+_new_proposal_record = record_builder(ProposalRecord)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +96,7 @@ class CounterProposalRecord:
         )
 
 
-_new_counter_proposal_record = fast_constructor(CounterProposalRecord)
+_new_counter_proposal_record = record_builder(CounterProposalRecord)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +124,7 @@ class AcceptRecord:
         )
 
 
-_new_accept_record = fast_constructor(AcceptRecord)
+_new_accept_record = record_builder(AcceptRecord)
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +154,7 @@ class RejectRecord:
         )
 
 
-_new_reject_record = fast_constructor(RejectRecord)
+_new_reject_record = record_builder(RejectRecord)
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,7 +182,7 @@ class WithdrawRecord:
         )
 
 
-_new_withdraw_record = fast_constructor(WithdrawRecord)
+_new_withdraw_record = record_builder(WithdrawRecord)
 
 
 ProposalModeRecord: TypeAlias = (
@@ -286,16 +286,18 @@ class ProposalProjectionBase(BaseProjection):
                 payload = proposal_pb2.ProposalPayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
                 payload = decode_payload(proposal_pb2.ProposalPayload, envelope.payload)
-        record = _new_proposal_record(
-            payload.proposal_id,
-            payload.title,
-            payload.summary,
-            envelope.sender,
-            payload.details,
-            tuple(payload.tags),
-            message_id,
-            envelope.timestamp_unix_ms,
-        )
+        # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
+        # then the switch to the frozen class -- no constructor call per envelope.
+        record = new_record(_new_proposal_record)
+        record.proposal_id = payload.proposal_id
+        record.title = payload.title
+        record.summary = payload.summary
+        record.sender = envelope.sender
+        record.details = payload.details
+        record.tags = tuple(payload.tags)
+        record.message_id = message_id
+        record.timestamp_unix_ms = envelope.timestamp_unix_ms
+        record.__class__ = ProposalRecord
         self.file_record(record)
         self._hooks["ProposalRecord"](self, record)
 
@@ -309,16 +311,18 @@ class ProposalProjectionBase(BaseProjection):
                 payload = proposal_pb2.CounterProposalPayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
                 payload = decode_payload(proposal_pb2.CounterProposalPayload, envelope.payload)
-        record = _new_counter_proposal_record(
-            payload.proposal_id,
-            payload.supersedes_proposal_id,
-            payload.title,
-            payload.summary,
-            envelope.sender,
-            payload.details,
-            message_id,
-            envelope.timestamp_unix_ms,
-        )
+        # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
+        # then the switch to the frozen class -- no constructor call per envelope.
+        record = new_record(_new_counter_proposal_record)
+        record.proposal_id = payload.proposal_id
+        record.supersedes_proposal_id = payload.supersedes_proposal_id
+        record.title = payload.title
+        record.summary = payload.summary
+        record.sender = envelope.sender
+        record.details = payload.details
+        record.message_id = message_id
+        record.timestamp_unix_ms = envelope.timestamp_unix_ms
+        record.__class__ = CounterProposalRecord
         self.file_record(record)
         self._hooks["CounterProposalRecord"](self, record)
 
@@ -332,13 +336,15 @@ class ProposalProjectionBase(BaseProjection):
                 payload = proposal_pb2.AcceptPayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
                 payload = decode_payload(proposal_pb2.AcceptPayload, envelope.payload)
-        record = _new_accept_record(
-            payload.proposal_id,
-            payload.reason,
-            envelope.sender,
-            message_id,
-            envelope.timestamp_unix_ms,
-        )
+        # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
+        # then the switch to the frozen class -- no constructor call per envelope.
+        record = new_record(_new_accept_record)
+        record.proposal_id = payload.proposal_id
+        record.reason = payload.reason
+        record.sender = envelope.sender
+        record.message_id = message_id
+        record.timestamp_unix_ms = envelope.timestamp_unix_ms
+        record.__class__ = AcceptRecord
         self.file_record(record)
         self._hooks["AcceptRecord"](self, record)
 
@@ -352,14 +358,16 @@ class ProposalProjectionBase(BaseProjection):
                 payload = proposal_pb2.RejectPayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
                 payload = decode_payload(proposal_pb2.RejectPayload, envelope.payload)
-        record = _new_reject_record(
-            payload.proposal_id,
-            payload.reason,
-            envelope.sender,
-            payload.terminal,
-            message_id,
-            envelope.timestamp_unix_ms,
-        )
+        # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
+        # then the switch to the frozen class -- no constructor call per envelope.
+        record = new_record(_new_reject_record)
+        record.proposal_id = payload.proposal_id
+        record.reason = payload.reason
+        record.sender = envelope.sender
+        record.terminal = payload.terminal
+        record.message_id = message_id
+        record.timestamp_unix_ms = envelope.timestamp_unix_ms
+        record.__class__ = RejectRecord
         self.file_record(record)
         self._hooks["RejectRecord"](self, record)
 
@@ -373,13 +381,15 @@ class ProposalProjectionBase(BaseProjection):
                 payload = proposal_pb2.WithdrawPayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
                 payload = decode_payload(proposal_pb2.WithdrawPayload, envelope.payload)
-        record = _new_withdraw_record(
-            payload.proposal_id,
-            payload.reason,
-            envelope.sender,
-            message_id,
-            envelope.timestamp_unix_ms,
-        )
+        # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
+        # then the switch to the frozen class -- no constructor call per envelope.
+        record = new_record(_new_withdraw_record)
+        record.proposal_id = payload.proposal_id
+        record.reason = payload.reason
+        record.sender = envelope.sender
+        record.message_id = message_id
+        record.timestamp_unix_ms = envelope.timestamp_unix_ms
+        record.__class__ = WithdrawRecord
         self.file_record(record)
         self._hooks["WithdrawRecord"](self, record)
 

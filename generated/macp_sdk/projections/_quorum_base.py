@@ -18,7 +18,7 @@ from macp.modes.quorum.v1 import quorum_pb2
 from macp.v1 import envelope_pb2
 from macp_core._decoding import decode_payload
 from macp_core._hooks import hook_functions
-from macp_core._records import fast_constructor
+from macp_core._records import new_record, record_builder
 from macp_core.base_projection import BaseProjection, ProjectionAnomaly
 
 __all__ = [
@@ -72,7 +72,7 @@ class ApprovalRequestRecord:
         )
 
 
-_new_approval_request_record = fast_constructor(ApprovalRequestRecord)
+_new_approval_request_record = record_builder(ApprovalRequestRecord)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +100,7 @@ class ApproveRecord:
         )
 
 
-_new_approve_record = fast_constructor(ApproveRecord)
+_new_approve_record = record_builder(ApproveRecord)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +128,7 @@ class RejectRecord:
         )
 
 
-_new_reject_record = fast_constructor(RejectRecord)
+_new_reject_record = record_builder(RejectRecord)
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +156,7 @@ class AbstainRecord:
         )
 
 
-_new_abstain_record = fast_constructor(AbstainRecord)
+_new_abstain_record = record_builder(AbstainRecord)
 
 
 QuorumModeRecord: TypeAlias = ApprovalRequestRecord | ApproveRecord | RejectRecord | AbstainRecord
@@ -250,16 +250,18 @@ class QuorumProjectionBase(BaseProjection):
                 payload = quorum_pb2.ApprovalRequestPayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
                 payload = decode_payload(quorum_pb2.ApprovalRequestPayload, envelope.payload)
-        record = _new_approval_request_record(
-            payload.request_id,
-            payload.action,
-            payload.summary,
-            payload.required_approvals,
-            envelope.sender,
-            payload.details,
-            message_id,
-            envelope.timestamp_unix_ms,
-        )
+        # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
+        # then the switch to the frozen class -- no constructor call per envelope.
+        record = new_record(_new_approval_request_record)
+        record.request_id = payload.request_id
+        record.action = payload.action
+        record.summary = payload.summary
+        record.required_approvals = payload.required_approvals
+        record.sender = envelope.sender
+        record.details = payload.details
+        record.message_id = message_id
+        record.timestamp_unix_ms = envelope.timestamp_unix_ms
+        record.__class__ = ApprovalRequestRecord
         self.file_record(record)
         self._hooks["ApprovalRequestRecord"](self, record)
 
@@ -273,13 +275,15 @@ class QuorumProjectionBase(BaseProjection):
                 payload = quorum_pb2.ApprovePayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
                 payload = decode_payload(quorum_pb2.ApprovePayload, envelope.payload)
-        record = _new_approve_record(
-            payload.request_id,
-            payload.reason,
-            envelope.sender,
-            message_id,
-            envelope.timestamp_unix_ms,
-        )
+        # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
+        # then the switch to the frozen class -- no constructor call per envelope.
+        record = new_record(_new_approve_record)
+        record.request_id = payload.request_id
+        record.reason = payload.reason
+        record.sender = envelope.sender
+        record.message_id = message_id
+        record.timestamp_unix_ms = envelope.timestamp_unix_ms
+        record.__class__ = ApproveRecord
         self.file_record(record)
         self._hooks["ApproveRecord"](self, record)
 
@@ -293,13 +297,15 @@ class QuorumProjectionBase(BaseProjection):
                 payload = quorum_pb2.RejectPayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
                 payload = decode_payload(quorum_pb2.RejectPayload, envelope.payload)
-        record = _new_reject_record(
-            payload.request_id,
-            payload.reason,
-            envelope.sender,
-            message_id,
-            envelope.timestamp_unix_ms,
-        )
+        # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
+        # then the switch to the frozen class -- no constructor call per envelope.
+        record = new_record(_new_reject_record)
+        record.request_id = payload.request_id
+        record.reason = payload.reason
+        record.sender = envelope.sender
+        record.message_id = message_id
+        record.timestamp_unix_ms = envelope.timestamp_unix_ms
+        record.__class__ = RejectRecord
         self.file_record(record)
         self._hooks["RejectRecord"](self, record)
 
@@ -313,13 +319,15 @@ class QuorumProjectionBase(BaseProjection):
                 payload = quorum_pb2.AbstainPayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
                 payload = decode_payload(quorum_pb2.AbstainPayload, envelope.payload)
-        record = _new_abstain_record(
-            payload.request_id,
-            payload.reason,
-            envelope.sender,
-            message_id,
-            envelope.timestamp_unix_ms,
-        )
+        # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
+        # then the switch to the frozen class -- no constructor call per envelope.
+        record = new_record(_new_abstain_record)
+        record.request_id = payload.request_id
+        record.reason = payload.reason
+        record.sender = envelope.sender
+        record.message_id = message_id
+        record.timestamp_unix_ms = envelope.timestamp_unix_ms
+        record.__class__ = AbstainRecord
         self.file_record(record)
         self._hooks["AbstainRecord"](self, record)
 

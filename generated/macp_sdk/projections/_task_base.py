@@ -17,7 +17,7 @@ from macp.modes.task.v1 import task_pb2
 from macp.v1 import envelope_pb2
 from macp_core._decoding import decode_payload
 from macp_core._hooks import hook_functions
-from macp_core._records import fast_constructor
+from macp_core._records import new_record, record_builder
 from macp_core.base_projection import BaseProjection, ProjectionAnomaly
 
 __all__ = [
@@ -65,7 +65,7 @@ class TaskRequestRecord:
         )
 
 
-_new_task_request_record = fast_constructor(TaskRequestRecord)
+_new_task_request_record = record_builder(TaskRequestRecord)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +95,7 @@ class TaskAcceptRecord:
         )
 
 
-_new_task_accept_record = fast_constructor(TaskAcceptRecord)
+_new_task_accept_record = record_builder(TaskAcceptRecord)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +125,7 @@ class TaskRejectRecord:
         )
 
 
-_new_task_reject_record = fast_constructor(TaskRejectRecord)
+_new_task_reject_record = record_builder(TaskRejectRecord)
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +159,7 @@ class TaskUpdateRecord:
         )
 
 
-_new_task_update_record = fast_constructor(TaskUpdateRecord)
+_new_task_update_record = record_builder(TaskUpdateRecord)
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,7 +191,7 @@ class TaskCompleteRecord:
         )
 
 
-_new_task_complete_record = fast_constructor(TaskCompleteRecord)
+_new_task_complete_record = record_builder(TaskCompleteRecord)
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,7 +225,7 @@ class TaskFailRecord:
         )
 
 
-_new_task_fail_record = fast_constructor(TaskFailRecord)
+_new_task_fail_record = record_builder(TaskFailRecord)
 
 
 TaskModeRecord: TypeAlias = (
@@ -342,17 +342,19 @@ class TaskProjectionBase(BaseProjection):
                 payload = task_pb2.TaskRequestPayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
                 payload = decode_payload(task_pb2.TaskRequestPayload, envelope.payload)
-        record = _new_task_request_record(
-            payload.task_id,
-            payload.title,
-            payload.instructions,
-            payload.requested_assignee,
-            payload.deadline_unix_ms,
-            envelope.sender,
-            payload.input,
-            message_id,
-            envelope.timestamp_unix_ms,
-        )
+        # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
+        # then the switch to the frozen class -- no constructor call per envelope.
+        record = new_record(_new_task_request_record)
+        record.task_id = payload.task_id
+        record.title = payload.title
+        record.instructions = payload.instructions
+        record.requested_assignee = payload.requested_assignee
+        record.deadline_unix_ms = payload.deadline_unix_ms
+        record.sender = envelope.sender
+        record.input = payload.input
+        record.message_id = message_id
+        record.timestamp_unix_ms = envelope.timestamp_unix_ms
+        record.__class__ = TaskRequestRecord
         self.file_record(record)
         self._hooks["TaskRequestRecord"](self, record)
 
@@ -366,14 +368,16 @@ class TaskProjectionBase(BaseProjection):
                 payload = task_pb2.TaskAcceptPayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
                 payload = decode_payload(task_pb2.TaskAcceptPayload, envelope.payload)
-        record = _new_task_accept_record(
-            payload.task_id,
-            payload.assignee,
-            payload.reason,
-            envelope.sender,
-            message_id,
-            envelope.timestamp_unix_ms,
-        )
+        # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
+        # then the switch to the frozen class -- no constructor call per envelope.
+        record = new_record(_new_task_accept_record)
+        record.task_id = payload.task_id
+        record.assignee = payload.assignee
+        record.reason = payload.reason
+        record.sender = envelope.sender
+        record.message_id = message_id
+        record.timestamp_unix_ms = envelope.timestamp_unix_ms
+        record.__class__ = TaskAcceptRecord
         self.file_record(record)
         self._hooks["TaskAcceptRecord"](self, record)
 
@@ -387,14 +391,16 @@ class TaskProjectionBase(BaseProjection):
                 payload = task_pb2.TaskRejectPayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
                 payload = decode_payload(task_pb2.TaskRejectPayload, envelope.payload)
-        record = _new_task_reject_record(
-            payload.task_id,
-            payload.assignee,
-            payload.reason,
-            envelope.sender,
-            message_id,
-            envelope.timestamp_unix_ms,
-        )
+        # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
+        # then the switch to the frozen class -- no constructor call per envelope.
+        record = new_record(_new_task_reject_record)
+        record.task_id = payload.task_id
+        record.assignee = payload.assignee
+        record.reason = payload.reason
+        record.sender = envelope.sender
+        record.message_id = message_id
+        record.timestamp_unix_ms = envelope.timestamp_unix_ms
+        record.__class__ = TaskRejectRecord
         self.file_record(record)
         self._hooks["TaskRejectRecord"](self, record)
 
@@ -408,16 +414,18 @@ class TaskProjectionBase(BaseProjection):
                 payload = task_pb2.TaskUpdatePayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
                 payload = decode_payload(task_pb2.TaskUpdatePayload, envelope.payload)
-        record = _new_task_update_record(
-            payload.task_id,
-            payload.status,
-            payload.progress,
-            payload.message,
-            envelope.sender,
-            payload.partial_output,
-            message_id,
-            envelope.timestamp_unix_ms,
-        )
+        # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
+        # then the switch to the frozen class -- no constructor call per envelope.
+        record = new_record(_new_task_update_record)
+        record.task_id = payload.task_id
+        record.status = payload.status
+        record.progress = payload.progress
+        record.message = payload.message
+        record.sender = envelope.sender
+        record.partial_output = payload.partial_output
+        record.message_id = message_id
+        record.timestamp_unix_ms = envelope.timestamp_unix_ms
+        record.__class__ = TaskUpdateRecord
         self.file_record(record)
         self._hooks["TaskUpdateRecord"](self, record)
 
@@ -431,15 +439,17 @@ class TaskProjectionBase(BaseProjection):
                 payload = task_pb2.TaskCompletePayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
                 payload = decode_payload(task_pb2.TaskCompletePayload, envelope.payload)
-        record = _new_task_complete_record(
-            payload.task_id,
-            payload.assignee,
-            payload.summary,
-            payload.output,
-            envelope.sender,
-            message_id,
-            envelope.timestamp_unix_ms,
-        )
+        # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
+        # then the switch to the frozen class -- no constructor call per envelope.
+        record = new_record(_new_task_complete_record)
+        record.task_id = payload.task_id
+        record.assignee = payload.assignee
+        record.summary = payload.summary
+        record.output = payload.output
+        record.sender = envelope.sender
+        record.message_id = message_id
+        record.timestamp_unix_ms = envelope.timestamp_unix_ms
+        record.__class__ = TaskCompleteRecord
         self.file_record(record)
         self._hooks["TaskCompleteRecord"](self, record)
 
@@ -453,16 +463,18 @@ class TaskProjectionBase(BaseProjection):
                 payload = task_pb2.TaskFailPayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
                 payload = decode_payload(task_pb2.TaskFailPayload, envelope.payload)
-        record = _new_task_fail_record(
-            payload.task_id,
-            payload.assignee,
-            payload.error_code,
-            payload.reason,
-            payload.retryable,
-            envelope.sender,
-            message_id,
-            envelope.timestamp_unix_ms,
-        )
+        # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
+        # then the switch to the frozen class -- no constructor call per envelope.
+        record = new_record(_new_task_fail_record)
+        record.task_id = payload.task_id
+        record.assignee = payload.assignee
+        record.error_code = payload.error_code
+        record.reason = payload.reason
+        record.retryable = payload.retryable
+        record.sender = envelope.sender
+        record.message_id = message_id
+        record.timestamp_unix_ms = envelope.timestamp_unix_ms
+        record.__class__ = TaskFailRecord
         self.file_record(record)
         self._hooks["TaskFailRecord"](self, record)
 

@@ -22,7 +22,7 @@ from macp.v1 import envelope_pb2
 from macp_core._decoding import decode_payload
 from macp_core._enums import enum_label
 from macp_core._hooks import hook_functions
-from macp_core._records import fast_constructor
+from macp_core._records import new_record, record_builder
 from macp_core._wkt import from_duration, from_struct, from_timestamp
 from macp_core.base_projection import BaseProjection, ProjectionAnomaly
 
@@ -120,7 +120,7 @@ class OfferRecord:
         )
 
 
-_new_offer_record = fast_constructor(OfferRecord)
+_new_offer_record = record_builder(OfferRecord)
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +169,7 @@ class BidRecord:
         )
 
 
-_new_bid_record = fast_constructor(BidRecord)
+_new_bid_record = record_builder(BidRecord)
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,7 +211,7 @@ class CloseRecord:
         )
 
 
-_new_close_record = fast_constructor(CloseRecord)
+_new_close_record = record_builder(CloseRecord)
 
 
 MarketModeRecord: TypeAlias = OfferRecord | BidRecord | CloseRecord
@@ -293,37 +293,43 @@ class MarketProjectionBase(BaseProjection):
             payload = market_pb2.OfferPayload.FromString(envelope.payload)
         except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
             payload = decode_payload(market_pb2.OfferPayload, envelope.payload)
-        record = _new_offer_record(
-            payload.lot_id,
-            cast(
-                "OfferPayloadConditionName | int",
-                enum_label(market_pb2.OfferPayload.Condition.DESCRIPTOR, payload.condition),
-            ),
-            cast("GradeName | int", enum_label(money_pb2.Grade.DESCRIPTOR, payload.grade)),
-            envelope.sender,
-            payload.lot if payload.HasField("lot") else None,
-            tuple(payload.reserve_prices),
-            dict(payload.labels),
-            dict(payload.floor_by_region),
-            from_timestamp(payload.opens_at) if payload.HasField("opens_at") else None,
-            from_duration(payload.duration) if payload.HasField("duration") else None,
-            from_struct(payload.attributes) if payload.HasField("attributes") else None,
-            payload.extension if payload.HasField("extension") else None,
-            payload.photo,
-            payload.note if payload.HasField("note") else None,
-            tuple(
-                cast("CurrencyName | int", enum_label(market_pb2.Currency.DESCRIPTOR, item))
-                for item in payload.currencies
-            ),
-            payload.subtitle.value if payload.HasField("subtitle") else None,
-            {
-                key: cast("CurrencyName | int", enum_label(market_pb2.Currency.DESCRIPTOR, item))
-                for key, item in payload.currency_by_region.items()
-            },
-            tuple(from_timestamp(item) for item in payload.viewings),
-            message_id,
-            envelope.timestamp_unix_ms,
+        # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
+        # then the switch to the frozen class -- no constructor call per envelope.
+        record = new_record(_new_offer_record)
+        record.lot_id = payload.lot_id
+        record.condition = cast(
+            "OfferPayloadConditionName | int",
+            enum_label(market_pb2.OfferPayload.Condition.DESCRIPTOR, payload.condition),
         )
+        record.grade = cast(
+            "GradeName | int", enum_label(money_pb2.Grade.DESCRIPTOR, payload.grade)
+        )
+        record.sender = envelope.sender
+        record.lot = payload.lot if payload.HasField("lot") else None
+        record.reserve_prices = tuple(payload.reserve_prices)
+        record.labels = dict(payload.labels)
+        record.floor_by_region = dict(payload.floor_by_region)
+        record.opens_at = from_timestamp(payload.opens_at) if payload.HasField("opens_at") else None
+        record.duration = from_duration(payload.duration) if payload.HasField("duration") else None
+        record.attributes = (
+            from_struct(payload.attributes) if payload.HasField("attributes") else None
+        )
+        record.extension = payload.extension if payload.HasField("extension") else None
+        record.photo = payload.photo
+        record.note = payload.note if payload.HasField("note") else None
+        record.currencies = tuple(
+            cast("CurrencyName | int", enum_label(market_pb2.Currency.DESCRIPTOR, item))
+            for item in payload.currencies
+        )
+        record.subtitle = payload.subtitle.value if payload.HasField("subtitle") else None
+        record.currency_by_region = {
+            key: cast("CurrencyName | int", enum_label(market_pb2.Currency.DESCRIPTOR, item))
+            for key, item in payload.currency_by_region.items()
+        }
+        record.viewings = tuple(from_timestamp(item) for item in payload.viewings)
+        record.message_id = message_id
+        record.timestamp_unix_ms = envelope.timestamp_unix_ms
+        record.__class__ = OfferRecord
         self.file_record(record)
         self._hooks["OfferRecord"](self, record)
 
@@ -335,24 +341,28 @@ class MarketProjectionBase(BaseProjection):
             payload = market_pb2.BidPayload.FromString(envelope.payload)
         except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
             payload = decode_payload(market_pb2.BidPayload, envelope.payload)
-        record = _new_bid_record(
-            payload.lot_id,
-            cast(
-                "CurrencyName | int", enum_label(market_pb2.Currency.DESCRIPTOR, payload.currency)
-            ),
-            payload.sequence,
-            payload.weight,
-            payload.automatic,
-            envelope.sender,
-            payload.amount if payload.HasField("amount") else None,
-            payload.max_increments if payload.HasField("max_increments") else None,
-            payload.tier if payload.HasField("tier") else None,
-            payload.card_id if payload.HasField("card_id") else None,
-            from_struct(payload.wire) if payload.HasField("wire") else None,
-            payload.WhichOneof("funding"),
-            message_id,
-            envelope.timestamp_unix_ms,
+        # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
+        # then the switch to the frozen class -- no constructor call per envelope.
+        record = new_record(_new_bid_record)
+        record.lot_id = payload.lot_id
+        record.currency = cast(
+            "CurrencyName | int", enum_label(market_pb2.Currency.DESCRIPTOR, payload.currency)
         )
+        record.sequence = payload.sequence
+        record.weight = payload.weight
+        record.automatic = payload.automatic
+        record.sender = envelope.sender
+        record.amount = payload.amount if payload.HasField("amount") else None
+        record.max_increments = (
+            payload.max_increments if payload.HasField("max_increments") else None
+        )
+        record.tier = payload.tier if payload.HasField("tier") else None
+        record.card_id = payload.card_id if payload.HasField("card_id") else None
+        record.wire = from_struct(payload.wire) if payload.HasField("wire") else None
+        record.funding = payload.WhichOneof("funding")
+        record.message_id = message_id
+        record.timestamp_unix_ms = envelope.timestamp_unix_ms
+        record.__class__ = BidRecord
         self.file_record(record)
         self._hooks["BidRecord"](self, record)
 
@@ -366,22 +376,30 @@ class MarketProjectionBase(BaseProjection):
                 payload = market_pb2.ClosePayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
                 payload = decode_payload(market_pb2.ClosePayload, envelope.payload)
-        record = _new_close_record(
-            payload.lot_id,
-            envelope.sender,
-            payload.sold_to if payload.HasField("sold_to") else None,
-            payload.no_sale_reason if payload.HasField("no_sale_reason") else None,
-            from_timestamp(payload.relisted_at) if payload.HasField("relisted_at") else None,
+        # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
+        # then the switch to the frozen class -- no constructor call per envelope.
+        record = new_record(_new_close_record)
+        record.lot_id = payload.lot_id
+        record.sender = envelope.sender
+        record.sold_to = payload.sold_to if payload.HasField("sold_to") else None
+        record.no_sale_reason = (
+            payload.no_sale_reason if payload.HasField("no_sale_reason") else None
+        )
+        record.relisted_at = (
+            from_timestamp(payload.relisted_at) if payload.HasField("relisted_at") else None
+        )
+        record.refunded_in = (
             cast(
                 "CurrencyName | int",
                 enum_label(market_pb2.Currency.DESCRIPTOR, payload.refunded_in),
             )
             if payload.HasField("refunded_in")
-            else None,
-            payload.WhichOneof("outcome"),
-            message_id,
-            envelope.timestamp_unix_ms,
+            else None
         )
+        record.outcome = payload.WhichOneof("outcome")
+        record.message_id = message_id
+        record.timestamp_unix_ms = envelope.timestamp_unix_ms
+        record.__class__ = CloseRecord
         self.file_record(record)
         self._hooks["CloseRecord"](self, record)
 

@@ -17,7 +17,7 @@ from google.protobuf.message import DecodeError, Message
 from macp.v1 import envelope_pb2
 from macp_core._decoding import decode_payload
 from macp_core._hooks import hook_functions
-from macp_core._records import fast_constructor
+from macp_core._records import new_record, record_builder
 from macp_core.base_projection import BaseProjection, ProjectionAnomaly
 
 __all__ = [
@@ -62,7 +62,7 @@ class OrderRecord:
         )
 
 
-_new_order_record = fast_constructor(OrderRecord)
+_new_order_record = record_builder(OrderRecord)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +92,7 @@ class ConfirmRecord:
         )
 
 
-_new_confirm_record = fast_constructor(ConfirmRecord)
+_new_confirm_record = record_builder(ConfirmRecord)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +122,7 @@ class ShipRecord:
         )
 
 
-_new_ship_record = fast_constructor(ShipRecord)
+_new_ship_record = record_builder(ShipRecord)
 
 
 WidgetModeRecord: TypeAlias = OrderRecord | ConfirmRecord | ShipRecord
@@ -208,17 +208,19 @@ class WidgetProjectionBase(BaseProjection):
                 payload = widget_pb2.OrderPayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
                 payload = decode_payload(widget_pb2.OrderPayload, envelope.payload)
-        record = _new_order_record(
-            payload.order_id,
-            payload.colour,
-            payload.quantity,
-            payload.size,
-            envelope.sender,
-            tuple(payload.tags),
-            payload.spec,
-            message_id,
-            envelope.timestamp_unix_ms,
-        )
+        # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
+        # then the switch to the frozen class -- no constructor call per envelope.
+        record = new_record(_new_order_record)
+        record.order_id = payload.order_id
+        record.colour = payload.colour
+        record.quantity = payload.quantity
+        record.size = payload.size
+        record.sender = envelope.sender
+        record.tags = tuple(payload.tags)
+        record.spec = payload.spec
+        record.message_id = message_id
+        record.timestamp_unix_ms = envelope.timestamp_unix_ms
+        record.__class__ = OrderRecord
         self.file_record(record)
         self._hooks["OrderRecord"](self, record)
 
@@ -232,14 +234,16 @@ class WidgetProjectionBase(BaseProjection):
                 payload = widget_pb2.ConfirmPayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
                 payload = decode_payload(widget_pb2.ConfirmPayload, envelope.payload)
-        record = _new_confirm_record(
-            payload.order_id,
-            payload.confirmed_by,
-            envelope.sender,
-            payload.automatic,
-            message_id,
-            envelope.timestamp_unix_ms,
-        )
+        # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
+        # then the switch to the frozen class -- no constructor call per envelope.
+        record = new_record(_new_confirm_record)
+        record.order_id = payload.order_id
+        record.confirmed_by = payload.confirmed_by
+        record.sender = envelope.sender
+        record.automatic = payload.automatic
+        record.message_id = message_id
+        record.timestamp_unix_ms = envelope.timestamp_unix_ms
+        record.__class__ = ConfirmRecord
         self.file_record(record)
         self._hooks["ConfirmRecord"](self, record)
 
@@ -253,14 +257,16 @@ class WidgetProjectionBase(BaseProjection):
                 payload = widget_pb2.ShipPayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
                 payload = decode_payload(widget_pb2.ShipPayload, envelope.payload)
-        record = _new_ship_record(
-            payload.order_id,
-            payload.weight_kg,
-            payload.note,
-            envelope.sender,
-            message_id,
-            envelope.timestamp_unix_ms,
-        )
+        # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
+        # then the switch to the frozen class -- no constructor call per envelope.
+        record = new_record(_new_ship_record)
+        record.order_id = payload.order_id
+        record.weight_kg = payload.weight_kg
+        record.note = payload.note
+        record.sender = envelope.sender
+        record.message_id = message_id
+        record.timestamp_unix_ms = envelope.timestamp_unix_ms
+        record.__class__ = ShipRecord
         self.file_record(record)
         self._hooks["ShipRecord"](self, record)
 
