@@ -35,7 +35,7 @@ from .policy_model import PolicyModel, load_policy_model
 from .render import make_environment, render
 from .service_modeling import build_service, client_flavours
 from .sources import load_descriptor_input
-from .writer import Manifest, OutputFile, Plan, Writer, WriteReport
+from .writer import Manifest, OutputFile, Plan, Prepared, Writer, WriteReport
 
 PROTO_PACKAGE = "macp"
 # Modules the installed SDK ships; a mode package of its own never generates them.
@@ -71,7 +71,9 @@ class Project:
         root = self.config.proto_root
         return root.is_dir() and any(root.rglob("*.proto"))
 
-    def build(self, compiled: CompiledProtos | None = None, prepared: Path | None = None) -> Build:
+    def build(
+        self, compiled: CompiledProtos | None = None, prepared: Prepared | None = None
+    ) -> Build:
         """The model and every output file; `compiled` comes from a protoc/buf plugin request
         (otherwise the configured inputs are compiled). The formatter leaves its files in
         `prepared` when given (see `Writer.preparing`)."""
@@ -128,7 +130,7 @@ class Project:
         compiled: CompiledProtos,
         notes: list[str],
         policy: PolicyModel | None = None,
-        prepared: Path | None = None,
+        prepared: Prepared | None = None,
     ) -> tuple[OutputFile, ...]:
         env = make_environment(self.config.templates)
         files: list[OutputFile] = []
@@ -542,18 +544,19 @@ def _plugin_exports(model: SdkModel, facts: FactsModel) -> tuple[tuple[str, str]
 
 
 def _formatted(
-    files: list[OutputFile], output: Path, prepared: Path | None = None
+    files: list[OutputFile], output: Path, prepared: Prepared | None = None
 ) -> list[OutputFile]:
-    """Formats rendered Python; a scaffold that already exists on disk is the user's, untouched."""
+    """Formats rendered Python; a scaffold that already exists on disk is the user's, untouched.
+    The formatter's files stay in `prepared`, which records their bytes for the writer."""
     to_format = {
-        f.path: f.content.decode()
+        f.path: f.content
         for f in files
         if f.path.endswith(".py") and not (f.kind == "scaffold" and (output / f.path).is_file())
     }
-    formatted = format_python(to_format, prepared)
-    return [
-        replace(f, content=formatted[f.path].encode()) if f.path in formatted else f for f in files
-    ]
+    formatted = format_python(to_format, prepared.folder if prepared is not None else None)
+    if prepared is not None:
+        prepared.holds.update(formatted)
+    return [replace(f, content=formatted[f.path]) if f.path in formatted else f for f in files]
 
 
 def _header(sources: list[str] | tuple[str, ...]) -> str:

@@ -189,7 +189,7 @@ def test_a_failing_disk_is_one_located_line_with_exit_2(
     before = tree_fingerprint(output)
     _change_an_input(scratch_project)
 
-    def failing_write(self: Writer, target: Path, content: bytes) -> None:
+    def failing_write(self: Writer, target: str, content: bytes) -> None:
         raise OSError(code, os.strerror(code), str(target))
 
     def failing_copy(source: str, target: str) -> None:
