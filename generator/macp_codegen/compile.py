@@ -266,9 +266,9 @@ def _typed_stubs(
         file_to_generate=list(targets), proto_file=list(descriptor_set.file), parameter="quiet"
     )
     stubs: dict[str, str] = {}
+    descriptors = mypy_protobuf.Descriptors(request)  # read-only: one index for both passes
     for grpc_stubs in (False, True):
         response = plugin_pb2.CodeGeneratorResponse()
-        descriptors = mypy_protobuf.Descriptors(request)
         if grpc_stubs:
             mypy_protobuf.generate_mypy_grpc_stubs(
                 descriptors,
