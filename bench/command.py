@@ -6,32 +6,19 @@ processes it waited for (ruff, under ``generate``), read with ``wait4``.
 Wall time of a short command on a shared machine mostly measures the neighbours; CPU time
 is what the command itself costs. ``--fresh DIR`` makes DIR absent before every run (untimed):
 with ``--trash T`` it is moved into T with one rename (the caller deletes T when the whole
-bench run ends), otherwise it is deleted. Deleting is not part of what a run measures, yet it
-would weigh on the run: ext4 without a journal skips recently freed inodes (for about 30 s)
-when it allocates new ones, so creating thousands of files right after deleting thousands
-costs more system time, and more at every repetition.
+bench run ends), otherwise it is deleted (why that matters: bench/scratch.py).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
-import tempfile
 from collections.abc import Callable
 from typing import Any
 
 import pyperf
-
-
-def clear(folder: str, trash: str) -> None:
-    """Leaves `folder` absent: moved into `trash` (one rename, nothing freed), else deleted."""
-    if not trash:
-        shutil.rmtree(folder, ignore_errors=True)
-    elif os.path.lexists(folder):
-        os.makedirs(trash, exist_ok=True)
-        os.rename(folder, os.path.join(tempfile.mkdtemp(dir=trash), "moved"))
+from scratch import clear  # bench/scratch.py, next to this file
 
 
 def cpu_seconds(argv: list[str], fresh: str, trash: str, cwd: str) -> Callable[[int], float]:
