@@ -61,9 +61,7 @@ def test_the_digest_lists_what_rglob_listed_in_the_same_order(tree: Path) -> Non
 
 def test_proto_discovery_finds_every_proto_file_and_only_files(tree: Path) -> None:
     found = discover_protos(tree)
-    expected = sorted(
-        p.relative_to(tree).as_posix() for p in tree.rglob("*.proto") if p.is_file()
-    )
+    expected = sorted(p.relative_to(tree).as_posix() for p in tree.rglob("*.proto") if p.is_file())
     assert found == tuple(expected)
     assert ".hidden/h.proto" in found and "a/alias.proto" in found
     assert "a/folder.proto" not in found and "linked/o.proto" not in found
