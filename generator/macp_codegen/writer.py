@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Literal
 
 from .errors import CodegenError, SourceLocation
-from .rawio import write_bytes
+from .rawio import read_bytes, write_bytes
 
 MANIFEST_NAME = ".macp-codegen-manifest.json"
 _RESET = "delete it and run `macp-codegen generate`; files it listed are then left alone"
@@ -243,11 +243,15 @@ class Writer:
         new, changed, unchanged = [], [], []
         # No output folder (a first run): every file is new, none to look for.
         exists = self.output.is_dir()
+        output = os.fspath(self.output)
         for path, out in sorted(produced.items()):
-            target = self.output / path
-            if not exists or not target.is_file():
+            try:
+                on_disk = read_bytes(f"{output}/{path}") if exists else None
+            except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+                on_disk = None  # not there, or not a file
+            if on_disk is None:
                 new.append(path)
-            elif target.read_bytes() == out.content:
+            elif on_disk == out.content:
                 unchanged.append(path)
             else:
                 changed.append(path)

@@ -175,3 +175,20 @@ def test_staging_copies_where_the_file_system_has_no_hard_links(
     writer.write([OutputFile("a.py", b"a = 2\n"), OutputFile("b.py", b"b = 1\n")], manifest)
     assert (output / "a.py").read_bytes() == b"a = 2\n"
     assert (output / "b.py").read_bytes() == b"b = 1\n"
+
+
+def test_the_plan_compares_what_is_on_disk(tmp_path: Path) -> None:
+    output = tmp_path / "generated"
+    writer = Writer(output)
+    files = [OutputFile(f"pkg/{n}.py", f"{n} = 1\n".encode()) for n in "abcd"]
+    assert writer.plan(files).new == tuple(f.path for f in files)  # no output folder yet
+    writer.write(files, Manifest("t", "1", {f.path: f.kind for f in files}))
+    (output / "pkg/b.py").write_text("b = 2\n")  # edited by hand: rewritten
+    (output / "pkg/c.py").unlink()  # deleted by hand: written again
+    (output / "pkg/c.py").mkdir()  # ... and a folder in its place is not the file either
+    (output / "pkg/d.py").unlink()
+    plan = writer.plan(files)
+    assert plan.unchanged == ("pkg/a.py",)
+    assert plan.changed == ("pkg/b.py",)
+    assert plan.new == ("pkg/c.py", "pkg/d.py")
+    assert plan.stale == ()
