@@ -18,6 +18,7 @@ from ruff.__main__ import find_ruff_bin
 
 from .errors import CodegenError, SourceLocation
 from .rawio import read_bytes, write_bytes
+from .writer import output_error
 
 RUFF_SETTINGS = [
     "--isolated",
@@ -53,19 +54,26 @@ def format_python(sources: dict[str, bytes], workdir: Path | None = None) -> dic
         else tempfile.TemporaryDirectory(prefix="macp-codegen-format-")
     )
     with folder as tmp:
-        made: set[str] = set()
-        for path, text in sources.items():
-            target = f"{tmp}/{path}"
-            parent = target.rpartition("/")[0]
-            if parent not in made:
-                os.makedirs(parent, exist_ok=True)
-                made.add(parent)
-            write_bytes(target, text)
+        try:
+            _write_sources(tmp, sources)
+        except OSError as exc:  # a full or read-only disk: one located line, nothing swapped
+            raise output_error(exc, Path(tmp)) from None
         _run(
             [ruff, "check", "--fix", "--select", "I,F401", "--exit-zero", *RUFF_SETTINGS, tmp], tmp
         )
         _run([ruff, "format", *RUFF_SETTINGS, tmp], tmp)
         return {path: read_bytes(f"{tmp}/{path}") for path in sources}
+
+
+def _write_sources(root: str, sources: dict[str, bytes]) -> None:
+    made: set[str] = set()
+    for path, text in sources.items():
+        target = f"{root}/{path}"
+        parent = target.rpartition("/")[0]
+        if parent not in made:
+            os.makedirs(parent, exist_ok=True)
+            made.add(parent)
+        write_bytes(target, text)
 
 
 def _run(command: list[str], root: str) -> None:
