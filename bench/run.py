@@ -115,7 +115,7 @@ def cpu_job(
 ) -> Job:
     """CPU time of a command (bench/command.py): what it costs, whatever the neighbours do.
     `fresh` is made absent before each run, untimed: moved into `trash` when given, else
-    deleted (see bench/command.py)."""
+    deleted (why: bench/scratch.py)."""
     cmd = [str(OURS), str(BENCH / "command.py"), "--name", name, "--cmd", json.dumps(argv)]
     cmd += ["--cwd", str(ROOT), "--fresh", str(fresh or ""), "--trash", str(trash or "")]
     return Job(name, cmd + pyperf_opts(1, values, 1, 1))
@@ -360,7 +360,7 @@ def main() -> int:
                         job.name, [runtime.target if c == "{target}" else c for c in job.command]
                     )
                 run_job(resolved, results, scratch)
-        # Figures that free many inodes go last: no later run pays for them (bench/command.py).
+        # Figures that free many inodes go last: no later run pays for them (bench/scratch.py).
         for rep in range(1, args.repetitions + 1):
             for job in last:
                 print(f"last figures, repetition {rep}/{args.repetitions}", flush=True)
