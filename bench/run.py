@@ -110,10 +110,14 @@ def command_job(name: str, argv: list[str], values: int, cwd: Path = ROOT) -> Jo
     return Job(name, [*cmd, "--", *argv], cwd)
 
 
-def cpu_job(name: str, argv: list[str], values: int, fresh: Path | None = None) -> Job:
-    """CPU time of a command (bench/command.py): what it costs, whatever the neighbours do."""
+def cpu_job(
+    name: str, argv: list[str], values: int, fresh: Path | None = None, trash: Path | None = None
+) -> Job:
+    """CPU time of a command (bench/command.py): what it costs, whatever the neighbours do.
+    `fresh` is made absent before each run, untimed: moved into `trash` when given, else
+    deleted (why: bench/scratch.py)."""
     cmd = [str(OURS), str(BENCH / "command.py"), "--name", name, "--cmd", json.dumps(argv)]
-    cmd += ["--cwd", str(ROOT), "--fresh", str(fresh or "")]
+    cmd += ["--cwd", str(ROOT), "--fresh", str(fresh or ""), "--trash", str(trash or "")]
     return Job(name, cmd + pyperf_opts(1, values, 1, 1))
 
 
@@ -170,20 +174,38 @@ def codegen_jobs(scratch: Path) -> list[Job]:
     ]
 
 
-def scale_jobs(scratch: Path) -> list[Job]:
-    jobs = []
+def scale_project(scratch: Path, count: int) -> tuple[list[str], Path]:
+    """The `generate` command for `count` synthetic modes, and its output folder."""
+    project = scratch / f"scale-{count}"
+    if not project.exists():
+        subprocess.run([str(OURS), str(BENCH / "synth.py"), str(project), str(count)], check=True)
+    out = project / "out"
     codegen = str(ROOT / ".venv" / "bin" / "macp-codegen")
+    argv = [codegen, "generate", "--project-root", str(project), "--proto-root"]
+    argv += [str(project / "proto"), "--include", str(ROOT / "proto"), "--output", str(out)]
+    return argv, out
+
+
+def scale_jobs(scratch: Path) -> list[Job]:
+    """Each run generates from scratch into a folder never used before: the previous output is
+    moved into the trash (deleted when the whole bench run ends), not deleted before the run."""
+    jobs = []
     for count in SCALE_MODES:
-        project = scratch / f"scale-{count}"
-        if not project.exists():
-            subprocess.run(
-                [str(OURS), str(BENCH / "synth.py"), str(project), str(count)], check=True
-            )
-        out = project / "out"  # removed before every run: each generates from scratch
-        argv = [codegen, "generate", "--project-root", str(project), "--proto-root"]
-        argv += [str(project / "proto"), "--include", str(ROOT / "proto"), "--output", str(out)]
-        jobs.append(cpu_job(f"scale-{count}", argv, 1, fresh=out))
+        argv, out = scale_project(scratch, count)
+        jobs.append(cpu_job(f"scale-{count}", argv, 1, fresh=out, trash=trash_folder(scratch)))
     return jobs
+
+
+def scale_after_delete_jobs(scratch: Path) -> list[Job]:
+    """Context for the scale figure: 200 modes right after deleting the previous output (as
+    `rm -rf out && macp-codegen generate` would). Run after every other figure, so that no
+    other run pays for the inodes it frees."""
+    argv, out = scale_project(scratch, 200)
+    return [cpu_job("scale-200-after-delete", argv, 1, fresh=out)]
+
+
+def trash_folder(scratch: Path) -> Path:
+    return scratch / "trash"
 
 
 class Runtime:
@@ -323,9 +345,11 @@ def main() -> int:
             *scale_jobs(scratch),
             *network_jobs(runtime, scratch),
         ]
+        last = scale_after_delete_jobs(scratch)
         if args.only:
             prefixes = tuple(args.only.split(","))
             jobs = [j for j in jobs if j.name.startswith(prefixes)]
+            last = [j for j in last if j.name.startswith(prefixes)]
         for rep in range(1, args.repetitions + 1):
             print(f"repetition {rep}/{args.repetitions}", flush=True)
             for job in jobs:
@@ -336,6 +360,11 @@ def main() -> int:
                         job.name, [runtime.target if c == "{target}" else c for c in job.command]
                     )
                 run_job(resolved, results, scratch)
+        # Figures that free many inodes go last: no later run pays for them (bench/scratch.py).
+        for rep in range(1, args.repetitions + 1):
+            for job in last:
+                print(f"last figures, repetition {rep}/{args.repetitions}", flush=True)
+                run_job(job, results, scratch)
         runtime.stop()
         memory = {
             side: peak_rss_kib([python_for(side), "-c", code]) for side, code in IMPORTS.items()
@@ -352,6 +381,7 @@ def main() -> int:
                 )
     finally:
         runtime.stop()
+        shutil.rmtree(trash_folder(scratch), ignore_errors=True)
     from report import render  # bench/report.py, next to this file
 
     text = render(

@@ -26,6 +26,7 @@ from grpc_tools import _protoc_compiler as protoc
 from mypy_protobuf import main as mypy_protobuf
 
 from .errors import CodegenError, ProtoSyntaxError, SourceLocation, UnresolvedImportError
+from .tree import files_under
 
 WELL_KNOWN_INCLUDE = Path(os.path.dirname(grpc_tools.__file__)) / "_proto"
 # The toolkit's own protos (options.proto) ship as package data and are always on the include
@@ -64,7 +65,9 @@ def discover_protos(proto_root: Path) -> tuple[str, ...]:
             "the proto root does not exist",
             "set proto_root in [tool.macp-codegen] or pass --proto-root",
         )
-    found = sorted(p.relative_to(proto_root).as_posix() for p in proto_root.rglob("*.proto"))
+    found = sorted(
+        "/".join(parts) for parts in files_under(str(proto_root)) if parts[-1].endswith(".proto")
+    )
     if not found:
         raise CodegenError(
             SourceLocation(str(proto_root)), "no .proto files found", "add mode .proto files"
@@ -263,9 +266,9 @@ def _typed_stubs(
         file_to_generate=list(targets), proto_file=list(descriptor_set.file), parameter="quiet"
     )
     stubs: dict[str, str] = {}
+    descriptors = mypy_protobuf.Descriptors(request)  # read-only: one index for both passes
     for grpc_stubs in (False, True):
         response = plugin_pb2.CodeGeneratorResponse()
-        descriptors = mypy_protobuf.Descriptors(request)
         if grpc_stubs:
             mypy_protobuf.generate_mypy_grpc_stubs(
                 descriptors,

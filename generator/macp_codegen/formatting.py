@@ -8,6 +8,7 @@ only cost time and left a .ruff_cache in the working directory).
 
 from __future__ import annotations
 
+import os
 import subprocess
 import tempfile
 from contextlib import AbstractContextManager, nullcontext
@@ -16,6 +17,8 @@ from pathlib import Path
 from ruff.__main__ import find_ruff_bin
 
 from .errors import CodegenError, SourceLocation
+from .rawio import read_bytes, write_bytes
+from .writer import output_error
 
 RUFF_SETTINGS = [
     "--isolated",
@@ -34,12 +37,13 @@ RUFF_SETTINGS = [
 ]
 
 
-def format_python(sources: dict[str, str], workdir: Path | None = None) -> dict[str, str]:
-    """Relative path -> source, formatted; import blocks sorted and unused imports dropped.
+def format_python(sources: dict[str, bytes], workdir: Path | None = None) -> dict[str, bytes]:
+    """Relative path -> UTF-8 source, formatted; import blocks sorted and unused imports dropped.
 
     The files are formatted on disk, in `workdir` when given (an empty folder the caller owns;
     the formatted files are left there, see `Writer.write(prepared=...)`), else in a temporary
-    folder.
+    folder. Each is written once and read back once, when ruff is done: the result is exactly
+    the bytes left on disk.
     """
     if not sources:
         return {}
@@ -50,19 +54,26 @@ def format_python(sources: dict[str, str], workdir: Path | None = None) -> dict[
         else tempfile.TemporaryDirectory(prefix="macp-codegen-format-")
     )
     with folder as tmp:
-        root = Path(tmp)
-        made: set[Path] = set()
-        for path, text in sources.items():
-            target = root / path
-            if target.parent not in made:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                made.add(target.parent)
-            target.write_text(text, encoding="utf-8")
+        try:
+            _write_sources(tmp, sources)
+        except OSError as exc:  # a full or read-only disk: one located line, nothing swapped
+            raise output_error(exc, Path(tmp)) from None
         _run(
             [ruff, "check", "--fix", "--select", "I,F401", "--exit-zero", *RUFF_SETTINGS, tmp], tmp
         )
         _run([ruff, "format", *RUFF_SETTINGS, tmp], tmp)
-        return {path: (root / path).read_text(encoding="utf-8") for path in sources}
+        return {path: read_bytes(f"{tmp}/{path}") for path in sources}
+
+
+def _write_sources(root: str, sources: dict[str, bytes]) -> None:
+    made: set[str] = set()
+    for path, text in sources.items():
+        target = f"{root}/{path}"
+        parent = target.rpartition("/")[0]
+        if parent not in made:
+            os.makedirs(parent, exist_ok=True)
+            made.add(parent)
+        write_bytes(target, text)
 
 
 def _run(command: list[str], root: str) -> None:

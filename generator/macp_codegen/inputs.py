@@ -14,6 +14,7 @@ from macp_core._dist import installed_version
 
 from . import __version__
 from .config import Config
+from .tree import files_under
 
 TOOLKIT_DIR = Path(__file__).resolve().parent  # generator source, templates, shipped protos
 PINNED_TOOLS = ("protobuf", "grpcio-tools", "mypy-protobuf", "jinja2", "libcst", "ruff")
@@ -75,13 +76,13 @@ def _digest_files(root: Path) -> list[Path]:
         return [root]
     if not root.is_dir():
         return []
-    return sorted(
-        path
-        for path in root.rglob("*")
-        if path.is_file()
-        and path.suffix != ".pyc"
-        and not any(p.startswith(".") or p == "__pycache__" for p in path.relative_to(root).parts)
+    # Ordered as Paths are (part by part), so the digest does not depend on the listing order.
+    found = sorted(
+        parts
+        for parts in files_under(str(root), skip_hidden=True)
+        if not parts[-1].endswith(".pyc")
     )
+    return [root.joinpath(*parts) for parts in found]
 
 
 def _version_of(distribution: str) -> str:

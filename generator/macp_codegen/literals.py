@@ -7,8 +7,11 @@ here only.
 
 from __future__ import annotations
 
-import json
 import math
+
+# What json.dumps(value, ensure_ascii=False) returns for a str, without building an encoder
+# per call (templates print tens of thousands of literals in a large generation).
+from json.encoder import encode_basestring as _json_string
 
 
 def python_literal(value: str | int | float | bool | None) -> str:
@@ -22,7 +25,7 @@ def python_literal(value: str | int | float | bool | None) -> str:
     if value is None or isinstance(value, bool):
         return repr(value)
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
+        return _json_string(value)
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError(f"{value!r} has no Python literal")
     if isinstance(value, (int, float)):

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import CodegenError, SourceLocation
+from .tree import files_under
 
 SCHEMA_SUFFIX = "-rules.schema.json"
 OVERRIDES_NAME = "builder-overrides.json"
@@ -509,4 +510,5 @@ def find_overrides(schema: Path) -> Path | None:
 def find_rules_schemas(root: Path) -> list[Path]:
     if not root.is_dir():
         return []
-    return sorted(root.rglob(f"*{SCHEMA_SUFFIX}"))
+    found = (parts for parts in files_under(str(root)) if parts[-1].endswith(SCHEMA_SUFFIX))
+    return sorted(root.joinpath(*parts) for parts in found)

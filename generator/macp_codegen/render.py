@@ -55,6 +55,9 @@ def make_environment(overlay: Path | None = None, cache: Path | None = None) -> 
     env = jinja2.Environment(
         loader=jinja2.ChoiceLoader(loaders),
         bytecode_cache=_bytecode_cache(cache),
+        # One environment per generation: a template is loaded once and not checked again for
+        # changes (a stat per render).
+        auto_reload=False,
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         keep_trailing_newline=True,

@@ -4,11 +4,13 @@ The new tree is assembled in a staging copy of the output folder and swapped in 
 renames; the copy is made of hard links (a new file is what costs, a link is cheap), so a file
 in staging is never written through: it is unlinked first, or replaced by a rename. Files the
 formatter already wrote to disk (`preparing()`) are moved into staging rather than written
-again; an interrupted swap is repaired by `recover()`, which the project runs before it
-builds anything (the build reads the user's scaffolds from the output folder, so it must see
-the restored tree). Files the manifest does not list are never touched; files it lists that
-are no longer produced are removed. A failing disk (full, read-only, no permission) becomes
-one located `OutputError`, with the output folder left as it was.
+again (on a first run its folder becomes the staging tree), and never read again: the
+formatter records the bytes it left in each. An interrupted swap is repaired by `recover()`,
+which the project runs before it builds anything (the build reads the user's scaffolds from
+the output folder, so it must see the restored tree). Files the manifest does not list are
+never touched; files it lists that are no longer produced are removed. A failing disk (full,
+read-only, no permission) becomes one located `OutputError`, with the output folder left as
+it was.
 """
 
 from __future__ import annotations
@@ -19,12 +21,13 @@ import json
 import os
 import shutil
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
 from .errors import CodegenError, SourceLocation
+from .rawio import read_bytes, write_bytes
 
 MANIFEST_NAME = ".macp-codegen-manifest.json"
 _RESET = "delete it and run `macp-codegen generate`; files it listed are then left alone"
@@ -76,6 +79,17 @@ def _link_file(source: str, target: str) -> object:
         return shutil.copy2(source, target)
     except OSError as exc:
         raise _CopyFailed(exc) from exc
+
+
+@dataclass
+class Prepared:
+    """The folder of `Writer.preparing()` and the exact bytes of each file put in it, recorded
+    by whoever put it there (the formatter, from what it read back once ruff was done). A file
+    is moved into the new tree when these bytes are its content: compared in memory, so the
+    file is not read again."""
+
+    folder: Path
+    holds: dict[str, bytes] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -177,7 +191,7 @@ def digest(content: bytes) -> str:
 class Writer:
     def __init__(self, output: Path) -> None:
         self.output = output.resolve()
-        self._folders: set[Path] = set()  # folders known to exist in staging
+        self._folders: set[str] = set()  # folders known to exist in staging
         self._linked = True  # staging may hold hard links to the live tree's files
         self._preparing = False  # the prepared folder is in use: recover() leaves it
         self._staging = self.output.with_name(f".{self.output.name}.staging")
@@ -205,7 +219,7 @@ class Writer:
             raise output_error(exc, self.output) from None
 
     @contextmanager
-    def preparing(self) -> Iterator[Path | None]:
+    def preparing(self) -> Iterator[Prepared | None]:
         """An empty folder beside the output, on its file system, for files to be moved into
         staging by `write(prepared=...)`; None when it cannot be made (the files are then
         written as usual). Removed on exit; a leftover of a killed run is removed on entry."""
@@ -218,7 +232,7 @@ class Writer:
             return
         self._preparing = True
         try:
-            yield self._prepared
+            yield Prepared(self._prepared)
         finally:
             self._preparing = False
             shutil.rmtree(self._prepared, ignore_errors=True)
@@ -229,11 +243,15 @@ class Writer:
         new, changed, unchanged = [], [], []
         # No output folder (a first run): every file is new, none to look for.
         exists = self.output.is_dir()
+        output = os.fspath(self.output)
         for path, out in sorted(produced.items()):
-            target = self.output / path
-            if not exists or not target.is_file():
+            try:
+                on_disk = read_bytes(f"{output}/{path}") if exists else None
+            except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+                on_disk = None  # not there, or not a file
+            if on_disk is None:
                 new.append(path)
-            elif target.read_bytes() == out.content:
+            elif on_disk == out.content:
                 unchanged.append(path)
             else:
                 changed.append(path)
@@ -243,10 +261,11 @@ class Writer:
         return Plan(tuple(new), tuple(changed), tuple(unchanged), tuple(stale))
 
     def write(
-        self, files: Iterable[OutputFile], manifest: Manifest, prepared: Path | None = None
+        self, files: Iterable[OutputFile], manifest: Manifest, prepared: Prepared | None = None
     ) -> WriteReport:
         """Writes the files and the manifest. `prepared` may hold files at their relative paths
-        (see `preparing()`); one whose bytes are exactly a file's content is moved, not copied."""
+        (see `preparing()`); one whose recorded bytes are exactly a file's content is moved, not
+        written again."""
         self.recover()
         outputs = sorted(files, key=lambda f: f.path)
         plan = self.plan(outputs)
@@ -270,27 +289,38 @@ class Writer:
         return path.is_file() and path.read_bytes() == manifest_bytes
 
     def _stage(
-        self, outputs: list[OutputFile], plan: Plan, manifest_bytes: bytes, prepared: Path | None
+        self,
+        outputs: list[OutputFile],
+        plan: Plan,
+        manifest_bytes: bytes,
+        prepared: Prepared | None,
     ) -> None:
         if self._staging.exists():
             shutil.rmtree(self._staging)
         self._linked = self.output.exists()
+        in_place = False  # the prepared files are already at their staged paths
         if self._linked:
             shutil.copytree(self.output, self._staging, symlinks=True, copy_function=_link_file)
-        elif prepared is not None and self._adopt(prepared):
-            prepared = self._staging  # a first run: the formatter's files are in place
+        elif prepared is not None and self._adopt(prepared.folder):
+            in_place = True  # a first run: the formatter's files are in place
         else:
             self._staging.mkdir(parents=True)
         self._folders = set()
+        staging = os.fspath(self._staging)
+        held, folder = (prepared.holds, os.fspath(prepared.folder)) if prepared else ({}, "")
         to_write = set(plan.new) | set(plan.changed)
         for out in outputs:
-            if out.path in to_write:
-                target = self._staging / out.path
-                if prepared is None or not self._move_prepared(prepared / out.path, target, out):
-                    self._write_file(target, out.content)
+            if out.path not in to_write:
+                continue
+            target = f"{staging}/{out.path}"
+            if held.get(out.path) == out.content and (
+                in_place or self._move_prepared(f"{folder}/{out.path}", target)
+            ):
+                continue
+            self._write_file(target, out.content)
         for path in plan.stale:
             self._remove_file(self._staging, path)
-        self._write_file(self._staging / MANIFEST_NAME, manifest_bytes)
+        self._write_file(f"{staging}/{MANIFEST_NAME}", manifest_bytes)
 
     def _adopt(self, prepared: Path) -> bool:
         """Makes the prepared folder the staging tree (no old tree to start from): its files
@@ -301,18 +331,15 @@ class Writer:
             return False
         return True
 
-    def _make_parent(self, target: Path) -> None:
-        if target.parent not in self._folders:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            self._folders.add(target.parent)
+    def _make_parent(self, target: str) -> None:
+        parent = target.rpartition("/")[0]
+        if parent not in self._folders:
+            os.makedirs(parent, exist_ok=True)
+            self._folders.add(parent)
 
-    def _move_prepared(self, source: Path, target: Path, out: OutputFile) -> bool:
-        """Moves `source` to `target` when it holds exactly the file's content."""
+    def _move_prepared(self, source: str, target: str) -> bool:
+        """Moves the formatter's file into staging; False when it cannot (write it instead)."""
         try:
-            if source.read_bytes() != out.content:
-                return False
-            if source == target:
-                return True
             self._make_parent(target)
             # A rename replaces a staged hard link; the live tree's file is left as it was.
             os.replace(source, target)
@@ -320,13 +347,14 @@ class Writer:
             return False  # not there, or another file system: write it instead
         return True
 
-    def _write_file(self, target: Path, content: bytes) -> None:
+    def _write_file(self, target: str, content: bytes) -> None:
         self._make_parent(target)
         # A staged file may be a hard link to the live tree's file: never write through it.
         # (A staging tree not copied from the live one holds no links: no unlink to try.)
         if self._linked:
-            target.unlink(missing_ok=True)
-        target.write_bytes(content)
+            with suppress(FileNotFoundError):
+                os.unlink(target)
+        write_bytes(target, content)
 
     @staticmethod
     def _remove_file(root: Path, path: str) -> None:

@@ -35,7 +35,7 @@ def test_an_exception_mid_write_leaves_the_tree_untouched(
     calls = {"n": 0}
     original = Writer._write_file
 
-    def failing_write(self: Writer, target: Path, content: bytes) -> None:
+    def failing_write(self: Writer, target: str, content: bytes) -> None:
         calls["n"] += 1
         if calls["n"] == 3:
             raise RuntimeError("disk full (injected)")
@@ -120,28 +120,31 @@ def test_staging_never_writes_through_to_the_live_tree(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("first_run", [True, False])
-def test_prepared_files_are_moved_only_when_their_bytes_match(
+def test_prepared_files_are_moved_only_when_their_recorded_bytes_match(
     tmp_path: Path, first_run: bool
 ) -> None:
     """The formatter's files are moved into the new tree (on a first run its folder becomes
-    the tree); one whose bytes differ from the file's content is written from the content."""
+    the tree) without being read again; one whose recorded bytes differ from the file's content
+    (or that has none recorded) is written from the content."""
     output = tmp_path / "generated"
     writer = Writer(output)
     if not first_run:
-        old = [OutputFile("pkg/a.py", b"a = 0\n"), OutputFile("pkg/b.py", b"b = 0\n")]
+        old = [OutputFile(f"pkg/{n}.py", f"{n} = 0\n".encode()) for n in "abc"]
         writer.write(old, Manifest("t", "0", {f.path: f.kind for f in old}))
     with writer.preparing() as prepared:
-        assert prepared is not None and prepared.parent == tmp_path
-        (prepared / "pkg").mkdir()
-        (prepared / "pkg/a.py").write_bytes(b"a = 1\n")
-        (prepared / "pkg/b.py").write_bytes(b"stale text\n")
-        inode = (prepared / "pkg/a.py").stat().st_ino
-        files = [OutputFile("pkg/a.py", b"a = 1\n"), OutputFile("pkg/b.py", b"b = 1\n")]
+        assert prepared is not None and prepared.folder.parent == tmp_path
+        (prepared.folder / "pkg").mkdir()
+        for name, text in [("a", b"a = 1\n"), ("b", b"stale text\n"), ("c", b"c = 1\n")]:
+            (prepared.folder / f"pkg/{name}.py").write_bytes(text)
+        prepared.holds.update({"pkg/a.py": b"a = 1\n", "pkg/b.py": b"stale text\n"})
+        inode = (prepared.folder / "pkg/a.py").stat().st_ino
+        files = [OutputFile(f"pkg/{n}.py", f"{n} = 1\n".encode()) for n in "abc"]
         report = writer.write(files, Manifest("t", "1", {f.path: f.kind for f in files}), prepared)
-        assert report.written == ("pkg/a.py", "pkg/b.py")
+        assert report.written == ("pkg/a.py", "pkg/b.py", "pkg/c.py")
         assert (output / "pkg/a.py").stat().st_ino == inode  # moved, not written again
-        assert not (prepared / "pkg/a.py").exists()
-        assert (output / "pkg/b.py").read_bytes() == b"b = 1\n"  # mismatch: written from content
+        assert not (prepared.folder / "pkg/a.py").exists()
+        assert (output / "pkg/b.py").read_bytes() == b"b = 1\n"  # mismatch: from content
+        assert (output / "pkg/c.py").read_bytes() == b"c = 1\n"  # nothing recorded: written
     assert sorted(p.name for p in tmp_path.iterdir()) == ["generated"]
 
 
@@ -172,3 +175,20 @@ def test_staging_copies_where_the_file_system_has_no_hard_links(
     writer.write([OutputFile("a.py", b"a = 2\n"), OutputFile("b.py", b"b = 1\n")], manifest)
     assert (output / "a.py").read_bytes() == b"a = 2\n"
     assert (output / "b.py").read_bytes() == b"b = 1\n"
+
+
+def test_the_plan_compares_what_is_on_disk(tmp_path: Path) -> None:
+    output = tmp_path / "generated"
+    writer = Writer(output)
+    files = [OutputFile(f"pkg/{n}.py", f"{n} = 1\n".encode()) for n in "abcd"]
+    assert writer.plan(files).new == tuple(f.path for f in files)  # no output folder yet
+    writer.write(files, Manifest("t", "1", {f.path: f.kind for f in files}))
+    (output / "pkg/b.py").write_text("b = 2\n")  # edited by hand: rewritten
+    (output / "pkg/c.py").unlink()  # deleted by hand: written again
+    (output / "pkg/c.py").mkdir()  # ... and a folder in its place is not the file either
+    (output / "pkg/d.py").unlink()
+    plan = writer.plan(files)
+    assert plan.unchanged == ("pkg/a.py",)
+    assert plan.changed == ("pkg/b.py",)
+    assert plan.new == ("pkg/c.py", "pkg/d.py")
+    assert plan.stale == ()

@@ -189,7 +189,7 @@ def test_a_failing_disk_is_one_located_line_with_exit_2(
     before = tree_fingerprint(output)
     _change_an_input(scratch_project)
 
-    def failing_write(self: Writer, target: Path, content: bytes) -> None:
+    def failing_write(self: Writer, target: str, content: bytes) -> None:
         raise OSError(code, os.strerror(code), str(target))
 
     def failing_copy(source: str, target: str) -> None:
@@ -209,6 +209,40 @@ def test_a_failing_disk_is_one_located_line_with_exit_2(
     assert f"{scratch_project}/.generated.staging/" in lines[0]  # located: the file it wrote
     assert os.strerror(code) in lines[0] and words in lines[0]
     assert tree_fingerprint(output) == before
+    assert sorted(p.name for p in scratch_project.iterdir() if p.name.startswith(".")) == []
+
+
+@pytest.mark.parametrize("first_run", [True, False])
+def test_a_full_disk_while_formatting_is_one_located_line_with_exit_2(
+    scratch_project: Path, monkeypatch: pytest.MonkeyPatch, first_run: bool
+) -> None:
+    """The formatter writes the rendered Python beside the output (the prepared folder) before
+    the writer runs: a disk that fills up there is reported like one that fills up in staging."""
+    root = str(scratch_project)
+    output = scratch_project / "generated"
+    if not first_run:
+        assert run_cli("generate", "--project-root", root).status == 0
+        _change_an_input(scratch_project)
+    before = tree_fingerprint(output) if output.exists() else None
+    calls = {"n": 0}
+
+    def filling_write(path: str, content: bytes) -> None:
+        calls["n"] += 1
+        if calls["n"] == 5:  # some files written, then the disk is full
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), path)
+        real_write(path, content)
+
+    from macp_codegen import formatting
+
+    real_write = formatting.write_bytes
+    monkeypatch.setattr(formatting, "write_bytes", filling_write)
+    run = run_cli("generate", "--project-root", root)
+    assert run.status == 2
+    lines = run.err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in run.err, run.err
+    assert f"{scratch_project}/.generated.prepared/" in lines[0]  # located: the file it wrote
+    assert os.strerror(errno.ENOSPC) in lines[0] and "free some disk space" in lines[0]
+    assert (tree_fingerprint(output) if output.exists() else None) == before
     assert sorted(p.name for p in scratch_project.iterdir() if p.name.startswith(".")) == []
 
 
