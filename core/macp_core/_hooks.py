@@ -10,8 +10,8 @@ BidRecord)` keeps being called after the action's method became `place_bid`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+import inspect
+from collections.abc import Mapping
 
 
 def resolve_hooks(cls: type, defaults: Mapping[str, str], base: type) -> dict[str, str]:
@@ -35,13 +35,19 @@ def resolve_hooks(cls: type, defaults: Mapping[str, str], base: type) -> dict[st
     return resolved
 
 
-def hook_functions(
-    cls: type, defaults: Mapping[str, str], base: type
-) -> dict[str, Callable[[Any, Any], None]]:
-    """record class name -> the function `cls` calls for it: `resolve_hooks`, looked up once
-    per class so that applying a record costs one dict lookup, not a `getattr` by name."""
-    resolved = resolve_hooks(cls, defaults, base)
-    return {record: getattr(cls, name) for record, name in resolved.items()}
+def bind_hooks(cls: type, base: type) -> None:
+    """Binds, on `cls`, each record class's resolved hook (`resolve_hooks` over
+    `cls.DEFAULT_HOOKS`) to the class attribute `cls.HOOK_ATTRIBUTES` names for it.
+
+    Done once per class, so that applying a record calls `self.<attribute>(record)`: an
+    ordinary method call, which the interpreter specialises, instead of a lookup by name or
+    by record type per record. The attribute holds the hook as the class defines it (the
+    function, or whatever descriptor), so it binds exactly as `self.<hook>` would.
+    """
+    defaults: Mapping[str, str] = cls.DEFAULT_HOOKS  # type: ignore[attr-defined]
+    attributes: Mapping[str, str] = cls.HOOK_ATTRIBUTES  # type: ignore[attr-defined]
+    for record, name in resolve_hooks(cls, defaults, base).items():
+        setattr(cls, attributes[record], inspect.getattr_static(cls, name))
 
 
 def _record_annotation(member: object) -> str | None:

@@ -103,9 +103,12 @@ def _restore_attribute(target: BaseProjection, name: str, old: object) -> None:
         target._opaque.add(name)
 
 
-# How an envelope of one message type is applied: (projection, envelope, payload or None,
-# envelope.message_id as already read: a record keeps it without reading the field again).
-_Apply = Callable[[Any, envelope_pb2.Envelope, Message | None, str], None]
+# How an envelope of one message type is applied: (projection, envelope, envelope.message_id
+# as already read: a record keeps it without reading the field again).
+_Apply = Callable[[Any, envelope_pb2.Envelope, str], None]
+# ... and one this process sent: (projection, envelope, the payload message it was built from,
+# message_id, sender, timestamp_unix_ms: the header values the sender built it from).
+_ApplySent = Callable[[Any, envelope_pb2.Envelope, Message, str, str, int], None]
 _R = TypeVar("_R")
 
 
@@ -125,10 +128,12 @@ class BaseProjection:
     INITIAL_PHASE: ClassVar[str] = PHASE_PENDING
     TERMINAL_PHASES: ClassVar[frozenset[str]] = frozenset({PHASE_COMMITTED, PHASE_CANCELLED})
     # A mode's message types -> the name of the method applying one: ``method(envelope,
-    # payload, message_id)``, where ``payload`` is the decoded payload message when the caller
-    # already has it (an envelope this process just sent) and None otherwise, and
-    # ``message_id`` is ``envelope.message_id``. Generated bases fill it.
+    # message_id)``, ``message_id`` being ``envelope.message_id``. Generated bases fill it.
     APPLY_METHODS: ClassVar[Mapping[str, str]] = {}
+    # The same for an envelope this process sent: ``method(envelope, payload, message_id,
+    # sender, timestamp_unix_ms)`` with the payload message and header values the envelope was
+    # built from. A message type missing here is applied by its APPLY_METHODS method.
+    SENT_APPLY_METHODS: ClassVar[Mapping[str, str]] = {}
 
     _journal: Journal
     _opaque: set[str]
@@ -136,6 +141,7 @@ class BaseProjection:
     _record_log: list[Any]
     # Message type -> how to apply it, resolved once per class (see __init_subclass__).
     _dispatch: ClassVar[dict[str, _Apply]]
+    _dispatch_sent: ClassVar[dict[str, _ApplySent]]
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Self:
         self = super().__new__(cls)
@@ -146,7 +152,7 @@ class BaseProjection:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls._dispatch = _dispatch_table(cls)
+        cls._dispatch, cls._dispatch_sent = _dispatch_tables(cls)
         if cls.apply_envelope is not BaseProjection.apply_envelope:
             # An override sees every envelope, sent ones too: decided here, not per envelope.
             cls._apply_sent = _apply_sent_through_override  # type: ignore[method-assign]
@@ -219,7 +225,7 @@ class BaseProjection:
             if apply is None:
                 self.apply_mode_envelope(envelope)
             else:
-                apply(self, envelope, None, message_id)
+                apply(self, envelope, message_id)
         except Exception as exc:  # the contract: never raise, record instead
             self._failed(envelope, exc, records_before)
             return False
@@ -239,14 +245,16 @@ class BaseProjection:
         session_id: str,
         message_id: str,
         message_type: str,
+        sender: str,
+        timestamp_unix_ms: int,
     ) -> bool:
         """``apply_envelope`` for an envelope this process built from ``payload`` and sent.
 
         For sessions, once the runtime accepted it: the payload message is used as it is
         instead of decoding ``envelope.payload`` again (where the mode's record copies only
         plain values out of it; otherwise, and for any other message class, it is decoded),
-        and the header values the sender built the envelope from (``mode`` .. ``message_type``,
-        equal to its fields) are used instead of reading the fields back.
+        and the header values the sender built the envelope from (``mode`` ..
+        ``timestamp_unix_ms``, equal to its fields) are used instead of reading the fields back.
         """
         # apply_envelope's body with the caller's values: keep the two alike. (A class that
         # overrides apply_envelope gets _apply_sent_through_override instead.)
@@ -258,7 +266,7 @@ class BaseProjection:
         if message_id and message_id in seen:
             self._record_anomaly(ANOMALY_DUPLICATE_MESSAGE, envelope, "message_id already applied")
             return False
-        apply = self._dispatch.get(message_type)
+        apply = self._dispatch_sent.get(message_type)
         log = self._record_log
         records_before = len(log)
         journal = self._journal
@@ -269,7 +277,7 @@ class BaseProjection:
             if apply is None:
                 self.apply_mode_envelope(envelope)
             else:
-                apply(self, envelope, payload, message_id)
+                apply(self, envelope, payload, message_id, sender, timestamp_unix_ms)
         except Exception as exc:
             self._failed(envelope, exc, records_before)
             return False
@@ -443,6 +451,8 @@ def _apply_sent_through_override(
     session_id: str,
     message_id: str,
     message_type: str,
+    sender: str,
+    timestamp_unix_ms: int,
 ) -> bool:
     return self.apply_envelope(envelope)
 
@@ -460,7 +470,6 @@ def _is_data_descriptor(cls: type, name: str) -> bool:
 def _apply_session_start(
     projection: BaseProjection,
     envelope: envelope_pb2.Envelope,
-    payload: Message | None,
     message_id: str,
 ) -> None:
     start = core_pb2.SessionStartPayload.FromString(envelope.payload)
@@ -472,7 +481,6 @@ def _apply_session_start(
 def _apply_commitment(
     projection: BaseProjection,
     envelope: envelope_pb2.Envelope,
-    payload: Message | None,
     message_id: str,
 ) -> None:
     projection.commitment = core_pb2.CommitmentPayload.FromString(envelope.payload)
@@ -482,7 +490,6 @@ def _apply_commitment(
 def _apply_session_cancel(
     projection: BaseProjection,
     envelope: envelope_pb2.Envelope,
-    payload: Message | None,
     message_id: str,
 ) -> None:
     projection.cancel_reason = core_pb2.SessionCancelPayload.FromString(envelope.payload).reason
@@ -492,7 +499,6 @@ def _apply_session_cancel(
 def _apply_session_suspend(
     projection: BaseProjection,
     envelope: envelope_pb2.Envelope,
-    payload: Message | None,
     message_id: str,
 ) -> None:
     core_pb2.SessionSuspendPayload.FromString(envelope.payload)
@@ -502,7 +508,6 @@ def _apply_session_suspend(
 def _apply_session_resume(
     projection: BaseProjection,
     envelope: envelope_pb2.Envelope,
-    payload: Message | None,
     message_id: str,
 ) -> None:
     core_pb2.SessionResumePayload.FromString(envelope.payload)
@@ -512,7 +517,6 @@ def _apply_session_resume(
 def _apply_signal(
     projection: BaseProjection,
     envelope: envelope_pb2.Envelope,
-    payload: Message | None,
     message_id: str,
 ) -> None:
     core_pb2.SignalPayload.FromString(envelope.payload)  # informational; must decode
@@ -521,7 +525,6 @@ def _apply_signal(
 def _apply_progress(
     projection: BaseProjection,
     envelope: envelope_pb2.Envelope,
-    payload: Message | None,
     message_id: str,
 ) -> None:
     core_pb2.ProgressPayload.FromString(envelope.payload)  # informational; must decode
@@ -539,19 +542,49 @@ _CORE_APPLY: dict[str, _Apply] = {
 assert set(_CORE_APPLY) == CORE_MESSAGE_TYPES
 
 
-def _dispatch_table(cls: type[BaseProjection]) -> dict[str, _Apply]:
-    """Message type -> how ``cls`` applies it. Core types first, then the mode's own methods
-    (looked up on ``cls``, so a subclass overriding one is honoured) -- unless a subclass
-    below the class that declared ``APPLY_METHODS`` overrides ``apply_mode_envelope``: then it
-    gets every mode envelope, as it asked."""
+def _dispatch_tables(cls: type[BaseProjection]) -> tuple[dict[str, _Apply], dict[str, _ApplySent]]:
+    """Message type -> how ``cls`` applies it, for replay and for an envelope it sent. Core
+    types first, then the mode's own methods (looked up on ``cls``, so a subclass overriding
+    one is honoured) -- unless a subclass below the class that declared ``APPLY_METHODS``
+    overrides ``apply_mode_envelope``: then it gets every mode envelope, as it asked."""
     table = dict(_CORE_APPLY)
+    sent = {message_type: _sent_through(apply) for message_type, apply in _CORE_APPLY.items()}
     declared = next(k for k in cls.__mro__ if "APPLY_METHODS" in vars(k))
     hook = next(k for k in cls.__mro__ if "apply_mode_envelope" in vars(k))
     if issubclass(declared, hook):
         for message_type, name in cls.APPLY_METHODS.items():
-            if message_type not in table:
-                table[message_type] = getattr(cls, name)
-    return table
+            if message_type in table:
+                continue
+            apply = table[message_type] = getattr(cls, name)
+            twin = cls.SENT_APPLY_METHODS.get(message_type)
+            if twin is None or _overrides_only_replay(cls, declared, name, twin):
+                sent[message_type] = _sent_through(apply)  # the replay method sees it too
+            else:
+                sent[message_type] = getattr(cls, twin)
+    return table, sent
 
 
-BaseProjection._dispatch = _dispatch_table(BaseProjection)
+def _overrides_only_replay(cls: type, declared: type, name: str, twin: str) -> bool:
+    # A subclass replacing a mode's replay method alone must see sent envelopes there too.
+    return getattr(cls, name) is not getattr(declared, name) and getattr(cls, twin) is getattr(
+        declared, twin, None
+    )
+
+
+def _sent_through(apply: _Apply) -> _ApplySent:
+    """A sent-path entry that applies as replay does (decoding ``envelope.payload``)."""
+
+    def apply_sent(
+        projection: Any,
+        envelope: envelope_pb2.Envelope,
+        payload: Message,
+        message_id: str,
+        sender: str,
+        timestamp_unix_ms: int,
+    ) -> None:
+        apply(projection, envelope, message_id)
+
+    return apply_sent
+
+
+BaseProjection._dispatch, BaseProjection._dispatch_sent = _dispatch_tables(BaseProjection)

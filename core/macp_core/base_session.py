@@ -116,9 +116,10 @@ class _SessionCore:
         payload: Message,
         sender: str | None,
         auth: AuthConfig | None,
-    ) -> tuple[envelope_pb2.Envelope, AuthConfig | None, str]:
+    ) -> tuple[envelope_pb2.Envelope, AuthConfig | None, str, str, int]:
         """What ``send_payload`` sends: the envelope, the auth the call uses (per-call auth,
-        else the session's, else the client's) and the envelope's message id.
+        else the session's, else the client's) and the envelope's message id, sender and
+        timestamp (handed to the projection once accepted: it need not read them back).
 
         This is every send's path, shared by both flavours, so it does in one frame what
         ``_auth_for``, ``build_envelope``, ``new_message_id`` and ``serialize_message`` do:
@@ -135,21 +136,23 @@ class _SessionCore:
             message_id = _pooled_id()
         except IndexError:  # the pool is empty: refill it
             message_id = new_message_id()
+        sender = sender or ""
+        timestamp_unix_ms = time_ns() // 1_000_000
         envelope = _Envelope(
             macp_version=MACP_VERSION,
             mode=self.mode,
             message_type=message_type,
             message_id=message_id,
             session_id=self.session_id,
-            sender=sender or "",
-            timestamp_unix_ms=time_ns() // 1_000_000,
+            sender=sender,
+            timestamp_unix_ms=timestamp_unix_ms,
             payload=(
                 payload.SerializeToString()
                 if _NO_MAPS.get(payload.__class__)
                 else serialize_message(payload)  # maps, a class not seen yet, or no message
             ),
         )
-        return envelope, auth, message_id
+        return envelope, auth, message_id, sender, timestamp_unix_ms
 
     def _start_payload(
         self,
@@ -199,12 +202,25 @@ class _SessionCore:
         )
 
     def _accepted(
-        self, envelope: envelope_pb2.Envelope, payload: Message, message_id: str, message_type: str
+        self,
+        envelope: envelope_pb2.Envelope,
+        payload: Message,
+        message_id: str,
+        message_type: str,
+        sender: str,
+        timestamp_unix_ms: int,
     ) -> None:
         # The projection takes the payload message and the header values this session built,
         # and skips decoding envelope.payload and reading those fields back.
         self.projection._apply_sent(
-            envelope, payload, self.mode, self.session_id, message_id, message_type
+            envelope,
+            payload,
+            self.mode,
+            self.session_id,
+            message_id,
+            message_type,
+            sender,
+            timestamp_unix_ms,
         )
 
     def _rejected(self, envelope: envelope_pb2.Envelope, error: MacpAckError) -> None:
@@ -282,13 +298,15 @@ class BaseSession(_SessionCore):
         auth: AuthConfig | None,
     ) -> envelope_pb2.Ack:
         """Build, send (retrying per policy), and on acceptance apply to the projection."""
-        envelope, auth, message_id = self._outgoing(message_type, payload, sender, auth)
+        envelope, auth, message_id, sender, sent_at = self._outgoing(
+            message_type, payload, sender, auth
+        )
         try:
             ack = self.client.send(envelope, auth=auth, retry=self.retry)
         except MacpAckError as exc:
             self._rejected(envelope, exc)
             raise
-        self._accepted(envelope, payload, message_id, message_type)
+        self._accepted(envelope, payload, message_id, message_type, sender, sent_at)
         return ack
 
     def start(
@@ -419,13 +437,15 @@ class AsyncBaseSession(_SessionCore):
         auth: AuthConfig | None,
     ) -> envelope_pb2.Ack:
         """Build, send (retrying per policy), and on acceptance apply to the projection."""
-        envelope, auth, message_id = self._outgoing(message_type, payload, sender, auth)
+        envelope, auth, message_id, sender, sent_at = self._outgoing(
+            message_type, payload, sender, auth
+        )
         try:
             ack = await self.client.send(envelope, auth=auth, retry=self.retry)
         except MacpAckError as exc:
             self._rejected(envelope, exc)
             raise
-        self._accepted(envelope, payload, message_id, message_type)
+        self._accepted(envelope, payload, message_id, message_type, sender, sent_at)
         return ack
 
     async def start(

@@ -110,6 +110,13 @@ class RecordFieldModel:
     value: str  # Python source: the value from `payload` / `envelope` in `decode`
     default: str  # Python source of the default, "" when the constructor requires it
     comment: str = ""  # a comment line above the attribute ("" for none)
+    # Python source on the sent path, where the session hands the header values it built the
+    # envelope from (locals `sender`, `timestamp_unix_ms`); "" when the same as `value`.
+    sent_value: str = ""
+
+    @property
+    def sent_source(self) -> str:
+        return self.sent_value or self.value
 
 
 @dataclass(frozen=True)
@@ -197,6 +204,16 @@ class ActionModel:
             and not self.fills_from_sender
             and all(f.kind == "scalar" and not f.repeated for f in self.settable)
         )
+
+    @property
+    def sent_apply_method(self) -> str:
+        """The twin of `apply_method` for an envelope this process sent (see the base template)."""
+        return naming.sent_apply_method(self.method)
+
+    @property
+    def hook_attribute(self) -> str:
+        """The class attribute the resolved hook of `record_class` is bound to."""
+        return naming.hook_attribute(self.record_class)
 
     @property
     def record_constructor(self) -> str:

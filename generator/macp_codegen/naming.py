@@ -139,6 +139,18 @@ def apply_method(method: str) -> str:
     return f"_apply_{method}"
 
 
+def sent_apply_method(method: str) -> str:
+    """The sent-path twin of `apply_method`, e.g. `_sent_apply_vote`. Its own prefix: no action
+    name can make one family's name equal a name of the other."""
+    return f"_sent_apply_{method}"
+
+
+def hook_attribute(record_class: str) -> str:
+    """The class attribute a record class's resolved hook is bound to, e.g.
+    `_hook_for_vote_record` (see macp_core._hooks.bind_hooks)."""
+    return f"_hook_for_{snake_case(record_class)}"
+
+
 def record_constructor(record_class: str) -> str:
     """The projection base's fast builder of a record class, e.g. `_new_vote_record`."""
     return f"_new_{snake_case(record_class)}"

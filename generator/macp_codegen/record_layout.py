@@ -25,7 +25,13 @@ _ENVELOPE_TAIL = (
     # A local, not a field read: the apply path has read the id already (a protobuf field
     # read makes a new string each time) and hands it to `_apply_<method>`.
     RecordFieldModel("message_id", "str", "message_id", '""'),
-    RecordFieldModel("timestamp_unix_ms", "int", "envelope.timestamp_unix_ms", "0"),
+    RecordFieldModel(
+        "timestamp_unix_ms",
+        "int",
+        "envelope.timestamp_unix_ms",
+        "0",
+        sent_value="timestamp_unix_ms",
+    ),
 )
 
 
@@ -65,7 +71,7 @@ def record_fields(
         names = (*names, SENDER)
     required = names[: names.index(SENDER)]
     layout = [
-        RecordFieldModel(SENDER, "str", "envelope.sender", '""')
+        RecordFieldModel(SENDER, "str", "envelope.sender", '""', sent_value=SENDER)
         if name == SENDER
         else _payload_field(by_name[name], required=name in required)
         for name in names

@@ -177,11 +177,20 @@ class _TakesPayload(VoteProjection):
         session_id: str,
         message_id: str,
         message_type: str,
+        sender: str,
+        timestamp_unix_ms: int,
     ) -> bool:
         self.handed.append((envelope.message_id, payload))
         # The header values handed along are the envelope's own, exactly.
-        header = (envelope.mode, envelope.session_id, envelope.message_id, envelope.message_type)
-        assert (mode, session_id, message_id, message_type) == header
+        header = (
+            envelope.mode,
+            envelope.session_id,
+            envelope.message_id,
+            envelope.message_type,
+            envelope.sender,
+            envelope.timestamp_unix_ms,
+        )
+        assert (mode, session_id, message_id, message_type, sender, timestamp_unix_ms) == header
         return self.apply_envelope(envelope)
 
 

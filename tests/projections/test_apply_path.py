@@ -61,6 +61,8 @@ def apply_sent(
         envelope.session_id,
         envelope.message_id,
         envelope.message_type,
+        envelope.sender,
+        envelope.timestamp_unix_ms,
     )
 
 
@@ -181,8 +183,12 @@ def test_every_generated_base_dispatches_each_of_its_message_types(mode: str) ->
         "Signal",
         "Progress",
     }
+    assert set(cls._dispatch_sent) == set(cls._dispatch)
+    assert set(cls.SENT_APPLY_METHODS) == set(cls.APPLY_METHODS)
     for message_type, name in cls.APPLY_METHODS.items():
         assert cls._dispatch[message_type] is getattr(cls, name)
+        twin = cls.SENT_APPLY_METHODS[message_type]
+        assert cls._dispatch_sent[message_type] is getattr(cls, twin)
 
 
 def test_a_failing_hook_undoes_the_bases_bookkeeping_exactly() -> None:
@@ -406,3 +412,38 @@ def test_unusual_headers_take_the_same_decisions_on_both_entry_points(entry: str
     # A projection made for an empty session id applies nothing, as before.
     empty = DecisionProjection("")
     assert not apply(empty, _vote("")) and not empty.transcript
+
+
+def test_a_subclass_replacing_a_replay_method_alone_sees_sent_envelopes_there() -> None:
+    seen: list[str] = []
+
+    class Replacing(DecisionProjection):
+        def _apply_vote(self, envelope: envelope_pb2.Envelope, message_id: str) -> None:
+            seen.append(message_id)
+            super()._apply_vote(envelope, message_id)
+
+    feed = Feed(DECISION)
+    start, vote = feed.start(ORCH, [ORCH, A]), feed.send(A, "Vote", proposal_id="p1", vote="NO")
+    projection = Replacing()
+    assert apply_sent(projection, start, _payload(start))
+    assert apply_sent(projection, vote, _payload(vote))
+    assert seen == [vote.message_id] and projection.votes["p1"][A].vote == "NO"
+
+
+def test_the_sent_path_takes_sender_and_timestamp_as_handed() -> None:
+    feed = Feed(DECISION)
+    vote = feed.send(A, "Vote", proposal_id="p1", vote="APPROVE")
+    vote.timestamp_unix_ms = 5
+    projection = DecisionProjection()
+    # A session hands the values it built the envelope from (equal to its fields); here they
+    # differ, so that a read of the envelope's own fields would show.
+    handed = "agent://handed"
+    assert projection._apply_sent(
+        vote, _payload(vote), DECISION, vote.session_id, vote.message_id, "Vote", handed, 9
+    )
+    record = projection.vote_records["p1"][0]
+    assert (record.sender, record.timestamp_unix_ms, record.message_id) == (
+        handed,
+        9,
+        vote.message_id,
+    )

@@ -16,7 +16,7 @@ from google.protobuf.message import DecodeError, Message
 from macp.modes.decision.v1 import decision_pb2
 from macp.v1 import envelope_pb2
 from macp_core._decoding import decode_payload
-from macp_core._hooks import hook_functions
+from macp_core._hooks import bind_hooks
 from macp_core._records import new_record, record_builder
 from macp_core.base_projection import BaseProjection, ProjectionAnomaly
 
@@ -168,6 +168,13 @@ class DecisionProjectionBase(BaseProjection):
         "Objection": "_apply_raise_objection",
         "Vote": "_apply_vote",
     }
+    # Message type -> its twin for an envelope this process sent (the core's `_apply_sent`).
+    SENT_APPLY_METHODS: ClassVar[Mapping[str, str]] = {
+        "Proposal": "_sent_apply_propose",
+        "Evaluation": "_sent_apply_evaluate",
+        "Objection": "_sent_apply_raise_objection",
+        "Vote": "_sent_apply_vote",
+    }
     # Record class -> its default hook. Hooks are resolved per subclass by record type (see
     # macp_core._hooks), so renaming an action's method never orphans an overriding hook.
     DEFAULT_HOOKS: ClassVar[Mapping[str, str]] = {
@@ -176,12 +183,22 @@ class DecisionProjectionBase(BaseProjection):
         "ObjectionRecord": "on_raise_objection",
         "VoteRecord": "on_vote",
     }
-    # Record class -> the hook function, looked up once per class rather than per record.
-    _hooks: ClassVar[dict[str, Callable[[Any, Any], None]]] = {}
+    # Record class -> the class attribute its resolved hook is bound to, once per class: the
+    # apply methods call it as a method (no lookup by name or record type per record).
+    HOOK_ATTRIBUTES: ClassVar[Mapping[str, str]] = {
+        "ProposalRecord": "_hook_for_proposal_record",
+        "EvaluationRecord": "_hook_for_evaluation_record",
+        "ObjectionRecord": "_hook_for_objection_record",
+        "VoteRecord": "_hook_for_vote_record",
+    }
+    _hook_for_proposal_record: Callable[[ProposalRecord], None]
+    _hook_for_evaluation_record: Callable[[EvaluationRecord], None]
+    _hook_for_objection_record: Callable[[ObjectionRecord], None]
+    _hook_for_vote_record: Callable[[VoteRecord], None]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls._hooks = hook_functions(cls, cls.DEFAULT_HOOKS, DecisionProjectionBase)
+        bind_hooks(cls, DecisionProjectionBase)
 
     def __init__(self, session_id: str | None = None, *, mode: str | None = None) -> None:
         super().__init__(session_id, mode=mode)
@@ -209,13 +226,13 @@ class DecisionProjectionBase(BaseProjection):
         # dispatches on APPLY_METHODS otherwise.
         message_type = envelope.message_type
         if message_type == "Proposal":
-            self._apply_propose(envelope, None, envelope.message_id)
+            self._apply_propose(envelope, envelope.message_id)
         elif message_type == "Evaluation":
-            self._apply_evaluate(envelope, None, envelope.message_id)
+            self._apply_evaluate(envelope, envelope.message_id)
         elif message_type == "Objection":
-            self._apply_raise_objection(envelope, None, envelope.message_id)
+            self._apply_raise_objection(envelope, envelope.message_id)
         elif message_type == "Vote":
-            self._apply_vote(envelope, None, envelope.message_id)
+            self._apply_vote(envelope, envelope.message_id)
         else:
             raise ValueError(f"{message_type!r} is not a message type of {self.MODE}")
 
@@ -235,16 +252,11 @@ class DecisionProjectionBase(BaseProjection):
             )
         )
 
-    def _apply_propose(
-        self, envelope: envelope_pb2.Envelope, sent: Message | None, message_id: str
-    ) -> None:
-        if sent is not None and type(sent) is decision_pb2.ProposalPayload:
-            payload = sent
-        else:
-            try:  # inline: this runs once per envelope replayed
-                payload = decision_pb2.ProposalPayload.FromString(envelope.payload)
-            except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
-                payload = decode_payload(decision_pb2.ProposalPayload, envelope.payload)
+    def _apply_propose(self, envelope: envelope_pb2.Envelope, message_id: str) -> None:
+        try:  # inline: this runs once per envelope
+            payload = decision_pb2.ProposalPayload.FromString(envelope.payload)
+        except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+            payload = decode_payload(decision_pb2.ProposalPayload, envelope.payload)
         # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
         # then the switch to the frozen class -- no constructor call per envelope.
         record = new_record(_new_proposal_record)
@@ -257,18 +269,42 @@ class DecisionProjectionBase(BaseProjection):
         record.timestamp_unix_ms = envelope.timestamp_unix_ms
         record.__class__ = ProposalRecord
         self.file_record(record)
-        self._hooks["ProposalRecord"](self, record)
+        self._hook_for_proposal_record(record)
 
-    def _apply_evaluate(
-        self, envelope: envelope_pb2.Envelope, sent: Message | None, message_id: str
+    def _sent_apply_propose(
+        self,
+        envelope: envelope_pb2.Envelope,
+        sent: Message,
+        message_id: str,
+        sender: str,
+        timestamp_unix_ms: int,
     ) -> None:
-        if sent is not None and type(sent) is decision_pb2.EvaluationPayload:
+        if type(sent) is decision_pb2.ProposalPayload:
             payload = sent
         else:
-            try:  # inline: this runs once per envelope replayed
-                payload = decision_pb2.EvaluationPayload.FromString(envelope.payload)
+            try:
+                payload = decision_pb2.ProposalPayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
-                payload = decode_payload(decision_pb2.EvaluationPayload, envelope.payload)
+                payload = decode_payload(decision_pb2.ProposalPayload, envelope.payload)
+        # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
+        # then the switch to the frozen class -- no constructor call per envelope.
+        record = new_record(_new_proposal_record)
+        record.proposal_id = payload.proposal_id
+        record.option = payload.option
+        record.rationale = payload.rationale
+        record.sender = sender
+        record.supporting_data = payload.supporting_data
+        record.message_id = message_id
+        record.timestamp_unix_ms = timestamp_unix_ms
+        record.__class__ = ProposalRecord
+        self.file_record(record)
+        self._hook_for_proposal_record(record)
+
+    def _apply_evaluate(self, envelope: envelope_pb2.Envelope, message_id: str) -> None:
+        try:  # inline: this runs once per envelope
+            payload = decision_pb2.EvaluationPayload.FromString(envelope.payload)
+        except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+            payload = decode_payload(decision_pb2.EvaluationPayload, envelope.payload)
         # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
         # then the switch to the frozen class -- no constructor call per envelope.
         record = new_record(_new_evaluation_record)
@@ -281,18 +317,42 @@ class DecisionProjectionBase(BaseProjection):
         record.timestamp_unix_ms = envelope.timestamp_unix_ms
         record.__class__ = EvaluationRecord
         self.file_record(record)
-        self._hooks["EvaluationRecord"](self, record)
+        self._hook_for_evaluation_record(record)
 
-    def _apply_raise_objection(
-        self, envelope: envelope_pb2.Envelope, sent: Message | None, message_id: str
+    def _sent_apply_evaluate(
+        self,
+        envelope: envelope_pb2.Envelope,
+        sent: Message,
+        message_id: str,
+        sender: str,
+        timestamp_unix_ms: int,
     ) -> None:
-        if sent is not None and type(sent) is decision_pb2.ObjectionPayload:
+        if type(sent) is decision_pb2.EvaluationPayload:
             payload = sent
         else:
-            try:  # inline: this runs once per envelope replayed
-                payload = decision_pb2.ObjectionPayload.FromString(envelope.payload)
+            try:
+                payload = decision_pb2.EvaluationPayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
-                payload = decode_payload(decision_pb2.ObjectionPayload, envelope.payload)
+                payload = decode_payload(decision_pb2.EvaluationPayload, envelope.payload)
+        # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
+        # then the switch to the frozen class -- no constructor call per envelope.
+        record = new_record(_new_evaluation_record)
+        record.proposal_id = payload.proposal_id
+        record.recommendation = payload.recommendation
+        record.confidence = payload.confidence
+        record.reason = payload.reason
+        record.sender = sender
+        record.message_id = message_id
+        record.timestamp_unix_ms = timestamp_unix_ms
+        record.__class__ = EvaluationRecord
+        self.file_record(record)
+        self._hook_for_evaluation_record(record)
+
+    def _apply_raise_objection(self, envelope: envelope_pb2.Envelope, message_id: str) -> None:
+        try:  # inline: this runs once per envelope
+            payload = decision_pb2.ObjectionPayload.FromString(envelope.payload)
+        except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+            payload = decode_payload(decision_pb2.ObjectionPayload, envelope.payload)
         # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
         # then the switch to the frozen class -- no constructor call per envelope.
         record = new_record(_new_objection_record)
@@ -304,18 +364,41 @@ class DecisionProjectionBase(BaseProjection):
         record.timestamp_unix_ms = envelope.timestamp_unix_ms
         record.__class__ = ObjectionRecord
         self.file_record(record)
-        self._hooks["ObjectionRecord"](self, record)
+        self._hook_for_objection_record(record)
 
-    def _apply_vote(
-        self, envelope: envelope_pb2.Envelope, sent: Message | None, message_id: str
+    def _sent_apply_raise_objection(
+        self,
+        envelope: envelope_pb2.Envelope,
+        sent: Message,
+        message_id: str,
+        sender: str,
+        timestamp_unix_ms: int,
     ) -> None:
-        if sent is not None and type(sent) is decision_pb2.VotePayload:
+        if type(sent) is decision_pb2.ObjectionPayload:
             payload = sent
         else:
-            try:  # inline: this runs once per envelope replayed
-                payload = decision_pb2.VotePayload.FromString(envelope.payload)
+            try:
+                payload = decision_pb2.ObjectionPayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
-                payload = decode_payload(decision_pb2.VotePayload, envelope.payload)
+                payload = decode_payload(decision_pb2.ObjectionPayload, envelope.payload)
+        # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
+        # then the switch to the frozen class -- no constructor call per envelope.
+        record = new_record(_new_objection_record)
+        record.proposal_id = payload.proposal_id
+        record.reason = payload.reason
+        record.severity = payload.severity
+        record.sender = sender
+        record.message_id = message_id
+        record.timestamp_unix_ms = timestamp_unix_ms
+        record.__class__ = ObjectionRecord
+        self.file_record(record)
+        self._hook_for_objection_record(record)
+
+    def _apply_vote(self, envelope: envelope_pb2.Envelope, message_id: str) -> None:
+        try:  # inline: this runs once per envelope
+            payload = decision_pb2.VotePayload.FromString(envelope.payload)
+        except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+            payload = decode_payload(decision_pb2.VotePayload, envelope.payload)
         # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
         # then the switch to the frozen class -- no constructor call per envelope.
         record = new_record(_new_vote_record)
@@ -327,7 +410,35 @@ class DecisionProjectionBase(BaseProjection):
         record.timestamp_unix_ms = envelope.timestamp_unix_ms
         record.__class__ = VoteRecord
         self.file_record(record)
-        self._hooks["VoteRecord"](self, record)
+        self._hook_for_vote_record(record)
+
+    def _sent_apply_vote(
+        self,
+        envelope: envelope_pb2.Envelope,
+        sent: Message,
+        message_id: str,
+        sender: str,
+        timestamp_unix_ms: int,
+    ) -> None:
+        if type(sent) is decision_pb2.VotePayload:
+            payload = sent
+        else:
+            try:
+                payload = decision_pb2.VotePayload.FromString(envelope.payload)
+            except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+                payload = decode_payload(decision_pb2.VotePayload, envelope.payload)
+        # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
+        # then the switch to the frozen class -- no constructor call per envelope.
+        record = new_record(_new_vote_record)
+        record.proposal_id = payload.proposal_id
+        record.vote = payload.vote
+        record.reason = payload.reason
+        record.sender = sender
+        record.message_id = message_id
+        record.timestamp_unix_ms = timestamp_unix_ms
+        record.__class__ = VoteRecord
+        self.file_record(record)
+        self._hook_for_vote_record(record)
 
     def on_propose(self, record: ProposalRecord) -> None:
         """Called once for each accepted Proposal; override to derive facts."""
@@ -342,6 +453,4 @@ class DecisionProjectionBase(BaseProjection):
         """Called once for each accepted Vote; override to derive facts."""
 
 
-DecisionProjectionBase._hooks = hook_functions(
-    DecisionProjectionBase, DecisionProjectionBase.DEFAULT_HOOKS, DecisionProjectionBase
-)
+bind_hooks(DecisionProjectionBase, DecisionProjectionBase)

@@ -16,7 +16,7 @@ from google.protobuf.message import DecodeError, Message
 from macp.modes.handoff.v1 import handoff_pb2
 from macp.v1 import envelope_pb2
 from macp_core._decoding import decode_payload
-from macp_core._hooks import hook_functions
+from macp_core._hooks import bind_hooks
 from macp_core._records import new_record, record_builder
 from macp_core.base_projection import BaseProjection, ProjectionAnomaly
 
@@ -170,6 +170,13 @@ class HandoffProjectionBase(BaseProjection):
         "HandoffAccept": "_apply_accept_handoff",
         "HandoffDecline": "_apply_decline",
     }
+    # Message type -> its twin for an envelope this process sent (the core's `_apply_sent`).
+    SENT_APPLY_METHODS: ClassVar[Mapping[str, str]] = {
+        "HandoffOffer": "_sent_apply_offer",
+        "HandoffContext": "_sent_apply_add_context",
+        "HandoffAccept": "_sent_apply_accept_handoff",
+        "HandoffDecline": "_sent_apply_decline",
+    }
     # Record class -> its default hook. Hooks are resolved per subclass by record type (see
     # macp_core._hooks), so renaming an action's method never orphans an overriding hook.
     DEFAULT_HOOKS: ClassVar[Mapping[str, str]] = {
@@ -178,12 +185,22 @@ class HandoffProjectionBase(BaseProjection):
         "HandoffAcceptRecord": "on_accept_handoff",
         "HandoffDeclineRecord": "on_decline",
     }
-    # Record class -> the hook function, looked up once per class rather than per record.
-    _hooks: ClassVar[dict[str, Callable[[Any, Any], None]]] = {}
+    # Record class -> the class attribute its resolved hook is bound to, once per class: the
+    # apply methods call it as a method (no lookup by name or record type per record).
+    HOOK_ATTRIBUTES: ClassVar[Mapping[str, str]] = {
+        "HandoffOfferRecord": "_hook_for_handoff_offer_record",
+        "HandoffContextRecord": "_hook_for_handoff_context_record",
+        "HandoffAcceptRecord": "_hook_for_handoff_accept_record",
+        "HandoffDeclineRecord": "_hook_for_handoff_decline_record",
+    }
+    _hook_for_handoff_offer_record: Callable[[HandoffOfferRecord], None]
+    _hook_for_handoff_context_record: Callable[[HandoffContextRecord], None]
+    _hook_for_handoff_accept_record: Callable[[HandoffAcceptRecord], None]
+    _hook_for_handoff_decline_record: Callable[[HandoffDeclineRecord], None]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls._hooks = hook_functions(cls, cls.DEFAULT_HOOKS, HandoffProjectionBase)
+        bind_hooks(cls, HandoffProjectionBase)
 
     def __init__(self, session_id: str | None = None, *, mode: str | None = None) -> None:
         super().__init__(session_id, mode=mode)
@@ -211,13 +228,13 @@ class HandoffProjectionBase(BaseProjection):
         # dispatches on APPLY_METHODS otherwise.
         message_type = envelope.message_type
         if message_type == "HandoffOffer":
-            self._apply_offer(envelope, None, envelope.message_id)
+            self._apply_offer(envelope, envelope.message_id)
         elif message_type == "HandoffContext":
-            self._apply_add_context(envelope, None, envelope.message_id)
+            self._apply_add_context(envelope, envelope.message_id)
         elif message_type == "HandoffAccept":
-            self._apply_accept_handoff(envelope, None, envelope.message_id)
+            self._apply_accept_handoff(envelope, envelope.message_id)
         elif message_type == "HandoffDecline":
-            self._apply_decline(envelope, None, envelope.message_id)
+            self._apply_decline(envelope, envelope.message_id)
         else:
             raise ValueError(f"{message_type!r} is not a message type of {self.MODE}")
 
@@ -237,16 +254,11 @@ class HandoffProjectionBase(BaseProjection):
             )
         )
 
-    def _apply_offer(
-        self, envelope: envelope_pb2.Envelope, sent: Message | None, message_id: str
-    ) -> None:
-        if sent is not None and type(sent) is handoff_pb2.HandoffOfferPayload:
-            payload = sent
-        else:
-            try:  # inline: this runs once per envelope replayed
-                payload = handoff_pb2.HandoffOfferPayload.FromString(envelope.payload)
-            except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
-                payload = decode_payload(handoff_pb2.HandoffOfferPayload, envelope.payload)
+    def _apply_offer(self, envelope: envelope_pb2.Envelope, message_id: str) -> None:
+        try:  # inline: this runs once per envelope
+            payload = handoff_pb2.HandoffOfferPayload.FromString(envelope.payload)
+        except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+            payload = decode_payload(handoff_pb2.HandoffOfferPayload, envelope.payload)
         # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
         # then the switch to the frozen class -- no constructor call per envelope.
         record = new_record(_new_handoff_offer_record)
@@ -259,18 +271,42 @@ class HandoffProjectionBase(BaseProjection):
         record.timestamp_unix_ms = envelope.timestamp_unix_ms
         record.__class__ = HandoffOfferRecord
         self.file_record(record)
-        self._hooks["HandoffOfferRecord"](self, record)
+        self._hook_for_handoff_offer_record(record)
 
-    def _apply_add_context(
-        self, envelope: envelope_pb2.Envelope, sent: Message | None, message_id: str
+    def _sent_apply_offer(
+        self,
+        envelope: envelope_pb2.Envelope,
+        sent: Message,
+        message_id: str,
+        sender: str,
+        timestamp_unix_ms: int,
     ) -> None:
-        if sent is not None and type(sent) is handoff_pb2.HandoffContextPayload:
+        if type(sent) is handoff_pb2.HandoffOfferPayload:
             payload = sent
         else:
-            try:  # inline: this runs once per envelope replayed
-                payload = handoff_pb2.HandoffContextPayload.FromString(envelope.payload)
+            try:
+                payload = handoff_pb2.HandoffOfferPayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
-                payload = decode_payload(handoff_pb2.HandoffContextPayload, envelope.payload)
+                payload = decode_payload(handoff_pb2.HandoffOfferPayload, envelope.payload)
+        # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
+        # then the switch to the frozen class -- no constructor call per envelope.
+        record = new_record(_new_handoff_offer_record)
+        record.handoff_id = payload.handoff_id
+        record.target_participant = payload.target_participant
+        record.scope = payload.scope
+        record.reason = payload.reason
+        record.sender = sender
+        record.message_id = message_id
+        record.timestamp_unix_ms = timestamp_unix_ms
+        record.__class__ = HandoffOfferRecord
+        self.file_record(record)
+        self._hook_for_handoff_offer_record(record)
+
+    def _apply_add_context(self, envelope: envelope_pb2.Envelope, message_id: str) -> None:
+        try:  # inline: this runs once per envelope
+            payload = handoff_pb2.HandoffContextPayload.FromString(envelope.payload)
+        except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+            payload = decode_payload(handoff_pb2.HandoffContextPayload, envelope.payload)
         # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
         # then the switch to the frozen class -- no constructor call per envelope.
         record = new_record(_new_handoff_context_record)
@@ -282,18 +318,41 @@ class HandoffProjectionBase(BaseProjection):
         record.timestamp_unix_ms = envelope.timestamp_unix_ms
         record.__class__ = HandoffContextRecord
         self.file_record(record)
-        self._hooks["HandoffContextRecord"](self, record)
+        self._hook_for_handoff_context_record(record)
 
-    def _apply_accept_handoff(
-        self, envelope: envelope_pb2.Envelope, sent: Message | None, message_id: str
+    def _sent_apply_add_context(
+        self,
+        envelope: envelope_pb2.Envelope,
+        sent: Message,
+        message_id: str,
+        sender: str,
+        timestamp_unix_ms: int,
     ) -> None:
-        if sent is not None and type(sent) is handoff_pb2.HandoffAcceptPayload:
+        if type(sent) is handoff_pb2.HandoffContextPayload:
             payload = sent
         else:
-            try:  # inline: this runs once per envelope replayed
-                payload = handoff_pb2.HandoffAcceptPayload.FromString(envelope.payload)
+            try:
+                payload = handoff_pb2.HandoffContextPayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
-                payload = decode_payload(handoff_pb2.HandoffAcceptPayload, envelope.payload)
+                payload = decode_payload(handoff_pb2.HandoffContextPayload, envelope.payload)
+        # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
+        # then the switch to the frozen class -- no constructor call per envelope.
+        record = new_record(_new_handoff_context_record)
+        record.handoff_id = payload.handoff_id
+        record.content_type = payload.content_type
+        record.sender = sender
+        record.context = payload.context
+        record.message_id = message_id
+        record.timestamp_unix_ms = timestamp_unix_ms
+        record.__class__ = HandoffContextRecord
+        self.file_record(record)
+        self._hook_for_handoff_context_record(record)
+
+    def _apply_accept_handoff(self, envelope: envelope_pb2.Envelope, message_id: str) -> None:
+        try:  # inline: this runs once per envelope
+            payload = handoff_pb2.HandoffAcceptPayload.FromString(envelope.payload)
+        except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+            payload = decode_payload(handoff_pb2.HandoffAcceptPayload, envelope.payload)
         # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
         # then the switch to the frozen class -- no constructor call per envelope.
         record = new_record(_new_handoff_accept_record)
@@ -306,18 +365,42 @@ class HandoffProjectionBase(BaseProjection):
         record.timestamp_unix_ms = envelope.timestamp_unix_ms
         record.__class__ = HandoffAcceptRecord
         self.file_record(record)
-        self._hooks["HandoffAcceptRecord"](self, record)
+        self._hook_for_handoff_accept_record(record)
 
-    def _apply_decline(
-        self, envelope: envelope_pb2.Envelope, sent: Message | None, message_id: str
+    def _sent_apply_accept_handoff(
+        self,
+        envelope: envelope_pb2.Envelope,
+        sent: Message,
+        message_id: str,
+        sender: str,
+        timestamp_unix_ms: int,
     ) -> None:
-        if sent is not None and type(sent) is handoff_pb2.HandoffDeclinePayload:
+        if type(sent) is handoff_pb2.HandoffAcceptPayload:
             payload = sent
         else:
-            try:  # inline: this runs once per envelope replayed
-                payload = handoff_pb2.HandoffDeclinePayload.FromString(envelope.payload)
+            try:
+                payload = handoff_pb2.HandoffAcceptPayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
-                payload = decode_payload(handoff_pb2.HandoffDeclinePayload, envelope.payload)
+                payload = decode_payload(handoff_pb2.HandoffAcceptPayload, envelope.payload)
+        # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
+        # then the switch to the frozen class -- no constructor call per envelope.
+        record = new_record(_new_handoff_accept_record)
+        record.handoff_id = payload.handoff_id
+        record.accepted_by = payload.accepted_by
+        record.reason = payload.reason
+        record.sender = sender
+        record.implicit = payload.implicit
+        record.message_id = message_id
+        record.timestamp_unix_ms = timestamp_unix_ms
+        record.__class__ = HandoffAcceptRecord
+        self.file_record(record)
+        self._hook_for_handoff_accept_record(record)
+
+    def _apply_decline(self, envelope: envelope_pb2.Envelope, message_id: str) -> None:
+        try:  # inline: this runs once per envelope
+            payload = handoff_pb2.HandoffDeclinePayload.FromString(envelope.payload)
+        except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+            payload = decode_payload(handoff_pb2.HandoffDeclinePayload, envelope.payload)
         # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
         # then the switch to the frozen class -- no constructor call per envelope.
         record = new_record(_new_handoff_decline_record)
@@ -329,7 +412,35 @@ class HandoffProjectionBase(BaseProjection):
         record.timestamp_unix_ms = envelope.timestamp_unix_ms
         record.__class__ = HandoffDeclineRecord
         self.file_record(record)
-        self._hooks["HandoffDeclineRecord"](self, record)
+        self._hook_for_handoff_decline_record(record)
+
+    def _sent_apply_decline(
+        self,
+        envelope: envelope_pb2.Envelope,
+        sent: Message,
+        message_id: str,
+        sender: str,
+        timestamp_unix_ms: int,
+    ) -> None:
+        if type(sent) is handoff_pb2.HandoffDeclinePayload:
+            payload = sent
+        else:
+            try:
+                payload = handoff_pb2.HandoffDeclinePayload.FromString(envelope.payload)
+            except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+                payload = decode_payload(handoff_pb2.HandoffDeclinePayload, envelope.payload)
+        # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
+        # then the switch to the frozen class -- no constructor call per envelope.
+        record = new_record(_new_handoff_decline_record)
+        record.handoff_id = payload.handoff_id
+        record.declined_by = payload.declined_by
+        record.reason = payload.reason
+        record.sender = sender
+        record.message_id = message_id
+        record.timestamp_unix_ms = timestamp_unix_ms
+        record.__class__ = HandoffDeclineRecord
+        self.file_record(record)
+        self._hook_for_handoff_decline_record(record)
 
     def on_offer(self, record: HandoffOfferRecord) -> None:
         """Called once for each accepted HandoffOffer; override to derive facts."""
@@ -344,6 +455,4 @@ class HandoffProjectionBase(BaseProjection):
         """Called once for each accepted HandoffDecline; override to derive facts."""
 
 
-HandoffProjectionBase._hooks = hook_functions(
-    HandoffProjectionBase, HandoffProjectionBase.DEFAULT_HOOKS, HandoffProjectionBase
-)
+bind_hooks(HandoffProjectionBase, HandoffProjectionBase)

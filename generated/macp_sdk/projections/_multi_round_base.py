@@ -16,7 +16,7 @@ from google.protobuf.message import DecodeError, Message
 from macp.modes.multi_round.v1 import multi_round_pb2
 from macp.v1 import envelope_pb2
 from macp_core._decoding import decode_payload
-from macp_core._hooks import hook_functions
+from macp_core._hooks import bind_hooks
 from macp_core._records import new_record, record_builder
 from macp_core.base_projection import BaseProjection, ProjectionAnomaly
 
@@ -64,17 +64,25 @@ class MultiRoundProjectionBase(BaseProjection):
     APPLY_METHODS: ClassVar[Mapping[str, str]] = {
         "Contribute": "_apply_contribute",
     }
+    # Message type -> its twin for an envelope this process sent (the core's `_apply_sent`).
+    SENT_APPLY_METHODS: ClassVar[Mapping[str, str]] = {
+        "Contribute": "_sent_apply_contribute",
+    }
     # Record class -> its default hook. Hooks are resolved per subclass by record type (see
     # macp_core._hooks), so renaming an action's method never orphans an overriding hook.
     DEFAULT_HOOKS: ClassVar[Mapping[str, str]] = {
         "ContributeRecord": "on_contribute",
     }
-    # Record class -> the hook function, looked up once per class rather than per record.
-    _hooks: ClassVar[dict[str, Callable[[Any, Any], None]]] = {}
+    # Record class -> the class attribute its resolved hook is bound to, once per class: the
+    # apply methods call it as a method (no lookup by name or record type per record).
+    HOOK_ATTRIBUTES: ClassVar[Mapping[str, str]] = {
+        "ContributeRecord": "_hook_for_contribute_record",
+    }
+    _hook_for_contribute_record: Callable[[ContributeRecord], None]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls._hooks = hook_functions(cls, cls.DEFAULT_HOOKS, MultiRoundProjectionBase)
+        bind_hooks(cls, MultiRoundProjectionBase)
 
     def __init__(self, session_id: str | None = None, *, mode: str | None = None) -> None:
         super().__init__(session_id, mode=mode)
@@ -90,7 +98,7 @@ class MultiRoundProjectionBase(BaseProjection):
         # dispatches on APPLY_METHODS otherwise.
         message_type = envelope.message_type
         if message_type == "Contribute":
-            self._apply_contribute(envelope, None, envelope.message_id)
+            self._apply_contribute(envelope, envelope.message_id)
         else:
             raise ValueError(f"{message_type!r} is not a message type of {self.MODE}")
 
@@ -110,16 +118,11 @@ class MultiRoundProjectionBase(BaseProjection):
             )
         )
 
-    def _apply_contribute(
-        self, envelope: envelope_pb2.Envelope, sent: Message | None, message_id: str
-    ) -> None:
-        if sent is not None and type(sent) is multi_round_pb2.ContributePayload:
-            payload = sent
-        else:
-            try:  # inline: this runs once per envelope replayed
-                payload = multi_round_pb2.ContributePayload.FromString(envelope.payload)
-            except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
-                payload = decode_payload(multi_round_pb2.ContributePayload, envelope.payload)
+    def _apply_contribute(self, envelope: envelope_pb2.Envelope, message_id: str) -> None:
+        try:  # inline: this runs once per envelope
+            payload = multi_round_pb2.ContributePayload.FromString(envelope.payload)
+        except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+            payload = decode_payload(multi_round_pb2.ContributePayload, envelope.payload)
         # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
         # then the switch to the frozen class -- no constructor call per envelope.
         record = new_record(_new_contribute_record)
@@ -129,12 +132,36 @@ class MultiRoundProjectionBase(BaseProjection):
         record.timestamp_unix_ms = envelope.timestamp_unix_ms
         record.__class__ = ContributeRecord
         self.file_record(record)
-        self._hooks["ContributeRecord"](self, record)
+        self._hook_for_contribute_record(record)
+
+    def _sent_apply_contribute(
+        self,
+        envelope: envelope_pb2.Envelope,
+        sent: Message,
+        message_id: str,
+        sender: str,
+        timestamp_unix_ms: int,
+    ) -> None:
+        if type(sent) is multi_round_pb2.ContributePayload:
+            payload = sent
+        else:
+            try:
+                payload = multi_round_pb2.ContributePayload.FromString(envelope.payload)
+            except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+                payload = decode_payload(multi_round_pb2.ContributePayload, envelope.payload)
+        # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
+        # then the switch to the frozen class -- no constructor call per envelope.
+        record = new_record(_new_contribute_record)
+        record.value = payload.value
+        record.sender = sender
+        record.message_id = message_id
+        record.timestamp_unix_ms = timestamp_unix_ms
+        record.__class__ = ContributeRecord
+        self.file_record(record)
+        self._hook_for_contribute_record(record)
 
     def on_contribute(self, record: ContributeRecord) -> None:
         """Called once for each accepted Contribute; override to derive facts."""
 
 
-MultiRoundProjectionBase._hooks = hook_functions(
-    MultiRoundProjectionBase, MultiRoundProjectionBase.DEFAULT_HOOKS, MultiRoundProjectionBase
-)
+bind_hooks(MultiRoundProjectionBase, MultiRoundProjectionBase)

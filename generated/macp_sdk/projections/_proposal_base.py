@@ -16,7 +16,7 @@ from google.protobuf.message import DecodeError, Message
 from macp.modes.proposal.v1 import proposal_pb2
 from macp.v1 import envelope_pb2
 from macp_core._decoding import decode_payload
-from macp_core._hooks import hook_functions
+from macp_core._hooks import bind_hooks
 from macp_core._records import new_record, record_builder
 from macp_core.base_projection import BaseProjection, ProjectionAnomaly
 
@@ -202,6 +202,14 @@ class ProposalProjectionBase(BaseProjection):
         "Reject": "_apply_reject",
         "Withdraw": "_apply_withdraw",
     }
+    # Message type -> its twin for an envelope this process sent (the core's `_apply_sent`).
+    SENT_APPLY_METHODS: ClassVar[Mapping[str, str]] = {
+        "Proposal": "_sent_apply_propose",
+        "CounterProposal": "_sent_apply_counter_propose",
+        "Accept": "_sent_apply_accept",
+        "Reject": "_sent_apply_reject",
+        "Withdraw": "_sent_apply_withdraw",
+    }
     # Record class -> its default hook. Hooks are resolved per subclass by record type (see
     # macp_core._hooks), so renaming an action's method never orphans an overriding hook.
     DEFAULT_HOOKS: ClassVar[Mapping[str, str]] = {
@@ -211,12 +219,24 @@ class ProposalProjectionBase(BaseProjection):
         "RejectRecord": "on_reject",
         "WithdrawRecord": "on_withdraw",
     }
-    # Record class -> the hook function, looked up once per class rather than per record.
-    _hooks: ClassVar[dict[str, Callable[[Any, Any], None]]] = {}
+    # Record class -> the class attribute its resolved hook is bound to, once per class: the
+    # apply methods call it as a method (no lookup by name or record type per record).
+    HOOK_ATTRIBUTES: ClassVar[Mapping[str, str]] = {
+        "ProposalRecord": "_hook_for_proposal_record",
+        "CounterProposalRecord": "_hook_for_counter_proposal_record",
+        "AcceptRecord": "_hook_for_accept_record",
+        "RejectRecord": "_hook_for_reject_record",
+        "WithdrawRecord": "_hook_for_withdraw_record",
+    }
+    _hook_for_proposal_record: Callable[[ProposalRecord], None]
+    _hook_for_counter_proposal_record: Callable[[CounterProposalRecord], None]
+    _hook_for_accept_record: Callable[[AcceptRecord], None]
+    _hook_for_reject_record: Callable[[RejectRecord], None]
+    _hook_for_withdraw_record: Callable[[WithdrawRecord], None]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls._hooks = hook_functions(cls, cls.DEFAULT_HOOKS, ProposalProjectionBase)
+        bind_hooks(cls, ProposalProjectionBase)
 
     def __init__(self, session_id: str | None = None, *, mode: str | None = None) -> None:
         super().__init__(session_id, mode=mode)
@@ -248,15 +268,15 @@ class ProposalProjectionBase(BaseProjection):
         # dispatches on APPLY_METHODS otherwise.
         message_type = envelope.message_type
         if message_type == "Proposal":
-            self._apply_propose(envelope, None, envelope.message_id)
+            self._apply_propose(envelope, envelope.message_id)
         elif message_type == "CounterProposal":
-            self._apply_counter_propose(envelope, None, envelope.message_id)
+            self._apply_counter_propose(envelope, envelope.message_id)
         elif message_type == "Accept":
-            self._apply_accept(envelope, None, envelope.message_id)
+            self._apply_accept(envelope, envelope.message_id)
         elif message_type == "Reject":
-            self._apply_reject(envelope, None, envelope.message_id)
+            self._apply_reject(envelope, envelope.message_id)
         elif message_type == "Withdraw":
-            self._apply_withdraw(envelope, None, envelope.message_id)
+            self._apply_withdraw(envelope, envelope.message_id)
         else:
             raise ValueError(f"{message_type!r} is not a message type of {self.MODE}")
 
@@ -276,16 +296,11 @@ class ProposalProjectionBase(BaseProjection):
             )
         )
 
-    def _apply_propose(
-        self, envelope: envelope_pb2.Envelope, sent: Message | None, message_id: str
-    ) -> None:
-        if sent is not None and type(sent) is proposal_pb2.ProposalPayload:
-            payload = sent
-        else:
-            try:  # inline: this runs once per envelope replayed
-                payload = proposal_pb2.ProposalPayload.FromString(envelope.payload)
-            except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
-                payload = decode_payload(proposal_pb2.ProposalPayload, envelope.payload)
+    def _apply_propose(self, envelope: envelope_pb2.Envelope, message_id: str) -> None:
+        try:  # inline: this runs once per envelope
+            payload = proposal_pb2.ProposalPayload.FromString(envelope.payload)
+        except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+            payload = decode_payload(proposal_pb2.ProposalPayload, envelope.payload)
         # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
         # then the switch to the frozen class -- no constructor call per envelope.
         record = new_record(_new_proposal_record)
@@ -299,18 +314,43 @@ class ProposalProjectionBase(BaseProjection):
         record.timestamp_unix_ms = envelope.timestamp_unix_ms
         record.__class__ = ProposalRecord
         self.file_record(record)
-        self._hooks["ProposalRecord"](self, record)
+        self._hook_for_proposal_record(record)
 
-    def _apply_counter_propose(
-        self, envelope: envelope_pb2.Envelope, sent: Message | None, message_id: str
+    def _sent_apply_propose(
+        self,
+        envelope: envelope_pb2.Envelope,
+        sent: Message,
+        message_id: str,
+        sender: str,
+        timestamp_unix_ms: int,
     ) -> None:
-        if sent is not None and type(sent) is proposal_pb2.CounterProposalPayload:
+        if type(sent) is proposal_pb2.ProposalPayload:
             payload = sent
         else:
-            try:  # inline: this runs once per envelope replayed
-                payload = proposal_pb2.CounterProposalPayload.FromString(envelope.payload)
+            try:
+                payload = proposal_pb2.ProposalPayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
-                payload = decode_payload(proposal_pb2.CounterProposalPayload, envelope.payload)
+                payload = decode_payload(proposal_pb2.ProposalPayload, envelope.payload)
+        # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
+        # then the switch to the frozen class -- no constructor call per envelope.
+        record = new_record(_new_proposal_record)
+        record.proposal_id = payload.proposal_id
+        record.title = payload.title
+        record.summary = payload.summary
+        record.sender = sender
+        record.details = payload.details
+        record.tags = tuple(payload.tags)
+        record.message_id = message_id
+        record.timestamp_unix_ms = timestamp_unix_ms
+        record.__class__ = ProposalRecord
+        self.file_record(record)
+        self._hook_for_proposal_record(record)
+
+    def _apply_counter_propose(self, envelope: envelope_pb2.Envelope, message_id: str) -> None:
+        try:  # inline: this runs once per envelope
+            payload = proposal_pb2.CounterProposalPayload.FromString(envelope.payload)
+        except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+            payload = decode_payload(proposal_pb2.CounterProposalPayload, envelope.payload)
         # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
         # then the switch to the frozen class -- no constructor call per envelope.
         record = new_record(_new_counter_proposal_record)
@@ -324,18 +364,43 @@ class ProposalProjectionBase(BaseProjection):
         record.timestamp_unix_ms = envelope.timestamp_unix_ms
         record.__class__ = CounterProposalRecord
         self.file_record(record)
-        self._hooks["CounterProposalRecord"](self, record)
+        self._hook_for_counter_proposal_record(record)
 
-    def _apply_accept(
-        self, envelope: envelope_pb2.Envelope, sent: Message | None, message_id: str
+    def _sent_apply_counter_propose(
+        self,
+        envelope: envelope_pb2.Envelope,
+        sent: Message,
+        message_id: str,
+        sender: str,
+        timestamp_unix_ms: int,
     ) -> None:
-        if sent is not None and type(sent) is proposal_pb2.AcceptPayload:
+        if type(sent) is proposal_pb2.CounterProposalPayload:
             payload = sent
         else:
-            try:  # inline: this runs once per envelope replayed
-                payload = proposal_pb2.AcceptPayload.FromString(envelope.payload)
+            try:
+                payload = proposal_pb2.CounterProposalPayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
-                payload = decode_payload(proposal_pb2.AcceptPayload, envelope.payload)
+                payload = decode_payload(proposal_pb2.CounterProposalPayload, envelope.payload)
+        # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
+        # then the switch to the frozen class -- no constructor call per envelope.
+        record = new_record(_new_counter_proposal_record)
+        record.proposal_id = payload.proposal_id
+        record.supersedes_proposal_id = payload.supersedes_proposal_id
+        record.title = payload.title
+        record.summary = payload.summary
+        record.sender = sender
+        record.details = payload.details
+        record.message_id = message_id
+        record.timestamp_unix_ms = timestamp_unix_ms
+        record.__class__ = CounterProposalRecord
+        self.file_record(record)
+        self._hook_for_counter_proposal_record(record)
+
+    def _apply_accept(self, envelope: envelope_pb2.Envelope, message_id: str) -> None:
+        try:  # inline: this runs once per envelope
+            payload = proposal_pb2.AcceptPayload.FromString(envelope.payload)
+        except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+            payload = decode_payload(proposal_pb2.AcceptPayload, envelope.payload)
         # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
         # then the switch to the frozen class -- no constructor call per envelope.
         record = new_record(_new_accept_record)
@@ -346,18 +411,40 @@ class ProposalProjectionBase(BaseProjection):
         record.timestamp_unix_ms = envelope.timestamp_unix_ms
         record.__class__ = AcceptRecord
         self.file_record(record)
-        self._hooks["AcceptRecord"](self, record)
+        self._hook_for_accept_record(record)
 
-    def _apply_reject(
-        self, envelope: envelope_pb2.Envelope, sent: Message | None, message_id: str
+    def _sent_apply_accept(
+        self,
+        envelope: envelope_pb2.Envelope,
+        sent: Message,
+        message_id: str,
+        sender: str,
+        timestamp_unix_ms: int,
     ) -> None:
-        if sent is not None and type(sent) is proposal_pb2.RejectPayload:
+        if type(sent) is proposal_pb2.AcceptPayload:
             payload = sent
         else:
-            try:  # inline: this runs once per envelope replayed
-                payload = proposal_pb2.RejectPayload.FromString(envelope.payload)
+            try:
+                payload = proposal_pb2.AcceptPayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
-                payload = decode_payload(proposal_pb2.RejectPayload, envelope.payload)
+                payload = decode_payload(proposal_pb2.AcceptPayload, envelope.payload)
+        # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
+        # then the switch to the frozen class -- no constructor call per envelope.
+        record = new_record(_new_accept_record)
+        record.proposal_id = payload.proposal_id
+        record.reason = payload.reason
+        record.sender = sender
+        record.message_id = message_id
+        record.timestamp_unix_ms = timestamp_unix_ms
+        record.__class__ = AcceptRecord
+        self.file_record(record)
+        self._hook_for_accept_record(record)
+
+    def _apply_reject(self, envelope: envelope_pb2.Envelope, message_id: str) -> None:
+        try:  # inline: this runs once per envelope
+            payload = proposal_pb2.RejectPayload.FromString(envelope.payload)
+        except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+            payload = decode_payload(proposal_pb2.RejectPayload, envelope.payload)
         # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
         # then the switch to the frozen class -- no constructor call per envelope.
         record = new_record(_new_reject_record)
@@ -369,18 +456,41 @@ class ProposalProjectionBase(BaseProjection):
         record.timestamp_unix_ms = envelope.timestamp_unix_ms
         record.__class__ = RejectRecord
         self.file_record(record)
-        self._hooks["RejectRecord"](self, record)
+        self._hook_for_reject_record(record)
 
-    def _apply_withdraw(
-        self, envelope: envelope_pb2.Envelope, sent: Message | None, message_id: str
+    def _sent_apply_reject(
+        self,
+        envelope: envelope_pb2.Envelope,
+        sent: Message,
+        message_id: str,
+        sender: str,
+        timestamp_unix_ms: int,
     ) -> None:
-        if sent is not None and type(sent) is proposal_pb2.WithdrawPayload:
+        if type(sent) is proposal_pb2.RejectPayload:
             payload = sent
         else:
-            try:  # inline: this runs once per envelope replayed
-                payload = proposal_pb2.WithdrawPayload.FromString(envelope.payload)
+            try:
+                payload = proposal_pb2.RejectPayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
-                payload = decode_payload(proposal_pb2.WithdrawPayload, envelope.payload)
+                payload = decode_payload(proposal_pb2.RejectPayload, envelope.payload)
+        # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
+        # then the switch to the frozen class -- no constructor call per envelope.
+        record = new_record(_new_reject_record)
+        record.proposal_id = payload.proposal_id
+        record.reason = payload.reason
+        record.sender = sender
+        record.terminal = payload.terminal
+        record.message_id = message_id
+        record.timestamp_unix_ms = timestamp_unix_ms
+        record.__class__ = RejectRecord
+        self.file_record(record)
+        self._hook_for_reject_record(record)
+
+    def _apply_withdraw(self, envelope: envelope_pb2.Envelope, message_id: str) -> None:
+        try:  # inline: this runs once per envelope
+            payload = proposal_pb2.WithdrawPayload.FromString(envelope.payload)
+        except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+            payload = decode_payload(proposal_pb2.WithdrawPayload, envelope.payload)
         # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
         # then the switch to the frozen class -- no constructor call per envelope.
         record = new_record(_new_withdraw_record)
@@ -391,7 +501,34 @@ class ProposalProjectionBase(BaseProjection):
         record.timestamp_unix_ms = envelope.timestamp_unix_ms
         record.__class__ = WithdrawRecord
         self.file_record(record)
-        self._hooks["WithdrawRecord"](self, record)
+        self._hook_for_withdraw_record(record)
+
+    def _sent_apply_withdraw(
+        self,
+        envelope: envelope_pb2.Envelope,
+        sent: Message,
+        message_id: str,
+        sender: str,
+        timestamp_unix_ms: int,
+    ) -> None:
+        if type(sent) is proposal_pb2.WithdrawPayload:
+            payload = sent
+        else:
+            try:
+                payload = proposal_pb2.WithdrawPayload.FromString(envelope.payload)
+            except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+                payload = decode_payload(proposal_pb2.WithdrawPayload, envelope.payload)
+        # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
+        # then the switch to the frozen class -- no constructor call per envelope.
+        record = new_record(_new_withdraw_record)
+        record.proposal_id = payload.proposal_id
+        record.reason = payload.reason
+        record.sender = sender
+        record.message_id = message_id
+        record.timestamp_unix_ms = timestamp_unix_ms
+        record.__class__ = WithdrawRecord
+        self.file_record(record)
+        self._hook_for_withdraw_record(record)
 
     def on_propose(self, record: ProposalRecord) -> None:
         """Called once for each accepted Proposal; override to derive facts."""
@@ -409,6 +546,4 @@ class ProposalProjectionBase(BaseProjection):
         """Called once for each accepted Withdraw; override to derive facts."""
 
 
-ProposalProjectionBase._hooks = hook_functions(
-    ProposalProjectionBase, ProposalProjectionBase.DEFAULT_HOOKS, ProposalProjectionBase
-)
+bind_hooks(ProposalProjectionBase, ProposalProjectionBase)

@@ -17,7 +17,7 @@ from google.protobuf.message import DecodeError, Message
 from macp.modes.quorum.v1 import quorum_pb2
 from macp.v1 import envelope_pb2
 from macp_core._decoding import decode_payload
-from macp_core._hooks import hook_functions
+from macp_core._hooks import bind_hooks
 from macp_core._records import new_record, record_builder
 from macp_core.base_projection import BaseProjection, ProjectionAnomaly
 
@@ -173,6 +173,13 @@ class QuorumProjectionBase(BaseProjection):
         "Reject": "_apply_reject",
         "Abstain": "_apply_abstain",
     }
+    # Message type -> its twin for an envelope this process sent (the core's `_apply_sent`).
+    SENT_APPLY_METHODS: ClassVar[Mapping[str, str]] = {
+        "ApprovalRequest": "_sent_apply_request_approval",
+        "Approve": "_sent_apply_approve",
+        "Reject": "_sent_apply_reject",
+        "Abstain": "_sent_apply_abstain",
+    }
     # Record class -> its default hook. Hooks are resolved per subclass by record type (see
     # macp_core._hooks), so renaming an action's method never orphans an overriding hook.
     DEFAULT_HOOKS: ClassVar[Mapping[str, str]] = {
@@ -181,12 +188,22 @@ class QuorumProjectionBase(BaseProjection):
         "RejectRecord": "on_reject",
         "AbstainRecord": "on_abstain",
     }
-    # Record class -> the hook function, looked up once per class rather than per record.
-    _hooks: ClassVar[dict[str, Callable[[Any, Any], None]]] = {}
+    # Record class -> the class attribute its resolved hook is bound to, once per class: the
+    # apply methods call it as a method (no lookup by name or record type per record).
+    HOOK_ATTRIBUTES: ClassVar[Mapping[str, str]] = {
+        "ApprovalRequestRecord": "_hook_for_approval_request_record",
+        "ApproveRecord": "_hook_for_approve_record",
+        "RejectRecord": "_hook_for_reject_record",
+        "AbstainRecord": "_hook_for_abstain_record",
+    }
+    _hook_for_approval_request_record: Callable[[ApprovalRequestRecord], None]
+    _hook_for_approve_record: Callable[[ApproveRecord], None]
+    _hook_for_reject_record: Callable[[RejectRecord], None]
+    _hook_for_abstain_record: Callable[[AbstainRecord], None]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls._hooks = hook_functions(cls, cls.DEFAULT_HOOKS, QuorumProjectionBase)
+        bind_hooks(cls, QuorumProjectionBase)
 
     def __init__(self, session_id: str | None = None, *, mode: str | None = None) -> None:
         super().__init__(session_id, mode=mode)
@@ -214,13 +231,13 @@ class QuorumProjectionBase(BaseProjection):
         # dispatches on APPLY_METHODS otherwise.
         message_type = envelope.message_type
         if message_type == "ApprovalRequest":
-            self._apply_request_approval(envelope, None, envelope.message_id)
+            self._apply_request_approval(envelope, envelope.message_id)
         elif message_type == "Approve":
-            self._apply_approve(envelope, None, envelope.message_id)
+            self._apply_approve(envelope, envelope.message_id)
         elif message_type == "Reject":
-            self._apply_reject(envelope, None, envelope.message_id)
+            self._apply_reject(envelope, envelope.message_id)
         elif message_type == "Abstain":
-            self._apply_abstain(envelope, None, envelope.message_id)
+            self._apply_abstain(envelope, envelope.message_id)
         else:
             raise ValueError(f"{message_type!r} is not a message type of {self.MODE}")
 
@@ -240,16 +257,11 @@ class QuorumProjectionBase(BaseProjection):
             )
         )
 
-    def _apply_request_approval(
-        self, envelope: envelope_pb2.Envelope, sent: Message | None, message_id: str
-    ) -> None:
-        if sent is not None and type(sent) is quorum_pb2.ApprovalRequestPayload:
-            payload = sent
-        else:
-            try:  # inline: this runs once per envelope replayed
-                payload = quorum_pb2.ApprovalRequestPayload.FromString(envelope.payload)
-            except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
-                payload = decode_payload(quorum_pb2.ApprovalRequestPayload, envelope.payload)
+    def _apply_request_approval(self, envelope: envelope_pb2.Envelope, message_id: str) -> None:
+        try:  # inline: this runs once per envelope
+            payload = quorum_pb2.ApprovalRequestPayload.FromString(envelope.payload)
+        except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+            payload = decode_payload(quorum_pb2.ApprovalRequestPayload, envelope.payload)
         # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
         # then the switch to the frozen class -- no constructor call per envelope.
         record = new_record(_new_approval_request_record)
@@ -263,18 +275,43 @@ class QuorumProjectionBase(BaseProjection):
         record.timestamp_unix_ms = envelope.timestamp_unix_ms
         record.__class__ = ApprovalRequestRecord
         self.file_record(record)
-        self._hooks["ApprovalRequestRecord"](self, record)
+        self._hook_for_approval_request_record(record)
 
-    def _apply_approve(
-        self, envelope: envelope_pb2.Envelope, sent: Message | None, message_id: str
+    def _sent_apply_request_approval(
+        self,
+        envelope: envelope_pb2.Envelope,
+        sent: Message,
+        message_id: str,
+        sender: str,
+        timestamp_unix_ms: int,
     ) -> None:
-        if sent is not None and type(sent) is quorum_pb2.ApprovePayload:
+        if type(sent) is quorum_pb2.ApprovalRequestPayload:
             payload = sent
         else:
-            try:  # inline: this runs once per envelope replayed
-                payload = quorum_pb2.ApprovePayload.FromString(envelope.payload)
+            try:
+                payload = quorum_pb2.ApprovalRequestPayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
-                payload = decode_payload(quorum_pb2.ApprovePayload, envelope.payload)
+                payload = decode_payload(quorum_pb2.ApprovalRequestPayload, envelope.payload)
+        # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
+        # then the switch to the frozen class -- no constructor call per envelope.
+        record = new_record(_new_approval_request_record)
+        record.request_id = payload.request_id
+        record.action = payload.action
+        record.summary = payload.summary
+        record.required_approvals = payload.required_approvals
+        record.sender = sender
+        record.details = payload.details
+        record.message_id = message_id
+        record.timestamp_unix_ms = timestamp_unix_ms
+        record.__class__ = ApprovalRequestRecord
+        self.file_record(record)
+        self._hook_for_approval_request_record(record)
+
+    def _apply_approve(self, envelope: envelope_pb2.Envelope, message_id: str) -> None:
+        try:  # inline: this runs once per envelope
+            payload = quorum_pb2.ApprovePayload.FromString(envelope.payload)
+        except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+            payload = decode_payload(quorum_pb2.ApprovePayload, envelope.payload)
         # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
         # then the switch to the frozen class -- no constructor call per envelope.
         record = new_record(_new_approve_record)
@@ -285,18 +322,40 @@ class QuorumProjectionBase(BaseProjection):
         record.timestamp_unix_ms = envelope.timestamp_unix_ms
         record.__class__ = ApproveRecord
         self.file_record(record)
-        self._hooks["ApproveRecord"](self, record)
+        self._hook_for_approve_record(record)
 
-    def _apply_reject(
-        self, envelope: envelope_pb2.Envelope, sent: Message | None, message_id: str
+    def _sent_apply_approve(
+        self,
+        envelope: envelope_pb2.Envelope,
+        sent: Message,
+        message_id: str,
+        sender: str,
+        timestamp_unix_ms: int,
     ) -> None:
-        if sent is not None and type(sent) is quorum_pb2.RejectPayload:
+        if type(sent) is quorum_pb2.ApprovePayload:
             payload = sent
         else:
-            try:  # inline: this runs once per envelope replayed
-                payload = quorum_pb2.RejectPayload.FromString(envelope.payload)
+            try:
+                payload = quorum_pb2.ApprovePayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
-                payload = decode_payload(quorum_pb2.RejectPayload, envelope.payload)
+                payload = decode_payload(quorum_pb2.ApprovePayload, envelope.payload)
+        # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
+        # then the switch to the frozen class -- no constructor call per envelope.
+        record = new_record(_new_approve_record)
+        record.request_id = payload.request_id
+        record.reason = payload.reason
+        record.sender = sender
+        record.message_id = message_id
+        record.timestamp_unix_ms = timestamp_unix_ms
+        record.__class__ = ApproveRecord
+        self.file_record(record)
+        self._hook_for_approve_record(record)
+
+    def _apply_reject(self, envelope: envelope_pb2.Envelope, message_id: str) -> None:
+        try:  # inline: this runs once per envelope
+            payload = quorum_pb2.RejectPayload.FromString(envelope.payload)
+        except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+            payload = decode_payload(quorum_pb2.RejectPayload, envelope.payload)
         # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
         # then the switch to the frozen class -- no constructor call per envelope.
         record = new_record(_new_reject_record)
@@ -307,18 +366,40 @@ class QuorumProjectionBase(BaseProjection):
         record.timestamp_unix_ms = envelope.timestamp_unix_ms
         record.__class__ = RejectRecord
         self.file_record(record)
-        self._hooks["RejectRecord"](self, record)
+        self._hook_for_reject_record(record)
 
-    def _apply_abstain(
-        self, envelope: envelope_pb2.Envelope, sent: Message | None, message_id: str
+    def _sent_apply_reject(
+        self,
+        envelope: envelope_pb2.Envelope,
+        sent: Message,
+        message_id: str,
+        sender: str,
+        timestamp_unix_ms: int,
     ) -> None:
-        if sent is not None and type(sent) is quorum_pb2.AbstainPayload:
+        if type(sent) is quorum_pb2.RejectPayload:
             payload = sent
         else:
-            try:  # inline: this runs once per envelope replayed
-                payload = quorum_pb2.AbstainPayload.FromString(envelope.payload)
+            try:
+                payload = quorum_pb2.RejectPayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
-                payload = decode_payload(quorum_pb2.AbstainPayload, envelope.payload)
+                payload = decode_payload(quorum_pb2.RejectPayload, envelope.payload)
+        # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
+        # then the switch to the frozen class -- no constructor call per envelope.
+        record = new_record(_new_reject_record)
+        record.request_id = payload.request_id
+        record.reason = payload.reason
+        record.sender = sender
+        record.message_id = message_id
+        record.timestamp_unix_ms = timestamp_unix_ms
+        record.__class__ = RejectRecord
+        self.file_record(record)
+        self._hook_for_reject_record(record)
+
+    def _apply_abstain(self, envelope: envelope_pb2.Envelope, message_id: str) -> None:
+        try:  # inline: this runs once per envelope
+            payload = quorum_pb2.AbstainPayload.FromString(envelope.payload)
+        except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+            payload = decode_payload(quorum_pb2.AbstainPayload, envelope.payload)
         # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
         # then the switch to the frozen class -- no constructor call per envelope.
         record = new_record(_new_abstain_record)
@@ -329,7 +410,34 @@ class QuorumProjectionBase(BaseProjection):
         record.timestamp_unix_ms = envelope.timestamp_unix_ms
         record.__class__ = AbstainRecord
         self.file_record(record)
-        self._hooks["AbstainRecord"](self, record)
+        self._hook_for_abstain_record(record)
+
+    def _sent_apply_abstain(
+        self,
+        envelope: envelope_pb2.Envelope,
+        sent: Message,
+        message_id: str,
+        sender: str,
+        timestamp_unix_ms: int,
+    ) -> None:
+        if type(sent) is quorum_pb2.AbstainPayload:
+            payload = sent
+        else:
+            try:
+                payload = quorum_pb2.AbstainPayload.FromString(envelope.payload)
+            except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+                payload = decode_payload(quorum_pb2.AbstainPayload, envelope.payload)
+        # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
+        # then the switch to the frozen class -- no constructor call per envelope.
+        record = new_record(_new_abstain_record)
+        record.request_id = payload.request_id
+        record.reason = payload.reason
+        record.sender = sender
+        record.message_id = message_id
+        record.timestamp_unix_ms = timestamp_unix_ms
+        record.__class__ = AbstainRecord
+        self.file_record(record)
+        self._hook_for_abstain_record(record)
 
     def on_request_approval(self, record: ApprovalRequestRecord) -> None:
         """Called once for each accepted ApprovalRequest; override to derive facts."""
@@ -344,6 +452,4 @@ class QuorumProjectionBase(BaseProjection):
         """Called once for each accepted Abstain; override to derive facts."""
 
 
-QuorumProjectionBase._hooks = hook_functions(
-    QuorumProjectionBase, QuorumProjectionBase.DEFAULT_HOOKS, QuorumProjectionBase
-)
+bind_hooks(QuorumProjectionBase, QuorumProjectionBase)

@@ -16,7 +16,7 @@ from google.protobuf.message import DecodeError, Message
 from macp.modes.task.v1 import task_pb2
 from macp.v1 import envelope_pb2
 from macp_core._decoding import decode_payload
-from macp_core._hooks import hook_functions
+from macp_core._hooks import bind_hooks
 from macp_core._records import new_record, record_builder
 from macp_core.base_projection import BaseProjection, ProjectionAnomaly
 
@@ -251,6 +251,15 @@ class TaskProjectionBase(BaseProjection):
         "TaskComplete": "_apply_complete_task",
         "TaskFail": "_apply_fail_task",
     }
+    # Message type -> its twin for an envelope this process sent (the core's `_apply_sent`).
+    SENT_APPLY_METHODS: ClassVar[Mapping[str, str]] = {
+        "TaskRequest": "_sent_apply_request_task",
+        "TaskAccept": "_sent_apply_accept_task",
+        "TaskReject": "_sent_apply_reject_task",
+        "TaskUpdate": "_sent_apply_update_task",
+        "TaskComplete": "_sent_apply_complete_task",
+        "TaskFail": "_sent_apply_fail_task",
+    }
     # Record class -> its default hook. Hooks are resolved per subclass by record type (see
     # macp_core._hooks), so renaming an action's method never orphans an overriding hook.
     DEFAULT_HOOKS: ClassVar[Mapping[str, str]] = {
@@ -261,12 +270,26 @@ class TaskProjectionBase(BaseProjection):
         "TaskCompleteRecord": "on_complete_task",
         "TaskFailRecord": "on_fail_task",
     }
-    # Record class -> the hook function, looked up once per class rather than per record.
-    _hooks: ClassVar[dict[str, Callable[[Any, Any], None]]] = {}
+    # Record class -> the class attribute its resolved hook is bound to, once per class: the
+    # apply methods call it as a method (no lookup by name or record type per record).
+    HOOK_ATTRIBUTES: ClassVar[Mapping[str, str]] = {
+        "TaskRequestRecord": "_hook_for_task_request_record",
+        "TaskAcceptRecord": "_hook_for_task_accept_record",
+        "TaskRejectRecord": "_hook_for_task_reject_record",
+        "TaskUpdateRecord": "_hook_for_task_update_record",
+        "TaskCompleteRecord": "_hook_for_task_complete_record",
+        "TaskFailRecord": "_hook_for_task_fail_record",
+    }
+    _hook_for_task_request_record: Callable[[TaskRequestRecord], None]
+    _hook_for_task_accept_record: Callable[[TaskAcceptRecord], None]
+    _hook_for_task_reject_record: Callable[[TaskRejectRecord], None]
+    _hook_for_task_update_record: Callable[[TaskUpdateRecord], None]
+    _hook_for_task_complete_record: Callable[[TaskCompleteRecord], None]
+    _hook_for_task_fail_record: Callable[[TaskFailRecord], None]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls._hooks = hook_functions(cls, cls.DEFAULT_HOOKS, TaskProjectionBase)
+        bind_hooks(cls, TaskProjectionBase)
 
     def __init__(self, session_id: str | None = None, *, mode: str | None = None) -> None:
         super().__init__(session_id, mode=mode)
@@ -302,17 +325,17 @@ class TaskProjectionBase(BaseProjection):
         # dispatches on APPLY_METHODS otherwise.
         message_type = envelope.message_type
         if message_type == "TaskRequest":
-            self._apply_request_task(envelope, None, envelope.message_id)
+            self._apply_request_task(envelope, envelope.message_id)
         elif message_type == "TaskAccept":
-            self._apply_accept_task(envelope, None, envelope.message_id)
+            self._apply_accept_task(envelope, envelope.message_id)
         elif message_type == "TaskReject":
-            self._apply_reject_task(envelope, None, envelope.message_id)
+            self._apply_reject_task(envelope, envelope.message_id)
         elif message_type == "TaskUpdate":
-            self._apply_update_task(envelope, None, envelope.message_id)
+            self._apply_update_task(envelope, envelope.message_id)
         elif message_type == "TaskComplete":
-            self._apply_complete_task(envelope, None, envelope.message_id)
+            self._apply_complete_task(envelope, envelope.message_id)
         elif message_type == "TaskFail":
-            self._apply_fail_task(envelope, None, envelope.message_id)
+            self._apply_fail_task(envelope, envelope.message_id)
         else:
             raise ValueError(f"{message_type!r} is not a message type of {self.MODE}")
 
@@ -332,16 +355,11 @@ class TaskProjectionBase(BaseProjection):
             )
         )
 
-    def _apply_request_task(
-        self, envelope: envelope_pb2.Envelope, sent: Message | None, message_id: str
-    ) -> None:
-        if sent is not None and type(sent) is task_pb2.TaskRequestPayload:
-            payload = sent
-        else:
-            try:  # inline: this runs once per envelope replayed
-                payload = task_pb2.TaskRequestPayload.FromString(envelope.payload)
-            except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
-                payload = decode_payload(task_pb2.TaskRequestPayload, envelope.payload)
+    def _apply_request_task(self, envelope: envelope_pb2.Envelope, message_id: str) -> None:
+        try:  # inline: this runs once per envelope
+            payload = task_pb2.TaskRequestPayload.FromString(envelope.payload)
+        except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+            payload = decode_payload(task_pb2.TaskRequestPayload, envelope.payload)
         # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
         # then the switch to the frozen class -- no constructor call per envelope.
         record = new_record(_new_task_request_record)
@@ -356,18 +374,44 @@ class TaskProjectionBase(BaseProjection):
         record.timestamp_unix_ms = envelope.timestamp_unix_ms
         record.__class__ = TaskRequestRecord
         self.file_record(record)
-        self._hooks["TaskRequestRecord"](self, record)
+        self._hook_for_task_request_record(record)
 
-    def _apply_accept_task(
-        self, envelope: envelope_pb2.Envelope, sent: Message | None, message_id: str
+    def _sent_apply_request_task(
+        self,
+        envelope: envelope_pb2.Envelope,
+        sent: Message,
+        message_id: str,
+        sender: str,
+        timestamp_unix_ms: int,
     ) -> None:
-        if sent is not None and type(sent) is task_pb2.TaskAcceptPayload:
+        if type(sent) is task_pb2.TaskRequestPayload:
             payload = sent
         else:
-            try:  # inline: this runs once per envelope replayed
-                payload = task_pb2.TaskAcceptPayload.FromString(envelope.payload)
+            try:
+                payload = task_pb2.TaskRequestPayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
-                payload = decode_payload(task_pb2.TaskAcceptPayload, envelope.payload)
+                payload = decode_payload(task_pb2.TaskRequestPayload, envelope.payload)
+        # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
+        # then the switch to the frozen class -- no constructor call per envelope.
+        record = new_record(_new_task_request_record)
+        record.task_id = payload.task_id
+        record.title = payload.title
+        record.instructions = payload.instructions
+        record.requested_assignee = payload.requested_assignee
+        record.deadline_unix_ms = payload.deadline_unix_ms
+        record.sender = sender
+        record.input = payload.input
+        record.message_id = message_id
+        record.timestamp_unix_ms = timestamp_unix_ms
+        record.__class__ = TaskRequestRecord
+        self.file_record(record)
+        self._hook_for_task_request_record(record)
+
+    def _apply_accept_task(self, envelope: envelope_pb2.Envelope, message_id: str) -> None:
+        try:  # inline: this runs once per envelope
+            payload = task_pb2.TaskAcceptPayload.FromString(envelope.payload)
+        except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+            payload = decode_payload(task_pb2.TaskAcceptPayload, envelope.payload)
         # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
         # then the switch to the frozen class -- no constructor call per envelope.
         record = new_record(_new_task_accept_record)
@@ -379,18 +423,41 @@ class TaskProjectionBase(BaseProjection):
         record.timestamp_unix_ms = envelope.timestamp_unix_ms
         record.__class__ = TaskAcceptRecord
         self.file_record(record)
-        self._hooks["TaskAcceptRecord"](self, record)
+        self._hook_for_task_accept_record(record)
 
-    def _apply_reject_task(
-        self, envelope: envelope_pb2.Envelope, sent: Message | None, message_id: str
+    def _sent_apply_accept_task(
+        self,
+        envelope: envelope_pb2.Envelope,
+        sent: Message,
+        message_id: str,
+        sender: str,
+        timestamp_unix_ms: int,
     ) -> None:
-        if sent is not None and type(sent) is task_pb2.TaskRejectPayload:
+        if type(sent) is task_pb2.TaskAcceptPayload:
             payload = sent
         else:
-            try:  # inline: this runs once per envelope replayed
-                payload = task_pb2.TaskRejectPayload.FromString(envelope.payload)
+            try:
+                payload = task_pb2.TaskAcceptPayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
-                payload = decode_payload(task_pb2.TaskRejectPayload, envelope.payload)
+                payload = decode_payload(task_pb2.TaskAcceptPayload, envelope.payload)
+        # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
+        # then the switch to the frozen class -- no constructor call per envelope.
+        record = new_record(_new_task_accept_record)
+        record.task_id = payload.task_id
+        record.assignee = payload.assignee
+        record.reason = payload.reason
+        record.sender = sender
+        record.message_id = message_id
+        record.timestamp_unix_ms = timestamp_unix_ms
+        record.__class__ = TaskAcceptRecord
+        self.file_record(record)
+        self._hook_for_task_accept_record(record)
+
+    def _apply_reject_task(self, envelope: envelope_pb2.Envelope, message_id: str) -> None:
+        try:  # inline: this runs once per envelope
+            payload = task_pb2.TaskRejectPayload.FromString(envelope.payload)
+        except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+            payload = decode_payload(task_pb2.TaskRejectPayload, envelope.payload)
         # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
         # then the switch to the frozen class -- no constructor call per envelope.
         record = new_record(_new_task_reject_record)
@@ -402,18 +469,41 @@ class TaskProjectionBase(BaseProjection):
         record.timestamp_unix_ms = envelope.timestamp_unix_ms
         record.__class__ = TaskRejectRecord
         self.file_record(record)
-        self._hooks["TaskRejectRecord"](self, record)
+        self._hook_for_task_reject_record(record)
 
-    def _apply_update_task(
-        self, envelope: envelope_pb2.Envelope, sent: Message | None, message_id: str
+    def _sent_apply_reject_task(
+        self,
+        envelope: envelope_pb2.Envelope,
+        sent: Message,
+        message_id: str,
+        sender: str,
+        timestamp_unix_ms: int,
     ) -> None:
-        if sent is not None and type(sent) is task_pb2.TaskUpdatePayload:
+        if type(sent) is task_pb2.TaskRejectPayload:
             payload = sent
         else:
-            try:  # inline: this runs once per envelope replayed
-                payload = task_pb2.TaskUpdatePayload.FromString(envelope.payload)
+            try:
+                payload = task_pb2.TaskRejectPayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
-                payload = decode_payload(task_pb2.TaskUpdatePayload, envelope.payload)
+                payload = decode_payload(task_pb2.TaskRejectPayload, envelope.payload)
+        # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
+        # then the switch to the frozen class -- no constructor call per envelope.
+        record = new_record(_new_task_reject_record)
+        record.task_id = payload.task_id
+        record.assignee = payload.assignee
+        record.reason = payload.reason
+        record.sender = sender
+        record.message_id = message_id
+        record.timestamp_unix_ms = timestamp_unix_ms
+        record.__class__ = TaskRejectRecord
+        self.file_record(record)
+        self._hook_for_task_reject_record(record)
+
+    def _apply_update_task(self, envelope: envelope_pb2.Envelope, message_id: str) -> None:
+        try:  # inline: this runs once per envelope
+            payload = task_pb2.TaskUpdatePayload.FromString(envelope.payload)
+        except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+            payload = decode_payload(task_pb2.TaskUpdatePayload, envelope.payload)
         # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
         # then the switch to the frozen class -- no constructor call per envelope.
         record = new_record(_new_task_update_record)
@@ -427,18 +517,43 @@ class TaskProjectionBase(BaseProjection):
         record.timestamp_unix_ms = envelope.timestamp_unix_ms
         record.__class__ = TaskUpdateRecord
         self.file_record(record)
-        self._hooks["TaskUpdateRecord"](self, record)
+        self._hook_for_task_update_record(record)
 
-    def _apply_complete_task(
-        self, envelope: envelope_pb2.Envelope, sent: Message | None, message_id: str
+    def _sent_apply_update_task(
+        self,
+        envelope: envelope_pb2.Envelope,
+        sent: Message,
+        message_id: str,
+        sender: str,
+        timestamp_unix_ms: int,
     ) -> None:
-        if sent is not None and type(sent) is task_pb2.TaskCompletePayload:
+        if type(sent) is task_pb2.TaskUpdatePayload:
             payload = sent
         else:
-            try:  # inline: this runs once per envelope replayed
-                payload = task_pb2.TaskCompletePayload.FromString(envelope.payload)
+            try:
+                payload = task_pb2.TaskUpdatePayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
-                payload = decode_payload(task_pb2.TaskCompletePayload, envelope.payload)
+                payload = decode_payload(task_pb2.TaskUpdatePayload, envelope.payload)
+        # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
+        # then the switch to the frozen class -- no constructor call per envelope.
+        record = new_record(_new_task_update_record)
+        record.task_id = payload.task_id
+        record.status = payload.status
+        record.progress = payload.progress
+        record.message = payload.message
+        record.sender = sender
+        record.partial_output = payload.partial_output
+        record.message_id = message_id
+        record.timestamp_unix_ms = timestamp_unix_ms
+        record.__class__ = TaskUpdateRecord
+        self.file_record(record)
+        self._hook_for_task_update_record(record)
+
+    def _apply_complete_task(self, envelope: envelope_pb2.Envelope, message_id: str) -> None:
+        try:  # inline: this runs once per envelope
+            payload = task_pb2.TaskCompletePayload.FromString(envelope.payload)
+        except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+            payload = decode_payload(task_pb2.TaskCompletePayload, envelope.payload)
         # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
         # then the switch to the frozen class -- no constructor call per envelope.
         record = new_record(_new_task_complete_record)
@@ -451,18 +566,42 @@ class TaskProjectionBase(BaseProjection):
         record.timestamp_unix_ms = envelope.timestamp_unix_ms
         record.__class__ = TaskCompleteRecord
         self.file_record(record)
-        self._hooks["TaskCompleteRecord"](self, record)
+        self._hook_for_task_complete_record(record)
 
-    def _apply_fail_task(
-        self, envelope: envelope_pb2.Envelope, sent: Message | None, message_id: str
+    def _sent_apply_complete_task(
+        self,
+        envelope: envelope_pb2.Envelope,
+        sent: Message,
+        message_id: str,
+        sender: str,
+        timestamp_unix_ms: int,
     ) -> None:
-        if sent is not None and type(sent) is task_pb2.TaskFailPayload:
+        if type(sent) is task_pb2.TaskCompletePayload:
             payload = sent
         else:
-            try:  # inline: this runs once per envelope replayed
-                payload = task_pb2.TaskFailPayload.FromString(envelope.payload)
+            try:
+                payload = task_pb2.TaskCompletePayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
-                payload = decode_payload(task_pb2.TaskFailPayload, envelope.payload)
+                payload = decode_payload(task_pb2.TaskCompletePayload, envelope.payload)
+        # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
+        # then the switch to the frozen class -- no constructor call per envelope.
+        record = new_record(_new_task_complete_record)
+        record.task_id = payload.task_id
+        record.assignee = payload.assignee
+        record.summary = payload.summary
+        record.output = payload.output
+        record.sender = sender
+        record.message_id = message_id
+        record.timestamp_unix_ms = timestamp_unix_ms
+        record.__class__ = TaskCompleteRecord
+        self.file_record(record)
+        self._hook_for_task_complete_record(record)
+
+    def _apply_fail_task(self, envelope: envelope_pb2.Envelope, message_id: str) -> None:
+        try:  # inline: this runs once per envelope
+            payload = task_pb2.TaskFailPayload.FromString(envelope.payload)
+        except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+            payload = decode_payload(task_pb2.TaskFailPayload, envelope.payload)
         # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
         # then the switch to the frozen class -- no constructor call per envelope.
         record = new_record(_new_task_fail_record)
@@ -476,7 +615,37 @@ class TaskProjectionBase(BaseProjection):
         record.timestamp_unix_ms = envelope.timestamp_unix_ms
         record.__class__ = TaskFailRecord
         self.file_record(record)
-        self._hooks["TaskFailRecord"](self, record)
+        self._hook_for_task_fail_record(record)
+
+    def _sent_apply_fail_task(
+        self,
+        envelope: envelope_pb2.Envelope,
+        sent: Message,
+        message_id: str,
+        sender: str,
+        timestamp_unix_ms: int,
+    ) -> None:
+        if type(sent) is task_pb2.TaskFailPayload:
+            payload = sent
+        else:
+            try:
+                payload = task_pb2.TaskFailPayload.FromString(envelope.payload)
+            except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+                payload = decode_payload(task_pb2.TaskFailPayload, envelope.payload)
+        # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
+        # then the switch to the frozen class -- no constructor call per envelope.
+        record = new_record(_new_task_fail_record)
+        record.task_id = payload.task_id
+        record.assignee = payload.assignee
+        record.error_code = payload.error_code
+        record.reason = payload.reason
+        record.retryable = payload.retryable
+        record.sender = sender
+        record.message_id = message_id
+        record.timestamp_unix_ms = timestamp_unix_ms
+        record.__class__ = TaskFailRecord
+        self.file_record(record)
+        self._hook_for_task_fail_record(record)
 
     def on_request_task(self, record: TaskRequestRecord) -> None:
         """Called once for each accepted TaskRequest; override to derive facts."""
@@ -497,6 +666,4 @@ class TaskProjectionBase(BaseProjection):
         """Called once for each accepted TaskFail; override to derive facts."""
 
 
-TaskProjectionBase._hooks = hook_functions(
-    TaskProjectionBase, TaskProjectionBase.DEFAULT_HOOKS, TaskProjectionBase
-)
+bind_hooks(TaskProjectionBase, TaskProjectionBase)

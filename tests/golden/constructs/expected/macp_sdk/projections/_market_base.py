@@ -21,7 +21,7 @@ from google.protobuf.message import DecodeError, Message
 from macp.v1 import envelope_pb2
 from macp_core._decoding import decode_payload
 from macp_core._enums import enum_label
-from macp_core._hooks import hook_functions
+from macp_core._hooks import bind_hooks
 from macp_core._records import new_record, record_builder
 from macp_core._wkt import from_duration, from_struct, from_timestamp
 from macp_core.base_projection import BaseProjection, ProjectionAnomaly
@@ -227,6 +227,12 @@ class MarketProjectionBase(BaseProjection):
         "Bid": "_apply_bid",
         "Close": "_apply_close",
     }
+    # Message type -> its twin for an envelope this process sent (the core's `_apply_sent`).
+    SENT_APPLY_METHODS: ClassVar[Mapping[str, str]] = {
+        "Offer": "_sent_apply_offer",
+        "Bid": "_sent_apply_bid",
+        "Close": "_sent_apply_close",
+    }
     # Record class -> its default hook. Hooks are resolved per subclass by record type (see
     # macp_core._hooks), so renaming an action's method never orphans an overriding hook.
     DEFAULT_HOOKS: ClassVar[Mapping[str, str]] = {
@@ -234,12 +240,20 @@ class MarketProjectionBase(BaseProjection):
         "BidRecord": "on_bid",
         "CloseRecord": "on_close",
     }
-    # Record class -> the hook function, looked up once per class rather than per record.
-    _hooks: ClassVar[dict[str, Callable[[Any, Any], None]]] = {}
+    # Record class -> the class attribute its resolved hook is bound to, once per class: the
+    # apply methods call it as a method (no lookup by name or record type per record).
+    HOOK_ATTRIBUTES: ClassVar[Mapping[str, str]] = {
+        "OfferRecord": "_hook_for_offer_record",
+        "BidRecord": "_hook_for_bid_record",
+        "CloseRecord": "_hook_for_close_record",
+    }
+    _hook_for_offer_record: Callable[[OfferRecord], None]
+    _hook_for_bid_record: Callable[[BidRecord], None]
+    _hook_for_close_record: Callable[[CloseRecord], None]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls._hooks = hook_functions(cls, cls.DEFAULT_HOOKS, MarketProjectionBase)
+        bind_hooks(cls, MarketProjectionBase)
 
     def __init__(self, session_id: str | None = None, *, mode: str | None = None) -> None:
         super().__init__(session_id, mode=mode)
@@ -261,11 +275,11 @@ class MarketProjectionBase(BaseProjection):
         # dispatches on APPLY_METHODS otherwise.
         message_type = envelope.message_type
         if message_type == "Offer":
-            self._apply_offer(envelope, None, envelope.message_id)
+            self._apply_offer(envelope, envelope.message_id)
         elif message_type == "Bid":
-            self._apply_bid(envelope, None, envelope.message_id)
+            self._apply_bid(envelope, envelope.message_id)
         elif message_type == "Close":
-            self._apply_close(envelope, None, envelope.message_id)
+            self._apply_close(envelope, envelope.message_id)
         else:
             raise ValueError(f"{message_type!r} is not a message type of {self.MODE}")
 
@@ -285,11 +299,8 @@ class MarketProjectionBase(BaseProjection):
             )
         )
 
-    def _apply_offer(
-        self, envelope: envelope_pb2.Envelope, sent: Message | None, message_id: str
-    ) -> None:
-        # The record keeps this payload's messages: decode a copy of our own, never the sender's.
-        try:  # inline: this runs once per envelope replayed
+    def _apply_offer(self, envelope: envelope_pb2.Envelope, message_id: str) -> None:
+        try:  # inline: this runs once per envelope
             payload = market_pb2.OfferPayload.FromString(envelope.payload)
         except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
             payload = decode_payload(market_pb2.OfferPayload, envelope.payload)
@@ -331,13 +342,63 @@ class MarketProjectionBase(BaseProjection):
         record.timestamp_unix_ms = envelope.timestamp_unix_ms
         record.__class__ = OfferRecord
         self.file_record(record)
-        self._hooks["OfferRecord"](self, record)
+        self._hook_for_offer_record(record)
 
-    def _apply_bid(
-        self, envelope: envelope_pb2.Envelope, sent: Message | None, message_id: str
+    def _sent_apply_offer(
+        self,
+        envelope: envelope_pb2.Envelope,
+        sent: Message,
+        message_id: str,
+        sender: str,
+        timestamp_unix_ms: int,
     ) -> None:
         # The record keeps this payload's messages: decode a copy of our own, never the sender's.
-        try:  # inline: this runs once per envelope replayed
+        try:  # inline: this runs once per envelope
+            payload = market_pb2.OfferPayload.FromString(envelope.payload)
+        except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+            payload = decode_payload(market_pb2.OfferPayload, envelope.payload)
+        # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
+        # then the switch to the frozen class -- no constructor call per envelope.
+        record = new_record(_new_offer_record)
+        record.lot_id = payload.lot_id
+        record.condition = cast(
+            "OfferPayloadConditionName | int",
+            enum_label(market_pb2.OfferPayload.Condition.DESCRIPTOR, payload.condition),
+        )
+        record.grade = cast(
+            "GradeName | int", enum_label(money_pb2.Grade.DESCRIPTOR, payload.grade)
+        )
+        record.sender = sender
+        record.lot = payload.lot if payload.HasField("lot") else None
+        record.reserve_prices = tuple(payload.reserve_prices)
+        record.labels = dict(payload.labels)
+        record.floor_by_region = dict(payload.floor_by_region)
+        record.opens_at = from_timestamp(payload.opens_at) if payload.HasField("opens_at") else None
+        record.duration = from_duration(payload.duration) if payload.HasField("duration") else None
+        record.attributes = (
+            from_struct(payload.attributes) if payload.HasField("attributes") else None
+        )
+        record.extension = payload.extension if payload.HasField("extension") else None
+        record.photo = payload.photo
+        record.note = payload.note if payload.HasField("note") else None
+        record.currencies = tuple(
+            cast("CurrencyName | int", enum_label(market_pb2.Currency.DESCRIPTOR, item))
+            for item in payload.currencies
+        )
+        record.subtitle = payload.subtitle.value if payload.HasField("subtitle") else None
+        record.currency_by_region = {
+            key: cast("CurrencyName | int", enum_label(market_pb2.Currency.DESCRIPTOR, item))
+            for key, item in payload.currency_by_region.items()
+        }
+        record.viewings = tuple(from_timestamp(item) for item in payload.viewings)
+        record.message_id = message_id
+        record.timestamp_unix_ms = timestamp_unix_ms
+        record.__class__ = OfferRecord
+        self.file_record(record)
+        self._hook_for_offer_record(record)
+
+    def _apply_bid(self, envelope: envelope_pb2.Envelope, message_id: str) -> None:
+        try:  # inline: this runs once per envelope
             payload = market_pb2.BidPayload.FromString(envelope.payload)
         except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
             payload = decode_payload(market_pb2.BidPayload, envelope.payload)
@@ -364,18 +425,51 @@ class MarketProjectionBase(BaseProjection):
         record.timestamp_unix_ms = envelope.timestamp_unix_ms
         record.__class__ = BidRecord
         self.file_record(record)
-        self._hooks["BidRecord"](self, record)
+        self._hook_for_bid_record(record)
 
-    def _apply_close(
-        self, envelope: envelope_pb2.Envelope, sent: Message | None, message_id: str
+    def _sent_apply_bid(
+        self,
+        envelope: envelope_pb2.Envelope,
+        sent: Message,
+        message_id: str,
+        sender: str,
+        timestamp_unix_ms: int,
     ) -> None:
-        if sent is not None and type(sent) is market_pb2.ClosePayload:
-            payload = sent
-        else:
-            try:  # inline: this runs once per envelope replayed
-                payload = market_pb2.ClosePayload.FromString(envelope.payload)
-            except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
-                payload = decode_payload(market_pb2.ClosePayload, envelope.payload)
+        # The record keeps this payload's messages: decode a copy of our own, never the sender's.
+        try:  # inline: this runs once per envelope
+            payload = market_pb2.BidPayload.FromString(envelope.payload)
+        except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+            payload = decode_payload(market_pb2.BidPayload, envelope.payload)
+        # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
+        # then the switch to the frozen class -- no constructor call per envelope.
+        record = new_record(_new_bid_record)
+        record.lot_id = payload.lot_id
+        record.currency = cast(
+            "CurrencyName | int", enum_label(market_pb2.Currency.DESCRIPTOR, payload.currency)
+        )
+        record.sequence = payload.sequence
+        record.weight = payload.weight
+        record.automatic = payload.automatic
+        record.sender = sender
+        record.amount = payload.amount if payload.HasField("amount") else None
+        record.max_increments = (
+            payload.max_increments if payload.HasField("max_increments") else None
+        )
+        record.tier = payload.tier if payload.HasField("tier") else None
+        record.card_id = payload.card_id if payload.HasField("card_id") else None
+        record.wire = from_struct(payload.wire) if payload.HasField("wire") else None
+        record.funding = payload.WhichOneof("funding")
+        record.message_id = message_id
+        record.timestamp_unix_ms = timestamp_unix_ms
+        record.__class__ = BidRecord
+        self.file_record(record)
+        self._hook_for_bid_record(record)
+
+    def _apply_close(self, envelope: envelope_pb2.Envelope, message_id: str) -> None:
+        try:  # inline: this runs once per envelope
+            payload = market_pb2.ClosePayload.FromString(envelope.payload)
+        except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+            payload = decode_payload(market_pb2.ClosePayload, envelope.payload)
         # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
         # then the switch to the frozen class -- no constructor call per envelope.
         record = new_record(_new_close_record)
@@ -401,7 +495,49 @@ class MarketProjectionBase(BaseProjection):
         record.timestamp_unix_ms = envelope.timestamp_unix_ms
         record.__class__ = CloseRecord
         self.file_record(record)
-        self._hooks["CloseRecord"](self, record)
+        self._hook_for_close_record(record)
+
+    def _sent_apply_close(
+        self,
+        envelope: envelope_pb2.Envelope,
+        sent: Message,
+        message_id: str,
+        sender: str,
+        timestamp_unix_ms: int,
+    ) -> None:
+        if type(sent) is market_pb2.ClosePayload:
+            payload = sent
+        else:
+            try:
+                payload = market_pb2.ClosePayload.FromString(envelope.payload)
+            except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+                payload = decode_payload(market_pb2.ClosePayload, envelope.payload)
+        # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
+        # then the switch to the frozen class -- no constructor call per envelope.
+        record = new_record(_new_close_record)
+        record.lot_id = payload.lot_id
+        record.sender = sender
+        record.sold_to = payload.sold_to if payload.HasField("sold_to") else None
+        record.no_sale_reason = (
+            payload.no_sale_reason if payload.HasField("no_sale_reason") else None
+        )
+        record.relisted_at = (
+            from_timestamp(payload.relisted_at) if payload.HasField("relisted_at") else None
+        )
+        record.refunded_in = (
+            cast(
+                "CurrencyName | int",
+                enum_label(market_pb2.Currency.DESCRIPTOR, payload.refunded_in),
+            )
+            if payload.HasField("refunded_in")
+            else None
+        )
+        record.outcome = payload.WhichOneof("outcome")
+        record.message_id = message_id
+        record.timestamp_unix_ms = timestamp_unix_ms
+        record.__class__ = CloseRecord
+        self.file_record(record)
+        self._hook_for_close_record(record)
 
     def on_offer(self, record: OfferRecord) -> None:
         """Called once for each accepted Offer; override to derive facts."""
@@ -413,6 +549,4 @@ class MarketProjectionBase(BaseProjection):
         """Called once for each accepted Close; override to derive facts."""
 
 
-MarketProjectionBase._hooks = hook_functions(
-    MarketProjectionBase, MarketProjectionBase.DEFAULT_HOOKS, MarketProjectionBase
-)
+bind_hooks(MarketProjectionBase, MarketProjectionBase)

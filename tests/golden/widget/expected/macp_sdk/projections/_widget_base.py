@@ -16,7 +16,7 @@ from acme.widget.v1 import widget_pb2
 from google.protobuf.message import DecodeError, Message
 from macp.v1 import envelope_pb2
 from macp_core._decoding import decode_payload
-from macp_core._hooks import hook_functions
+from macp_core._hooks import bind_hooks
 from macp_core._records import new_record, record_builder
 from macp_core.base_projection import BaseProjection, ProjectionAnomaly
 
@@ -138,6 +138,12 @@ class WidgetProjectionBase(BaseProjection):
         "Confirm": "_apply_confirm",
         "Ship": "_apply_ship",
     }
+    # Message type -> its twin for an envelope this process sent (the core's `_apply_sent`).
+    SENT_APPLY_METHODS: ClassVar[Mapping[str, str]] = {
+        "Order": "_sent_apply_place_order",
+        "Confirm": "_sent_apply_confirm",
+        "Ship": "_sent_apply_ship",
+    }
     # Record class -> its default hook. Hooks are resolved per subclass by record type (see
     # macp_core._hooks), so renaming an action's method never orphans an overriding hook.
     DEFAULT_HOOKS: ClassVar[Mapping[str, str]] = {
@@ -145,12 +151,20 @@ class WidgetProjectionBase(BaseProjection):
         "ConfirmRecord": "on_confirm",
         "ShipRecord": "on_ship",
     }
-    # Record class -> the hook function, looked up once per class rather than per record.
-    _hooks: ClassVar[dict[str, Callable[[Any, Any], None]]] = {}
+    # Record class -> the class attribute its resolved hook is bound to, once per class: the
+    # apply methods call it as a method (no lookup by name or record type per record).
+    HOOK_ATTRIBUTES: ClassVar[Mapping[str, str]] = {
+        "OrderRecord": "_hook_for_order_record",
+        "ConfirmRecord": "_hook_for_confirm_record",
+        "ShipRecord": "_hook_for_ship_record",
+    }
+    _hook_for_order_record: Callable[[OrderRecord], None]
+    _hook_for_confirm_record: Callable[[ConfirmRecord], None]
+    _hook_for_ship_record: Callable[[ShipRecord], None]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls._hooks = hook_functions(cls, cls.DEFAULT_HOOKS, WidgetProjectionBase)
+        bind_hooks(cls, WidgetProjectionBase)
 
     def __init__(self, session_id: str | None = None, *, mode: str | None = None) -> None:
         super().__init__(session_id, mode=mode)
@@ -174,11 +188,11 @@ class WidgetProjectionBase(BaseProjection):
         # dispatches on APPLY_METHODS otherwise.
         message_type = envelope.message_type
         if message_type == "Order":
-            self._apply_place_order(envelope, None, envelope.message_id)
+            self._apply_place_order(envelope, envelope.message_id)
         elif message_type == "Confirm":
-            self._apply_confirm(envelope, None, envelope.message_id)
+            self._apply_confirm(envelope, envelope.message_id)
         elif message_type == "Ship":
-            self._apply_ship(envelope, None, envelope.message_id)
+            self._apply_ship(envelope, envelope.message_id)
         else:
             raise ValueError(f"{message_type!r} is not a message type of {self.MODE}")
 
@@ -198,16 +212,11 @@ class WidgetProjectionBase(BaseProjection):
             )
         )
 
-    def _apply_place_order(
-        self, envelope: envelope_pb2.Envelope, sent: Message | None, message_id: str
-    ) -> None:
-        if sent is not None and type(sent) is widget_pb2.OrderPayload:
-            payload = sent
-        else:
-            try:  # inline: this runs once per envelope replayed
-                payload = widget_pb2.OrderPayload.FromString(envelope.payload)
-            except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
-                payload = decode_payload(widget_pb2.OrderPayload, envelope.payload)
+    def _apply_place_order(self, envelope: envelope_pb2.Envelope, message_id: str) -> None:
+        try:  # inline: this runs once per envelope
+            payload = widget_pb2.OrderPayload.FromString(envelope.payload)
+        except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+            payload = decode_payload(widget_pb2.OrderPayload, envelope.payload)
         # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
         # then the switch to the frozen class -- no constructor call per envelope.
         record = new_record(_new_order_record)
@@ -222,18 +231,44 @@ class WidgetProjectionBase(BaseProjection):
         record.timestamp_unix_ms = envelope.timestamp_unix_ms
         record.__class__ = OrderRecord
         self.file_record(record)
-        self._hooks["OrderRecord"](self, record)
+        self._hook_for_order_record(record)
 
-    def _apply_confirm(
-        self, envelope: envelope_pb2.Envelope, sent: Message | None, message_id: str
+    def _sent_apply_place_order(
+        self,
+        envelope: envelope_pb2.Envelope,
+        sent: Message,
+        message_id: str,
+        sender: str,
+        timestamp_unix_ms: int,
     ) -> None:
-        if sent is not None and type(sent) is widget_pb2.ConfirmPayload:
+        if type(sent) is widget_pb2.OrderPayload:
             payload = sent
         else:
-            try:  # inline: this runs once per envelope replayed
-                payload = widget_pb2.ConfirmPayload.FromString(envelope.payload)
+            try:
+                payload = widget_pb2.OrderPayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
-                payload = decode_payload(widget_pb2.ConfirmPayload, envelope.payload)
+                payload = decode_payload(widget_pb2.OrderPayload, envelope.payload)
+        # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
+        # then the switch to the frozen class -- no constructor call per envelope.
+        record = new_record(_new_order_record)
+        record.order_id = payload.order_id
+        record.colour = payload.colour
+        record.quantity = payload.quantity
+        record.size = payload.size
+        record.sender = sender
+        record.tags = tuple(payload.tags)
+        record.spec = payload.spec
+        record.message_id = message_id
+        record.timestamp_unix_ms = timestamp_unix_ms
+        record.__class__ = OrderRecord
+        self.file_record(record)
+        self._hook_for_order_record(record)
+
+    def _apply_confirm(self, envelope: envelope_pb2.Envelope, message_id: str) -> None:
+        try:  # inline: this runs once per envelope
+            payload = widget_pb2.ConfirmPayload.FromString(envelope.payload)
+        except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+            payload = decode_payload(widget_pb2.ConfirmPayload, envelope.payload)
         # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
         # then the switch to the frozen class -- no constructor call per envelope.
         record = new_record(_new_confirm_record)
@@ -245,18 +280,41 @@ class WidgetProjectionBase(BaseProjection):
         record.timestamp_unix_ms = envelope.timestamp_unix_ms
         record.__class__ = ConfirmRecord
         self.file_record(record)
-        self._hooks["ConfirmRecord"](self, record)
+        self._hook_for_confirm_record(record)
 
-    def _apply_ship(
-        self, envelope: envelope_pb2.Envelope, sent: Message | None, message_id: str
+    def _sent_apply_confirm(
+        self,
+        envelope: envelope_pb2.Envelope,
+        sent: Message,
+        message_id: str,
+        sender: str,
+        timestamp_unix_ms: int,
     ) -> None:
-        if sent is not None and type(sent) is widget_pb2.ShipPayload:
+        if type(sent) is widget_pb2.ConfirmPayload:
             payload = sent
         else:
-            try:  # inline: this runs once per envelope replayed
-                payload = widget_pb2.ShipPayload.FromString(envelope.payload)
+            try:
+                payload = widget_pb2.ConfirmPayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
-                payload = decode_payload(widget_pb2.ShipPayload, envelope.payload)
+                payload = decode_payload(widget_pb2.ConfirmPayload, envelope.payload)
+        # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
+        # then the switch to the frozen class -- no constructor call per envelope.
+        record = new_record(_new_confirm_record)
+        record.order_id = payload.order_id
+        record.confirmed_by = payload.confirmed_by
+        record.sender = sender
+        record.automatic = payload.automatic
+        record.message_id = message_id
+        record.timestamp_unix_ms = timestamp_unix_ms
+        record.__class__ = ConfirmRecord
+        self.file_record(record)
+        self._hook_for_confirm_record(record)
+
+    def _apply_ship(self, envelope: envelope_pb2.Envelope, message_id: str) -> None:
+        try:  # inline: this runs once per envelope
+            payload = widget_pb2.ShipPayload.FromString(envelope.payload)
+        except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+            payload = decode_payload(widget_pb2.ShipPayload, envelope.payload)
         # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
         # then the switch to the frozen class -- no constructor call per envelope.
         record = new_record(_new_ship_record)
@@ -268,7 +326,35 @@ class WidgetProjectionBase(BaseProjection):
         record.timestamp_unix_ms = envelope.timestamp_unix_ms
         record.__class__ = ShipRecord
         self.file_record(record)
-        self._hooks["ShipRecord"](self, record)
+        self._hook_for_ship_record(record)
+
+    def _sent_apply_ship(
+        self,
+        envelope: envelope_pb2.Envelope,
+        sent: Message,
+        message_id: str,
+        sender: str,
+        timestamp_unix_ms: int,
+    ) -> None:
+        if type(sent) is widget_pb2.ShipPayload:
+            payload = sent
+        else:
+            try:
+                payload = widget_pb2.ShipPayload.FromString(envelope.payload)
+            except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
+                payload = decode_payload(widget_pb2.ShipPayload, envelope.payload)
+        # Built inline (macp_core._records.record_builder): slot stores on the mutable twin,
+        # then the switch to the frozen class -- no constructor call per envelope.
+        record = new_record(_new_ship_record)
+        record.order_id = payload.order_id
+        record.weight_kg = payload.weight_kg
+        record.note = payload.note
+        record.sender = sender
+        record.message_id = message_id
+        record.timestamp_unix_ms = timestamp_unix_ms
+        record.__class__ = ShipRecord
+        self.file_record(record)
+        self._hook_for_ship_record(record)
 
     def on_place_order(self, record: OrderRecord) -> None:
         """Called once for each accepted Order; override to derive facts."""
@@ -280,6 +366,4 @@ class WidgetProjectionBase(BaseProjection):
         """Called once for each accepted Ship; override to derive facts."""
 
 
-WidgetProjectionBase._hooks = hook_functions(
-    WidgetProjectionBase, WidgetProjectionBase.DEFAULT_HOOKS, WidgetProjectionBase
-)
+bind_hooks(WidgetProjectionBase, WidgetProjectionBase)
