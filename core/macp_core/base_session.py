@@ -201,28 +201,6 @@ class _SessionCore:
             supersedes=supersedes,
         )
 
-    def _accepted(
-        self,
-        envelope: envelope_pb2.Envelope,
-        payload: Message,
-        message_id: str,
-        message_type: str,
-        sender: str,
-        timestamp_unix_ms: int,
-    ) -> None:
-        # The projection takes the payload message and the header values this session built,
-        # and skips decoding envelope.payload and reading those fields back.
-        self.projection._apply_sent(
-            envelope,
-            payload,
-            self.mode,
-            self.session_id,
-            message_id,
-            message_type,
-            sender,
-            timestamp_unix_ms,
-        )
-
     def _rejected(self, envelope: envelope_pb2.Envelope, error: MacpAckError) -> None:
         logger.warning(
             "%s %s in session %s rejected: %s",
@@ -306,7 +284,18 @@ class BaseSession(_SessionCore):
         except MacpAckError as exc:
             self._rejected(envelope, exc)
             raise
-        self._accepted(envelope, payload, message_id, message_type, sender, sent_at)
+        # Accepted: the projection takes the payload message and the header values this
+        # session built (it neither decodes envelope.payload nor reads those fields back).
+        self.projection._apply_sent(
+            envelope,
+            payload,
+            self.mode,
+            self.session_id,
+            message_id,
+            message_type,
+            sender,
+            sent_at,
+        )
         return ack
 
     def start(
@@ -445,7 +434,18 @@ class AsyncBaseSession(_SessionCore):
         except MacpAckError as exc:
             self._rejected(envelope, exc)
             raise
-        self._accepted(envelope, payload, message_id, message_type, sender, sent_at)
+        # Accepted: the projection takes the payload message and the header values this
+        # session built (it neither decodes envelope.payload nor reads those fields back).
+        self.projection._apply_sent(
+            envelope,
+            payload,
+            self.mode,
+            self.session_id,
+            message_id,
+            message_type,
+            sender,
+            sent_at,
+        )
         return ack
 
     async def start(
