@@ -447,3 +447,26 @@ def test_the_sent_path_takes_sender_and_timestamp_as_handed() -> None:
         9,
         vote.message_id,
     )
+
+
+def test_a_hook_is_called_as_the_class_defines_it() -> None:
+    # bind_hooks stores the hook as the class holds it, so a static or class method hook is
+    # called exactly as `self.on_vote(record)` would call it.
+    seen: list[tuple[str, str]] = []
+
+    class Static(DecisionProjection):
+        @staticmethod
+        def on_vote(record: VoteRecord) -> None:
+            seen.append(("static", record.vote))
+
+    class Classy(DecisionProjection):
+        @classmethod
+        def on_vote(cls, record: VoteRecord) -> None:
+            seen.append((cls.__name__, record.vote))
+
+    feed = Feed(DECISION)
+    for cls in (Static, Classy):
+        vote = feed.send(A, "Vote", proposal_id="p1", vote="APPROVE")
+        assert cls().apply_envelope(vote)
+        assert apply_sent(cls(), vote, _payload(vote))
+    assert seen == [("static", "APPROVE")] * 2 + [("Classy", "APPROVE")] * 2
