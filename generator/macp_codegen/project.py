@@ -200,7 +200,9 @@ class Project:
             text = render(env, "docs/index.md.jinja", {"docs": docs, "header": header})
             rendered.append(OutputFile(index_path(), text.encode()))
         rendered.extend(_render_participants(env, model, sdk))
-        files.extend(_formatted(rendered, self.config.output, prepared))
+        # Built-in templates print exact import blocks; a user's overlay may not.
+        overlay = self.config.templates is not None
+        files.extend(_formatted(rendered, self.config.output, prepared, fix_imports=overlay))
         _check_unique_paths(files)
         return tuple(sorted(files, key=lambda f: f.path))
 
@@ -597,7 +599,11 @@ def _plugin_exports(model: SdkModel, facts: FactsModel) -> tuple[tuple[str, str]
 
 
 def _formatted(
-    files: list[OutputFile], output: Path, prepared: Prepared | None = None
+    files: list[OutputFile],
+    output: Path,
+    prepared: Prepared | None = None,
+    *,
+    fix_imports: bool = False,
 ) -> list[OutputFile]:
     """Formats rendered Python; a scaffold that already exists on disk is the user's, untouched.
     The formatter's files stay in `prepared`, which records their bytes for the writer."""
@@ -606,7 +612,8 @@ def _formatted(
         for f in files
         if f.path.endswith(".py") and not (f.kind == "scaffold" and (output / f.path).is_file())
     }
-    formatted = format_python(to_format, prepared.folder if prepared is not None else None)
+    folder = prepared.folder if prepared is not None else None
+    formatted = format_python(to_format, folder, fix_imports=fix_imports)
     if prepared is not None:
         prepared.holds.update(formatted)
     return [replace(f, content=formatted[f.path]) if f.path in formatted else f for f in files]
