@@ -15,9 +15,9 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from macp_codegen.compile import compile_protos
+from macp_codegen.import_plans import scaffold_imports
 from macp_codegen.model import ModeModel
 from macp_codegen.modeling import build_model
-from macp_codegen.import_plans import scaffold_imports
 from macp_codegen.render import make_environment, render
 from macp_codegen.scaffold import merge_scaffold
 
