@@ -303,6 +303,7 @@ class Project:
                 "service": model.service,
                 "flavour": flavour,
                 "reexport": reexport,
+                "import_timeout": timeout,  # read by templates written before `imports`
                 "imports": import_plans.client_imports(
                     model.service, flavour, reexport, SDK_PACKAGE, import_timeout=timeout
                 ),
