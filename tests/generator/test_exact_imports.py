@@ -1,8 +1,9 @@
 """Generated import blocks are exact as rendered: the model decides them (import_plans.py),
 imports.py prints them in ruff's isort order, and the generator runs only `ruff format`.
 
-So ruff's import rules (I: sorted blocks, F401: unused imports) find nothing in the raw
-renders of every golden case, the project's own modes and a mode package. A template that
+So ruff's import rules (I: sorted blocks, F401: unused imports) and F821 (an undefined name:
+an import the model missed) find nothing in the raw renders of every golden case, the
+project's own modes and a mode package. A template that
 starts importing something it does not use fails here instead of being silently fixed.
 """
 
@@ -24,6 +25,7 @@ from ruff.__main__ import find_ruff_bin
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 CASES = ("own", "plugin", *sorted(p.name for p in GOLDEN.iterdir() if p.is_dir()))
+EXACT = f"{IMPORT_RULES},F821"  # nothing unused or unsorted, nothing missing
 
 
 def _ruff_findings(root: Path, rules: str = IMPORT_RULES) -> list[str]:
@@ -86,15 +88,16 @@ def test_raw_renders_have_nothing_for_ruffs_import_rules_to_fix(
         (root / path).parent.mkdir(parents=True, exist_ok=True)
         (root / path).write_bytes(text)
     assert any(p.startswith(("macp_sdk/modes/", "acme_modes/modes/")) for p in raw)
-    assert _ruff_findings(root) == []
+    assert _ruff_findings(root, EXACT) == []
 
 
 def test_the_check_finds_an_unused_or_unsorted_import(tmp_path: Path) -> None:
-    """The test above can fail: the same check on a module with both faults reports both."""
-    (tmp_path / "bad.py").write_text("import sys\nimport os\n\nprint(os.sep)\n")
-    findings = _ruff_findings(tmp_path)
+    """The test above can fail: the same check on a module with each fault reports it."""
+    (tmp_path / "bad.py").write_text("import sys\nimport os\n\nprint(os.sep, Mapping)\n")
+    findings = _ruff_findings(tmp_path, EXACT)
     assert any(" I001 " in f for f in findings)
     assert any(" F401 " in f and "sys" in f for f in findings)
+    assert any(" F821 " in f and "Mapping" in f for f in findings)
 
 
 def test_a_user_template_still_gets_its_imports_fixed(tmp_path: Path, repo_root: Path) -> None:
