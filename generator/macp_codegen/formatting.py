@@ -1,9 +1,15 @@
 """Formats rendered Python with the pinned ruff, so templates need not manage line length.
 
-Runs once per generation over all template-rendered files (two subprocess calls in all), with
-an isolated configuration so the result never depends on the user's own ruff settings, and
-without ruff's cache (every run formats a fresh folder, so the cache never hits; writing it
-only cost time and left a .ruff_cache in the working directory).
+Only `ruff format`: the built-in templates print import blocks the model computed exactly
+(imports.py, import_plans.py), so there is nothing for `ruff check --fix` to delete or sort
+(tests/generator/test_exact_imports.py proves it on raw renders). User templates overlaid on the
+built-in ones (`templates` in the configuration) may import what they like: with an overlay,
+ruff's import rules (I, F401) also fix the files, as they did for every file before.
+
+Runs once per generation over all template-rendered files (one subprocess call, two with an
+overlay), with an isolated configuration so the result never depends on the user's own ruff
+settings, and without ruff's cache (every run formats a fresh folder, so the cache never hits;
+writing it only cost time and left a .ruff_cache in the working directory).
 """
 
 from __future__ import annotations
@@ -37,8 +43,15 @@ RUFF_SETTINGS = [
 ]
 
 
-def format_python(sources: dict[str, bytes], workdir: Path | None = None) -> dict[str, bytes]:
-    """Relative path -> UTF-8 source, formatted; import blocks sorted and unused imports dropped.
+# ruff's import rules, run with --fix only for output of user templates (see above).
+IMPORT_RULES = "I,F401"
+
+
+def format_python(
+    sources: dict[str, bytes], workdir: Path | None = None, *, fix_imports: bool = False
+) -> dict[str, bytes]:
+    """Relative path -> UTF-8 source, formatted; with `fix_imports`, import blocks also sorted
+    and unused imports dropped (for user templates, whose imports the model does not decide).
 
     The files are formatted on disk, in `workdir` when given (an empty folder the caller owns;
     the formatted files are left there, see `Writer.write(prepared=...)`), else in a temporary
@@ -58,9 +71,9 @@ def format_python(sources: dict[str, bytes], workdir: Path | None = None) -> dic
             _write_sources(tmp, sources)
         except OSError as exc:  # a full or read-only disk: one located line, nothing swapped
             raise output_error(exc, Path(tmp)) from None
-        _run(
-            [ruff, "check", "--fix", "--select", "I,F401", "--exit-zero", *RUFF_SETTINGS, tmp], tmp
-        )
+        if fix_imports:
+            fix = [ruff, "check", "--fix", "--select", IMPORT_RULES, "--exit-zero"]
+            _run([*fix, *RUFF_SETTINGS, tmp], tmp)
         _run([ruff, "format", *RUFF_SETTINGS, tmp], tmp)
         return {path: read_bytes(f"{tmp}/{path}") for path in sources}
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import jinja2
 from macp_core import contract
 
-from . import __version__, naming
+from . import __version__, import_plans, naming
 from .agent_modeling import build_participant_model
 from .compat_model import CompatModule, build_compat_modules
 from .compile import CompiledProtos, compile_protos
@@ -169,15 +169,24 @@ class Project:
         rendered.extend(self._render_service(env, model))
         if policy is not None:
             # Policy builders: generated from the rule schemas beside the protos.
-            context = {"policy": policy, "header": _header(policy.sources)}
+            context = {
+                "policy": policy,
+                "header": _header(policy.sources),
+                "imports": import_plans.policy_imports(policy, sdk),
+            }
             text = render(env, "sdk/policy/policy.py.jinja", context)
             rendered.append(OutputFile(f"{sdk}/policy.py", text.encode()))
         for mode in model.modes:
             rendered.extend(self._render_mode(env, model, mode, notes))
         rendered.extend(self._render_compat(env, model, compat, facts))
         docs = [mode_doc(m) for m in facts.modes]  # each page, and the index of them all
+        facts_imports = import_plans.facts_imports(sdk)
         for mode_facts, doc in zip(facts.modes, docs, strict=True):
-            context = {"facts": mode_facts, "header": _header([mode_facts.mode.proto_file])}
+            context = {
+                "facts": mode_facts,
+                "header": _header([mode_facts.mode.proto_file]),
+                "imports": facts_imports,
+            }
             text = render(env, "sdk/facts.py.jinja", context)
             rendered.append(OutputFile(f"{sdk}/facts/{mode_facts.module}.py", text.encode()))
             # The mode's reference page (docs/modes/<mode>.md), read by the documentation site.
@@ -191,7 +200,9 @@ class Project:
             text = render(env, "docs/index.md.jinja", {"docs": docs, "header": header})
             rendered.append(OutputFile(index_path(), text.encode()))
         rendered.extend(_render_participants(env, model, sdk))
-        files.extend(_formatted(rendered, self.config.output, prepared))
+        # Built-in templates print exact import blocks; a user's overlay may not.
+        overlay = self.config.templates is not None
+        files.extend(_formatted(rendered, self.config.output, prepared, fix_imports=overlay))
         _check_unique_paths(files)
         return tuple(sorted(files, key=lambda f: f.path))
 
@@ -207,20 +218,27 @@ class Project:
         exports = _exports(model, facts, policy, compat)
         # A top-level name equal to a module's name (commitment_hash) must stay the name's object.
         modules = {module.split(".")[0] for module, _ in exports}
+        eager = tuple(e for e in exports if e[1] in modules)
         context = {
             "model": model,
             "facts": facts,
             "header": header,
             "exports": exports,
-            "eager_exports": tuple(e for e in exports if e[1] in modules),
+            "eager_exports": eager,
         }
         rendered = {
-            f"{SDK_PACKAGE}/__init__.py": "sdk/__init__.py.jinja",
-            f"{SDK_PACKAGE}/_registry.py": "sdk/_registry.py.jinja",
+            f"{SDK_PACKAGE}/__init__.py": (
+                "sdk/__init__.py.jinja",
+                import_plans.package_init_imports(SDK_PACKAGE, exports, bool(eager)),
+            ),
+            f"{SDK_PACKAGE}/_registry.py": (
+                "sdk/_registry.py.jinja",
+                import_plans.registry_imports(SDK_PACKAGE),
+            ),
         }
         files = [
-            OutputFile(path, render(env, template, context).encode())
-            for path, template in rendered.items()
+            OutputFile(path, render(env, template, {**context, "imports": imports}).encode())
+            for path, (template, imports) in rendered.items()
         ]
         files.append(OutputFile(f"{SDK_PACKAGE}/py.typed", b""))
         for reexport in _with_generated_names(reexports(), facts, compat):
@@ -228,6 +246,7 @@ class Project:
                 "header": _header([CONTRACT_FILE]),
                 "reexport": reexport,
                 "sdk_package": SDK_PACKAGE,
+                "imports": import_plans.reexport_imports(reexport, SDK_PACKAGE),
             }
             text = render(env, "sdk/reexport.py.jinja", shim)
             files.append(OutputFile(reexport.path, text.encode()))
@@ -254,13 +273,13 @@ class Project:
             "distribution": sdk.replace("_", "-"),
             "packages": [name for p in packages for name in (p, f"{p}.*")],
         }
+        init = {**context, "imports": import_plans.package_init_imports(sdk, exports, False)}
+        registry = {**context, "imports": import_plans.plugin_registry_imports(model)}
         return [
-            OutputFile(
-                f"{sdk}/__init__.py", render(env, "sdk/__init__.py.jinja", context).encode()
-            ),
+            OutputFile(f"{sdk}/__init__.py", render(env, "sdk/__init__.py.jinja", init).encode()),
             OutputFile(
                 f"{sdk}/_registry.py",
-                render(env, "sdk/_plugin_registry.py.jinja", context).encode(),
+                render(env, "sdk/_plugin_registry.py.jinja", registry).encode(),
             ),
             OutputFile(f"{sdk}/py.typed", b""),
             OutputFile(
@@ -276,17 +295,27 @@ class Project:
         extra = generated_module_reexports()
         files = []
         for flavour in client_flavours():
+            reexport = extra[flavour.module]
+            # Annotations need TimeoutValue; import it unless the module re-exports it.
+            timeout = "TimeoutValue" not in reexport.names
             context = {
                 "header": header,
                 "service": model.service,
                 "flavour": flavour,
-                "reexport": extra[flavour.module],
-                # Annotations need TimeoutValue; import it unless the module re-exports it.
-                "import_timeout": "TimeoutValue" not in extra[flavour.module].names,
+                "reexport": reexport,
+                "import_timeout": timeout,  # read by templates written before `imports`
+                "imports": import_plans.client_imports(
+                    model.service, flavour, reexport, SDK_PACKAGE, import_timeout=timeout
+                ),
             }
             text = render(env, "sdk/client.py.jinja", context)
             files.append(OutputFile(f"{SDK_PACKAGE}/{flavour.module}.py", text.encode()))
-        context = {"header": header, "service": model.service, "reexport": extra["watchers"]}
+        context = {
+            "header": header,
+            "service": model.service,
+            "reexport": extra["watchers"],
+            "imports": import_plans.watchers_imports(model.service, extra["watchers"], SDK_PACKAGE),
+        }
         text = render(env, "sdk/watchers.py.jinja", context)
         files.append(OutputFile(f"{SDK_PACKAGE}/watchers.py", text.encode()))
         return files
@@ -314,6 +343,9 @@ class Project:
             context: dict[str, object] = {"compat": module, "sdk_package": SDK_PACKAGE}
             context["anomalies"] = anomalies.get(module.mode.short_name, ("", ()))
             context["header"] = _header([module.mode.proto_file])
+            context["imports"] = import_plans.compat_imports(
+                module, anomalies.get(module.mode.short_name, ("", ())), SDK_PACKAGE
+            )
             text = render(env, "sdk/compat/mode.py.jinja", context)
             files.append(OutputFile(module.path, text.encode()))
         names = sorted(
@@ -327,11 +359,14 @@ class Project:
             "names": sorted([*names, *(n for _, n in constants)]),
             "constants": constants,
             "header": _header(model.sources),
+            "imports": import_plans.projections_init_imports(compat, constants, SDK_PACKAGE),
         }
         text = render(env, "sdk/compat/projections_init.py.jinja", context)
         files.append(OutputFile(f"{SDK_PACKAGE}/projections/__init__.py", text.encode()))
         context = {"sdk_package": SDK_PACKAGE, "header": _header(model.sources)}
-        context["mode_constants"] = sorted(m.mode_constant for m in compat)
+        mode_constants = sorted(m.mode_constant for m in compat)
+        context["mode_constants"] = mode_constants
+        context["imports"] = import_plans.proto_registry_imports(mode_constants, SDK_PACKAGE)
         text = render(env, "sdk/compat/proto_registry.py.jinja", context)
         files.append(OutputFile(f"{SDK_PACKAGE}/proto_registry.py", text.encode()))
         return files
@@ -340,14 +375,28 @@ class Project:
         self, env: jinja2.Environment, model: SdkModel, mode: ModeModel, notes: list[str]
     ) -> list[OutputFile]:
         context = {"model": model, "mode": mode, "header": _header([mode.proto_file])}
-        base = render(env, "sdk/projections/base.py.jinja", context)
+        package = model.sdk_package
+        base = render(
+            env,
+            "sdk/projections/base.py.jinja",
+            {**context, "imports": import_plans.projection_base_imports(mode, package)},
+        )
+        session = render(
+            env,
+            "sdk/modes/mode.py.jinja",
+            {**context, "imports": import_plans.session_imports(mode, package)},
+        )
         files = [
-            OutputFile(mode.session_path, render(env, "sdk/modes/mode.py.jinja", context).encode()),
+            OutputFile(mode.session_path, session.encode()),
             OutputFile(mode.base_path, base.encode()),
         ]
         handlers = tuple(action.hook for action in mode.actions)
         scaffold_path = mode.scaffold_path
-        fresh = render(env, "sdk/projections/scaffold.py.jinja", context)
+        fresh = render(
+            env,
+            "sdk/projections/scaffold.py.jinja",
+            {**context, "imports": import_plans.scaffold_imports(mode, package)},
+        )
         on_disk = self.config.output / scaffold_path
         if on_disk.is_file():
             # libcst takes ~0.1 s to import; only a regeneration that merges pays for it.
@@ -504,7 +553,11 @@ def _render_participants(env: jinja2.Environment, model: SdkModel, sdk: str) -> 
             render(
                 env,
                 "sdk/participants/mode.py.jinja",
-                {"participant": p, "header": _header([p.mode.proto_file])},
+                {
+                    "participant": p,
+                    "header": _header([p.mode.proto_file]),
+                    "imports": import_plans.participant_imports(p, sdk),
+                },
             ).encode(),
         )
         for p in participants
@@ -512,7 +565,11 @@ def _render_participants(env: jinja2.Environment, model: SdkModel, sdk: str) -> 
     init = render(
         env,
         "sdk/participants/__init__.py.jinja",
-        {"participants": participants, "header": _header(model.sources)},
+        {
+            "participants": participants,
+            "header": _header(model.sources),
+            "imports": import_plans.participants_init_imports(participants, sdk),
+        },
     )
     files.append(OutputFile(f"{sdk}/participants/__init__.py", init.encode()))
     return files
@@ -543,7 +600,11 @@ def _plugin_exports(model: SdkModel, facts: FactsModel) -> tuple[tuple[str, str]
 
 
 def _formatted(
-    files: list[OutputFile], output: Path, prepared: Prepared | None = None
+    files: list[OutputFile],
+    output: Path,
+    prepared: Prepared | None = None,
+    *,
+    fix_imports: bool = False,
 ) -> list[OutputFile]:
     """Formats rendered Python; a scaffold that already exists on disk is the user's, untouched.
     The formatter's files stay in `prepared`, which records their bytes for the writer."""
@@ -552,7 +613,8 @@ def _formatted(
         for f in files
         if f.path.endswith(".py") and not (f.kind == "scaffold" and (output / f.path).is_file())
     }
-    formatted = format_python(to_format, prepared.folder if prepared is not None else None)
+    folder = prepared.folder if prepared is not None else None
+    formatted = format_python(to_format, folder, fix_imports=fix_imports)
     if prepared is not None:
         prepared.holds.update(formatted)
     return [replace(f, content=formatted[f.path]) if f.path in formatted else f for f in files]

@@ -15,6 +15,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from macp_codegen.compile import compile_protos
+from macp_codegen.import_plans import scaffold_imports
 from macp_codegen.model import ModeModel
 from macp_codegen.modeling import build_model
 from macp_codegen.render import make_environment, render
@@ -33,7 +34,8 @@ DECISION = _decision()
 
 
 def _scaffold(mode: ModeModel) -> str:
-    return render(make_environment(), "sdk/projections/scaffold.py.jinja", {"mode": mode})
+    context = {"mode": mode, "imports": scaffold_imports(mode, "macp_sdk")}
+    return render(make_environment(), "sdk/projections/scaffold.py.jinja", context)
 
 
 def _with_extra_action(mode: ModeModel) -> ModeModel:
