@@ -98,7 +98,9 @@ def render(
             f"{_x(_ratio(ours, ref))} | {_x(to_floor)} | "
             f"{_verdict(None if to_floor is None else to_floor <= 1.5)} |"
         )
-    ours, ref, floor, bound = (get(f"replay-{s}") for s in ("ours", "ref", "floor", "bound"))
+    ours, ref, floor, bound, bare = (
+        get(f"replay-{s}") for s in ("ours", "ref", "floor", "bound", "unjournaled")
+    )
     to_ref, to_floor = _ratio(ours, ref), _ratio(ours, floor)
     lines += [
         "",
@@ -109,16 +111,22 @@ def render(
         "Bound (context, not a target): the least a Python projection that keeps anything of",
         "each envelope does — decode the payload, skip a repeated `message_id`, keep a 3-tuple",
         "(subject, sender, message_id) — with no hooks, phases, records or rollback.",
+        "Unjournaled (context, not a way to use the SDK): ours with the scaffold's containers",
+        "swapped for plain ones the undo journal cannot see, i.e. without exact rollback of mode",
+        "state, which 0.22.0 does not offer (it rolls back only its transcript and dedup set).",
         "",
-        "| | ours | 0.22.0 | floor | bound |",
-        "|---|---|---|---|---|",
-        f"| per envelope | {_cell(ours)} | {_cell(ref)} | {_cell(floor)} | {_cell(bound)} |",
-        f"| rate | {_rate(ours)} | {_rate(ref)} | {_rate(floor)} | {_rate(bound)} |",
+        "| | ours | 0.22.0 | floor | bound | unjournaled |",
+        "|---|---|---|---|---|---|",
+        f"| per envelope | {_cell(ours)} | {_cell(ref)} | {_cell(floor)} | {_cell(bound)} "
+        f"| {_cell(bare)} |",
+        f"| rate | {_rate(ours)} | {_rate(ref)} | {_rate(floor)} | {_rate(bound)} "
+        f"| {_rate(bare)} |",
         "",
         f"ours / 0.22.0: {_x(to_ref)} ({_verdict(None if to_ref is None else to_ref <= 1.0)});"
         f" ours / floor: {_x(to_floor)}"
         f" ({_verdict(None if to_floor is None else to_floor <= 2.0)});"
-        f" bound / floor: {_x(_ratio(bound, floor))}.",
+        f" bound / floor: {_x(_ratio(bound, floor))};"
+        f" unjournaled / 0.22.0: {_x(_ratio(bare, ref))}.",
     ]
     ours, ref, floor = (get(f"e2e-{s}") for s in ("ours", "ref", "floor"))
     to_floor = _ratio(ours, floor)

@@ -98,7 +98,7 @@ def in_process_jobs(quick: bool) -> list[Job]:
             cmd = [python_for(side), str(BENCH / "workload.py"), "vote", "--side", side]
             cmd += ["--size", str(size), *pyperf_opts(1, 3, 1, 500 if quick else 2000)]
             jobs.append(Job(f"vote-{size}-{side}", cmd))
-    for side in (*SIDES, "bound"):
+    for side in (*SIDES, "bound", "unjournaled"):
         cmd = [python_for(side), str(BENCH / "workload.py"), "replay", "--side", side]
         jobs.append(Job(f"replay-{side}", cmd + pyperf_opts(1, 2, 0, 1)))
     return jobs
