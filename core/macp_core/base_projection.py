@@ -215,8 +215,7 @@ class BaseProjection:
             self._record_anomaly(ANOMALY_DUPLICATE_MESSAGE, envelope, "message_id already applied")
             return False
         apply = self._dispatch.get(envelope.message_type)
-        log = self._record_log
-        records_before = len(log)
+        records_before = len(self._record_log)
         journal = self._journal
         steps = journal.steps = journal.spare  # open the undo log (inline: once per envelope)
         if self._opaque:
@@ -267,8 +266,7 @@ class BaseProjection:
             self._record_anomaly(ANOMALY_DUPLICATE_MESSAGE, envelope, "message_id already applied")
             return False
         apply = self._dispatch_sent.get(message_type)
-        log = self._record_log
-        records_before = len(log)
+        records_before = len(self._record_log)
         journal = self._journal
         steps = journal.steps = journal.spare
         if self._opaque:

@@ -340,12 +340,11 @@ class Project:
         }
         files = []
         for module in compat:
+            mode_anomalies = anomalies.get(module.mode.short_name, ("", ()))
             context: dict[str, object] = {"compat": module, "sdk_package": SDK_PACKAGE}
-            context["anomalies"] = anomalies.get(module.mode.short_name, ("", ()))
+            context["anomalies"] = mode_anomalies
             context["header"] = _header([module.mode.proto_file])
-            context["imports"] = import_plans.compat_imports(
-                module, anomalies.get(module.mode.short_name, ("", ())), SDK_PACKAGE
-            )
+            context["imports"] = import_plans.compat_imports(module, mode_anomalies, SDK_PACKAGE)
             text = render(env, "sdk/compat/mode.py.jinja", context)
             files.append(OutputFile(module.path, text.encode()))
         names = sorted(
