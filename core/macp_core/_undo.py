@@ -38,14 +38,6 @@ class Journal:
         self.steps: list[_Step] | None = None
         self.spare: list[_Step] = []  # one list reused for every envelope
 
-    def begin(self) -> None:
-        self.steps = self.spare
-
-    def commit(self) -> None:
-        if self.steps is not None:
-            self.steps.clear()
-        self.steps = None
-
     def rollback(self) -> None:
         steps, self.steps = self.steps, None  # undoing must not log more steps
         for step in reversed(steps or ()):

@@ -29,7 +29,7 @@ def is_reserved(name: str) -> bool:
 # Names the generated builders and session methods use in their bodies: a payload parameter
 # of that name would shadow them.
 GENERATED_LOCALS = frozenset(
-    {"self", "cls", "checked", "payload", "build_envelope", "list", "cast", "MODE"}
+    {"self", "cls", "payload", "build_envelope", "list", "cast", "MODE"}
     | {"MODE_VERSION", "core_pb2", "envelope_pb2", "mode_descriptor", "super"}
 )
 

@@ -444,7 +444,7 @@ def _unsent_params(
     for name in names:
         if name in fields:
             continue
-        if not naming.is_identifier(name) or naming.is_reserved(name):
+        if not naming.is_identifier(name):  # reserved words included
             raise OptionError(
                 where,
                 f"rpc {method.name}: unsent_params entry {name!r} is not a usable Python name",

@@ -85,7 +85,6 @@ def bindings_not_a_name(project: Path) -> tuple[Path, int]:
 
 CASES: dict[str, tuple[Callable[[Path], tuple[Path, int]], str]] = {
     "field named self": (_field_named("self"), "'self', a name the generated code relies on"),
-    "field named checked": (_field_named("checked"), "'checked', a name the generated code"),
     "field named payload": (_field_named("payload"), "'payload', a name the generated code"),
     # Bound field checks are module-level `_check_<field>` names the builders call.
     "field named _check_vote": (_field_named("_check_vote"), "'_check_vote', a name the"),

@@ -258,3 +258,11 @@ def test_a_rejected_message_leaves_the_rules_as_they_were(mode: str) -> None:
                 return  # the session is over
 
     run()
+
+
+def test_every_built_in_mode_is_in_the_rollback_property() -> None:
+    # The kernel relies on every mode's rules changing nothing when they reject: a new
+    # built-in mode must join MODES above (its rules class, and messages to try).
+    from macp_local_runtime.registry import _RULES
+
+    assert set(_RULES.values()) <= {new_rules for new_rules, _ in MODES.values()}

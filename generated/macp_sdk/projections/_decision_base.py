@@ -282,7 +282,7 @@ class DecisionProjectionBase(BaseProjection):
         if type(sent) is decision_pb2.ProposalPayload:
             payload = sent
         else:
-            try:
+            try:  # inline: this runs once per envelope
                 payload = decision_pb2.ProposalPayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
                 payload = decode_payload(decision_pb2.ProposalPayload, envelope.payload)
@@ -330,7 +330,7 @@ class DecisionProjectionBase(BaseProjection):
         if type(sent) is decision_pb2.EvaluationPayload:
             payload = sent
         else:
-            try:
+            try:  # inline: this runs once per envelope
                 payload = decision_pb2.EvaluationPayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
                 payload = decode_payload(decision_pb2.EvaluationPayload, envelope.payload)
@@ -377,7 +377,7 @@ class DecisionProjectionBase(BaseProjection):
         if type(sent) is decision_pb2.ObjectionPayload:
             payload = sent
         else:
-            try:
+            try:  # inline: this runs once per envelope
                 payload = decision_pb2.ObjectionPayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
                 payload = decode_payload(decision_pb2.ObjectionPayload, envelope.payload)
@@ -423,7 +423,7 @@ class DecisionProjectionBase(BaseProjection):
         if type(sent) is decision_pb2.VotePayload:
             payload = sent
         else:
-            try:
+            try:  # inline: this runs once per envelope
                 payload = decision_pb2.VotePayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
                 payload = decode_payload(decision_pb2.VotePayload, envelope.payload)

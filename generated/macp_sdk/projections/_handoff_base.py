@@ -284,7 +284,7 @@ class HandoffProjectionBase(BaseProjection):
         if type(sent) is handoff_pb2.HandoffOfferPayload:
             payload = sent
         else:
-            try:
+            try:  # inline: this runs once per envelope
                 payload = handoff_pb2.HandoffOfferPayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
                 payload = decode_payload(handoff_pb2.HandoffOfferPayload, envelope.payload)
@@ -331,7 +331,7 @@ class HandoffProjectionBase(BaseProjection):
         if type(sent) is handoff_pb2.HandoffContextPayload:
             payload = sent
         else:
-            try:
+            try:  # inline: this runs once per envelope
                 payload = handoff_pb2.HandoffContextPayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
                 payload = decode_payload(handoff_pb2.HandoffContextPayload, envelope.payload)
@@ -378,7 +378,7 @@ class HandoffProjectionBase(BaseProjection):
         if type(sent) is handoff_pb2.HandoffAcceptPayload:
             payload = sent
         else:
-            try:
+            try:  # inline: this runs once per envelope
                 payload = handoff_pb2.HandoffAcceptPayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
                 payload = decode_payload(handoff_pb2.HandoffAcceptPayload, envelope.payload)
@@ -425,7 +425,7 @@ class HandoffProjectionBase(BaseProjection):
         if type(sent) is handoff_pb2.HandoffDeclinePayload:
             payload = sent
         else:
-            try:
+            try:  # inline: this runs once per envelope
                 payload = handoff_pb2.HandoffDeclinePayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
                 payload = decode_payload(handoff_pb2.HandoffDeclinePayload, envelope.payload)

@@ -145,7 +145,7 @@ class MultiRoundProjectionBase(BaseProjection):
         if type(sent) is multi_round_pb2.ContributePayload:
             payload = sent
         else:
-            try:
+            try:  # inline: this runs once per envelope
                 payload = multi_round_pb2.ContributePayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
                 payload = decode_payload(multi_round_pb2.ContributePayload, envelope.payload)

@@ -327,7 +327,7 @@ class ProposalProjectionBase(BaseProjection):
         if type(sent) is proposal_pb2.ProposalPayload:
             payload = sent
         else:
-            try:
+            try:  # inline: this runs once per envelope
                 payload = proposal_pb2.ProposalPayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
                 payload = decode_payload(proposal_pb2.ProposalPayload, envelope.payload)
@@ -377,7 +377,7 @@ class ProposalProjectionBase(BaseProjection):
         if type(sent) is proposal_pb2.CounterProposalPayload:
             payload = sent
         else:
-            try:
+            try:  # inline: this runs once per envelope
                 payload = proposal_pb2.CounterProposalPayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
                 payload = decode_payload(proposal_pb2.CounterProposalPayload, envelope.payload)
@@ -424,7 +424,7 @@ class ProposalProjectionBase(BaseProjection):
         if type(sent) is proposal_pb2.AcceptPayload:
             payload = sent
         else:
-            try:
+            try:  # inline: this runs once per envelope
                 payload = proposal_pb2.AcceptPayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
                 payload = decode_payload(proposal_pb2.AcceptPayload, envelope.payload)
@@ -469,7 +469,7 @@ class ProposalProjectionBase(BaseProjection):
         if type(sent) is proposal_pb2.RejectPayload:
             payload = sent
         else:
-            try:
+            try:  # inline: this runs once per envelope
                 payload = proposal_pb2.RejectPayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
                 payload = decode_payload(proposal_pb2.RejectPayload, envelope.payload)
@@ -514,7 +514,7 @@ class ProposalProjectionBase(BaseProjection):
         if type(sent) is proposal_pb2.WithdrawPayload:
             payload = sent
         else:
-            try:
+            try:  # inline: this runs once per envelope
                 payload = proposal_pb2.WithdrawPayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
                 payload = decode_payload(proposal_pb2.WithdrawPayload, envelope.payload)

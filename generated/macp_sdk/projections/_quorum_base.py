@@ -288,7 +288,7 @@ class QuorumProjectionBase(BaseProjection):
         if type(sent) is quorum_pb2.ApprovalRequestPayload:
             payload = sent
         else:
-            try:
+            try:  # inline: this runs once per envelope
                 payload = quorum_pb2.ApprovalRequestPayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
                 payload = decode_payload(quorum_pb2.ApprovalRequestPayload, envelope.payload)
@@ -335,7 +335,7 @@ class QuorumProjectionBase(BaseProjection):
         if type(sent) is quorum_pb2.ApprovePayload:
             payload = sent
         else:
-            try:
+            try:  # inline: this runs once per envelope
                 payload = quorum_pb2.ApprovePayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
                 payload = decode_payload(quorum_pb2.ApprovePayload, envelope.payload)
@@ -379,7 +379,7 @@ class QuorumProjectionBase(BaseProjection):
         if type(sent) is quorum_pb2.RejectPayload:
             payload = sent
         else:
-            try:
+            try:  # inline: this runs once per envelope
                 payload = quorum_pb2.RejectPayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
                 payload = decode_payload(quorum_pb2.RejectPayload, envelope.payload)
@@ -423,7 +423,7 @@ class QuorumProjectionBase(BaseProjection):
         if type(sent) is quorum_pb2.AbstainPayload:
             payload = sent
         else:
-            try:
+            try:  # inline: this runs once per envelope
                 payload = quorum_pb2.AbstainPayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
                 payload = decode_payload(quorum_pb2.AbstainPayload, envelope.payload)

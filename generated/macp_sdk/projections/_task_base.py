@@ -387,7 +387,7 @@ class TaskProjectionBase(BaseProjection):
         if type(sent) is task_pb2.TaskRequestPayload:
             payload = sent
         else:
-            try:
+            try:  # inline: this runs once per envelope
                 payload = task_pb2.TaskRequestPayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
                 payload = decode_payload(task_pb2.TaskRequestPayload, envelope.payload)
@@ -436,7 +436,7 @@ class TaskProjectionBase(BaseProjection):
         if type(sent) is task_pb2.TaskAcceptPayload:
             payload = sent
         else:
-            try:
+            try:  # inline: this runs once per envelope
                 payload = task_pb2.TaskAcceptPayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
                 payload = decode_payload(task_pb2.TaskAcceptPayload, envelope.payload)
@@ -482,7 +482,7 @@ class TaskProjectionBase(BaseProjection):
         if type(sent) is task_pb2.TaskRejectPayload:
             payload = sent
         else:
-            try:
+            try:  # inline: this runs once per envelope
                 payload = task_pb2.TaskRejectPayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
                 payload = decode_payload(task_pb2.TaskRejectPayload, envelope.payload)
@@ -530,7 +530,7 @@ class TaskProjectionBase(BaseProjection):
         if type(sent) is task_pb2.TaskUpdatePayload:
             payload = sent
         else:
-            try:
+            try:  # inline: this runs once per envelope
                 payload = task_pb2.TaskUpdatePayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
                 payload = decode_payload(task_pb2.TaskUpdatePayload, envelope.payload)
@@ -579,7 +579,7 @@ class TaskProjectionBase(BaseProjection):
         if type(sent) is task_pb2.TaskCompletePayload:
             payload = sent
         else:
-            try:
+            try:  # inline: this runs once per envelope
                 payload = task_pb2.TaskCompletePayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
                 payload = decode_payload(task_pb2.TaskCompletePayload, envelope.payload)
@@ -628,7 +628,7 @@ class TaskProjectionBase(BaseProjection):
         if type(sent) is task_pb2.TaskFailPayload:
             payload = sent
         else:
-            try:
+            try:  # inline: this runs once per envelope
                 payload = task_pb2.TaskFailPayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
                 payload = decode_payload(task_pb2.TaskFailPayload, envelope.payload)

@@ -508,7 +508,7 @@ class MarketProjectionBase(BaseProjection):
         if type(sent) is market_pb2.ClosePayload:
             payload = sent
         else:
-            try:
+            try:  # inline: this runs once per envelope
                 payload = market_pb2.ClosePayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
                 payload = decode_payload(market_pb2.ClosePayload, envelope.payload)

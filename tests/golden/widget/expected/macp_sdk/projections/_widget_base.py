@@ -244,7 +244,7 @@ class WidgetProjectionBase(BaseProjection):
         if type(sent) is widget_pb2.OrderPayload:
             payload = sent
         else:
-            try:
+            try:  # inline: this runs once per envelope
                 payload = widget_pb2.OrderPayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
                 payload = decode_payload(widget_pb2.OrderPayload, envelope.payload)
@@ -293,7 +293,7 @@ class WidgetProjectionBase(BaseProjection):
         if type(sent) is widget_pb2.ConfirmPayload:
             payload = sent
         else:
-            try:
+            try:  # inline: this runs once per envelope
                 payload = widget_pb2.ConfirmPayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
                 payload = decode_payload(widget_pb2.ConfirmPayload, envelope.payload)
@@ -339,7 +339,7 @@ class WidgetProjectionBase(BaseProjection):
         if type(sent) is widget_pb2.ShipPayload:
             payload = sent
         else:
-            try:
+            try:  # inline: this runs once per envelope
                 payload = widget_pb2.ShipPayload.FromString(envelope.payload)
             except DecodeError:  # not protobuf: perhaps legacy JSON (decode_payload's rare path)
                 payload = decode_payload(widget_pb2.ShipPayload, envelope.payload)
