@@ -24,6 +24,7 @@ from typing import Any, ClassVar, Self, TypeVar
 from google.protobuf.message import DecodeError, Message
 from macp.v1 import core_pb2, envelope_pb2
 
+from ._hooks import bind_hooks
 from ._logging import get_logger
 from ._record_views import LatestBySender, RecordsBySubject
 from ._undo import Journal, TrackedDict, TrackedList, TrackedSet, _truncate_list, adopt
@@ -153,6 +154,11 @@ class BaseProjection:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls._dispatch, cls._dispatch_sent = _dispatch_tables(cls)
+        # A generated base names its hooks (DEFAULT_HOOKS): bind the ones this class resolves
+        # to, for it and for every subclass (see macp_core._hooks).
+        declared = next((k for k in cls.__mro__ if "DEFAULT_HOOKS" in vars(k)), None)
+        if declared is not None:
+            bind_hooks(cls, declared)
         if cls.apply_envelope is not BaseProjection.apply_envelope:
             # An override sees every envelope, sent ones too: decided here, not per envelope.
             cls._apply_sent = _apply_sent_through_override  # type: ignore[method-assign]
@@ -325,7 +331,17 @@ class BaseProjection:
 
     def apply_mode_envelope(self, envelope: envelope_pb2.Envelope) -> None:
         """Hook for a mode's message types that ``APPLY_METHODS`` does not name (all of them
-        when a subclass overrides this). Parse before mutating; raising rolls back."""
+        when a subclass overrides this). Parse before mutating; raising rolls back.
+
+        This default applies a type ``APPLY_METHODS`` names with its method (what an override
+        reaches through ``super()``) and refuses any other type of a mode that names some; a
+        projection naming none accepts every envelope as it is."""
+        methods = self.APPLY_METHODS
+        name = methods.get(envelope.message_type)
+        if name is not None:
+            getattr(self, name)(envelope, envelope.message_id)
+        elif methods:
+            raise ValueError(f"{envelope.message_type!r} is not a message type of {self.MODE}")
 
     def file_record(self, record: object) -> None:
         """Append ``record`` to the record log the generated bases' indexes read.

@@ -558,18 +558,17 @@ SESSION_MEMBERS: Final[frozenset[str]] = frozenset(
 #     send_payload(message_type, payload, *, sender, auth) -> Ack  build, send, apply if accepted
 #     resolve_sender(sender, auth) -> str  the sender a call will use (checked against auth)
 #   BaseProjection:
-#     apply_mode_envelope(envelope)  override point for a mode's own message types; raising
-#                                    rolls the projection back and records an anomaly
 #     note_anomaly(anomaly)          the one place anomalies are kept and logged
 #     file_record(record)            the generated bases' bookkeeping of each record: one
 #                                    append to the record log (rollback truncates it)
 #     record_index(kind, subject)    a live read-only index of that log: subject -> records
 #     latest_record_index()          a live read-only index of that log: sender -> latest
-#   (and the class attribute APPLY_METHODS: message type -> the method applying it, which
-#   the core dispatches on)
+#   (and the class attributes APPLY_METHODS / SENT_APPLY_METHODS: message type -> the method
+#   applying it, which the core dispatches on, and DEFAULT_HOOKS / HOOK_ATTRIBUTES: record
+#   class -> default hook / the attribute its resolved hook is bound to, which the core binds;
+#   `apply_mode_envelope` is the users' override point, not used by generated code)
 SESSION_PROTOCOL: Final[tuple[str, ...]] = ("resolve_sender", "send_payload")
 PROJECTION_PROTOCOL: Final[tuple[str, ...]] = (
-    "apply_mode_envelope",
     "note_anomaly",
     "file_record",
     "record_index",

@@ -123,11 +123,10 @@ def projection_base_imports(mode: ModeModel, package: str) -> Imports:
     imports = Imports(package).name("__future__", "annotations")
     imports.names("collections.abc", ("Callable", "Mapping"))
     imports.name("dataclasses", "dataclass")
-    imports.names("typing", ("Any", "ClassVar", "TypeAlias"))
+    imports.names("typing", ("ClassVar", "TypeAlias"))
     imports.names("google.protobuf.message", ("DecodeError", "Message"))
     imports.name("macp.v1", "envelope_pb2")
     imports.name("macp_core._decoding", "decode_payload")
-    imports.name("macp_core._hooks", "bind_hooks")
     imports.names("macp_core._records", ("new_record", "record_builder"))
     imports.names("macp_core.base_projection", ("BaseProjection", "ProjectionAnomaly"))
     used = {mode.pb2_alias}

@@ -156,6 +156,22 @@ def test_a_subclass_overriding_apply_mode_envelope_gets_every_mode_envelope() ->
     assert projection.objection_records == {} and list(projection.votes["p1"]) == [A]
 
 
+def test_a_message_type_the_mode_does_not_name_is_refused_only_where_a_mode_names_some() -> None:
+    unknown = Feed(DECISION).envelope(A, "Tally", decision_pb2.VotePayload(proposal_id="p1"))
+    generated = DecisionProjection()
+    assert not generated.apply_envelope(unknown)
+    assert anomaly_kinds(generated) == ["rejected_envelope"] and not generated.transcript
+    assert "'Tally' is not a message type of macp.mode.decision.v1" in (
+        generated.anomalies[0].detail
+    )
+
+    class Accepting(BaseProjection):  # names no message types: takes every envelope as it is
+        MODE = DECISION
+
+    hand_written = Accepting()
+    assert hand_written.apply_envelope(unknown) and not hand_written.anomalies
+
+
 def test_a_hand_written_projection_still_gets_its_mode_envelopes() -> None:
     class Counting(BaseProjection):
         MODE = DECISION

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, TypeAlias
+from typing import ClassVar, TypeAlias
 
 from google.protobuf.message import DecodeError, Message
 from macp.modes.decision.v1 import decision_pb2
 from macp.v1 import envelope_pb2
 from macp_core._decoding import decode_payload
-from macp_core._hooks import bind_hooks
 from macp_core._records import new_record, record_builder
 from macp_core.base_projection import BaseProjection, ProjectionAnomaly
 
@@ -196,10 +195,6 @@ class DecisionProjectionBase(BaseProjection):
     _hook_for_objection_record: Callable[[ObjectionRecord], None]
     _hook_for_vote_record: Callable[[VoteRecord], None]
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        bind_hooks(cls, DecisionProjectionBase)
-
     def __init__(self, session_id: str | None = None, *, mode: str | None = None) -> None:
         super().__init__(session_id, mode=mode)
         # Live read-only indexes of the records filed so far (built when read).
@@ -220,21 +215,6 @@ class DecisionProjectionBase(BaseProjection):
             VoteRecord, "proposal_id"
         )
         self.latest_by_sender: Mapping[str, DecisionModeRecord] = self.latest_record_index()
-
-    def apply_mode_envelope(self, envelope: envelope_pb2.Envelope) -> None:
-        # Reached only through a subclass that overrides it and calls super(): the core
-        # dispatches on APPLY_METHODS otherwise.
-        message_type = envelope.message_type
-        if message_type == "Proposal":
-            self._apply_propose(envelope, envelope.message_id)
-        elif message_type == "Evaluation":
-            self._apply_evaluate(envelope, envelope.message_id)
-        elif message_type == "Objection":
-            self._apply_raise_objection(envelope, envelope.message_id)
-        elif message_type == "Vote":
-            self._apply_vote(envelope, envelope.message_id)
-        else:
-            raise ValueError(f"{message_type!r} is not a message type of {self.MODE}")
 
     def _anomaly(
         self, kind: str, record: DecisionModeRecord, detail: str, subject_id: str = ""
@@ -451,6 +431,3 @@ class DecisionProjectionBase(BaseProjection):
 
     def on_vote(self, record: VoteRecord) -> None:
         """Called once for each accepted Vote; override to derive facts."""
-
-
-bind_hooks(DecisionProjectionBase, DecisionProjectionBase)

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, TypeAlias
+from typing import ClassVar, TypeAlias
 
 from google.protobuf.message import DecodeError, Message
 from macp.modes.handoff.v1 import handoff_pb2
 from macp.v1 import envelope_pb2
 from macp_core._decoding import decode_payload
-from macp_core._hooks import bind_hooks
 from macp_core._records import new_record, record_builder
 from macp_core.base_projection import BaseProjection, ProjectionAnomaly
 
@@ -198,10 +197,6 @@ class HandoffProjectionBase(BaseProjection):
     _hook_for_handoff_accept_record: Callable[[HandoffAcceptRecord], None]
     _hook_for_handoff_decline_record: Callable[[HandoffDeclineRecord], None]
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        bind_hooks(cls, HandoffProjectionBase)
-
     def __init__(self, session_id: str | None = None, *, mode: str | None = None) -> None:
         super().__init__(session_id, mode=mode)
         # Live read-only indexes of the records filed so far (built when read).
@@ -222,21 +217,6 @@ class HandoffProjectionBase(BaseProjection):
             HandoffDeclineRecord, "handoff_id"
         )
         self.latest_by_sender: Mapping[str, HandoffModeRecord] = self.latest_record_index()
-
-    def apply_mode_envelope(self, envelope: envelope_pb2.Envelope) -> None:
-        # Reached only through a subclass that overrides it and calls super(): the core
-        # dispatches on APPLY_METHODS otherwise.
-        message_type = envelope.message_type
-        if message_type == "HandoffOffer":
-            self._apply_offer(envelope, envelope.message_id)
-        elif message_type == "HandoffContext":
-            self._apply_add_context(envelope, envelope.message_id)
-        elif message_type == "HandoffAccept":
-            self._apply_accept_handoff(envelope, envelope.message_id)
-        elif message_type == "HandoffDecline":
-            self._apply_decline(envelope, envelope.message_id)
-        else:
-            raise ValueError(f"{message_type!r} is not a message type of {self.MODE}")
 
     def _anomaly(
         self, kind: str, record: HandoffModeRecord, detail: str, subject_id: str = ""
@@ -453,6 +433,3 @@ class HandoffProjectionBase(BaseProjection):
 
     def on_decline(self, record: HandoffDeclineRecord) -> None:
         """Called once for each accepted HandoffDecline; override to derive facts."""
-
-
-bind_hooks(HandoffProjectionBase, HandoffProjectionBase)

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, TypeAlias
+from typing import ClassVar, TypeAlias
 
 from google.protobuf.message import DecodeError, Message
 from macp.modes.multi_round.v1 import multi_round_pb2
 from macp.v1 import envelope_pb2
 from macp_core._decoding import decode_payload
-from macp_core._hooks import bind_hooks
 from macp_core._records import new_record, record_builder
 from macp_core.base_projection import BaseProjection, ProjectionAnomaly
 
@@ -80,10 +79,6 @@ class MultiRoundProjectionBase(BaseProjection):
     }
     _hook_for_contribute_record: Callable[[ContributeRecord], None]
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        bind_hooks(cls, MultiRoundProjectionBase)
-
     def __init__(self, session_id: str | None = None, *, mode: str | None = None) -> None:
         super().__init__(session_id, mode=mode)
         # Live read-only indexes of the records filed so far (built when read).
@@ -92,15 +87,6 @@ class MultiRoundProjectionBase(BaseProjection):
             ContributeRecord, ""
         )
         self.latest_by_sender: Mapping[str, MultiRoundModeRecord] = self.latest_record_index()
-
-    def apply_mode_envelope(self, envelope: envelope_pb2.Envelope) -> None:
-        # Reached only through a subclass that overrides it and calls super(): the core
-        # dispatches on APPLY_METHODS otherwise.
-        message_type = envelope.message_type
-        if message_type == "Contribute":
-            self._apply_contribute(envelope, envelope.message_id)
-        else:
-            raise ValueError(f"{message_type!r} is not a message type of {self.MODE}")
 
     def _anomaly(
         self, kind: str, record: MultiRoundModeRecord, detail: str, subject_id: str = ""
@@ -162,6 +148,3 @@ class MultiRoundProjectionBase(BaseProjection):
 
     def on_contribute(self, record: ContributeRecord) -> None:
         """Called once for each accepted Contribute; override to derive facts."""
-
-
-bind_hooks(MultiRoundProjectionBase, MultiRoundProjectionBase)

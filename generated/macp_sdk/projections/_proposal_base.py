@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, TypeAlias
+from typing import ClassVar, TypeAlias
 
 from google.protobuf.message import DecodeError, Message
 from macp.modes.proposal.v1 import proposal_pb2
 from macp.v1 import envelope_pb2
 from macp_core._decoding import decode_payload
-from macp_core._hooks import bind_hooks
 from macp_core._records import new_record, record_builder
 from macp_core.base_projection import BaseProjection, ProjectionAnomaly
 
@@ -234,10 +233,6 @@ class ProposalProjectionBase(BaseProjection):
     _hook_for_reject_record: Callable[[RejectRecord], None]
     _hook_for_withdraw_record: Callable[[WithdrawRecord], None]
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        bind_hooks(cls, ProposalProjectionBase)
-
     def __init__(self, session_id: str | None = None, *, mode: str | None = None) -> None:
         super().__init__(session_id, mode=mode)
         # Live read-only indexes of the records filed so far (built when read).
@@ -262,23 +257,6 @@ class ProposalProjectionBase(BaseProjection):
             WithdrawRecord, "proposal_id"
         )
         self.latest_by_sender: Mapping[str, ProposalModeRecord] = self.latest_record_index()
-
-    def apply_mode_envelope(self, envelope: envelope_pb2.Envelope) -> None:
-        # Reached only through a subclass that overrides it and calls super(): the core
-        # dispatches on APPLY_METHODS otherwise.
-        message_type = envelope.message_type
-        if message_type == "Proposal":
-            self._apply_propose(envelope, envelope.message_id)
-        elif message_type == "CounterProposal":
-            self._apply_counter_propose(envelope, envelope.message_id)
-        elif message_type == "Accept":
-            self._apply_accept(envelope, envelope.message_id)
-        elif message_type == "Reject":
-            self._apply_reject(envelope, envelope.message_id)
-        elif message_type == "Withdraw":
-            self._apply_withdraw(envelope, envelope.message_id)
-        else:
-            raise ValueError(f"{message_type!r} is not a message type of {self.MODE}")
 
     def _anomaly(
         self, kind: str, record: ProposalModeRecord, detail: str, subject_id: str = ""
@@ -544,6 +522,3 @@ class ProposalProjectionBase(BaseProjection):
 
     def on_withdraw(self, record: WithdrawRecord) -> None:
         """Called once for each accepted Withdraw; override to derive facts."""
-
-
-bind_hooks(ProposalProjectionBase, ProposalProjectionBase)

@@ -11,13 +11,12 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, TypeAlias
+from typing import ClassVar, TypeAlias
 
 from google.protobuf.message import DecodeError, Message
 from macp.modes.quorum.v1 import quorum_pb2
 from macp.v1 import envelope_pb2
 from macp_core._decoding import decode_payload
-from macp_core._hooks import bind_hooks
 from macp_core._records import new_record, record_builder
 from macp_core.base_projection import BaseProjection, ProjectionAnomaly
 
@@ -201,10 +200,6 @@ class QuorumProjectionBase(BaseProjection):
     _hook_for_reject_record: Callable[[RejectRecord], None]
     _hook_for_abstain_record: Callable[[AbstainRecord], None]
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        bind_hooks(cls, QuorumProjectionBase)
-
     def __init__(self, session_id: str | None = None, *, mode: str | None = None) -> None:
         super().__init__(session_id, mode=mode)
         # Live read-only indexes of the records filed so far (built when read).
@@ -225,21 +220,6 @@ class QuorumProjectionBase(BaseProjection):
             AbstainRecord, "request_id"
         )
         self.latest_by_sender: Mapping[str, QuorumModeRecord] = self.latest_record_index()
-
-    def apply_mode_envelope(self, envelope: envelope_pb2.Envelope) -> None:
-        # Reached only through a subclass that overrides it and calls super(): the core
-        # dispatches on APPLY_METHODS otherwise.
-        message_type = envelope.message_type
-        if message_type == "ApprovalRequest":
-            self._apply_request_approval(envelope, envelope.message_id)
-        elif message_type == "Approve":
-            self._apply_approve(envelope, envelope.message_id)
-        elif message_type == "Reject":
-            self._apply_reject(envelope, envelope.message_id)
-        elif message_type == "Abstain":
-            self._apply_abstain(envelope, envelope.message_id)
-        else:
-            raise ValueError(f"{message_type!r} is not a message type of {self.MODE}")
 
     def _anomaly(
         self, kind: str, record: QuorumModeRecord, detail: str, subject_id: str = ""
@@ -450,6 +430,3 @@ class QuorumProjectionBase(BaseProjection):
 
     def on_abstain(self, record: AbstainRecord) -> None:
         """Called once for each accepted Abstain; override to derive facts."""
-
-
-bind_hooks(QuorumProjectionBase, QuorumProjectionBase)

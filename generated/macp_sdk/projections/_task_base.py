@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, TypeAlias
+from typing import ClassVar, TypeAlias
 
 from google.protobuf.message import DecodeError, Message
 from macp.modes.task.v1 import task_pb2
 from macp.v1 import envelope_pb2
 from macp_core._decoding import decode_payload
-from macp_core._hooks import bind_hooks
 from macp_core._records import new_record, record_builder
 from macp_core.base_projection import BaseProjection, ProjectionAnomaly
 
@@ -287,10 +286,6 @@ class TaskProjectionBase(BaseProjection):
     _hook_for_task_complete_record: Callable[[TaskCompleteRecord], None]
     _hook_for_task_fail_record: Callable[[TaskFailRecord], None]
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        bind_hooks(cls, TaskProjectionBase)
-
     def __init__(self, session_id: str | None = None, *, mode: str | None = None) -> None:
         super().__init__(session_id, mode=mode)
         # Live read-only indexes of the records filed so far (built when read).
@@ -319,25 +314,6 @@ class TaskProjectionBase(BaseProjection):
             TaskFailRecord, "task_id"
         )
         self.latest_by_sender: Mapping[str, TaskModeRecord] = self.latest_record_index()
-
-    def apply_mode_envelope(self, envelope: envelope_pb2.Envelope) -> None:
-        # Reached only through a subclass that overrides it and calls super(): the core
-        # dispatches on APPLY_METHODS otherwise.
-        message_type = envelope.message_type
-        if message_type == "TaskRequest":
-            self._apply_request_task(envelope, envelope.message_id)
-        elif message_type == "TaskAccept":
-            self._apply_accept_task(envelope, envelope.message_id)
-        elif message_type == "TaskReject":
-            self._apply_reject_task(envelope, envelope.message_id)
-        elif message_type == "TaskUpdate":
-            self._apply_update_task(envelope, envelope.message_id)
-        elif message_type == "TaskComplete":
-            self._apply_complete_task(envelope, envelope.message_id)
-        elif message_type == "TaskFail":
-            self._apply_fail_task(envelope, envelope.message_id)
-        else:
-            raise ValueError(f"{message_type!r} is not a message type of {self.MODE}")
 
     def _anomaly(
         self, kind: str, record: TaskModeRecord, detail: str, subject_id: str = ""
@@ -664,6 +640,3 @@ class TaskProjectionBase(BaseProjection):
 
     def on_fail_task(self, record: TaskFailRecord) -> None:
         """Called once for each accepted TaskFail; override to derive facts."""
-
-
-bind_hooks(TaskProjectionBase, TaskProjectionBase)

@@ -21,7 +21,6 @@ from google.protobuf.message import DecodeError, Message
 from macp.v1 import envelope_pb2
 from macp_core._decoding import decode_payload
 from macp_core._enums import enum_label
-from macp_core._hooks import bind_hooks
 from macp_core._records import new_record, record_builder
 from macp_core._wkt import from_duration, from_struct, from_timestamp
 from macp_core.base_projection import BaseProjection, ProjectionAnomaly
@@ -251,10 +250,6 @@ class MarketProjectionBase(BaseProjection):
     _hook_for_bid_record: Callable[[BidRecord], None]
     _hook_for_close_record: Callable[[CloseRecord], None]
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        bind_hooks(cls, MarketProjectionBase)
-
     def __init__(self, session_id: str | None = None, *, mode: str | None = None) -> None:
         super().__init__(session_id, mode=mode)
         # Live read-only indexes of the records filed so far (built when read).
@@ -269,19 +264,6 @@ class MarketProjectionBase(BaseProjection):
             CloseRecord, "lot_id"
         )
         self.latest_by_sender: Mapping[str, MarketModeRecord] = self.latest_record_index()
-
-    def apply_mode_envelope(self, envelope: envelope_pb2.Envelope) -> None:
-        # Reached only through a subclass that overrides it and calls super(): the core
-        # dispatches on APPLY_METHODS otherwise.
-        message_type = envelope.message_type
-        if message_type == "Offer":
-            self._apply_offer(envelope, envelope.message_id)
-        elif message_type == "Bid":
-            self._apply_bid(envelope, envelope.message_id)
-        elif message_type == "Close":
-            self._apply_close(envelope, envelope.message_id)
-        else:
-            raise ValueError(f"{message_type!r} is not a message type of {self.MODE}")
 
     def _anomaly(
         self, kind: str, record: MarketModeRecord, detail: str, subject_id: str = ""
@@ -547,6 +529,3 @@ class MarketProjectionBase(BaseProjection):
 
     def on_close(self, record: CloseRecord) -> None:
         """Called once for each accepted Close; override to derive facts."""
-
-
-bind_hooks(MarketProjectionBase, MarketProjectionBase)

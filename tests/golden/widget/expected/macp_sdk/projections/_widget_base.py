@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, TypeAlias
+from typing import ClassVar, TypeAlias
 
 from acme.widget.v1 import widget_pb2
 from google.protobuf.message import DecodeError, Message
 from macp.v1 import envelope_pb2
 from macp_core._decoding import decode_payload
-from macp_core._hooks import bind_hooks
 from macp_core._records import new_record, record_builder
 from macp_core.base_projection import BaseProjection, ProjectionAnomaly
 
@@ -162,10 +161,6 @@ class WidgetProjectionBase(BaseProjection):
     _hook_for_confirm_record: Callable[[ConfirmRecord], None]
     _hook_for_ship_record: Callable[[ShipRecord], None]
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        bind_hooks(cls, WidgetProjectionBase)
-
     def __init__(self, session_id: str | None = None, *, mode: str | None = None) -> None:
         super().__init__(session_id, mode=mode)
         # Live read-only indexes of the records filed so far (built when read).
@@ -182,19 +177,6 @@ class WidgetProjectionBase(BaseProjection):
             ShipRecord, "order_id"
         )
         self.latest_by_sender: Mapping[str, WidgetModeRecord] = self.latest_record_index()
-
-    def apply_mode_envelope(self, envelope: envelope_pb2.Envelope) -> None:
-        # Reached only through a subclass that overrides it and calls super(): the core
-        # dispatches on APPLY_METHODS otherwise.
-        message_type = envelope.message_type
-        if message_type == "Order":
-            self._apply_place_order(envelope, envelope.message_id)
-        elif message_type == "Confirm":
-            self._apply_confirm(envelope, envelope.message_id)
-        elif message_type == "Ship":
-            self._apply_ship(envelope, envelope.message_id)
-        else:
-            raise ValueError(f"{message_type!r} is not a message type of {self.MODE}")
 
     def _anomaly(
         self, kind: str, record: WidgetModeRecord, detail: str, subject_id: str = ""
@@ -364,6 +346,3 @@ class WidgetProjectionBase(BaseProjection):
 
     def on_ship(self, record: ShipRecord) -> None:
         """Called once for each accepted Ship; override to derive facts."""
-
-
-bind_hooks(WidgetProjectionBase, WidgetProjectionBase)
